@@ -1,0 +1,222 @@
+//! Command-line arguments → [`Command`].
+
+use crate::engine::Settings;
+use crate::policy::Policy;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Usage text for `keyward --help`.
+pub const USAGE: &str = "\
+keyward — block staged API keys and env files at git commit
+
+Usage:
+  keyward hook [OPTIONS]            scan what the commit will record (the pre-commit hook)
+  keyward scan --staged [OPTIONS]   the same, from the command line
+  keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore)
+
+Options:
+  --strict                 also block secrets that are already in HEAD
+  --max-file-size SIZE     skip (and name) blobs larger than SIZE, e.g. 512k, 64m [default: 64m]
+  --format human|json      output format [default: human]
+  --color auto|always|never
+  -h, --help               this text
+  -V, --version            the version
+
+Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`.
+Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// A JSON array of findings.
+    Json,
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options shared by the scanning commands.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Scan settings.
+    pub settings: Settings,
+    /// Output format.
+    pub format: Format,
+    /// Colour choice.
+    pub color: Color,
+}
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// The pre-commit hook.
+    Hook(Options),
+    /// `scan --staged`.
+    ScanStaged(Options),
+    /// `scan PATH...`.
+    ScanPaths(Options, Vec<PathBuf>),
+    /// Print usage.
+    Help,
+    /// Print the version.
+    Version,
+}
+
+/// A usage error, shown as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} (see keyward --help)")]
+pub struct UsageError(String);
+
+impl From<lexopt::Error> for UsageError {
+    fn from(e: lexopt::Error) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+/// Parses arguments; `argv0` decides whether the binary runs as the hook itself.
+pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
+    use lexopt::prelude::*;
+    let as_hook = std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|n| n == "pre-commit");
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut options = Options {
+        settings: Settings::default(),
+        format: Format::Human,
+        color: Color::Auto,
+    };
+    let mut sub: Option<String> = as_hook.then(|| "hook".to_owned());
+    let (mut staged, mut paths) = (false, Vec::new());
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("strict") => options.settings.policy = Policy { strict: true },
+            Long("staged") => staged = true,
+            Long("max-file-size") => {
+                let v = parser.value()?.string()?;
+                options.settings.max_file_size = parse_size(&v)
+                    .ok_or_else(|| UsageError(format!("invalid size `{v}` for --max-file-size")))?;
+            }
+            Long("format") => {
+                options.format = match parser.value()?.string()?.as_str() {
+                    "human" => Format::Human,
+                    "json" => Format::Json,
+                    other => {
+                        return Err(UsageError(format!(
+                            "unknown format `{other}` (human, json)"
+                        )))
+                    }
+                }
+            }
+            Long("color") | Long("colour") => {
+                options.color = match parser.value()?.string()?.as_str() {
+                    "auto" => Color::Auto,
+                    "always" => Color::Always,
+                    "never" => Color::Never,
+                    other => return Err(UsageError(format!("unknown colour choice `{other}`"))),
+                }
+            }
+            Value(v) if sub.is_none() => sub = Some(v.string()?),
+            Value(v) if sub.as_deref() == Some("scan") => paths.push(PathBuf::from(v)),
+            Value(v) if as_hook => {
+                // git passes no arguments to pre-commit; tolerate any without acting on them.
+                let _ = v;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    match sub.as_deref() {
+        Some("hook") if !staged => Ok(Command::Hook(options)),
+        Some("scan") => match (staged, paths.is_empty()) {
+            (true, true) => Ok(Command::ScanStaged(options)),
+            (false, false) => Ok(Command::ScanPaths(options, paths)),
+            (true, false) => Err(UsageError("--staged takes no paths".into())),
+            (false, true) => Err(UsageError(
+                "scan needs --staged or at least one PATH".into(),
+            )),
+        },
+        Some("help") => Ok(Command::Help),
+        Some("version") => Ok(Command::Version),
+        Some(other) => Err(UsageError(format!("unknown command `{other}`"))),
+        None => Err(UsageError("missing command".into())),
+    }
+}
+
+/// `4096`, `512k`, `64m`, `1g` (also `kb`, `KiB`, …) → bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let lower = s.trim().to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(digits_end);
+    let n: u64 = num.parse().ok()?;
+    let shift = match unit.trim() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn sizes() {
+        for (s, want) in [
+            ("4096", Some(4096)),
+            ("1k", Some(1024)),
+            ("64m", Some(64 << 20)),
+            ("2GiB", Some(2 << 30)),
+            ("x", None),
+            ("", None),
+            ("1t", None),
+        ] {
+            assert_eq!(parse_size(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn runs_as_the_hook_under_the_name_pre_commit() {
+        assert!(matches!(
+            parse("/repo/.git/hooks/pre-commit", args(&[])),
+            Ok(Command::Hook(_))
+        ));
+        assert!(matches!(
+            parse("keyward", args(&["hook"])),
+            Ok(Command::Hook(_))
+        ));
+    }
+
+    #[test]
+    fn scan_forms() {
+        assert!(
+            matches!(parse("keyward", args(&["scan", "--staged", "--format", "json"])), Ok(Command::ScanStaged(o)) if o.format == Format::Json)
+        );
+        assert!(
+            matches!(parse("keyward", args(&["scan", "a", "b"])), Ok(Command::ScanPaths(_, p)) if p.len() == 2)
+        );
+        assert!(parse("keyward", args(&["scan"])).is_err());
+        assert!(parse("keyward", args(&["scan", "--staged", "x"])).is_err());
+        assert!(parse("keyward", args(&["frobnicate"])).is_err());
+        assert!(parse("keyward", args(&["hook", "--format", "xml"])).is_err());
+        assert!(parse("keyward", args(&["hook", "--max-file-size", "lots"])).is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! keyward stops secrets at `git commit`.
+//!
+//! Installed as a repository's pre-commit hook, it reads what the commit is about to record —
+//! the staged blobs, from the index and the object database, never the files on disk — finds
+//! API keys and forbidden files in them, and blocks the commit with guidance.
+//!
+//! ```text
+//!  Source ──▶ Candidates ──▶ Confirmed ──▶ Policy ──▶ Report ──▶ exit code
+//!  (blobs      (keyword       (rule regex,  (forbidden   (human,     0 clean
+//!   with path)  prefilter)     entropy,      files, new   JSON;       1 blocked
+//!                              placeholders) vs history)  redacted)   2 error
+//! ```
+//!
+//! - [`git`]: the repository as git set it up for the hook; staged changes; blob reads.
+//! - [`source`]: files on disk for `keyward scan PATH`.
+//! - [`rules`]: the rule schema and the built-in catalog (TOML data).
+//! - [`scan`]: the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
+//! - [`policy`]: forbidden files, inline allows, new versus pre-existing secrets.
+//! - [`redact`]: previews, fingerprints, terminal escaping.
+//! - [`report`]: human and JSON output.
+//! - [`engine`]: the pipeline that ties them together.
+//! - [`cli`]: arguments.
+//!
+//! The library never prints; `main` maps its outcome to an exit code.
+
+pub mod cli;
+pub mod engine;
+pub mod git;
+pub mod policy;
+pub mod redact;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

@@ -1,0 +1,85 @@
+//! The `keyward` binary: parse arguments, run the library, map the outcome to an exit code.
+
+use keyward::cli::{self, Color, Command, Format, Options};
+use keyward::engine::Engine;
+use keyward::report::{Context, Human, Json, Report};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Fails closed: an internal error blocks the commit and says how to bypass it once.
+const BYPASS: &str = "keyward: the commit is blocked until the scan can run; bypass once (not recommended): git commit --no-verify";
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        // The payload could quote data; the location is enough to report the bug.
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("keyward: error: internal error{at}");
+        eprintln!("{BYPASS}");
+        std::process::exit(2);
+    }));
+    let mut args = std::env::args_os();
+    let argv0 = args
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let command = match cli::parse(&argv0, args.collect()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("keyward: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (options, context, run): (Options, Context, Box<dyn Fn(&Engine) -> _>) = match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("keyward {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Hook(o) => (o, Context::Commit, Box::new(|e: &Engine| e.scan_staged())),
+        Command::ScanStaged(o) => (o, Context::Staged, Box::new(|e: &Engine| e.scan_staged())),
+        Command::ScanPaths(o, paths) => (
+            o,
+            Context::Paths,
+            Box::new(move |e: &Engine| e.scan_paths(&paths)),
+        ),
+    };
+    let outcome = Engine::new(options.settings).and_then(|engine| run(&engine));
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("keyward: error: {e}");
+            if context != Context::Paths {
+                eprintln!("{BYPASS}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let color = match options.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let report: Box<dyn Report> = match options.format {
+        Format::Human => Box::new(Human { color, context }),
+        Format::Json => Box::new(Json),
+    };
+    let mut out = stdout.lock();
+    if report
+        .write(&outcome, &mut out)
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        // Nobody saw the verdict: do not let the commit through on a silent report.
+        return ExitCode::from(if outcome.blocked() { 1 } else { 2 });
+    }
+    ExitCode::from(u8::from(outcome.blocked()))
+}

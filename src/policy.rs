@@ -1,0 +1,240 @@
+//! What blocks: forbidden file names, inline allows, and new versus pre-existing secrets.
+
+use crate::redact;
+use crate::rules::{FileAction, FileRule, Rule};
+use crate::scan::Match;
+use once_cell::sync::OnceCell;
+use regex::Regex;
+use serde::Serialize;
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A secret inside a file.
+    Secret,
+    /// A file that must not be committed at all.
+    ForbiddenFile,
+    /// A file that was not scanned (over the size cap): never silently clean.
+    NotScanned,
+}
+
+/// Everything a report needs about one problem. Holds no secret bytes: only the redacted
+/// preview and the fingerprint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// What the finding is about.
+    pub kind: Kind,
+    /// Stable rule id (`kw.openai.project-key`, `kw.file.env`, `kw.not-scanned.too-large`).
+    pub rule_id: String,
+    /// Human name of the rule.
+    pub rule_name: String,
+    /// Path, escaped for display (control characters made visible).
+    pub path: String,
+    /// 1-based line of the secret.
+    pub line: Option<usize>,
+    /// 1-based column (characters) of the secret.
+    pub column: Option<usize>,
+    /// Identity of the secret: rule id + value, hashed.
+    pub fingerprint: Option<String>,
+    /// Redacted preview, e.g. `sk-proj-…(164 chars)`.
+    pub preview: Option<String>,
+    /// The same value is already in HEAD's version of this file.
+    pub pre_existing: bool,
+    /// Whether this finding blocks the commit.
+    pub blocking: bool,
+    /// Where to revoke the key, or what to do instead of committing the file.
+    #[serde(skip)]
+    pub remedy: String,
+    /// The environment variable to read the value from instead.
+    #[serde(skip)]
+    pub env_var: Option<String>,
+    /// The raw path bytes, for guidance commands.
+    #[serde(skip)]
+    pub raw_path: Vec<u8>,
+}
+
+/// Policy switches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy {
+    /// Block pre-existing secrets too.
+    pub strict: bool,
+}
+
+impl Policy {
+    /// Turns a confirmed match into a finding, or drops it when an inline marker allows it.
+    /// `previous` is HEAD's version of the file, when there is one.
+    pub fn secret(
+        &self,
+        rule: &Rule,
+        m: &Match,
+        data: &[u8],
+        path: &[u8],
+        previous: Option<&[u8]>,
+    ) -> Option<Finding> {
+        if m.inline_allowed {
+            return None;
+        }
+        let secret = &data[m.secret.clone()];
+        let pre_existing = previous.is_some_and(|old| memchr::memmem::find(old, secret).is_some());
+        Some(Finding {
+            kind: Kind::Secret,
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            path: redact::escape(path),
+            line: Some(m.line),
+            column: Some(m.column),
+            fingerprint: Some(redact::fingerprint(&rule.id, secret)),
+            preview: Some(redact::preview(rule.public_prefix(secret), secret.len())),
+            pre_existing,
+            blocking: !pre_existing || self.strict,
+            remedy: rule.revoke_url.clone(),
+            env_var: Some(rule.env_var.clone()),
+            raw_path: path.to_vec(),
+        })
+    }
+
+    /// A finding for a blob that was too large to scan; it does not block, but is named.
+    pub fn not_scanned(&self, path: &[u8], size: u64, cap: u64) -> Finding {
+        Finding {
+            kind: Kind::NotScanned,
+            rule_id: "kw.not-scanned.too-large".into(),
+            rule_name: format!(
+                "not scanned: {} over the {} cap",
+                human_size(size),
+                human_size(cap)
+            ),
+            path: redact::escape(path),
+            line: None,
+            column: None,
+            fingerprint: None,
+            preview: None,
+            pre_existing: false,
+            blocking: false,
+            remedy: "raise the cap with --max-file-size if this file should be scanned".into(),
+            env_var: None,
+            raw_path: path.to_vec(),
+        }
+    }
+}
+
+/// Forbidden-file rules with their name patterns, compiled on first use.
+#[derive(Debug)]
+pub struct FileMatcher {
+    rules: Vec<FileRule>,
+    compiled: OnceCell<Vec<(Regex, Option<Regex>)>>,
+}
+
+impl FileMatcher {
+    /// A matcher over `rules`; nothing is compiled yet.
+    pub fn new(rules: Vec<FileRule>) -> Self {
+        FileMatcher {
+            rules,
+            compiled: OnceCell::new(),
+        }
+    }
+
+    fn compiled(&self) -> Result<&[(Regex, Option<Regex>)], regex::Error> {
+        self.compiled
+            .get_or_try_init(|| {
+                self.rules
+                    .iter()
+                    .map(|r| {
+                        let except = r.except_pattern.as_deref().map(Regex::new).transpose()?;
+                        Ok((Regex::new(&r.name_pattern)?, except))
+                    })
+                    .collect()
+            })
+            .map(Vec::as_slice)
+    }
+
+    /// The first rule that forbids `path`, matched on its last component.
+    pub fn matching(&self, path: &[u8]) -> Result<Option<&FileRule>, regex::Error> {
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        let Ok(name) = std::str::from_utf8(name) else {
+            return Ok(None);
+        };
+        let compiled = self.compiled()?;
+        Ok(self
+            .rules
+            .iter()
+            .zip(compiled)
+            .find_map(|(rule, (re, except))| {
+                (re.is_match(name) && !except.as_ref().is_some_and(|e| e.is_match(name)))
+                    .then_some(rule)
+            }))
+    }
+
+    /// The finding for a forbidden file.
+    pub fn finding(rule: &FileRule, path: &[u8]) -> Finding {
+        Finding {
+            kind: Kind::ForbiddenFile,
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            path: redact::escape(path),
+            line: None,
+            column: None,
+            fingerprint: None,
+            preview: None,
+            pre_existing: false,
+            blocking: rule.action == FileAction::Block,
+            remedy: rule.guidance.clone(),
+            env_var: None,
+            raw_path: path.to_vec(),
+        }
+    }
+}
+
+/// `64 MiB`, `1.5 KiB`, `12 bytes`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(12), "12 bytes");
+        assert_eq!(human_size(64 << 20), "64 MiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn forbidden_file_examples_from_the_rules() {
+        let set = RuleSet::builtin().expect("builtin rules parse");
+        for rule in &set.files {
+            let one = FileMatcher::new(vec![rule.clone()]);
+            for path in &rule.examples {
+                assert!(
+                    one.matching(path.as_bytes()).expect("compiles").is_some(),
+                    "{}: {path} should match",
+                    rule.id
+                );
+            }
+            for path in &rule.negative_examples {
+                assert!(
+                    one.matching(path.as_bytes()).expect("compiles").is_none(),
+                    "{}: {path} should not match",
+                    rule.id
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! The report a developer reads at `git commit`: what is wrong, where, and the commands that
+//! fix it, following the OpenAI key-safety advice keyward grew from (read keys from the
+//! environment, keep local values in `.env.local`, use a secret manager in production, revoke
+//! what was committed).
+
+use super::{Context, Report};
+use crate::engine::{counts, Outcome};
+use crate::policy::{Finding, Kind};
+use std::io;
+
+/// The human report.
+#[derive(Debug, Clone, Copy)]
+pub struct Human {
+    /// Use ANSI colour.
+    pub color: bool,
+    /// What was scanned.
+    pub context: Context,
+}
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// At most this many binary file names are listed.
+const BINARY_LISTED: usize = 5;
+
+impl Human {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn header(&self, blocking: usize, history: usize, other: usize) -> String {
+        let problems = |n: usize| {
+            if n == 1 {
+                "1 problem".to_owned()
+            } else {
+                format!("{n} problems")
+            }
+        };
+        let place = match self.context {
+            Context::Commit | Context::Staged => "in what you staged",
+            Context::Paths => "in the scanned files",
+        };
+        if blocking > 0 {
+            let verdict = match self.context {
+                Context::Commit | Context::Staged => "commit blocked",
+                Context::Paths => "secrets found",
+            };
+            return format!(
+                "keyward: {} — {} {place}",
+                self.paint(RED, verdict),
+                problems(blocking)
+            );
+        }
+        let mut parts = Vec::new();
+        if history > 0 {
+            parts.push(format!("{history} already in history"));
+        }
+        if other > 0 {
+            parts.push(format!("{other} to look at"));
+        }
+        let verdict = match self.context {
+            Context::Commit | Context::Staged => "commit allowed",
+            Context::Paths => "nothing blocking",
+        };
+        format!(
+            "keyward: {} — {} {place}",
+            self.paint(YELLOW, verdict),
+            parts.join(", ")
+        )
+    }
+}
+
+impl Report for Human {
+    fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        let (blocking, history, other) = counts(outcome);
+        if outcome.findings.is_empty() {
+            return self.binary_note(outcome, out);
+        }
+        writeln!(out, "{}", self.header(blocking, history, other))?;
+        writeln!(out)?;
+        let rows: Vec<[String; 3]> = outcome.findings.iter().map(row).collect();
+        let w0 = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
+        let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
+        for (f, r) in outcome.findings.iter().zip(&rows) {
+            let mark = match (f.blocking, f.kind, f.pre_existing) {
+                (true, _, _) => self.paint(RED, "✗"),
+                (false, Kind::Secret, true) => self.paint(YELLOW, "!"),
+                _ => self.paint(DIM, "·"),
+            };
+            let line = format!("{:w0$}   {:w1$}   {}", r[0], r[1], r[2]);
+            writeln!(out, "  {mark} {}", line.trim_end())?;
+        }
+        self.guidance(outcome, out)?;
+        self.binary_note(outcome, out)
+    }
+}
+
+/// The three columns: location, rule name, preview and fingerprint (or what is wrong).
+fn row(f: &Finding) -> [String; 3] {
+    let location = match (f.line, f.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", f.path),
+        _ => f.path.clone(),
+    };
+    let detail = match f.kind {
+        Kind::Secret => {
+            let mut d = format!(
+                "{}  fp:{}",
+                f.preview.as_deref().unwrap_or(""),
+                f.fingerprint.as_deref().unwrap_or("")
+            );
+            if f.pre_existing {
+                d.push_str("  (already in history)");
+            }
+            d
+        }
+        Kind::ForbiddenFile if f.blocking => "must not be committed".into(),
+        Kind::ForbiddenFile => "should stay local (warning)".into(),
+        Kind::NotScanned => "not scanned".into(),
+    };
+    [location, f.rule_name.clone(), detail]
+}
+
+impl Human {
+    fn guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        let new: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Secret && !f.pre_existing)
+            .collect();
+        let old: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Secret && f.pre_existing)
+            .collect();
+        let files: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::ForbiddenFile)
+            .collect();
+        let skipped: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::NotScanned)
+            .collect();
+        let staged = self.context != Context::Paths;
+
+        if !new.is_empty() {
+            writeln!(out)?;
+            if staged {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(
+                        BOLD,
+                        "This key has not left your machine yet. Keep it out of git:"
+                    )
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(BOLD, "Keep keys out of files that get committed:")
+                )?;
+            }
+            let mut seen = Vec::new();
+            for f in &new {
+                let env = f.env_var.as_deref().unwrap_or("API_KEY");
+                if seen.contains(&(&f.path, env)) || seen.len() == 5 {
+                    continue;
+                }
+                seen.push((&f.path, env));
+                writeln!(
+                    out,
+                    "    - Remove it from {} and read it from the environment: {}",
+                    f.path,
+                    env_snippet(&f.raw_path, env)
+                )?;
+            }
+            writeln!(
+                out,
+                "    - Keep local values in .env.local, listed in .gitignore"
+            )?;
+            writeln!(
+                out,
+                "    - In production, use a secret manager (Kubernetes Secrets, AWS Secrets Manager, HashiCorp Vault, Azure Key Vault)"
+            )?;
+            if staged {
+                writeln!(
+                    out,
+                    "    - Then stage the fixed file again: git add {}",
+                    shell_paths(&new)
+                )?;
+            }
+        }
+        if !old.is_empty() {
+            writeln!(out)?;
+            let strict = if old.iter().any(|f| f.blocking) {
+                ""
+            } else {
+                " (not blocking; --strict blocks it)"
+            };
+            writeln!(
+                out,
+                "  {}{strict}",
+                self.paint(
+                    BOLD,
+                    "Already in history: anyone with a clone has this key."
+                )
+            )?;
+            let mut urls: Vec<&str> = old.iter().map(|f| f.remedy.as_str()).collect();
+            urls.dedup();
+            for url in urls {
+                writeln!(out, "    - Revoke it now and create a new one: {url}")?;
+            }
+            writeln!(
+                out,
+                "    - Check the provider's usage logs for activity you don't recognise"
+            )?;
+            writeln!(
+                out,
+                "    - Review git history; rewriting it (git filter-repo) removes the copy, not the leak"
+            )?;
+        }
+        for f in &files {
+            writeln!(out)?;
+            let quoted = shell_quote(&f.raw_path);
+            if f.blocking {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(BOLD, "Unstage the file and ignore it:")
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(BOLD, "This file is usually kept local:")
+                )?;
+            }
+            writeln!(
+                out,
+                "    git rm --cached {quoted} && echo {quoted} >> .gitignore"
+            )?;
+            writeln!(out, "    ({})", f.remedy)?;
+        }
+        if !skipped.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {} raise the cap with --max-file-size if they should be scanned.",
+                self.paint(BOLD, "Files over the size cap were not scanned:")
+            )?;
+        }
+        if outcome.blocked() {
+            writeln!(out)?;
+            if !new.is_empty() {
+                writeln!(
+                    out,
+                    "  Not a secret? Add `keyward:allow` in a comment on that line."
+                )?;
+            }
+            if staged {
+                writeln!(
+                    out,
+                    "  Bypass once (not recommended): git commit --no-verify"
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn binary_note(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        if outcome.binary.is_empty() {
+            return Ok(());
+        }
+        let mut names = outcome.binary[..outcome.binary.len().min(BINARY_LISTED)].join(", ");
+        if outcome.binary.len() > BINARY_LISTED {
+            names.push_str(&format!(
+                " (+{} more)",
+                outcome.binary.len() - BINARY_LISTED
+            ));
+        }
+        let n = outcome.binary.len();
+        let note = format!(
+            "keyward: {n} binary file{} checked for prefixed keys only: {names}",
+            if n == 1 { "" } else { "s" }
+        );
+        if !outcome.findings.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", self.paint(DIM, &note))
+    }
+}
+
+/// How code in this file's language reads an environment variable.
+fn env_snippet(path: &[u8], var: &str) -> String {
+    let ext = path.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    match ext {
+        b"py" | b"ipynb" => format!("os.environ[\"{var}\"]"),
+        b"js" | b"mjs" | b"cjs" | b"ts" | b"tsx" | b"jsx" => format!("process.env.{var}"),
+        b"go" => format!("os.Getenv(\"{var}\")"),
+        b"rs" => format!("std::env::var(\"{var}\")"),
+        b"rb" => format!("ENV[\"{var}\"]"),
+        b"java" | b"kt" | b"scala" => format!("System.getenv(\"{var}\")"),
+        b"cs" => format!("Environment.GetEnvironmentVariable(\"{var}\")"),
+        b"php" => format!("getenv('{var}')"),
+        b"sh" | b"bash" | b"zsh" | b"yml" | b"yaml" | b"toml" | b"env" => format!("${{{var}}}"),
+        _ => format!("the {var} environment variable"),
+    }
+}
+
+/// A path quoted for a POSIX shell (single quotes unless it is plainly safe), with control
+/// characters escaped for the terminal (such a path is shown, not meant to be pasted).
+fn shell_quote(path: &[u8]) -> String {
+    let safe = path
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+@%:,".contains(b));
+    let shown = crate::redact::escape(path);
+    if safe && !path.is_empty() {
+        shown
+    } else {
+        format!("'{}'", shown.replace('\'', r"'\''"))
+    }
+}
+
+fn shell_paths(findings: &[&Finding]) -> String {
+    let mut paths: Vec<String> = findings.iter().map(|f| shell_quote(&f.raw_path)).collect();
+    paths.dedup();
+    paths.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_snippets_follow_the_language() {
+        assert_eq!(
+            env_snippet(b"src/app.py", "OPENAI_API_KEY"),
+            "os.environ[\"OPENAI_API_KEY\"]"
+        );
+        assert_eq!(env_snippet(b"web/index.ts", "K"), "process.env.K");
+        assert_eq!(env_snippet(b"README", "K"), "the K environment variable");
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote(b"config/.env"), "config/.env");
+        assert_eq!(shell_quote(b"my dir/.env"), "'my dir/.env'");
+        assert_eq!(shell_quote(b"it's/.env"), r"'it'\''s/.env'");
+    }
+}

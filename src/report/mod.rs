@@ -1,0 +1,29 @@
+//! Reports: one [`Report`] implementation per output format. This is the only code that
+//! formats findings, and findings carry no secret bytes: only redacted previews and
+//! fingerprints.
+
+mod human;
+mod json;
+
+pub use human::Human;
+pub use json::Json;
+
+use crate::engine::Outcome;
+use std::io;
+
+/// An output format.
+pub trait Report {
+    /// Writes `outcome`.
+    fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()>;
+}
+
+/// What was scanned, for the wording of a human report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Running as the pre-commit hook.
+    Commit,
+    /// `keyward scan --staged`.
+    Staged,
+    /// `keyward scan PATH…`.
+    Paths,
+}

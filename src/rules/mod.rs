@@ -1,0 +1,272 @@
+//! Rule schema and the built-in catalog.
+//!
+//! A rule is a record, not a regex string: it has a stable id, the literal keywords that the
+//! prefilter looks for, a pattern whose group 1 is the secret, an optional entropy floor, the
+//! guidance a developer needs to fix a leak, and generated examples that prove all of it. The
+//! built-in rules live as TOML under `src/rules/builtin/`, one file per provider family, and are
+//! compiled into the binary with `include_str!`.
+
+pub mod examples;
+
+use serde::Deserialize;
+
+/// A content rule: finds one kind of secret inside a blob.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable identifier, e.g. `kw.openai.project-key`. Never reused, never renamed.
+    pub id: String,
+    /// Human name shown in reports, e.g. "OpenAI project API key".
+    pub name: String,
+    /// Literals (lowercase) of which at least one occurs in every match. The prefilter runs the
+    /// rule's regex only on blobs that contain one of them.
+    pub keywords: Vec<String>,
+    /// Regular expression over bytes; capture group 1 is the secret.
+    pub pattern: String,
+    /// Minimum Shannon entropy (bits per byte) of the secret; lower is treated as a placeholder.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// Whether placeholder heuristics (runs like `xxxxxx`, `abcdef`, the word "example") apply.
+    /// Off for formats whose real values contain such runs (DER's `AAAAAA`).
+    #[serde(default = "yes")]
+    pub placeholder_filter: bool,
+    /// Whether the rule is distinctive enough to run on binary blobs too.
+    #[serde(default)]
+    pub binary: bool,
+    /// Public heads a secret may start with, shown in previews (`sk-proj-`); keywords count too.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Exact secret values that are documented examples and never real (AWS's own example).
+    #[serde(default)]
+    pub allow_values: Vec<String>,
+    /// Where the key is managed and revoked, e.g. `https://platform.openai.com/api-keys`.
+    pub revoke_url: String,
+    /// The environment variable code should read instead, e.g. `OPENAI_API_KEY`.
+    pub env_var: String,
+    /// Examples with the secret between `«` and `»`; generators like `{{alnum:20}}` are expanded.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Text that must never produce a finding for this rule.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What happens when a forbidden-file rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileAction {
+    /// The commit is blocked.
+    Block,
+    /// The file is reported but the commit goes through.
+    Warn,
+}
+
+/// A forbidden-file rule: a path that must not be committed, whatever it holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRule {
+    /// Stable identifier, e.g. `kw.file.env`.
+    pub id: String,
+    /// Human name shown in reports.
+    pub name: String,
+    /// Regex matched against the file name (the last path component).
+    pub name_pattern: String,
+    /// Regex on the file name that exempts a match (templates such as `.env.example`).
+    #[serde(default)]
+    pub except_pattern: Option<String>,
+    /// Block or warn.
+    pub action: FileAction,
+    /// One line telling the developer what to do instead.
+    pub guidance: String,
+    /// Paths that must match.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Paths that must not match.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<Rule>,
+    #[serde(default)]
+    file: Vec<FileRule>,
+}
+
+/// Errors met while loading rules.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A rule file is not valid TOML for the schema.
+    #[error("rule file {file}: {message}")]
+    Parse {
+        /// Which file.
+        file: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+}
+
+/// The built-in rule files, one per provider family, in priority order: when two rules match
+/// the same bytes, the earlier rule's finding is kept.
+const BUILTIN: &[(&str, &str)] = &[
+    ("openai.toml", include_str!("builtin/openai.toml")),
+    ("anthropic.toml", include_str!("builtin/anthropic.toml")),
+    ("aws.toml", include_str!("builtin/aws.toml")),
+    ("github.toml", include_str!("builtin/github.toml")),
+    (
+        "private-keys.toml",
+        include_str!("builtin/private-keys.toml"),
+    ),
+    ("files.toml", include_str!("builtin/files.toml")),
+];
+
+/// The full set of rules a scan uses.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    /// Content rules, in priority order.
+    pub rules: Vec<Rule>,
+    /// Forbidden-file rules.
+    pub files: Vec<FileRule>,
+}
+
+impl RuleSet {
+    /// Parses the built-in catalog.
+    pub fn builtin() -> Result<Self, LoadError> {
+        let mut set = RuleSet::default();
+        for (name, text) in BUILTIN {
+            set.extend_from_toml(name, text)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds the rules of one TOML document; `origin` names it in errors.
+    pub fn extend_from_toml(&mut self, origin: &str, text: &str) -> Result<(), LoadError> {
+        let parsed: RuleFile = toml::from_str(text).map_err(|e| LoadError::Parse {
+            file: origin.to_owned(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        self.rules.extend(parsed.rule);
+        self.files.extend(parsed.file);
+        Ok(())
+    }
+}
+
+impl Rule {
+    /// The public, non-secret head of a secret, for previews: the longest declared prefix or
+    /// keyword the secret starts with (`sk-proj-`, `ghp_`), never more than a third of it.
+    pub fn public_prefix<'a>(&self, secret: &'a [u8]) -> &'a [u8] {
+        let best = self
+            .prefixes
+            .iter()
+            .chain(&self.keywords)
+            .filter(|k| {
+                secret.len() >= k.len() * 3 && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+            })
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0);
+        &secret[..best]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples::{expand, Rng};
+    use super::*;
+    use crate::scan::Scanner;
+
+    /// Every rule's examples go through the whole scanner: each must be found exactly where its
+    /// `«…»` marks say, under that rule, and must contain one of the rule's keywords (or the
+    /// prefilter would never run the regex). No negative example may produce a finding.
+    #[test]
+    fn every_rule_finds_its_examples_and_none_of_its_negative_examples() {
+        let set = RuleSet::builtin().expect("built-in rules parse");
+        let scanner = Scanner::new(set.rules.clone()).expect("scanner builds");
+        scanner.compile_all().expect("every pattern compiles");
+        let mut rng = Rng::new(0x6b65_7977_6172_64);
+        let mut ids = std::collections::HashSet::new();
+        for (index, rule) in set.rules.iter().enumerate() {
+            assert!(ids.insert(rule.id.clone()), "duplicate rule id {}", rule.id);
+            assert!(
+                rule.id.starts_with("kw."),
+                "{}: ids start with kw.",
+                rule.id
+            );
+            assert!(!rule.examples.is_empty(), "{}: needs examples", rule.id);
+            assert!(
+                rule.keywords.iter().all(|k| *k == k.to_lowercase()),
+                "{}: keywords are lowercase",
+                rule.id
+            );
+            for template in &rule.examples {
+                // Several draws, so that a pattern that only works for lucky bodies fails.
+                for _ in 0..8 {
+                    let ex = expand(template, &mut rng).expect("valid example");
+                    let want = ex.secret.clone().expect("examples mark the secret");
+                    let lower = ex.text.to_lowercase();
+                    assert!(
+                        rule.keywords.iter().any(|k| lower.contains(k.as_str())),
+                        "{}: example has none of the keywords: {template}",
+                        rule.id
+                    );
+                    let found = scanner.scan(ex.text.as_bytes(), false).expect("scan");
+                    assert!(
+                        found.iter().any(|m| m.rule == index && m.secret == want),
+                        "{}: example not found with the right span: {template}\nfound: {:?}",
+                        rule.id,
+                        found
+                            .iter()
+                            .map(|m| (scanner.rule(m.rule).id.as_str(), m.secret.clone()))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+            for template in &rule.negative_examples {
+                let ex = expand(template, &mut rng).expect("valid negative example");
+                let found = scanner.scan(ex.text.as_bytes(), false).expect("scan");
+                assert!(
+                    found.is_empty(),
+                    "{}: negative example flagged by {:?}: {template}",
+                    rule.id,
+                    found
+                        .iter()
+                        .map(|m| scanner.rule(m.rule).id.as_str())
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    /// The document keyward grew from is full of placeholders (`sk-proj-...`); it must pass.
+    #[test]
+    fn the_seed_document_is_clean() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/seed/000_f593cda742fc14fd.txt"
+        );
+        let Ok(text) = std::fs::read(path) else {
+            return; // the seed sits beside the checkout; CI has it, a bare crate copy may not
+        };
+        let set = RuleSet::builtin().expect("built-in rules parse");
+        let scanner = Scanner::new(set.rules).expect("scanner builds");
+        assert!(scanner.scan(&text, false).expect("scan").is_empty());
+    }
+
+    #[test]
+    fn only_the_rules_whose_keywords_occur_are_compiled() {
+        let set = RuleSet::builtin().expect("built-in rules parse");
+        let scanner = Scanner::new(set.rules).expect("scanner builds");
+        scanner
+            .scan(b"fn main() { println!(\"hello\"); }", false)
+            .expect("scan");
+        assert_eq!(scanner.compiled_count(), 0);
+        scanner.scan(b"token = ghp_", false).expect("scan");
+        assert_eq!(scanner.compiled_count(), 1);
+    }
+}

@@ -1,0 +1,349 @@
+//! The scanner: keyword prefilter → rule regex → filters → [`Match`].
+//!
+//! One Aho-Corasick automaton holds every rule's keywords (ASCII case-insensitive). A blob is
+//! searched once with it; only the rules whose keywords occur are confirmed with their regex,
+//! and each regex is compiled on the first blob that needs it. A typical commit therefore
+//! compiles a handful of regexes, and a blob with no keyword costs one linear pass.
+
+use crate::rules::Rule;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use once_cell::sync::OnceCell;
+use regex::bytes::{Regex, RegexBuilder};
+use std::ops::Range;
+
+/// How many leading bytes decide whether a blob is binary (git's own heuristic uses 8000).
+pub const BINARY_SNIFF_LEN: usize = 8000;
+
+/// Markers that allow the finding on their line. `gitleaks:allow` and detect-secrets'
+/// `pragma: allowlist secret` are honoured so that teams can migrate without editing files.
+const INLINE_ALLOW: &[&[u8]] = &[
+    b"keyward:allow",
+    b"gitleaks:allow",
+    b"pragma: allowlist secret",
+];
+
+/// Errors from building or running the scanner.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rule's pattern does not compile (only possible for a broken rule file).
+    #[error("rule {id}: pattern does not compile: {message}")]
+    Pattern {
+        /// The rule id.
+        id: String,
+        /// The regex error, on one line.
+        message: String,
+    },
+    /// A rule's pattern has no capture group 1 for the secret.
+    #[error("rule {id}: pattern needs a capture group 1 for the secret")]
+    NoGroup {
+        /// The rule id.
+        id: String,
+    },
+    /// The keyword automaton could not be built.
+    #[error("keyword prefilter: {0}")]
+    Prefilter(String),
+}
+
+/// A confirmed secret in one blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the scanner's rule list.
+    pub rule: usize,
+    /// Byte range of the secret.
+    pub secret: Range<usize>,
+    /// 1-based line of the secret's first byte.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// The line carries an inline allow marker such as `keyward:allow`.
+    pub inline_allowed: bool,
+}
+
+struct Compiled {
+    rule: Rule,
+    regex: OnceCell<Regex>,
+}
+
+/// A scanner built once per process from a rule list.
+pub struct Scanner {
+    rules: Vec<Compiled>,
+    prefilter: AhoCorasick,
+    /// For each keyword pattern of the automaton, the rule it belongs to.
+    keyword_rule: Vec<usize>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl Scanner {
+    /// Builds the keyword automaton; regexes are left for [`Scanner::scan`] to compile.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, ScanError> {
+        let mut keywords = Vec::new();
+        let mut keyword_rule = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for k in &rule.keywords {
+                keywords.push(k.as_bytes());
+                keyword_rule.push(i);
+            }
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| ScanError::Prefilter(e.to_string()))?;
+        let rules = rules
+            .into_iter()
+            .map(|rule| Compiled {
+                rule,
+                regex: OnceCell::new(),
+            })
+            .collect();
+        Ok(Scanner {
+            rules,
+            prefilter,
+            keyword_rule,
+        })
+    }
+
+    /// The rule behind a [`Match::rule`] index.
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    /// Number of rules whose regex has been compiled so far (for tests and benchmarks).
+    pub fn compiled_count(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|c| c.regex.get().is_some())
+            .count()
+    }
+
+    /// Compiles every rule's regex now; used to validate a rule set up front.
+    pub fn compile_all(&self) -> Result<(), ScanError> {
+        (0..self.rules.len()).try_for_each(|i| self.regex(i).map(|_| ()))
+    }
+
+    fn regex(&self, index: usize) -> Result<&Regex, ScanError> {
+        let c = &self.rules[index];
+        c.regex.get_or_try_init(|| {
+            let re = RegexBuilder::new(&c.rule.pattern)
+                .size_limit(1 << 24)
+                .build()
+                .map_err(|e| ScanError::Pattern {
+                    id: c.rule.id.clone(),
+                    message: e.to_string().replace('\n', " "),
+                })?;
+            if re.captures_len() < 2 {
+                return Err(ScanError::NoGroup {
+                    id: c.rule.id.clone(),
+                });
+            }
+            Ok(re)
+        })
+    }
+
+    /// Finds the secrets in `data`. A binary blob (see [`is_binary`]) is only checked with the
+    /// rules marked `binary`, whose prefixes are distinctive enough to mean something there.
+    pub fn scan(&self, data: &[u8], binary: bool) -> Result<Vec<Match>, ScanError> {
+        let mut fired = vec![false; self.rules.len()];
+        let mut remaining = self.rules.len();
+        for m in self.prefilter.find_overlapping_iter(data) {
+            let rule = self.keyword_rule[m.pattern().as_usize()];
+            if !fired[rule] {
+                fired[rule] = true;
+                remaining -= 1;
+                if remaining == 0 {
+                    break;
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for (index, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
+            let rule = &self.rules[index].rule;
+            if binary && !rule.binary {
+                continue;
+            }
+            let re = self.regex(index)?;
+            for caps in re.captures_iter(data) {
+                let Some(group) = caps.get(1) else { continue };
+                if accept(rule, group.as_bytes()) {
+                    found.push((index, group.range()));
+                }
+            }
+        }
+        Ok(locate(data, dedupe(found)))
+    }
+}
+
+/// Whether `data` looks binary: a NUL byte among its first [`BINARY_SNIFF_LEN`] bytes.
+pub fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
+}
+
+/// The filters a regex match must pass to be a finding.
+fn accept(rule: &Rule, secret: &[u8]) -> bool {
+    if rule.allow_values.iter().any(|v| v.as_bytes() == secret) {
+        return false;
+    }
+    if rule.min_entropy.is_some_and(|min| entropy(secret) < min) {
+        return false;
+    }
+    !(rule.placeholder_filter && looks_like_placeholder(secret))
+}
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Placeholders that pass a length and entropy check: the word "example" (AWS's documented
+/// keys end in `EXAMPLE`), a masked run (`xxxx`), or six repeated or consecutive characters
+/// (`000000`, `abcdef`, `123456`). A random key has such a run with odds below one in 10^5.
+pub fn looks_like_placeholder(secret: &[u8]) -> bool {
+    const RUN: usize = 6;
+    if contains_ignore_case(secret, b"example") || contains_ignore_case(secret, b"xxxx") {
+        return true;
+    }
+    let (mut same, mut ascending) = (1, 1);
+    for pair in secret.windows(2) {
+        same = if pair[1] == pair[0] { same + 1 } else { 1 };
+        ascending = if pair[1] == pair[0].wrapping_add(1) {
+            ascending + 1
+        } else {
+            1
+        };
+        if same >= RUN || ascending >= RUN {
+            return true;
+        }
+    }
+    false
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Drops matches that overlap an earlier-priority rule's match at the same place, so a key
+/// that two rules recognise is reported once, under the more specific rule.
+fn dedupe(mut found: Vec<(usize, Range<usize>)>) -> Vec<(usize, Range<usize>)> {
+    found.sort_by_key(|(rule, range)| (*rule, range.start));
+    let mut kept: Vec<(usize, Range<usize>)> = Vec::with_capacity(found.len());
+    for (rule, range) in found {
+        let overlaps = kept
+            .iter()
+            .any(|(_, k)| k.start < range.end && range.start < k.end);
+        if !overlaps {
+            kept.push((rule, range));
+        }
+    }
+    kept.sort_by_key(|(_, range)| range.start);
+    kept
+}
+
+/// Adds line, column and inline-allow markers, walking `data` once in order.
+fn locate(data: &[u8], found: Vec<(usize, Range<usize>)>) -> Vec<Match> {
+    let (mut line, mut line_start, mut pos) = (1usize, 0usize, 0usize);
+    found
+        .into_iter()
+        .map(|(rule, secret)| {
+            for nl in memchr::memchr_iter(b'\n', &data[pos..secret.start]) {
+                line += 1;
+                line_start = pos + nl + 1;
+            }
+            pos = secret.start;
+            let column = 1 + data[line_start..secret.start]
+                .iter()
+                .filter(|&&b| (b & 0xC0) != 0x80)
+                .count();
+            let line_end = memchr::memchr(b'\n', &data[secret.start..])
+                .map_or(data.len(), |i| secret.start + i);
+            let text = &data[line_start..line_end];
+            let inline_allowed = INLINE_ALLOW
+                .iter()
+                .any(|m| memchr::memmem::find(text, m).is_some());
+            Match {
+                rule,
+                secret,
+                line,
+                column,
+                inline_allowed,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_heuristics() {
+        for (s, want) in [
+            (&b"AKIAIOSFODNN7EXAMPLE"[..], true),
+            (b"sk-proj-xxxxxxxxxxxxxxxx", true),
+            (b"aaaaaa", true),
+            (b"abcdefgh", true),
+            (b"x123456y", true),
+            (b"Zq3vN8pL2mK7", false),
+        ] {
+            assert_eq!(
+                looks_like_placeholder(s),
+                want,
+                "{}",
+                String::from_utf8_lossy(s)
+            );
+        }
+    }
+
+    #[test]
+    fn entropy_of_uniform_and_constant_strings() {
+        assert_eq!(entropy(b"aaaa"), 0.0);
+        assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+        assert_eq!(entropy(b""), 0.0);
+    }
+
+    #[test]
+    fn binary_is_a_nul_in_the_first_8000_bytes() {
+        assert!(is_binary(b"a\0b"));
+        assert!(!is_binary(b"plain text"));
+        let mut late = vec![b'a'; BINARY_SNIFF_LEN];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+
+    #[test]
+    fn locate_counts_lines_and_character_columns() {
+        let data = "one\nzwei ü x\nthree".as_bytes();
+        let x = data.iter().position(|&b| b == b'x').expect("x");
+        let m = locate(data, vec![(0, x..x + 1)]);
+        assert_eq!((m[0].line, m[0].column), (2, 8));
+    }
+
+    #[test]
+    fn dedupe_keeps_the_higher_priority_rule() {
+        let kept = dedupe(vec![(1, 0..10), (0, 2..12), (1, 20..30)]);
+        assert_eq!(kept, vec![(0, 2..12), (1, 20..30)]);
+    }
+}
