@@ -32,3 +32,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+
+/// Marks a file as keyward's hook: the binary carries it (it is part of `--version`), so an
+/// installer can tell keyward's hook from a team's own without running it.
+pub const HOOK_MARKER: &str = "keyward-pre-commit-hook";

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Version => {
-            println!("keyward {}", env!("CARGO_PKG_VERSION"));
+            println!("keyward {} ({})", env!("CARGO_PKG_VERSION"), keyward::HOOK_MARKER);
             return ExitCode::SUCCESS;
         }
         Command::Hook(o) => (o, Context::Commit, Box::new(|e: &Engine| e.scan_staged())),

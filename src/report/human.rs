@@ -60,7 +60,8 @@ impl Human {
         }
         let mut parts = Vec::new();
         if history > 0 {
-            parts.push(format!("{history} already in history"));
+            let s = if history == 1 { "" } else { "s" };
+            parts.push(format!("{history} secret{s} already in history"));
         }
         if other > 0 {
             parts.push(format!("{other} to look at"));
@@ -70,7 +71,7 @@ impl Human {
             Context::Paths => "nothing blocking",
         };
         format!(
-            "keyward: {} — {} {place}",
+            "keyward: {} — {}",
             self.paint(YELLOW, verdict),
             parts.join(", ")
         )
@@ -248,7 +249,7 @@ impl Human {
                 out,
                 "    git rm --cached {quoted} && echo {quoted} >> .gitignore"
             )?;
-            writeln!(out, "    ({})", f.remedy)?;
+            writeln!(out, "    Instead: {}", f.remedy)?;
         }
         if !skipped.is_empty() {
             writeln!(out)?;
