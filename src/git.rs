@@ -188,7 +188,7 @@ impl Staged {
         buf.clear();
         match &mut self.reader {
             Reader::Gix(repo) => {
-                let size = gix::prelude::HeaderExt::header(&repo.objects, &id)
+                let size = gix::prelude::HeaderExt::header(&repo.objects, id)
                     .map_err(|e| err(one_line(e)))?
                     .size();
                 if size > cap {

@@ -11,15 +11,15 @@
 //!                              placeholders) vs history)  redacted)   2 error
 //! ```
 //!
-//! - [`git`]: the repository as git set it up for the hook; staged changes; blob reads.
-//! - [`source`]: files on disk for `keyward scan PATH`.
-//! - [`rules`]: the rule schema and the built-in catalog (TOML data).
-//! - [`scan`]: the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
-//! - [`policy`]: forbidden files, inline allows, new versus pre-existing secrets.
-//! - [`redact`]: previews, fingerprints, terminal escaping.
-//! - [`report`]: human and JSON output.
-//! - [`engine`]: the pipeline that ties them together.
-//! - [`cli`]: arguments.
+//! - [`git`] — the repository as git set it up for the hook; staged changes; blob reads.
+//! - [`source`] — files on disk for `keyward scan PATH`.
+//! - [`rules`] — the rule schema and the built-in catalog (TOML data).
+//! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
+//! - [`policy`] — forbidden files, inline allows, new versus pre-existing secrets.
+//! - [`redact`] — previews, fingerprints, terminal escaping.
+//! - [`report`] — human and JSON output.
+//! - [`engine`] — the pipeline that ties them together.
+//! - [`cli`] — arguments.
 //!
 //! The library never prints; `main` maps its outcome to an exit code.
 

@@ -1,6 +1,6 @@
 //! The `keyward` binary: parse arguments, run the library, map the outcome to an exit code.
 
-use keyward::cli::{self, Color, Command, Format, Options};
+use keyward::cli::{self, Color, Command, Format};
 use keyward::engine::Engine;
 use keyward::report::{Context, Human, Json, Report};
 use std::io::{IsTerminal, Write};
@@ -32,24 +32,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (options, context, run): (Options, Context, Box<dyn Fn(&Engine) -> _>) = match command {
+    let (options, context, paths) = match command {
         Command::Help => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
         Command::Version => {
-            println!("keyward {} ({})", env!("CARGO_PKG_VERSION"), keyward::HOOK_MARKER);
+            println!(
+                "keyward {} ({})",
+                env!("CARGO_PKG_VERSION"),
+                keyward::HOOK_MARKER
+            );
             return ExitCode::SUCCESS;
         }
-        Command::Hook(o) => (o, Context::Commit, Box::new(|e: &Engine| e.scan_staged())),
-        Command::ScanStaged(o) => (o, Context::Staged, Box::new(|e: &Engine| e.scan_staged())),
-        Command::ScanPaths(o, paths) => (
-            o,
-            Context::Paths,
-            Box::new(move |e: &Engine| e.scan_paths(&paths)),
-        ),
+        Command::Hook(o) => (o, Context::Commit, None),
+        Command::ScanStaged(o) => (o, Context::Staged, None),
+        Command::ScanPaths(o, paths) => (o, Context::Paths, Some(paths)),
     };
-    let outcome = Engine::new(options.settings).and_then(|engine| run(&engine));
+    let outcome = Engine::new(options.settings).and_then(|engine| match &paths {
+        Some(paths) => engine.scan_paths(paths),
+        None => engine.scan_staged(),
+    });
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {

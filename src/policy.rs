@@ -4,7 +4,7 @@ use crate::redact;
 use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Match;
 use once_cell::sync::OnceCell;
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
 /// What a finding is about.
@@ -140,8 +140,8 @@ impl FileMatcher {
                 self.rules
                     .iter()
                     .map(|r| {
-                        let except = r.except_pattern.as_deref().map(Regex::new).transpose()?;
-                        Ok((Regex::new(&r.name_pattern)?, except))
+                        let except = r.except_pattern.as_deref().map(bytes_regex).transpose()?;
+                        Ok((bytes_regex(&r.name_pattern)?, except))
                     })
                     .collect()
             })
@@ -151,9 +151,6 @@ impl FileMatcher {
     /// The first rule that forbids `path`, matched on its last component.
     pub fn matching(&self, path: &[u8]) -> Result<Option<&FileRule>, regex::Error> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-        let Ok(name) = std::str::from_utf8(name) else {
-            return Ok(None);
-        };
         let compiled = self.compiled()?;
         Ok(self
             .rules
@@ -183,6 +180,11 @@ impl FileMatcher {
             raw_path: path.to_vec(),
         }
     }
+}
+
+/// File names are bytes (git allows any but `/` and NUL), so patterns match bytes, ASCII-wise.
+fn bytes_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).unicode(false).build()
 }
 
 /// `64 MiB`, `1.5 KiB`, `12 bytes`.

@@ -6,7 +6,7 @@
 //! compiles a handful of regexes, and a blob with no keyword costs one linear pass.
 
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use once_cell::sync::OnceCell;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
@@ -94,6 +94,10 @@ impl Scanner {
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            // A contiguous NFA builds in a few microseconds for a few dozen keywords, where a
+            // DFA costs a tenth of a millisecond at every start; the search runs under the same
+            // literal prefilter either way.
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&keywords)
             .map_err(|e| ScanError::Prefilter(e.to_string()))?;
         let rules = rules
@@ -132,6 +136,10 @@ impl Scanner {
         let c = &self.rules[index];
         c.regex.get_or_try_init(|| {
             let re = RegexBuilder::new(&c.rule.pattern)
+                // Bytes, not Unicode: secrets are ASCII, and a negated class such as
+                // `[^A-Za-z0-9]` in Unicode mode compiles to a UTF-8 automaton that costs ten
+                // times more to build (~0.4 ms per rule, on every commit that needs it).
+                .unicode(false)
                 .size_limit(1 << 24)
                 .build()
                 .map_err(|e| ScanError::Pattern {
