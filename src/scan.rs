@@ -1,12 +1,18 @@
 //! The scanner: keyword prefilter → rule regex → filters → [`Match`].
 //!
-//! One Aho-Corasick automaton holds every rule's keywords (ASCII case-insensitive). A blob is
-//! searched once with it; only the rules whose keywords occur are confirmed with their regex,
-//! and each regex is compiled on the first blob that needs it. A typical commit therefore
+//! One multi-pattern searcher holds every rule's keywords, matched ASCII case-insensitively. A
+//! blob is searched once with it; only the rules whose keywords occur are confirmed with their
+//! regex, and each regex is compiled on the first blob that needs it. A typical commit therefore
 //! compiles a handful of regexes, and a blob with no keyword costs one linear pass.
+//!
+//! Case-insensitivity is done by lowercasing the blob in cache-sized chunks and searching the
+//! lowercase keywords case-sensitively: that lets aho-corasick's SIMD "Teddy" searcher run
+//! (about 6 GB/s here), where its case-insensitive automaton manages about 0.2–0.5 GB/s. With
+//! more keywords than Teddy takes, a case-sensitive Aho-Corasick automaton over the same
+//! lowercase chunks is used instead.
 
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
 use once_cell::sync::OnceCell;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
@@ -67,9 +73,7 @@ struct Compiled {
 /// A scanner built once per process from a rule list.
 pub struct Scanner {
     rules: Vec<Compiled>,
-    prefilter: AhoCorasick,
-    /// For each keyword pattern of the automaton, the rule it belongs to.
-    keyword_rule: Vec<usize>,
+    prefilter: Prefilter,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -81,25 +85,15 @@ impl std::fmt::Debug for Scanner {
 }
 
 impl Scanner {
-    /// Builds the keyword automaton; regexes are left for [`Scanner::scan`] to compile.
+    /// Builds the keyword searcher; regexes are left for [`Scanner::scan`] to compile.
     pub fn new(rules: Vec<Rule>) -> Result<Self, ScanError> {
         let mut keywords = Vec::new();
-        let mut keyword_rule = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             for k in &rule.keywords {
-                keywords.push(k.as_bytes());
-                keyword_rule.push(i);
+                keywords.push((k.to_ascii_lowercase().into_bytes(), i));
             }
         }
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A contiguous NFA builds in a few microseconds for a few dozen keywords, where a
-            // DFA costs a tenth of a millisecond at every start; the search runs under the same
-            // literal prefilter either way.
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&keywords)
-            .map_err(|e| ScanError::Prefilter(e.to_string()))?;
+        let prefilter = Prefilter::new(keywords)?;
         let rules = rules
             .into_iter()
             .map(|rule| Compiled {
@@ -107,11 +101,7 @@ impl Scanner {
                 regex: OnceCell::new(),
             })
             .collect();
-        Ok(Scanner {
-            rules,
-            prefilter,
-            keyword_rule,
-        })
+        Ok(Scanner { rules, prefilter })
     }
 
     /// The rule behind a [`Match::rule`] index.
@@ -158,18 +148,7 @@ impl Scanner {
     /// Finds the secrets in `data`. A binary blob (see [`is_binary`]) is only checked with the
     /// rules marked `binary`, whose prefixes are distinctive enough to mean something there.
     pub fn scan(&self, data: &[u8], binary: bool) -> Result<Vec<Match>, ScanError> {
-        let mut fired = vec![false; self.rules.len()];
-        let mut remaining = self.rules.len();
-        for m in self.prefilter.find_overlapping_iter(data) {
-            let rule = self.keyword_rule[m.pattern().as_usize()];
-            if !fired[rule] {
-                fired[rule] = true;
-                remaining -= 1;
-                if remaining == 0 {
-                    break;
-                }
-            }
-        }
+        let fired = self.prefilter.fired(data, self.rules.len());
         let mut found = Vec::new();
         for (index, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
             let rule = &self.rules[index].rule;
@@ -185,6 +164,118 @@ impl Scanner {
             }
         }
         Ok(locate(data, dedupe(found)))
+    }
+}
+
+/// Bytes lowercased and searched at a time: small enough to stay in cache.
+const CHUNK: usize = 64 * 1024;
+
+/// The keyword searcher: which rules have a keyword in a blob.
+struct Prefilter {
+    finder: Finder,
+    /// Lowercase keywords and the rule each belongs to, by pattern id.
+    keywords: Vec<(Vec<u8>, usize)>,
+    longest: usize,
+    /// How many distinct rules have keywords (the search stops once all have fired).
+    rules_with_keywords: usize,
+}
+
+enum Finder {
+    /// aho-corasick's SIMD searcher (up to 128 keywords).
+    Packed(packed::Searcher),
+    /// A case-sensitive automaton, for larger keyword sets.
+    Automaton(AhoCorasick),
+    /// No keywords at all.
+    Nothing,
+}
+
+impl Prefilter {
+    fn new(keywords: Vec<(Vec<u8>, usize)>) -> Result<Self, ScanError> {
+        let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let finder = if keywords.is_empty() {
+            Finder::Nothing
+        } else if let Some(searcher) = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(keywords.iter().map(|(k, _)| k))
+            .build()
+        {
+            Finder::Packed(searcher)
+        } else {
+            let automaton = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(keywords.iter().map(|(k, _)| k))
+                .map_err(|e| ScanError::Prefilter(e.to_string()))?;
+            Finder::Automaton(automaton)
+        };
+        let mut rules: Vec<usize> = keywords.iter().map(|(_, r)| *r).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        Ok(Prefilter {
+            finder,
+            keywords,
+            longest,
+            rules_with_keywords: rules.len(),
+        })
+    }
+
+    /// For each rule, whether one of its keywords occurs in `data` (any ASCII case).
+    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
+        let mut fired = vec![false; rules];
+        if matches!(self.finder, Finder::Nothing) {
+            return fired;
+        }
+        let mut remaining = self.rules_with_keywords;
+        let mut low = Vec::with_capacity(CHUNK + self.longest);
+        let mut start = 0;
+        while start < data.len() && remaining > 0 {
+            // Each chunk overlaps the next by `longest - 1` bytes, so a keyword that straddles
+            // a boundary is found; only matches starting inside the chunk proper count.
+            let own = CHUNK.min(data.len() - start);
+            let end = (start + own + self.longest.saturating_sub(1)).min(data.len());
+            low.clear();
+            low.extend(data[start..end].iter().map(u8::to_ascii_lowercase));
+            self.each_start(&low, own, |pos| {
+                for (k, rule) in &self.keywords {
+                    if !fired[*rule] && low[pos..].starts_with(k) {
+                        fired[*rule] = true;
+                        remaining -= 1;
+                    }
+                }
+                remaining > 0
+            });
+            start += own;
+        }
+        fired
+    }
+
+    /// Calls `hit` with every position below `limit` where some keyword starts, until it
+    /// returns false. Leftmost-first search reports one keyword per position; the caller
+    /// checks every keyword there, and the search resumes one byte later, so keywords that
+    /// overlap or share a prefix are all seen.
+    fn each_start(&self, low: &[u8], limit: usize, mut hit: impl FnMut(usize) -> bool) {
+        let mut at = 0;
+        while at < limit {
+            let found = match &self.finder {
+                Finder::Packed(s) => s
+                    .find_in(low, aho_corasick::Span::from(at..low.len()))
+                    .map(|m| m.start()),
+                Finder::Automaton(a) => a
+                    .find(aho_corasick::Input::new(low).range(at..low.len()))
+                    .map(|m| m.start()),
+                Finder::Nothing => None,
+            };
+            match found {
+                Some(pos) if pos < limit => {
+                    if !hit(pos) {
+                        return;
+                    }
+                    at = pos + 1;
+                }
+                _ => return,
+            }
+        }
     }
 }
 
@@ -347,6 +438,49 @@ mod tests {
         let x = data.iter().position(|&b| b == b'x').expect("x");
         let m = locate(data, vec![(0, x..x + 1)]);
         assert_eq!((m[0].line, m[0].column), (2, 8));
+    }
+
+    fn prefilter(keywords: &[(&str, usize)]) -> Prefilter {
+        Prefilter::new(
+            keywords
+                .iter()
+                .map(|(k, r)| (k.as_bytes().to_vec(), *r))
+                .collect(),
+        )
+        .expect("builds")
+    }
+
+    #[test]
+    fn prefilter_is_case_insensitive_and_sees_overlapping_keywords() {
+        let p = prefilter(&[("abcde", 0), ("bc", 1), ("ab", 2), ("zz", 3)]);
+        assert_eq!(p.fired(b"xxABCDEyy", 4), vec![true, true, true, false]);
+    }
+
+    #[test]
+    fn prefilter_finds_a_keyword_across_a_chunk_boundary() {
+        let p = prefilter(&[("sk-proj-", 0)]);
+        for offset in [CHUNK - 8, CHUNK - 4, CHUNK - 1, CHUNK, 2 * CHUNK - 3] {
+            let mut data = vec![b'.'; 3 * CHUNK];
+            data[offset..offset + 8].copy_from_slice(b"SK-PROJ-");
+            assert_eq!(p.fired(&data, 1), vec![true], "at {offset}");
+            data[offset..offset + 8].copy_from_slice(b"sk-proj.");
+            assert_eq!(p.fired(&data, 1), vec![false], "at {offset}");
+        }
+    }
+
+    #[test]
+    fn prefilter_with_more_keywords_than_teddy_takes() {
+        let names: Vec<String> = (0..300).map(|i| format!("kw{i:03}x")).collect();
+        let keywords: Vec<(&str, usize)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let p = prefilter(&keywords);
+        assert!(matches!(p.finder, Finder::Automaton(_)));
+        let fired = p.fired(b"... KW007X and kw299x ...", 300);
+        assert_eq!(fired.iter().filter(|f| **f).count(), 2);
+        assert!(fired[7] && fired[299]);
     }
 
     #[test]
