@@ -22,11 +22,6 @@ command -v cargo >/dev/null 2>&1 || die "cargo is not installed (https://rustup.
 top=$(cd "$target" && git rev-parse --show-toplevel 2>/dev/null) \
     || die "$target is not inside a git repository with a working tree"
 
-say "building keyward (release)…"
-(cd "$src" && cargo build --release --locked --quiet) || die "cargo build failed"
-bin="$src/target/release/keyward"
-[ -x "$bin" ] || die "build produced no binary at $bin"
-
 hooks=$(cd "$top" && git rev-parse --path-format=absolute --git-path hooks) \
     || die "git could not tell where the hooks of $top live"
 hook="$hooks/pre-commit"
@@ -39,9 +34,14 @@ if [ -e "$hook" ] || [ -L "$hook" ]; then
     fi
 fi
 
+say "building keyward (release)…"
+(cd "$src" && cargo build --release --locked --quiet) || die "cargo build failed"
+bin="$src/target/release/keyward"
+[ -x "$bin" ] || die "build produced no binary at $bin"
+
 tmp="$hook.keyward-new.$$"
 cp "$bin" "$tmp" || die "cannot write to $hooks"
 chmod 755 "$tmp"
 mv -f "$tmp" "$hook" || { rm -f "$tmp"; die "cannot install $hook"; }
 say "installed: $hook"
-say "every commit in $top is now scanned; test it with: git -C \"$top\" commit --dry-run"
+say "every commit in $top is now scanned; to scan what is staged right now, run the hook: \"$hook\""
