@@ -1,0 +1,980 @@
+//! Speed and memory of `keyward` against git itself, on the same machine, in the same run.
+//!
+//! Run with `cargo bench --bench hook`. Environment:
+//! - `KW_BENCH_RUNS` (default 30): timed runs per command, after 5 warm-up runs each;
+//! - `KW_BENCH_DIR`: keep the generated repositories there and reuse them on the next run
+//!   (regenerated when missing or made by another version of this file); without it they live
+//!   in a temporary directory that is removed at exit.
+//!
+//! Fixtures, generated deterministically (no key-shaped strings: the generated text is clean by
+//! construction), with one `git fast-import` stream per repository and then `git checkout -f main`:
+//! - "big": one commit of 100,000 files of 0.1–1.7 KB, `src/dNNN/sNN/fNNN.rs` (100 × 10 × 100).
+//!   - typical commit: 5 files in 5 directories get a line appended, 1 file is new, `git add`;
+//!   - bulk: the same plus 500 new text files of 100,000 bytes (50 MB; code and prose), `git add`.
+//!
+//!   After each `git add`, `git write-tree` brings the index's cache-tree (TREE extension) up to
+//!   date, which is what `git commit` does before it runs the pre-commit hook.
+//! - "tiny": one commit of 10 files, then 1 file modified and staged.
+//!
+//! Measured (wall time from spawn to exit, stdout and stderr to `/dev/null`, both commands in the
+//! repository root with the same isolated environment, runs of the two interleaved so that load
+//! from other processes hits both alike; median and minimum):
+//! 1. `keyward hook` vs `git diff --cached --name-only` on the typical commit (target ≤ 0.8×);
+//! 2. the same two on the tiny repository (target ≤ 2×);
+//! 3. `keyward scan --staged` on the bulk index vs `git cat-file --batch` reading the same blobs
+//!    (the ids of `git diff --cached --raw`, on stdin) (target ≤ 0.7×);
+//! 4. peak RSS of both commands of case 3 (target < 150 MB for keyward), from GNU time
+//!    (`/usr/bin/time -f %M`, i.e. `ru_maxrss` of `wait4` on the child). The crate forbids
+//!    `unsafe`, so the bench cannot call `wait4` itself.
+//!
+//! It also prints peak RSS of case 1 and process start-up (`--version`) for reference. Targets are
+//! reported as PASS or MISS; the bench never fails on them.
+
+use std::error::Error;
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
+
+/// Bump when the fixtures change, so that a kept `KW_BENCH_DIR` is regenerated.
+const FIXTURE_VERSION: &str = "keyward-bench fixtures v1";
+const DEFAULT_RUNS: usize = 30;
+const WARMUP: usize = 5;
+/// Peak memory is the largest `ru_maxrss` over this many runs.
+const RSS_RUNS: usize = 3;
+
+const DIRS: usize = 100;
+const SUBDIRS: usize = 10;
+const FILES_PER_SUBDIR: usize = 100;
+const TINY_FILES: usize = 10;
+const BULK_FILES: usize = 500;
+const BULK_FILE_SIZE: usize = 100_000;
+/// The typical commit: `(dNNN, sNN, fNNN)` of the 5 modified files, and the new file.
+const TYPICAL_EDITS: [(usize, usize, usize); 5] = [
+    (7, 3, 42),
+    (23, 8, 5),
+    (51, 0, 77),
+    (78, 6, 19),
+    (95, 2, 60),
+];
+const TYPICAL_NEW: &str = "src/d042/s05/retry_policy.rs";
+
+const GITCONFIG: &str = "\
+[init]
+\tdefaultBranch = main
+[user]
+\tname = keyward bench
+\temail = bench@example.invalid
+[gc]
+\tauto = 0
+[advice]
+\tdetachedHead = false
+";
+const AUTHOR: &str = "keyward bench <bench@example.invalid> 1700000000 +0000";
+
+fn main() -> Result<()> {
+    let runs = runs_from_env();
+    let keyward = PathBuf::from(env!("CARGO_BIN_EXE_keyward"));
+    let (_temp, root) = match std::env::var_os("KW_BENCH_DIR") {
+        Some(dir) => {
+            fs::create_dir_all(&dir)?;
+            (None, fs::canonicalize(dir)?)
+        }
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("keyward-bench-")
+                .tempdir()?;
+            let root = temp.path().to_owned();
+            (Some(temp), root)
+        }
+    };
+    let env = Env::new(&root)?;
+    let load_before = loadavg();
+    let fixtures = Fixtures::prepare(&env, &root)?;
+
+    let typical = root.join("big/.git/kw-bench-index-typical");
+    let bulk = root.join("big/.git/kw-bench-index-bulk");
+    let index = root.join("big/.git/index");
+    let hook_big = Job::new(&env, &fixtures.big, &keyward, &["hook"]);
+    let hook_tiny = Job::new(&env, &fixtures.tiny, &keyward, &["hook"]);
+    let scan_bulk = Job::new(&env, &fixtures.big, &keyward, &["scan", "--staged"]);
+    let names_big = Job::new(
+        &env,
+        &fixtures.big,
+        "git",
+        &["diff", "--cached", "--name-only"],
+    );
+    let names_tiny = Job::new(
+        &env,
+        &fixtures.tiny,
+        "git",
+        &["diff", "--cached", "--name-only"],
+    );
+    let mut cat_file = Job::new(&env, &fixtures.big, "git", &["cat-file", "--batch"]);
+    cat_file.stdin = Some(fixtures.oids.clone());
+    let kw_version = Job::new(&env, &fixtures.tiny, &keyward, &["--version"]);
+    let git_version = Job::new(&env, &fixtures.tiny, "git", &["--version"]);
+
+    eprintln!("measuring: {runs} runs per command after {WARMUP} warm-ups");
+    fs::copy(&typical, &index)?;
+    let index_info = describe_index(&index);
+    let (kw1, git1) = compare(runs, &hook_big, &names_big)?;
+    let (rss1, rss1_git) = (peak_rss_kib(&hook_big)?, peak_rss_kib(&names_big)?);
+    let (kw2, git2) = compare(runs, &hook_tiny, &names_tiny)?;
+    fs::copy(&bulk, &index)?;
+    let (kw3, git3) = compare(runs, &scan_bulk, &cat_file)?;
+    let (rss3, rss3_git) = (peak_rss_kib(&scan_bulk)?, peak_rss_kib(&cat_file)?);
+    let (kw0, git0) = compare(runs, &kw_version, &git_version)?;
+    fs::copy(&typical, &index)?;
+
+    let size = fs::metadata(&keyward)?.len();
+    let git_version = env.git(&root, &["--version"])?;
+    let kw_version = {
+        let out = env.command(&keyward, &root).arg("--version").output()?;
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    println!();
+    println!("keyward benchmark: {runs} interleaved runs per command after {WARMUP} warm-ups");
+    println!(
+        "keyward  {kw_version}: {} ({})",
+        keyward.display(),
+        megabytes(size)
+    );
+    println!("git      {}", git_version.trim());
+    println!("fixtures {}{}", root.display(), fixtures.note);
+    println!(
+        "big      {} files in HEAD; typical commit: 6 staged paths, index {index_info}",
+        DIRS * SUBDIRS * FILES_PER_SUBDIR
+    );
+    println!(
+        "bulk     {} staged blobs, {} (newly staged, loose objects)",
+        fixtures.bulk_blobs,
+        megabytes(fixtures.bulk_bytes)
+    );
+    println!("tiny     {TINY_FILES} files in HEAD, 1 staged");
+    println!(
+        "load     {} before, {} after (2-core machine shared with other jobs)",
+        load_before,
+        loadavg()
+    );
+    println!();
+
+    let rows = [
+        Row::time("1 hook, typical commit, 100k files", &kw1, &git1, 0.8),
+        Row::time("2 hook, 1-file commit, 10 files", &kw2, &git2, 2.0),
+        Row::time("3 scan --staged, 50 MB new text", &kw3, &git3, 0.7),
+        Row::rss("4 peak RSS of case 3", rss3, rss3_git, Some(150.0)),
+        Row::rss("  peak RSS of case 1 (info)", rss1, rss1_git, None),
+        Row::time_info("  start-up, --version (info)", &kw0, &git0),
+    ];
+    print_table(&rows);
+    println!();
+    println!("times: median (min); ratio: keyward / git, of medians; RSS: max of {RSS_RUNS} runs");
+    println!("git: 1, 2  git diff --cached --name-only");
+    println!(
+        "     3, 4  git cat-file --batch < the {} blob ids > /dev/null",
+        fixtures.bulk_blobs
+    );
+    println!("     info  git --version");
+    let mut all_ok = true;
+    for (what, stats) in [
+        ("keyward hook (case 1)", &kw1),
+        ("keyward hook (case 2)", &kw2),
+        ("keyward scan --staged (case 3)", &kw3),
+        ("git diff --cached (case 1)", &git1),
+        ("git diff --cached (case 2)", &git2),
+        ("git cat-file --batch (case 3)", &git3),
+    ] {
+        if let Some(status) = stats.failure {
+            all_ok = false;
+            println!("WARNING: {what} did not exit 0 ({status}): its times are not comparable");
+        }
+    }
+    if all_ok {
+        println!("every timed run exited 0 (keyward found nothing to block)");
+    }
+    if rss3.is_none() {
+        println!("peak RSS needs GNU time at /usr/bin/time (package `time`)");
+    }
+    Ok(())
+}
+
+fn runs_from_env() -> usize {
+    match std::env::var("KW_BENCH_RUNS") {
+        Err(_) => DEFAULT_RUNS,
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("KW_BENCH_RUNS={v:?} is not a positive number; using {DEFAULT_RUNS}");
+                DEFAULT_RUNS
+            }
+        },
+    }
+}
+
+/// The isolated environment every git and keyward process runs in, like the integration tests'.
+struct Env {
+    home: PathBuf,
+}
+
+impl Env {
+    fn new(root: &Path) -> io::Result<Env> {
+        let home = root.join("home");
+        fs::create_dir_all(&home)?;
+        fs::write(home.join(".gitconfig"), GITCONFIG)?;
+        Ok(Env { home })
+    }
+
+    fn command(&self, program: impl AsRef<OsStr>, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir).stdin(Stdio::null());
+        for var in [
+            "GIT_DIR",
+            "GIT_INDEX_FILE",
+            "GIT_WORK_TREE",
+            "GIT_COMMON_DIR",
+            "GIT_OBJECT_DIRECTORY",
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            "GIT_CEILING_DIRECTORIES",
+            "GIT_CONFIG",
+            "GIT_CONFIG_PARAMETERS",
+            "GIT_CONFIG_COUNT",
+            "GIT_NAMESPACE",
+            "GIT_PREFIX",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("GIT_AUTHOR_NAME", "keyward bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
+            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
+            .env("GIT_COMMITTER_NAME", "keyward bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
+            .env("GIT_COMMITTER_DATE", "1700000000 +0000")
+            .env("LC_ALL", "C");
+        cmd
+    }
+
+    /// Runs git for set-up; its stdout, or an error with its stderr.
+    fn git(&self, dir: &Path, args: &[&str]) -> Result<String> {
+        let out = self.command("git", dir).args(args).output()?;
+        if !out.status.success() {
+            return Err(format!(
+                "git {}: {}: {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+            .into());
+        }
+        Ok(String::from_utf8(out.stdout)?)
+    }
+}
+
+/// The generated repositories.
+struct Fixtures {
+    big: PathBuf,
+    tiny: PathBuf,
+    /// Blob ids staged in the bulk index, one a line: `git cat-file --batch`'s input.
+    oids: PathBuf,
+    bulk_blobs: usize,
+    bulk_bytes: u64,
+    /// How they were obtained, for the header.
+    note: String,
+}
+
+impl Fixtures {
+    fn prepare(env: &Env, root: &Path) -> Result<Fixtures> {
+        let marker = root.join("kw-bench-ready");
+        let note = if fs::read_to_string(&marker).is_ok_and(|m| m == FIXTURE_VERSION) {
+            eprintln!("reusing the fixtures in {}", root.display());
+            " (reused)".to_owned()
+        } else {
+            let _ = fs::remove_file(&marker);
+            let took = generate(env, root)?;
+            fs::write(&marker, FIXTURE_VERSION)?;
+            format!(" (generated in {took})")
+        };
+        let big = root.join("big");
+        let oids = root.join("bulk-oids.txt");
+        let sizes = {
+            let mut cmd = env.command("git", &big);
+            cmd.args(["cat-file", "--batch-check=%(objectsize)"])
+                .stdin(File::open(&oids)?);
+            String::from_utf8(cmd.output()?.stdout)?
+        };
+        let sizes: Vec<u64> = sizes.lines().map(str::parse).collect::<Result<_, _>>()?;
+        Ok(Fixtures {
+            big,
+            tiny: root.join("tiny"),
+            oids,
+            bulk_blobs: sizes.len(),
+            bulk_bytes: sizes.iter().sum(),
+            note,
+        })
+    }
+}
+
+/// Builds "big" (with its two saved indexes and the blob-id list) and "tiny"; returns how long
+/// each step took.
+fn generate(env: &Env, root: &Path) -> Result<String> {
+    assert_vocabulary_is_clean();
+    let (big, tiny) = (root.join("big"), root.join("tiny"));
+    for dir in [&big, &tiny] {
+        if dir.exists() {
+            fs::remove_dir_all(dir)?;
+        }
+    }
+    let start = Instant::now();
+    let mut steps = Vec::new();
+    let mut step = |name: &str, since: &mut Instant| {
+        steps.push(format!("{name} {:.1} s", since.elapsed().as_secs_f64()));
+        *since = Instant::now();
+    };
+    let mut t = Instant::now();
+
+    let files = DIRS * SUBDIRS * FILES_PER_SUBDIR;
+    eprintln!(
+        "generating {files} files with git fast-import in {}",
+        big.display()
+    );
+    env.git(root, &["init", "-q", "big"])?;
+    fast_import(
+        env,
+        &big,
+        (0..files).map(|i| (big_path(i), small_file(i as u64))),
+    )?;
+    step("fast-import", &mut t);
+    env.git(&big, &["checkout", "-q", "-f", "main"])?;
+    step("checkout", &mut t);
+
+    let mut staged = Vec::new();
+    for &(d, s, f) in &TYPICAL_EDITS {
+        let path = format!("src/d{d:03}/s{s:02}/f{f:03}.rs");
+        append_line(&big.join(&path), (d * 1000 + f) as u64)?;
+        staged.push(path);
+    }
+    let mut text = String::new();
+    code(&mut Rng::new(7_000_001), 1200, &mut text);
+    fs::write(big.join(TYPICAL_NEW), &text)?;
+    staged.push(TYPICAL_NEW.to_owned());
+    stage(env, &big, &staged, "kw-bench-index-typical")?;
+    step("typical commit", &mut t);
+
+    eprintln!("writing and staging {BULK_FILES} files of {BULK_FILE_SIZE} bytes");
+    for i in 0..BULK_FILES {
+        let path = big.join(bulk_path(i));
+        fs::create_dir_all(path.parent().expect("bulk paths have a parent"))?;
+        fs::write(&path, bulk_file(i as u64))?;
+    }
+    stage(env, &big, &["bulk".to_owned()], "kw-bench-index-bulk")?;
+    let raw = env.git(
+        &big,
+        &["diff", "--cached", "--raw", "--no-abbrev", "--no-renames"],
+    )?;
+    // `:100644 100644 <old> <new> M\tpath`: the blobs the commit would add.
+    let oids: String = raw
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .flat_map(|oid| [oid, "\n"])
+        .collect();
+    fs::write(root.join("bulk-oids.txt"), oids)?;
+    step("bulk", &mut t);
+
+    env.git(root, &["init", "-q", "tiny"])?;
+    fast_import(
+        env,
+        &tiny,
+        (0..TINY_FILES).map(|i| (format!("src/f{i:02}.rs"), small_file(900_000 + i as u64))),
+    )?;
+    env.git(&tiny, &["checkout", "-q", "-f", "main"])?;
+    append_line(&tiny.join("src/f03.rs"), 3)?;
+    stage(
+        env,
+        &tiny,
+        &["src/f03.rs".to_owned()],
+        "kw-bench-index-typical",
+    )?;
+    step("tiny", &mut t);
+
+    Ok(format!(
+        "{:.1} s: {}",
+        start.elapsed().as_secs_f64(),
+        steps.join(", ")
+    ))
+}
+
+/// One commit on `main` holding `files`, in one `git fast-import` stream.
+fn fast_import(
+    env: &Env,
+    repo: &Path,
+    files: impl Iterator<Item = (String, String)>,
+) -> Result<()> {
+    let mut child = env
+        .command("git", repo)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let written = (|| -> io::Result<()> {
+        let mut w = BufWriter::with_capacity(1 << 20, stdin);
+        let message = "synthetic tree for the keyward benchmark";
+        write!(
+            w,
+            "commit refs/heads/main\nauthor {AUTHOR}\ncommitter {AUTHOR}\ndata {}\n{message}\n",
+            message.len()
+        )?;
+        for (path, data) in files {
+            write!(w, "M 100644 inline {path}\ndata {}\n", data.len())?;
+            w.write_all(data.as_bytes())?;
+            w.write_all(b"\n")?;
+        }
+        w.write_all(b"\n")?;
+        w.flush()
+    })();
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(format!("git fast-import: {status}").into());
+    }
+    Ok(written?)
+}
+
+/// `git add` the paths, bring the cache-tree up to date like `git commit` does before its
+/// pre-commit hook (`git write-tree`, which also proves the index is committable), and save a
+/// copy of the index under `.git/<save_as>`.
+fn stage(env: &Env, repo: &Path, paths: &[String], save_as: &str) -> Result<()> {
+    let mut args = vec!["add", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    env.git(repo, &args)?;
+    env.git(repo, &["write-tree"])?;
+    let git_dir = repo.join(".git");
+    fs::copy(git_dir.join("index"), git_dir.join(save_as))?;
+    Ok(())
+}
+
+fn append_line(path: &Path, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed);
+    let mut line = "// Reviewed: ".to_owned();
+    rng.sentence(8..9, &mut line);
+    line.push('\n');
+    fs::OpenOptions::new()
+        .append(true)
+        .open(path)?
+        .write_all(line.as_bytes())
+}
+
+fn big_path(i: usize) -> String {
+    let (d, rest) = (
+        i / (SUBDIRS * FILES_PER_SUBDIR),
+        i % (SUBDIRS * FILES_PER_SUBDIR),
+    );
+    let (s, f) = (rest / FILES_PER_SUBDIR, rest % FILES_PER_SUBDIR);
+    format!("src/d{d:03}/s{s:02}/f{f:03}.rs")
+}
+
+fn bulk_path(i: usize) -> String {
+    let ext = if i.is_multiple_of(2) { "rs" } else { "md" };
+    format!("bulk/m{:02}/t{i:03}.{ext}", i % 10)
+}
+
+/// A Rust-like source file of 0.1–1.7 KB.
+fn small_file(seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let target = 100 + rng.below(1501);
+    let mut out = String::with_capacity(target + 128);
+    code(&mut rng, target, &mut out);
+    out
+}
+
+/// Exactly `BULK_FILE_SIZE` bytes of code (even seeds) or Markdown prose (odd seeds).
+fn bulk_file(seed: u64) -> String {
+    let mut rng = Rng::new(1_000_000 + seed);
+    let mut out = String::with_capacity(BULK_FILE_SIZE + 256);
+    if seed.is_multiple_of(2) {
+        code(&mut rng, BULK_FILE_SIZE, &mut out);
+    } else {
+        prose(&mut rng, BULK_FILE_SIZE, &mut out);
+    }
+    out.truncate(BULK_FILE_SIZE - 1); // ASCII only: any index is a char boundary
+    out.push('\n');
+    out
+}
+
+/// Everyday words of code and prose. None holds, nor forms when joined, a keyword of keyward's
+/// rules (checked by [`assert_vocabulary_is_clean`]), so no rule's regex even runs on the text.
+const WORDS: &[&str] = &[
+    "the", "a", "of", "to", "and", "in", "for", "with", "on", "by", "from", "as", "that", "this",
+    "is", "are", "be", "was", "it", "when", "each", "every", "into", "over", "under", "after",
+    "before", "between", "without", "then", "only", "once", "again", "value", "index", "entry",
+    "tree", "blob", "path", "file", "buffer", "reader", "writer", "config", "option", "state",
+    "error", "result", "count", "length", "offset", "cursor", "node", "child", "parent", "record",
+    "field", "table", "row", "column", "cache", "queue", "stack", "batch", "chunk", "line",
+    "commit", "branch", "stage", "hash", "digest", "header", "payload", "message", "request",
+    "response", "client", "server", "handler", "session", "timer", "limit", "window", "frame",
+    "layer", "shape", "color", "point", "vector", "range", "slice", "string", "number", "signal",
+    "event", "channel", "thread", "worker", "pool", "lock", "guard", "scope", "module", "crate",
+    "trait", "type", "closure", "parse", "format", "render", "build", "check", "load", "store",
+    "fetch", "send", "receive", "open", "close", "read", "write", "flush", "reset", "update",
+    "insert", "remove", "find", "sort", "merge", "split", "join", "filter", "map", "fold", "retry",
+    "delay", "budget", "quota", "report", "summary", "detail", "user", "team", "review", "release",
+    "version", "feature", "test", "bench", "metric", "sample", "total", "first", "last", "next",
+    "previous", "small", "large", "empty", "full", "valid", "stale", "fresh", "local", "remote",
+    "shared", "inner", "outer", "upper", "lower", "left", "right", "north", "south", "river",
+    "garden", "paper", "window", "market", "letter", "answer", "question",
+];
+
+/// Lower-case keywords of the built-in rules' prefilter (src/rules/builtin) at the time of writing.
+const RULE_KEYWORDS: &[&str] = &[
+    "sk-ant-api",
+    "sk-ant-admin",
+    "akia",
+    "asia",
+    "abia",
+    "acca",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "t3blbkfj",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "private key-----",
+];
+
+/// Words and every join of two words (`a_b`, `a b`, `AB`) are free of rule keywords.
+fn assert_vocabulary_is_clean() {
+    for a in WORDS {
+        for b in WORDS {
+            for joined in [format!("{a}_{b}"), format!("{a} {b}"), format!("{a}{b}")] {
+                if let Some(k) = RULE_KEYWORDS.iter().find(|k| joined.contains(*k)) {
+                    panic!("generated text could contain the rule keyword {k:?} ({joined:?})");
+                }
+            }
+        }
+    }
+}
+
+/// Rust-like code, whole lines, until `out` holds at least `target` bytes.
+fn code(rng: &mut Rng, target: usize, out: &mut String) {
+    let mut in_fn = false;
+    while out.len() < target {
+        if !in_fn {
+            if rng.below(4) == 0 {
+                out.push_str("use crate::");
+                rng.snake(out);
+                out.push_str("::");
+                rng.camel(out);
+                out.push_str(";\n");
+            }
+            for _ in 0..rng.below(3) {
+                out.push_str("/// ");
+                rng.sentence(4..13, out);
+                out.push('\n');
+            }
+            out.push_str("pub fn ");
+            rng.snake(out);
+            out.push('(');
+            rng.snake(out);
+            out.push_str(": &");
+            rng.camel(out);
+            out.push_str(", limit: usize) -> Result<");
+            rng.camel(out);
+            out.push_str(", Error> {\n");
+            in_fn = true;
+            continue;
+        }
+        match rng.below(8) {
+            0 => {
+                out.push_str("}\n\n");
+                in_fn = false;
+            }
+            1 => {
+                out.push_str("    // ");
+                rng.sentence(4..14, out);
+                out.push('\n');
+            }
+            2 => {
+                out.push_str("    if ");
+                rng.snake(out);
+                out.push_str(&format!(
+                    " > {} {{\n        return Err(Error::",
+                    rng.below(4096)
+                ));
+                rng.camel(out);
+                out.push_str(");\n    }\n");
+            }
+            3 => {
+                out.push_str("    ");
+                rng.snake(out);
+                out.push_str(".push_str(\"");
+                rng.sentence(2..7, out);
+                out.push_str("\");\n");
+            }
+            4 => {
+                out.push_str("    for item in ");
+                rng.snake(out);
+                out.push_str(".iter() {\n        total += item.");
+                rng.snake(out);
+                out.push_str("();\n    }\n");
+            }
+            _ => {
+                out.push_str("    let ");
+                rng.snake(out);
+                out.push_str(" = ");
+                rng.snake(out);
+                out.push('.');
+                rng.snake(out);
+                out.push_str(&format!("({});\n", rng.below(10_000)));
+            }
+        }
+    }
+    if in_fn {
+        out.push_str("}\n");
+    }
+}
+
+/// Markdown prose wrapped at 80 columns, until `out` holds at least `target` bytes.
+fn prose(rng: &mut Rng, target: usize, out: &mut String) {
+    while out.len() < target {
+        match rng.below(6) {
+            0 => {
+                out.push_str("## ");
+                rng.sentence(2..6, out);
+                out.push_str("\n\n");
+            }
+            1 => {
+                for _ in 0..2 + rng.below(3) {
+                    out.push_str("- ");
+                    rng.sentence(3..11, out);
+                    out.push_str(".\n");
+                }
+                out.push('\n');
+            }
+            _ => {
+                let mut paragraph = String::new();
+                for _ in 0..3 + rng.below(5) {
+                    rng.sentence(6..20, &mut paragraph);
+                    paragraph.push_str(". ");
+                }
+                let mut column = 0;
+                for word in paragraph.split_whitespace() {
+                    if column > 0 && column + 1 + word.len() > 80 {
+                        out.push('\n');
+                        column = 0;
+                    } else if column > 0 {
+                        out.push(' ');
+                        column += 1;
+                    }
+                    out.push_str(word);
+                    column += word.len();
+                }
+                out.push_str("\n\n");
+            }
+        }
+    }
+}
+
+/// splitmix64: small, fast and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x2545_F491_4F6C_DD1D)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    fn word(&mut self) -> &'static str {
+        WORDS[self.below(WORDS.len())]
+    }
+
+    /// `word` or `word_word` or `word_word_word`.
+    fn snake(&mut self, out: &mut String) {
+        for k in 0..1 + self.below(3) {
+            if k > 0 {
+                out.push('_');
+            }
+            out.push_str(self.word());
+        }
+    }
+
+    /// `Word` or `WordWord`.
+    fn camel(&mut self, out: &mut String) {
+        for _ in 0..1 + self.below(2) {
+            capitalized(self.word(), out);
+        }
+    }
+
+    /// A number of words in `words`, the first capitalized, no final stop.
+    fn sentence(&mut self, words: Range<usize>, out: &mut String) {
+        let count = words.start + self.below(words.len());
+        capitalized(self.word(), out);
+        for _ in 1..count {
+            out.push(' ');
+            out.push_str(self.word());
+        }
+    }
+}
+
+fn capitalized(word: &str, out: &mut String) {
+    let mut chars = word.chars();
+    if let Some(first) = chars.next() {
+        out.push(first.to_ascii_uppercase());
+        out.push_str(chars.as_str());
+    }
+}
+
+/// Version, entry count and cache-tree state of an index file, as gix reads it.
+fn describe_index(path: &Path) -> String {
+    fn nodes(tree: &gix::index::extension::Tree) -> (usize, usize) {
+        tree.children.iter().map(nodes).fold(
+            (1, usize::from(tree.num_entries.is_none())),
+            |(n, bad), (cn, cbad)| (n + cn, bad + cbad),
+        )
+    }
+    let size = fs::metadata(path)
+        .map(|m| megabytes(m.len()))
+        .unwrap_or_default();
+    match gix::index::File::at(path, gix::hash::Kind::Sha1, false, Default::default()) {
+        Err(e) => format!("{size}, unreadable by gix: {e}"),
+        Ok(file) => {
+            let tree = match file.tree() {
+                None => "no cache-tree".to_owned(),
+                Some(tree) => {
+                    let (n, bad) = nodes(tree);
+                    format!("cache-tree of {n} nodes, {bad} invalid")
+                }
+            };
+            format!(
+                "{size} ({}, {} entries, {tree})",
+                format!("{:?}", file.version()).to_lowercase(),
+                file.entries().len()
+            )
+        }
+    }
+}
+
+/// A command to measure: where it runs, its argv, and the file it reads on stdin.
+struct Job<'a> {
+    env: &'a Env,
+    dir: &'a Path,
+    argv: Vec<OsString>,
+    stdin: Option<PathBuf>,
+}
+
+impl<'a> Job<'a> {
+    fn new(env: &'a Env, dir: &'a Path, program: impl AsRef<OsStr>, args: &[&str]) -> Job<'a> {
+        let mut argv = vec![program.as_ref().to_owned()];
+        argv.extend(args.iter().map(OsString::from));
+        Job {
+            env,
+            dir,
+            argv,
+            stdin: None,
+        }
+    }
+
+    /// The command, run under `wrapper` (a program and its arguments) if not empty.
+    fn command(&self, wrapper: &[&OsStr]) -> io::Result<Command> {
+        let mut argv = wrapper
+            .iter()
+            .copied()
+            .chain(self.argv.iter().map(OsString::as_os_str));
+        let mut cmd = self
+            .env
+            .command(argv.next().expect("argv is not empty"), self.dir);
+        cmd.args(argv).stdout(Stdio::null()).stderr(Stdio::null());
+        if let Some(path) = &self.stdin {
+            cmd.stdin(File::open(path)?);
+        }
+        Ok(cmd)
+    }
+
+    fn time_once(&self) -> io::Result<(Duration, ExitStatus)> {
+        let mut cmd = self.command(&[])?;
+        let start = Instant::now();
+        let status = cmd.status()?;
+        Ok((start.elapsed(), status))
+    }
+}
+
+/// Median and minimum of the timed runs, and the first unsuccessful exit status if any.
+struct Stats {
+    median: Duration,
+    min: Duration,
+    failure: Option<ExitStatus>,
+}
+
+impl Stats {
+    fn of(runs: &mut [(Duration, ExitStatus)]) -> Stats {
+        runs.sort_by_key(|r| r.0);
+        let n = runs.len();
+        let median = if n % 2 == 1 {
+            runs[n / 2].0
+        } else {
+            (runs[n / 2 - 1].0 + runs[n / 2].0) / 2
+        };
+        Stats {
+            median,
+            min: runs[0].0,
+            failure: runs.iter().map(|r| r.1).find(|s| !s.success()),
+        }
+    }
+}
+
+/// Warm-up runs of both, then `runs` of each, interleaved (a b, b a, a b, …).
+fn compare(runs: usize, a: &Job, b: &Job) -> io::Result<(Stats, Stats)> {
+    for _ in 0..WARMUP {
+        a.time_once()?;
+        b.time_once()?;
+    }
+    let (mut ta, mut tb) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for i in 0..runs {
+        if i.is_multiple_of(2) {
+            ta.push(a.time_once()?);
+            tb.push(b.time_once()?);
+        } else {
+            tb.push(b.time_once()?);
+            ta.push(a.time_once()?);
+        }
+    }
+    Ok((Stats::of(&mut ta), Stats::of(&mut tb)))
+}
+
+/// Largest peak RSS in KiB over a few runs, from GNU time (`ru_maxrss` of the child it waits
+/// for: GNU time forks, so the child's image before `exec` is GNU time's own 2 MB). `None`
+/// without GNU time.
+fn peak_rss_kib(job: &Job) -> Result<Option<u64>> {
+    let report = tempfile::NamedTempFile::new()?;
+    let mut peak = None;
+    for _ in 0..RSS_RUNS {
+        let wrapper = [
+            OsStr::new("/usr/bin/time"),
+            OsStr::new("-f"),
+            OsStr::new("%M"),
+            OsStr::new("-o"),
+            report.path().as_os_str(),
+        ];
+        match job.command(&wrapper)?.status() {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        // GNU time may put "Command exited with non-zero status N" first.
+        let text = fs::read_to_string(report.path())?;
+        let Some(kib) = text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        peak = peak.max(Some(kib));
+    }
+    Ok(peak)
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.2} MB", bytes as f64 / 1e6)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", ms(d))
+}
+
+/// One line of the results table.
+struct Row {
+    case: &'static str,
+    keyward: String,
+    baseline: String,
+    ratio: Option<f64>,
+    target: String,
+    pass: Option<bool>,
+}
+
+impl Row {
+    fn time(case: &'static str, kw: &Stats, git: &Stats, max_ratio: f64) -> Row {
+        let ratio = kw.median.as_secs_f64() / git.median.as_secs_f64();
+        Row {
+            pass: Some(ratio <= max_ratio),
+            target: format!("≤ {max_ratio:.1}×"),
+            ..Row::time_info(case, kw, git)
+        }
+    }
+
+    fn time_info(case: &'static str, kw: &Stats, git: &Stats) -> Row {
+        let cell = |s: &Stats| format!("{} (min {:.2})", millis(s.median), ms(s.min));
+        Row {
+            case,
+            keyward: cell(kw),
+            baseline: cell(git),
+            ratio: Some(kw.median.as_secs_f64() / git.median.as_secs_f64()),
+            target: "—".to_owned(),
+            pass: None,
+        }
+    }
+
+    fn rss(case: &'static str, kw: Option<u64>, git: Option<u64>, max_mb: Option<f64>) -> Row {
+        let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;
+        let cell = |v: Option<u64>| v.map_or("—".to_owned(), |kib| format!("{:.1} MB", mb(kib)));
+        Row {
+            case,
+            keyward: cell(kw),
+            baseline: cell(git),
+            ratio: kw.zip(git).map(|(k, g)| k as f64 / g as f64),
+            target: max_mb.map_or("—".to_owned(), |m| format!("< {m:.0} MB")),
+            pass: max_mb.zip(kw).map(|(m, kib)| mb(kib) < m),
+        }
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "{:<36} {:>24} {:>24} {:>6} {:>9}  result",
+        "case", "keyward", "git", "ratio", "target"
+    );
+    for r in rows {
+        let ratio = r.ratio.map_or("—".to_owned(), |x| format!("{x:.2}"));
+        let result = match r.pass {
+            Some(true) => "PASS",
+            Some(false) => "MISS",
+            None => "info",
+        };
+        println!(
+            "{:<36} {:>24} {:>24} {:>6} {:>9}  {result}",
+            r.case, r.keyward, r.baseline, ratio, r.target
+        );
+    }
+}
