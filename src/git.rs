@@ -9,8 +9,9 @@
 //! the same answer comes from git's plumbing: `git diff --cached --raw -z` and
 //! `git cat-file --batch`.
 
-use gix::bstr::{BStr, BString, ByteSlice};
-use gix::index::entry::{Flags, Mode};
+use crate::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
+use gix::bstr::{BString, ByteSlice};
+use gix::index::entry::Flags;
 use gix::prelude::FindExt;
 use gix::ObjectId;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -123,13 +124,6 @@ impl Staged {
     fn open_gix() -> Result<Self, String> {
         let repo = gix::discover_with_environment_overrides(".").map_err(one_line)?;
         let index_path = index_path(&repo);
-        let index = gix::index::File::at_or_default(
-            &index_path,
-            repo.object_hash(),
-            true, // skip_hash: git does not verify the trailer on reads either
-            Default::default(),
-        )
-        .map_err(|e| format!("{}: {}", index_path.display(), one_line(e)))?;
         let mut head = repo.head().map_err(one_line)?;
         let head_tree = if head.is_unborn() {
             None
@@ -137,7 +131,22 @@ impl Staged {
             let commit = head.peel_to_commit().map_err(one_line)?;
             Some(commit.tree_id().map_err(one_line)?.detach())
         };
-        let changes = Walk::new(&repo, &index).run(head_tree)?;
+        let shown = || index_path.display().to_string();
+        let changes = match index::read(&index_path, repo.object_hash())
+            .map_err(|e| format!("{}: {e}", shown()))?
+        {
+            index::Read::Index(index) => {
+                Walk::new(&repo, &index).run(head_tree, index.cache_tree())?
+            }
+            index::Read::Unsupported(_) => {
+                // Split and sparse indexes: gix's complete decoder (it resolves `sharedindex.*`).
+                let file =
+                    gix::index::File::at(&index_path, repo.object_hash(), true, Default::default())
+                        .map_err(|e| format!("{}: {}", shown(), one_line(e)))?;
+                let cache = file.tree().map(CacheTree::from_gix);
+                Walk::new(&repo, &*file).run(head_tree, cache.as_ref())?
+            }
+        };
         Ok(Staged {
             changes,
             reader: Reader::Gix(Box::new(repo)),
@@ -246,10 +255,57 @@ fn git() -> Command {
     cmd
 }
 
+/// Read access to index entries, from the lean reader or from gix's full decoder.
+trait Entries {
+    fn len(&self) -> usize;
+    fn path(&self, i: usize) -> &[u8];
+    fn id(&self, i: usize) -> ObjectId;
+    fn mode(&self, i: usize) -> u32;
+    /// Conflict stage, intent-to-add or submodule: nothing of its own to scan.
+    fn no_content(&self, i: usize) -> bool;
+}
+
+impl Entries for Index {
+    fn len(&self) -> usize {
+        Index::len(self)
+    }
+    fn path(&self, i: usize) -> &[u8] {
+        Index::path(self, i)
+    }
+    fn id(&self, i: usize) -> ObjectId {
+        Index::id(self, i).to_owned()
+    }
+    fn mode(&self, i: usize) -> u32 {
+        Index::mode(self, i)
+    }
+    fn no_content(&self, i: usize) -> bool {
+        self.stage(i) != 0 || self.intent_to_add(i) || self.mode(i) == MODE_GITLINK
+    }
+}
+
+impl Entries for gix::index::State {
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+    fn path(&self, i: usize) -> &[u8] {
+        self.entries()[i].path(self).as_bytes()
+    }
+    fn id(&self, i: usize) -> ObjectId {
+        self.entries()[i].id
+    }
+    fn mode(&self, i: usize) -> u32 {
+        self.entries()[i].mode.bits()
+    }
+    fn no_content(&self, i: usize) -> bool {
+        let e = &self.entries()[i];
+        e.stage_raw() != 0 || e.flags.contains(Flags::INTENT_TO_ADD) || e.mode.is_submodule()
+    }
+}
+
 /// The merge of `HEAD^{tree}` with the sorted index entries.
-struct Walk<'a> {
+struct Walk<'a, E: Entries> {
     repo: &'a gix::Repository,
-    state: &'a gix::index::State,
+    entries: &'a E,
     changes: Vec<Change>,
     /// Blobs HEAD had at paths the index no longer has, to recognise pure renames.
     deleted: Vec<ObjectId>,
@@ -261,21 +317,25 @@ struct TreeItem {
     id: ObjectId,
 }
 
-impl<'a> Walk<'a> {
-    fn new(repo: &'a gix::Repository, state: &'a gix::index::State) -> Self {
+impl<'a, E: Entries> Walk<'a, E> {
+    fn new(repo: &'a gix::Repository, entries: &'a E) -> Self {
         Walk {
             repo,
-            state,
+            entries,
             changes: Vec::new(),
             deleted: Vec::new(),
         }
     }
 
-    fn run(mut self, head_tree: Option<ObjectId>) -> Result<Vec<Change>, String> {
-        let entries = self.state.entries();
+    fn run(
+        mut self,
+        head_tree: Option<ObjectId>,
+        cache: Option<&CacheTree>,
+    ) -> Result<Vec<Change>, String> {
+        let all = 0..self.entries.len();
         match head_tree {
-            None => entries.iter().try_for_each(|e| self.added(e))?,
-            Some(tree) => self.tree(tree, b"", entries, self.state.tree())?,
+            None => all.clone().try_for_each(|i| self.changed(i, None))?,
+            Some(tree) => self.tree(tree, b"", all, cache)?,
         }
         // A blob that HEAD had at a path now gone is not new where it reappears (a rename):
         // let the policy compare against it, as it would for an edit in place.
@@ -289,24 +349,21 @@ impl<'a> Walk<'a> {
         Ok(self.changes)
     }
 
-    fn path(&self, e: &gix::index::Entry) -> &'a BStr {
-        e.path(self.state)
-    }
-
     /// Compares the tree `id` (at `prefix`, which ends in `/` unless it is the root) with the
-    /// index entries under that prefix.
+    /// index entries `range`, which are those under that prefix.
     fn tree(
         &mut self,
         id: ObjectId,
         prefix: &[u8],
-        entries: &[gix::index::Entry],
-        cache: Option<&gix::index::extension::Tree>,
+        range: std::ops::Range<usize>,
+        cache: Option<&CacheTree>,
     ) -> Result<(), String> {
-        if cache.is_some_and(|c| c.num_entries.is_some() && c.id == id) {
+        if cache.is_some_and(|c| c.id == Some(id)) {
             return Ok(()); // git's own shortcut: this directory is unchanged
         }
         let items = self.read_tree(id)?;
-        let mut i = 0;
+        let entries = self.entries;
+        let mut i = range.start;
         let mut key = Vec::with_capacity(prefix.len() + 64);
         for item in items {
             key.clear();
@@ -316,66 +373,67 @@ impl<'a> Walk<'a> {
                 key.push(b'/');
             }
             // Index entries sorting before this tree entry are not in HEAD: additions.
-            while i < entries.len() && self.path(&entries[i]).as_bytes() < key.as_slice() {
-                self.added(&entries[i])?;
+            while i < range.end && entries.path(i) < key.as_slice() {
+                self.changed(i, None)?;
                 i += 1;
             }
             if item.mode.is_tree() {
-                let len = entries[i..].partition_point(|e| self.path(e).starts_with(&key));
-                let sub = &entries[i..i + len];
-                i += len;
-                match sub {
-                    [] => {} // the whole directory was removed: deletions are never blocked
-                    [only] if only.mode == Mode::DIR => {
-                        // A sparse-index directory entry: unchanged if it names the same tree.
-                        if only.id != item.id {
-                            return Err(format!(
-                                "sparse directory {} differs from HEAD",
-                                crate::redact::escape(&key)
-                            ));
-                        }
-                    }
-                    _ => {
-                        let child = cache.and_then(|c| {
-                            c.children
-                                .iter()
-                                .find(|t| t.name.as_slice() == item.name.as_slice())
-                        });
-                        self.tree(item.id, &key, sub, child)?;
+                // Entries under `key/` are contiguous: binary-search where they end.
+                let (mut lo, mut hi) = (i, range.end);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if entries.path(mid).starts_with(&key) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
                     }
                 }
-            } else if i < entries.len() && self.path(&entries[i]).as_bytes() == key.as_slice() {
-                let e = &entries[i];
-                i += 1;
-                if e.id != item.id {
+                let sub = i..lo;
+                i = lo;
+                if sub.is_empty() {
+                    continue; // the whole directory was removed: deletions are never blocked
+                }
+                if sub.len() == 1 && entries.mode(sub.start) == MODE_DIR {
+                    // A sparse-index directory entry: unchanged if it names the same tree.
+                    if entries.id(sub.start) != item.id {
+                        return Err(format!(
+                            "sparse directory {} differs from HEAD",
+                            crate::redact::escape(&key)
+                        ));
+                    }
+                    continue;
+                }
+                let child =
+                    cache.and_then(|c| c.children.iter().find(|t| t.name == item.name.as_slice()));
+                self.tree(item.id, &key, sub, child)?;
+            } else if i < range.end && entries.path(i) == key.as_slice() {
+                if entries.id(i) != item.id {
                     let previous = item.mode.is_blob_or_symlink().then_some(item.id);
-                    self.changed(e, previous)?;
+                    self.changed(i, previous)?;
                 }
+                i += 1;
             } else if item.mode.is_blob_or_symlink() {
                 self.deleted.push(item.id);
             }
         }
-        entries[i..].iter().try_for_each(|e| self.added(e))
+        (i..range.end).try_for_each(|i| self.changed(i, None))
     }
 
-    fn added(&mut self, e: &gix::index::Entry) -> Result<(), String> {
-        self.changed(e, None)
-    }
-
-    fn changed(&mut self, e: &gix::index::Entry, previous: Option<ObjectId>) -> Result<(), String> {
-        if e.stage_raw() != 0 || e.flags.contains(Flags::INTENT_TO_ADD) || e.mode.is_submodule() {
-            return Ok(()); // no content of its own (yet)
+    fn changed(&mut self, i: usize, previous: Option<ObjectId>) -> Result<(), String> {
+        let entries = self.entries;
+        if entries.no_content(i) {
+            return Ok(());
         }
-        if e.mode == Mode::DIR {
+        if entries.mode(i) == MODE_DIR {
             return Err(format!(
                 "sparse directory {} is not in HEAD",
-                crate::redact::escape(self.path(e))
+                crate::redact::escape(entries.path(i))
             ));
         }
         self.changes.push(Change {
-            path: self.path(e).to_owned(),
-            id: e.id,
-            symlink: e.mode == Mode::SYMLINK,
+            path: entries.path(i).into(),
+            id: entries.id(i),
+            symlink: entries.mode(i) == MODE_SYMLINK,
             previous,
         });
         Ok(())

@@ -12,6 +12,7 @@
 //! ```
 //!
 //! - [`git`] — the repository as git set it up for the hook; staged changes; blob reads.
+//! - [`index`] — a lean reader of the index file, for the hook's walk.
 //! - [`source`] — files on disk for `keyward scan PATH`.
 //! - [`rules`] — the rule schema and the built-in catalog (TOML data).
 //! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
@@ -26,6 +27,7 @@
 pub mod cli;
 pub mod engine;
 pub mod git;
+pub mod index;
 pub mod policy;
 pub mod redact;
 pub mod report;
