@@ -11,6 +11,7 @@
 //! more keywords than Teddy takes, a case-sensitive Aho-Corasick automaton over the same
 //! lowercase chunks is used instead.
 
+use crate::filters::{self, entropy, looks_like_placeholder};
 use crate::rules::Rule;
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
 use once_cell::sync::OnceCell;
@@ -68,6 +69,7 @@ pub struct Match {
 struct Compiled {
     rule: Rule,
     regex: OnceCell<Regex>,
+    path_exclude: OnceCell<Option<Regex>>,
 }
 
 /// A scanner built once per process from a rule list.
@@ -99,6 +101,7 @@ impl Scanner {
             .map(|rule| Compiled {
                 rule,
                 regex: OnceCell::new(),
+                path_exclude: OnceCell::new(),
             })
             .collect();
         Ok(Scanner { rules, prefilter })
@@ -119,7 +122,29 @@ impl Scanner {
 
     /// Compiles every rule's regex now; used to validate a rule set up front.
     pub fn compile_all(&self) -> Result<(), ScanError> {
-        (0..self.rules.len()).try_for_each(|i| self.regex(i).map(|_| ()))
+        (0..self.rules.len()).try_for_each(|i| {
+            self.regex(i)?;
+            self.excluded(i, b"").map(|_| ())
+        })
+    }
+
+    /// Whether rule `index` skips files at `path`.
+    fn excluded(&self, index: usize, path: &[u8]) -> Result<bool, ScanError> {
+        let c = &self.rules[index];
+        let Some(pattern) = &c.rule.path_exclude else {
+            return Ok(false);
+        };
+        let re = c.path_exclude.get_or_try_init(|| {
+            RegexBuilder::new(pattern)
+                .unicode(false)
+                .build()
+                .map(Some)
+                .map_err(|e| ScanError::Pattern {
+                    id: c.rule.id.clone(),
+                    message: format!("path_exclude: {}", e.to_string().replace('\n', " ")),
+                })
+        })?;
+        Ok(re.as_ref().is_some_and(|re| re.is_match(path)))
     }
 
     fn regex(&self, index: usize) -> Result<&Regex, ScanError> {
@@ -148,6 +173,17 @@ impl Scanner {
     /// Finds the secrets in `data`. A binary blob (see [`is_binary`]) is only checked with the
     /// rules marked `binary`, whose prefixes are distinctive enough to mean something there.
     pub fn scan(&self, data: &[u8], binary: bool) -> Result<Vec<Match>, ScanError> {
+        self.scan_file(b"", data, binary)
+    }
+
+    /// [`Scanner::scan`] for a file at `path`, so that rules excluding that path (lockfiles for
+    /// the generic rules) are skipped.
+    pub fn scan_file(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        binary: bool,
+    ) -> Result<Vec<Match>, ScanError> {
         let fired = self.prefilter.fired(data, self.rules.len());
         let mut found = Vec::new();
         for (index, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
@@ -155,10 +191,22 @@ impl Scanner {
             if binary && !rule.binary {
                 continue;
             }
+            if !path.is_empty() && self.excluded(index, path)? {
+                continue;
+            }
             let re = self.regex(index)?;
             for caps in re.captures_iter(data) {
-                let Some(group) = caps.get(1) else { continue };
-                if accept(rule, group.as_bytes()) {
+                // The secret is the first group that took part, other than the one named
+                // `name` (a rule may offer alternatives: quoted and unquoted values).
+                let name_group = re.capture_names().position(|n| n == Some("name"));
+                let group = caps
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .find_map(|(i, g)| g.filter(|_| Some(i) != name_group));
+                let Some(group) = group else { continue };
+                let name = caps.name("name").map(|m| m.as_bytes());
+                if accept(rule, data, group.range(), name) {
                     found.push((index, group.range()));
                 }
             }
@@ -285,63 +333,18 @@ pub fn is_binary(data: &[u8]) -> bool {
 }
 
 /// The filters a regex match must pass to be a finding.
-fn accept(rule: &Rule, secret: &[u8]) -> bool {
-    if rule.allow_values.iter().any(|v| v.as_bytes() == secret) {
+fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>) -> bool {
+    let value = &data[secret.clone()];
+    if rule.allow_values.iter().any(|v| v.as_bytes() == value) {
         return false;
     }
-    if rule.min_entropy.is_some_and(|min| entropy(secret) < min) {
+    if rule.min_entropy.is_some_and(|min| entropy(value) < min) {
         return false;
     }
-    !(rule.placeholder_filter && looks_like_placeholder(secret))
-}
-
-/// Shannon entropy of `bytes`, in bits per byte.
-pub fn entropy(bytes: &[u8]) -> f64 {
-    if bytes.is_empty() {
-        return 0.0;
+    if rule.placeholder_filter && looks_like_placeholder(value) {
+        return false;
     }
-    let mut counts = [0u32; 256];
-    for &b in bytes {
-        counts[b as usize] += 1;
-    }
-    let n = bytes.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-/// Placeholders that pass a length and entropy check: the word "example" (AWS's documented
-/// keys end in `EXAMPLE`), a masked run (`xxxx`), or six repeated or consecutive characters
-/// (`000000`, `abcdef`, `123456`). A random key has such a run with odds below one in 10^5.
-pub fn looks_like_placeholder(secret: &[u8]) -> bool {
-    const RUN: usize = 6;
-    if contains_ignore_case(secret, b"example") || contains_ignore_case(secret, b"xxxx") {
-        return true;
-    }
-    let (mut same, mut ascending) = (1, 1);
-    for pair in secret.windows(2) {
-        same = if pair[1] == pair[0] { same + 1 } else { 1 };
-        ascending = if pair[1] == pair[0].wrapping_add(1) {
-            ascending + 1
-        } else {
-            1
-        };
-        if same >= RUN || ascending >= RUN {
-            return true;
-        }
-    }
-    false
-}
-
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    !rule.assignment || filters::assigned_value_is_secret(name.unwrap_or_default(), data, secret)
 }
 
 /// Drops matches that overlap an earlier-priority rule's match at the same place, so a key
@@ -396,32 +399,6 @@ fn locate(data: &[u8], found: Vec<(usize, Range<usize>)>) -> Vec<Match> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholder_heuristics() {
-        for (s, want) in [
-            (&b"AKIAIOSFODNN7EXAMPLE"[..], true),
-            (b"sk-proj-xxxxxxxxxxxxxxxx", true),
-            (b"aaaaaa", true),
-            (b"abcdefgh", true),
-            (b"x123456y", true),
-            (b"Zq3vN8pL2mK7", false),
-        ] {
-            assert_eq!(
-                looks_like_placeholder(s),
-                want,
-                "{}",
-                String::from_utf8_lossy(s)
-            );
-        }
-    }
-
-    #[test]
-    fn entropy_of_uniform_and_constant_strings() {
-        assert_eq!(entropy(b"aaaa"), 0.0);
-        assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
-        assert_eq!(entropy(b""), 0.0);
-    }
 
     #[test]
     fn binary_is_a_nul_in_the_first_8000_bytes() {

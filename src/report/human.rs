@@ -302,6 +302,9 @@ impl Human {
 
 /// How code in this file's language reads an environment variable.
 fn env_snippet(path: &[u8], var: &str) -> String {
+    if var.is_empty() {
+        return "an environment variable or your secret manager".into();
+    }
     let ext = path.rsplit(|&b| b == b'.').next().unwrap_or_default();
     match ext {
         b"py" | b"ipynb" => format!("os.environ[\"{var}\"]"),

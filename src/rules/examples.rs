@@ -3,7 +3,8 @@
 //! Examples are written with generators instead of key-shaped literals, so that no real-looking
 //! key is ever committed: `{{alnum:20}}`, `{{base64url:74}}`, `{{base64:40}}`, `{{hex:32}}`,
 //! `{{upper:16}}`, `{{base32:16}}`, `{{digits:10}}`, `{{lower:8}}`. The expected secret is
-//! marked with `«` and `»`.
+//! marked with `«` and `»`. A `{{` followed by a space is literal text (a quoted template such
+//! as `{{ .Values.apiKey }}`).
 
 use std::ops::Range;
 
@@ -79,7 +80,9 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
     let (mut start, mut end) = (None, None);
     let mut rest = template;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("{{") {
+        // `{{ .Values.x }}` (with spaces) is a template being quoted, not a generator.
+        let template = rest.starts_with("{{ ") || rest.starts_with("{{\t");
+        if let Some(after) = rest.strip_prefix("{{").filter(|_| !template) {
             let close = after.find("}}").ok_or(ExampleError::Unclosed)?;
             let spec = &after[..close];
             let (name, len) = spec
@@ -144,6 +147,13 @@ mod tests {
             ("a»", ExampleError::BadMarkers),
             ("«a»«b»", ExampleError::BadMarkers),
         ] {
+            assert_eq!(expand(t, &mut rng), Err(err), "{t}");
+        }
+        assert_eq!(
+            expand("{{ .Values.key }}", &mut rng).map(|e| e.text),
+            Ok("{{ .Values.key }}".into())
+        );
+        for (t, err) in [("{{x:1}}", ExampleError::BadGenerator("x:1".into()))] {
             assert_eq!(expand(t, &mut rng), Err(err), "{t}");
         }
     }

@@ -30,6 +30,14 @@ pub struct Rule {
     /// Off for formats whose real values contain such runs (DER's `AAAAAA`).
     #[serde(default = "yes")]
     pub placeholder_filter: bool,
+    /// Whether the generic-assignment filters apply (the value is checked against references,
+    /// templates, paths, identifiers, hashes and labels; see [`crate::filters`]). The pattern
+    /// may name the assigned-to identifier as group `name`.
+    #[serde(default)]
+    pub assignment: bool,
+    /// Regex on the path of files this rule does not scan (lockfiles, for generic rules).
+    #[serde(default)]
+    pub path_exclude: Option<String>,
     /// Whether the rule is distinctive enough to run on binary blobs too.
     #[serde(default)]
     pub binary: bool,
@@ -263,7 +271,7 @@ mod tests {
             .scan(b"fn main() { println!(\"hello\"); }", false)
             .expect("scan");
         assert_eq!(scanner.compiled_count(), 0);
-        scanner.scan(b"token = ghp_", false).expect("scan");
+        scanner.scan(b"x = ghp_", false).expect("scan");
         assert_eq!(scanner.compiled_count(), 1);
     }
 }

@@ -1,0 +1,301 @@
+//! Filters that tell a real secret from its look-alikes: entropy, placeholders, and — for the
+//! generic rules, which match any value assigned to a name like `api_key` or `password` — the
+//! many things such a value can be instead: a reference to the environment or a secret
+//! manager, a template, a path, an identifier, a hash, a UUID, a label.
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Placeholders that pass a length and entropy check: the word "example" (AWS's documented
+/// keys end in `EXAMPLE`), a masked run (`xxxx`), or six repeated or consecutive characters
+/// (`000000`, `abcdef`, `123456`). A random key has such a run with odds below one in 10^5.
+pub fn looks_like_placeholder(secret: &[u8]) -> bool {
+    const RUN: usize = 6;
+    if contains_ignore_case(secret, b"example") || contains_ignore_case(secret, b"xxxx") {
+        return true;
+    }
+    let (mut same, mut ascending) = (1, 1);
+    for pair in secret.windows(2) {
+        same = if pair[1] == pair[0] { same + 1 } else { 1 };
+        ascending = if pair[1] == pair[0].wrapping_add(1) {
+            ascending + 1
+        } else {
+            1
+        };
+        if same >= RUN || ascending >= RUN {
+            return true;
+        }
+    }
+    false
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether the value `data[value]`, assigned to `name`, looks like a real secret rather than
+/// one of its look-alikes. Used by rules with `assignment = true`.
+pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>) -> bool {
+    let v = &data[value.clone()];
+    let quoted = value.start > 0 && matches!(data[value.start - 1], b'"' | b'\'' | b'`');
+    // A value cut short by a template (`key-{{ env }}`, `pre${SUFFIX}`) or made of non-ASCII
+    // text (a label in another language) is not a credential.
+    if data.get(value.end).is_some_and(|b| b"{<$%".contains(b)) || !v.is_ascii() {
+        return false;
+    }
+    let lower_name = name.to_ascii_lowercase();
+    // Names that hold something about a secret, not the secret.
+    const NOT_SECRET_NAMES: &[&[u8]] = &[
+        b"_id",
+        b"_name",
+        b"_url",
+        b"_uri",
+        b"_file",
+        b"_path",
+        b"_dir",
+        b"_type",
+        b"_length",
+        b"_len",
+        b"_size",
+        b"_format",
+        b"_field",
+        b"_hash",
+        b"_digest",
+        b"_header",
+        b"_label",
+        b"_placeholder",
+        b"_policy",
+        b"_prompt",
+        b"_env",
+        b"_var",
+        b"_ref",
+        b"_endpoint",
+        b"_expiry",
+        b"_expires",
+        b"_ttl",
+        b"_timeout",
+        b"_count",
+        b"_limit",
+        b"_version",
+        b"_regex",
+        b"_pattern",
+        b"_mode",
+        b"_method",
+        b"_param",
+        b"_key_id",
+        b"_arn",
+        b"_region",
+    ];
+    if NOT_SECRET_NAMES.iter().any(|s| lower_name.ends_with(s))
+        || [
+            &b"max_tokens"[..],
+            b"tokens",
+            b"tokenizer",
+            b"token_type",
+            b"public_key",
+            b"publickey",
+        ]
+        .iter()
+        .any(|n| lower_name.ends_with(n))
+    {
+        return false;
+    }
+    if v.iter().all(u8::is_ascii_digit) {
+        return false; // numbers: counts, ports, timeouts
+    }
+    let lower = v.to_ascii_lowercase();
+    const WORDS: &[&[u8]] = &[
+        b"changeme",
+        b"change_me",
+        b"change-me",
+        b"example",
+        b"placeholder",
+        b"your",
+        b"xxx",
+        b"redacted",
+        b"dummy",
+        b"sample",
+        b"todo",
+        b"fixme",
+        b"replace",
+        b"insert",
+        b"test",
+        b"fake",
+        b"mock",
+        b"demo",
+        b"secret",
+        b"password",
+        b"passwd",
+        b"token",
+        b"apikey",
+        b"api_key",
+        b"undefined",
+        b"null",
+        b"none",
+        b"true",
+        b"false",
+        b"default",
+        b"***",
+        b"...",
+        b"\xe2\x80\xa6",
+    ];
+    if WORDS.iter().any(|w| contains(&lower, w)) {
+        return false;
+    }
+    // References to where the value really lives.
+    const REFERENCES: &[&[u8]] = &[
+        b"process.env",
+        b"os.environ",
+        b"getenv",
+        b"env(",
+        b"env[",
+        b"environ",
+        b"secrets.",
+        b"vault:",
+        b"arn:aws:",
+        b"ssm:",
+        b"secretmanager",
+        b"projects/",
+        b"keyvault",
+        b"file:",
+        b"env:",
+        b"{{",
+        b"}}",
+        b"${",
+        b"#{",
+        b"<%",
+        b"://",
+    ];
+    if v.first().is_some_and(|b| b"$%&*{<[(#/\\~.".contains(b))
+        || REFERENCES.iter().any(|r| contains(&lower, r))
+    {
+        return false;
+    }
+    // Paths and file names (`certs/client.key`) and e-mail addresses (`ops@example.org`).
+    if (v.contains(&b'/') || v.contains(&b'@')) && v.contains(&b'.') && !v.contains(&b'+') {
+        return false;
+    }
+    if is_uuid(v)
+        || (v.len() == 40 || v.len() == 64)
+            && v.iter().all(u8::is_ascii_hexdigit)
+            && !quoted_in_env(name)
+    {
+        return false; // UUIDs; git SHAs and SHA-256 digests
+    }
+    // Unquoted identifiers in code are variables (`password = userPassword`); a letters-only
+    // dotted or snake name is a reference, not a value.
+    let identifier = v
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    if identifier && !v.iter().any(u8::is_ascii_digit) && (!quoted || v.contains(&b'.')) {
+        return false;
+    }
+    // A value needs some variety: at least two kinds of character and 8 bytes.
+    let kinds = [
+        v.iter().any(u8::is_ascii_lowercase),
+        v.iter().any(u8::is_ascii_uppercase),
+        v.iter().any(u8::is_ascii_digit),
+        v.iter().any(|b| !b.is_ascii_alphanumeric()),
+    ];
+    v.len() >= 8 && kinds.iter().filter(|k| **k).count() >= 2 && entropy(v) >= 3.0
+}
+
+/// Hex values assigned to these names are keys even at SHA length (some providers use 40 hex).
+fn quoted_in_env(name: &[u8]) -> bool {
+    let n = name.to_ascii_lowercase();
+    contains(&n, b"key") || contains(&n, b"secret")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+/// `8-4-4-4-12` hex digits.
+pub fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_heuristics() {
+        for (s, want) in [
+            (&b"AKIAIOSFODNN7EXAMPLE"[..], true),
+            (b"sk-proj-xxxxxxxxxxxxxxxx", true),
+            (b"aaaaaa", true),
+            (b"abcdefgh", true),
+            (b"x123456y", true),
+            (b"Zq3vN8pL2mK7", false),
+        ] {
+            assert_eq!(
+                looks_like_placeholder(s),
+                want,
+                "{}",
+                String::from_utf8_lossy(s)
+            );
+        }
+    }
+
+    #[test]
+    fn entropy_of_uniform_and_constant_strings() {
+        assert_eq!(entropy(b"aaaa"), 0.0);
+        assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+        assert_eq!(entropy(b""), 0.0);
+    }
+
+    #[test]
+    fn assigned_values() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("api_key", "q8ZfR2mXv9LpT4wKc7Nh", true),
+            ("password", "Tr0ub4dor&3x", true),
+            ("password", "password", false),
+            ("password", "changeme123", false),
+            ("secret", "test", false),
+            ("api_key", "os.environ.get", false),
+            ("token", "${GITHUB_TOKEN}", false),
+            ("max_tokens", "4096", false),
+            ("token_type", "Bearer", false),
+            ("password_hash", "$2b$12$abcdefghijklmnopqrstuv", false),
+            ("secret_key_file", "./secrets/prod.key", false),
+            ("session_id", "9f8e7d6c5b4a39281706", false),
+            (
+                "client_secret",
+                "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                false,
+            ),
+            ("api_key", "self.apiKey", false),
+            ("password", "userPassword", false),
+        ];
+        for (name, value, want) in cases {
+            let data = format!("\"{value}\"");
+            let got =
+                assigned_value_is_secret(name.as_bytes(), data.as_bytes(), 1..1 + value.len());
+            assert_eq!(got, *want, "{name} = {value}");
+        }
+    }
+}
