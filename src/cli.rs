@@ -13,6 +13,7 @@ Usage:
   keyward hook [OPTIONS]            scan what the commit will record (the pre-commit hook)
   keyward scan --staged [OPTIONS]   the same, from the command line
   keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore)
+  keyward rules [--format json]     list every rule: id, name, what it blocks or warns about
 
 Options:
   --strict                 also block secrets that are already in HEAD
@@ -65,6 +66,8 @@ pub enum Command {
     ScanStaged(Options),
     /// `scan PATH...`.
     ScanPaths(Options, Vec<PathBuf>),
+    /// `rules`: list the rules.
+    Rules(Format),
     /// Print usage.
     Help,
     /// Print the version.
@@ -145,6 +148,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 "scan needs --staged or at least one PATH".into(),
             )),
         },
+        Some("rules") if !staged && paths.is_empty() => Ok(Command::Rules(options.format)),
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
         Some(other) => Err(UsageError(format!("unknown command `{other}`"))),
@@ -213,6 +217,10 @@ mod tests {
         assert!(
             matches!(parse("keyward", args(&["scan", "a", "b"])), Ok(Command::ScanPaths(_, p)) if p.len() == 2)
         );
+        assert!(matches!(
+            parse("keyward", args(&["rules", "--format", "json"])),
+            Ok(Command::Rules(Format::Json))
+        ));
         assert!(parse("keyward", args(&["scan"])).is_err());
         assert!(parse("keyward", args(&["scan", "--staged", "x"])).is_err());
         assert!(parse("keyward", args(&["frobnicate"])).is_err());

@@ -98,13 +98,17 @@ impl Engine {
         let (mut buf, mut old) = (Vec::new(), Vec::new());
         let cap = self.settings.max_file_size;
         for change in &changes {
-            if !change.symlink {
-                self.forbidden(&change.path, &mut out)?;
-            }
             if let Blob::TooLarge(size) = staged.read(change, change.id, &mut buf, cap)? {
+                if !change.symlink {
+                    self.forbidden(&change.path, None, &mut out)?;
+                }
                 out.findings
                     .push(self.settings.policy.not_scanned(&change.path, size, cap));
                 continue;
+            }
+            // A symlink's blob is a target path: it carries no secret, whatever its name.
+            if !change.symlink {
+                self.forbidden(&change.path, Some(&buf), &mut out)?;
             }
             // HEAD's version is read only when the new one has a finding.
             let previous = |old: &mut Vec<u8>| -> Result<bool, Error> {
@@ -125,22 +129,30 @@ impl Engine {
         let cap = self.settings.max_file_size;
         for (path, len) in source::files(roots)? {
             let shown = source::display(&path);
-            self.forbidden(shown, &mut out)?;
             if len > cap {
+                self.forbidden(shown, None, &mut out)?;
                 out.findings
                     .push(self.settings.policy.not_scanned(shown, len, cap));
                 continue;
             }
             source::read(&path, &mut buf)?;
+            self.forbidden(shown, Some(&buf), &mut out)?;
             self.blob(shown, &buf, &mut Vec::new(), |_| Ok(false), &mut out)?;
         }
         Ok(out)
     }
 
-    fn forbidden(&self, path: &[u8], out: &mut Outcome) -> Result<(), Error> {
+    /// Checks the forbidden-file rules; `content` is `None` when the file was too large to read
+    /// (rules that depend on content are then skipped).
+    fn forbidden(
+        &self,
+        path: &[u8],
+        content: Option<&[u8]>,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
         let rule = self
             .files
-            .matching(path)
+            .matching(path, content)
             .map_err(|e| Error::FileRule(e.to_string()))?;
         if let Some(rule) = rule {
             out.findings.push(FileMatcher::finding(rule, path));
@@ -163,8 +175,19 @@ impl Engine {
         if binary {
             out.binary.push(crate::redact::escape(path));
         }
-        let matches = self.scanner.scan(data, binary)?;
-        if matches.is_empty() {
+        let matches = self.scanner.scan_file(path, data, binary)?;
+        // Encoded secrets (Kubernetes `Secret` data), scanned decoded and reported where the
+        // encoded value sits.
+        let mut decoded = Vec::new();
+        if !binary {
+            for d in crate::decode::kubernetes_secret_values(data) {
+                let found = self.scanner.scan_file(path, &d.text, false)?;
+                if !found.is_empty() {
+                    decoded.push((d, found));
+                }
+            }
+        }
+        if matches.is_empty() && decoded.is_empty() {
             return Ok(());
         }
         let old = previous(old)?.then_some(old.as_slice());
@@ -174,8 +197,36 @@ impl Engine {
                 .iter()
                 .filter_map(|m| policy.secret(self.scanner.rule(m.rule), m, data, path, old)),
         );
+        for (d, found) in decoded {
+            let (line, column) = line_and_column(data, d.encoded.start);
+            let encoded = &data[d.encoded.clone()];
+            let pre_existing = old.is_some_and(|o| memchr::memmem::find(o, encoded).is_some());
+            for m in &found {
+                let Some(mut f) = policy.secret(self.scanner.rule(m.rule), m, &d.text, path, None)
+                else {
+                    continue;
+                };
+                f.line = Some(line);
+                f.column = Some(column);
+                f.pre_existing = pre_existing;
+                f.blocking = !pre_existing || policy.strict;
+                out.findings.push(f);
+            }
+        }
         Ok(())
     }
+}
+
+/// 1-based line and character column of byte `at`.
+fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
+    let before = &data[..at];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let column = 1 + before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count();
+    (line, column)
 }
 
 /// Counts of findings by how they weigh.

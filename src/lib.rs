@@ -16,6 +16,7 @@
 //! - [`source`] — files on disk for `keyward scan PATH`.
 //! - [`rules`] — the rule schema and the built-in catalog (TOML data).
 //! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
+//! - [`decode`] — encoded secrets: Kubernetes `Secret` data values.
 //! - [`filters`] — entropy, placeholders, and what a value assigned to `password` can be instead.
 //! - [`policy`] — forbidden files, inline allows, new versus pre-existing secrets.
 //! - [`redact`] — previews, fingerprints, terminal escaping.
@@ -26,6 +27,7 @@
 //! The library never prints; `main` maps its outcome to an exit code.
 
 pub mod cli;
+pub mod decode;
 pub mod engine;
 pub mod filters;
 pub mod git;

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             );
             return ExitCode::SUCCESS;
         }
+        Command::Rules(format) => return list_rules(format),
         Command::Hook(o) => (o, Context::Commit, None),
         Command::ScanStaged(o) => (o, Context::Staged, None),
         Command::ScanPaths(o, paths) => (o, Context::Paths, Some(paths)),
@@ -85,4 +86,25 @@ fn main() -> ExitCode {
         return ExitCode::from(if outcome.blocked() { 1 } else { 2 });
     }
     ExitCode::from(u8::from(outcome.blocked()))
+}
+
+/// `keyward rules`.
+fn list_rules(format: Format) -> ExitCode {
+    let set = match keyward::rules::RuleSet::builtin() {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("keyward: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let list = keyward::report::rule_list(&set);
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        Format::Human => keyward::report::write_rules_human(&list, &mut out),
+        Format::Json => keyward::report::write_rules_json(&list, &mut out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
 }

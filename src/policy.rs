@@ -122,8 +122,11 @@ impl Policy {
 #[derive(Debug)]
 pub struct FileMatcher {
     rules: Vec<FileRule>,
-    compiled: OnceCell<Vec<(Regex, Option<Regex>)>>,
+    compiled: OnceCell<Vec<Compiled>>,
 }
+
+/// A file rule's patterns: name, exception, content condition.
+type Compiled = (Regex, Option<Regex>, Option<Regex>);
 
 impl FileMatcher {
     /// A matcher over `rules`; nothing is compiled yet.
@@ -134,31 +137,43 @@ impl FileMatcher {
         }
     }
 
-    fn compiled(&self) -> Result<&[(Regex, Option<Regex>)], regex::Error> {
+    fn compiled(&self) -> Result<&[Compiled], regex::Error> {
         self.compiled
             .get_or_try_init(|| {
                 self.rules
                     .iter()
                     .map(|r| {
                         let except = r.except_pattern.as_deref().map(bytes_regex).transpose()?;
-                        Ok((bytes_regex(&r.name_pattern)?, except))
+                        let content = r.content_pattern.as_deref().map(bytes_regex).transpose()?;
+                        Ok((bytes_regex(&r.name_pattern)?, except, content))
                     })
                     .collect()
             })
             .map(Vec::as_slice)
     }
 
-    /// The first rule that forbids `path`, matched on its last component.
-    pub fn matching(&self, path: &[u8]) -> Result<Option<&FileRule>, regex::Error> {
+    /// The first rule that forbids `path`, matched on its last component. Rules with a content
+    /// condition (`.npmrc` only when it holds a token) need `content`; without it they are
+    /// skipped.
+    pub fn matching(
+        &self,
+        path: &[u8],
+        content: Option<&[u8]>,
+    ) -> Result<Option<&FileRule>, regex::Error> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
         let compiled = self.compiled()?;
         Ok(self
             .rules
             .iter()
             .zip(compiled)
-            .find_map(|(rule, (re, except))| {
-                (re.is_match(name) && !except.as_ref().is_some_and(|e| e.is_match(name)))
-                    .then_some(rule)
+            .find_map(|(rule, (re, except, wants))| {
+                let named = re.is_match(name) && !except.as_ref().is_some_and(|e| e.is_match(name));
+                let holds = match (wants, content) {
+                    (None, _) => true,
+                    (Some(w), Some(c)) => w.is_match(c),
+                    (Some(_), None) => false,
+                };
+                (named && holds).then_some(rule)
             }))
     }
 
@@ -219,20 +234,64 @@ mod tests {
     }
 
     #[test]
+    fn content_conditions_decide_for_npmrc_and_kubeconfig() {
+        let set = RuleSet::builtin().expect("builtin rules parse");
+        let m = FileMatcher::new(set.files);
+        let id = |path: &str, content: &str| {
+            m.matching(path.as_bytes(), Some(content.as_bytes()))
+                .expect("compiles")
+                .map(|r| r.id.clone())
+        };
+        assert_eq!(
+            id(".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
+            None
+        );
+        assert_eq!(id(".npmrc", "registry=https://registry.npmjs.org/\n"), None);
+        assert_eq!(
+            id(".npmrc", "//r.example/:_authToken=abc123def456\n").as_deref(),
+            Some("kw.file.npmrc")
+        );
+        assert_eq!(
+            id("config", "[core]\n\tbare = false\n"),
+            None,
+            "a git config is not a kubeconfig"
+        );
+        assert_eq!(
+            id(".npmrc", "_authToken=x").and(
+                m.matching(b".npmrc", None)
+                    .expect("compiles")
+                    .map(|r| r.id.clone())
+            ),
+            None,
+            "no content, no verdict"
+        );
+    }
+
+    #[test]
     fn forbidden_file_examples_from_the_rules() {
         let set = RuleSet::builtin().expect("builtin rules parse");
         for rule in &set.files {
             let one = FileMatcher::new(vec![rule.clone()]);
             for path in &rule.examples {
                 assert!(
-                    one.matching(path.as_bytes()).expect("compiles").is_some(),
+                    one.matching(
+                        path.as_bytes(),
+                        rule.content_example.as_deref().map(str::as_bytes)
+                    )
+                    .expect("compiles")
+                    .is_some(),
                     "{}: {path} should match",
                     rule.id
                 );
             }
             for path in &rule.negative_examples {
                 assert!(
-                    one.matching(path.as_bytes()).expect("compiles").is_none(),
+                    one.matching(
+                        path.as_bytes(),
+                        rule.content_example.as_deref().map(str::as_bytes)
+                    )
+                    .expect("compiles")
+                    .is_none(),
                     "{}: {path} should not match",
                     rule.id
                 );

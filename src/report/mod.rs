@@ -4,9 +4,11 @@
 
 mod human;
 mod json;
+mod rules;
 
 pub use human::Human;
 pub use json::Json;
+pub use rules::{rule_list, write_rules_human, write_rules_json, RuleEntry};
 
 use crate::engine::Outcome;
 use std::io;

@@ -86,6 +86,13 @@ pub struct FileRule {
     /// Regex on the file name that exempts a match (templates such as `.env.example`).
     #[serde(default)]
     pub except_pattern: Option<String>,
+    /// Regex on the content: when set, the file is forbidden only if its content matches
+    /// (an `.npmrc` that carries a token, a kubeconfig with embedded credentials).
+    #[serde(default)]
+    pub content_pattern: Option<String>,
+    /// Content for the examples of a rule with `content_pattern` (generators allowed).
+    #[serde(default)]
+    pub content_example: Option<String>,
     /// Block or warn.
     pub action: FileAction,
     /// One line telling the developer what to do instead.

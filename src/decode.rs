@@ -1,0 +1,175 @@
+//! Secrets that a file carries encoded: the base64 values of a Kubernetes `Secret`'s `data:`
+//! map. Each is decoded and handed back with the span of its encoded form, so that a finding in
+//! the decoded text is reported where the developer sees it.
+
+use std::ops::Range;
+
+/// One decoded value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// `key: value` (or the decoded text alone when it spans lines), ready to scan.
+    pub text: Vec<u8>,
+    /// Span of the encoded value in the original file.
+    pub encoded: Range<usize>,
+}
+
+/// The decoded `data:` values of every Kubernetes `Secret` document in a YAML file. Values that
+/// do not decode to text are left out (certificates in DER, random bytes): the rules look for
+/// text.
+pub fn kubernetes_secret_values(data: &[u8]) -> Vec<Decoded> {
+    let mut out = Vec::new();
+    if memchr::memmem::find(data, b"Secret").is_none() {
+        return out;
+    }
+    let mut offset = 0;
+    for doc in split_documents(data) {
+        let is_secret = lines(doc).any(|(_, l)| {
+            let t = trim(l);
+            t.starts_with(b"kind:") && trim(&t[5..]).trim_ascii_end() == b"Secret"
+        });
+        if is_secret {
+            collect_data(doc, offset, &mut out);
+        }
+        offset += doc.len();
+    }
+    out
+}
+
+/// Splits a YAML stream at `---` lines, keeping every byte (the separators stay with the
+/// document before them) so offsets add up.
+fn split_documents(data: &[u8]) -> Vec<&[u8]> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    for (at, line) in lines(data) {
+        if at > start && line.trim_ascii_end() == b"---" {
+            docs.push(&data[start..at]);
+            start = at;
+        }
+    }
+    docs.push(&data[start..]);
+    docs
+}
+
+/// Lines with their offsets, without the newline.
+fn lines(data: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    data.split(|&b| b == b'\n').map(move |l| {
+        let start = at;
+        at += l.len() + 1;
+        (start, l)
+    })
+}
+
+fn trim(l: &[u8]) -> &[u8] {
+    l.trim_ascii()
+}
+
+fn indent(l: &[u8]) -> usize {
+    l.iter().take_while(|&&b| b == b' ').count()
+}
+
+fn collect_data(doc: &[u8], offset: usize, out: &mut Vec<Decoded>) {
+    let mut in_data: Option<usize> = None;
+    for (at, line) in lines(doc) {
+        let t = trim(line);
+        if t.is_empty() || t.starts_with(b"#") {
+            continue;
+        }
+        let ind = indent(line);
+        if let Some(data_indent) = in_data {
+            if ind <= data_indent {
+                in_data = None;
+            } else if let Some(colon) = memchr::memchr(b':', t) {
+                let key = trim(&t[..colon]);
+                let raw = trim(&t[colon + 1..]);
+                let value = raw
+                    .strip_prefix(b"\"")
+                    .and_then(|v| v.strip_suffix(b"\""))
+                    .or_else(|| raw.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
+                    .unwrap_or(raw);
+                if let Some(text) = base64_text(value) {
+                    // Position of the value inside the line, then inside the file.
+                    let in_line = memchr::memmem::find(line, value).unwrap_or(0);
+                    let start = offset + at + in_line;
+                    let text = if text.contains(&b'\n') {
+                        text
+                    } else {
+                        [key, b": ", &text].concat()
+                    };
+                    out.push(Decoded {
+                        text,
+                        encoded: start..start + value.len(),
+                    });
+                }
+                continue;
+            }
+        }
+        if t == b"data:" || t == b"binaryData:" {
+            in_data = Some(ind);
+        }
+    }
+}
+
+/// Standard base64 (with or without padding) that decodes to printable text.
+fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
+    if value.len() < 8 || value.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(value.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for &c in value.iter().take_while(|&&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    let text = std::str::from_utf8(&out).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
+        .then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_base64() {
+        assert_eq!(
+            base64_text(b"aGVsbG8gd29ybGQ="),
+            Some(b"hello world".to_vec())
+        );
+        assert_eq!(
+            base64_text(b"aGVsbG8gd29ybGQ"),
+            Some(b"hello world".to_vec())
+        );
+        assert_eq!(base64_text(b"AAECAwQFBgc="), None, "binary is not text");
+        assert_eq!(base64_text(b"not base64!"), None);
+    }
+
+    #[test]
+    fn finds_the_data_values_of_secret_documents_only() {
+        let yaml = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: aGVsbG8gd29ybGQ=\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  db-password: \"aGVsbG8gd29ybGQ=\"\n  other: aGVsbG8gd29ybGQ=\ntype: Opaque\n";
+        let found = kubernetes_secret_values(yaml);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].text, b"db-password: hello world");
+        assert_eq!(&yaml[found[0].encoded.clone()], b"aGVsbG8gd29ybGQ=");
+        let line = yaml[..found[0].encoded.start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        assert_eq!(line, 11);
+        assert_eq!(found[1].text, b"other: hello world");
+    }
+}
