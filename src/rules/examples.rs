@@ -153,8 +153,9 @@ mod tests {
             expand("{{ .Values.key }}", &mut rng).map(|e| e.text),
             Ok("{{ .Values.key }}".into())
         );
-        for (t, err) in [("{{x:1}}", ExampleError::BadGenerator("x:1".into()))] {
-            assert_eq!(expand(t, &mut rng), Err(err), "{t}");
-        }
+        assert_eq!(
+            expand("{{x:1}}", &mut rng),
+            Err(ExampleError::BadGenerator("x:1".into()))
+        );
     }
 }

@@ -1,1 +1,7 @@
-//! Integration tests (being written).
+//! Integration tests: real git repositories in temporary directories, real `git commit` with
+//! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
+
+mod hook;
+mod keys;
+mod repo;
+mod scan;

@@ -1,0 +1,90 @@
+//! Key-shaped test values, generated at run time: none is ever committed as a literal.
+
+use std::cell::Cell;
+
+thread_local! {
+    static STATE: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    (t ^ u64::from(std::process::id())) | 1
+}
+
+fn next() -> u64 {
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
+}
+
+/// `len` random characters of `alphabet`.
+pub fn random(alphabet: &str, len: usize) -> String {
+    let a = alphabet.as_bytes();
+    (0..len)
+        .map(|_| a[(next() % a.len() as u64) as usize] as char)
+        .collect()
+}
+
+const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const URLSAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The marker every OpenAI key carries, assembled so that no line here is key-shaped.
+pub fn marker() -> String {
+    ["T3Bl", "bkFJ"].concat()
+}
+
+/// A key with its random body, so tests can check the body never leaks.
+pub struct Key {
+    /// The whole key.
+    pub value: String,
+    /// The random parts (each must never appear in output, not even 8 characters of it).
+    pub bodies: Vec<String>,
+}
+
+/// An OpenAI project key: `sk-proj-` + 74 + marker + 74.
+pub fn openai_project() -> Key {
+    let (a, b) = (random(URLSAFE, 74), random(URLSAFE, 74));
+    Key {
+        value: format!("sk-proj-{a}{}{b}", marker()),
+        bodies: vec![a, b],
+    }
+}
+
+/// A legacy OpenAI key: `sk-` + 20 + marker + 20.
+pub fn openai_legacy() -> Key {
+    let (a, b) = (random(ALNUM, 20), random(ALNUM, 20));
+    Key {
+        value: format!("sk-{a}{}{b}", marker()),
+        bodies: vec![a, b],
+    }
+}
+
+/// A GitHub personal access token.
+pub fn github() -> Key {
+    let a = random(ALNUM, 36);
+    Key {
+        value: format!("gh{}_{a}", "p"),
+        bodies: vec![a],
+    }
+}
+
+/// Asserts that no 8-character run of any random body appears in `output`.
+pub fn assert_no_leak(output: &str, key: &Key) {
+    for body in &key.bodies {
+        for window in body.as_bytes().windows(8) {
+            let w = std::str::from_utf8(window).expect("ascii");
+            assert!(
+                !output.contains(w),
+                "output leaks part of a secret ({w}):\n{output}"
+            );
+        }
+    }
+}

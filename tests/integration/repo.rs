@@ -1,0 +1,210 @@
+//! A git repository in a temporary directory, with every git isolated from the user's and
+//! the machine's configuration, and keyward installed as its pre-commit hook.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The keyward binary under test.
+pub const KEYWARD: &str = env!("CARGO_BIN_EXE_keyward");
+
+/// A throwaway repository.
+pub struct Repo {
+    _tmp: tempfile::TempDir,
+    /// Working tree root.
+    pub dir: PathBuf,
+    home: PathBuf,
+}
+
+/// A command with git's environment isolated: no inherited repository variables, no system
+/// or global config, fixed identities and dates.
+pub fn isolated(program: &str, home: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for var in [
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_PREFIX",
+        "NO_COLOR",
+        "KEYWARD_GIT_BACKEND",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+    cmd
+}
+
+impl Repo {
+    /// `git init` with the given extra arguments, and keyward installed as the hook.
+    pub fn new_with(init_args: &[&str]) -> Repo {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = tmp.path().join("home");
+        let dir = tmp.path().join("repo");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n",
+        )
+        .expect("global config");
+        let repo = Repo {
+            _tmp: tmp,
+            dir,
+            home,
+        };
+        let mut args = vec!["init", "-q"];
+        args.extend_from_slice(init_args);
+        let target = repo.dir.to_string_lossy().into_owned();
+        args.push(&target);
+        repo.run_in(repo.dir.parent().expect("parent"), "git", &args)
+            .assert_ok();
+        repo.install_hook();
+        repo
+    }
+
+    /// A fresh repository with the hook.
+    pub fn new() -> Repo {
+        Repo::new_with(&[])
+    }
+
+    /// Copies the binary to where git says hooks live.
+    pub fn install_hook(&self) {
+        let hooks = self
+            .git(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+            .stdout_text();
+        let hooks = PathBuf::from(hooks.trim());
+        std::fs::create_dir_all(&hooks).expect("hooks dir");
+        let hook = hooks.join("pre-commit");
+        std::fs::copy(KEYWARD, &hook).expect("copy hook");
+    }
+
+    /// Runs `program` in `dir` with the isolated environment.
+    pub fn run_in(&self, dir: &Path, program: &str, args: &[&str]) -> Out {
+        let out = isolated(program, &self.home)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("spawn");
+        Out(out)
+    }
+
+    /// `git ARGS` in the working tree.
+    pub fn git(&self, args: &[&str]) -> Out {
+        self.run_in(&self.dir, "git", args)
+    }
+
+    /// `keyward ARGS` in the working tree.
+    pub fn keyward(&self, args: &[&str]) -> Out {
+        self.run_in(&self.dir, KEYWARD, args)
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) {
+        let p = self.dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+
+    /// `git commit -m msg ARGS`, returning whether HEAD moved and what git printed.
+    pub fn commit(&self, args: &[&str]) -> Commit {
+        let before = self.head();
+        let mut all = vec!["commit", "-q", "-m", "test"];
+        all.extend_from_slice(args);
+        let out = self.git(&all);
+        let after = self.head();
+        Commit {
+            moved: before != after,
+            out,
+        }
+    }
+
+    /// The commit HEAD names, if any.
+    pub fn head(&self) -> Option<String> {
+        let out = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
+        out.0
+            .status
+            .success()
+            .then(|| out.stdout_text().trim().to_owned())
+    }
+
+    /// Commits without the hook (to set up history).
+    pub fn commit_unchecked(&self, path_args: &[&str]) {
+        let mut all = vec!["commit", "-q", "--no-verify", "-m", "setup"];
+        all.extend_from_slice(path_args);
+        self.git(&all).assert_ok();
+    }
+
+    /// The git directory, absolute.
+    pub fn git_dir(&self) -> PathBuf {
+        PathBuf::from(
+            self.git(&["rev-parse", "--absolute-git-dir"])
+                .stdout_text()
+                .trim(),
+        )
+    }
+}
+
+/// What a command did.
+pub struct Out(pub Output);
+
+impl Out {
+    /// Standard output as text.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    /// Both streams, as text.
+    pub fn all(&self) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&self.0.stdout),
+            String::from_utf8_lossy(&self.0.stderr)
+        )
+    }
+    /// The exit code.
+    pub fn code(&self) -> Option<i32> {
+        self.0.status.code()
+    }
+    /// Panics with the output unless the command succeeded.
+    pub fn assert_ok(&self) {
+        assert!(self.0.status.success(), "command failed: {}", self.all());
+    }
+    /// The JSON array printed on stdout.
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        serde_json::from_slice(&self.0.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.all()))
+    }
+}
+
+/// The result of a `git commit` attempt.
+pub struct Commit {
+    /// HEAD changed.
+    pub moved: bool,
+    /// What git (and the hook through it) printed.
+    pub out: Out,
+}
+
+impl Commit {
+    /// The commit went through.
+    pub fn assert_passed(&self) {
+        assert!(self.moved, "commit should pass:\n{}", self.out.all());
+    }
+    /// The hook blocked the commit, saying so.
+    pub fn assert_blocked(&self) {
+        assert!(!self.moved, "commit should be blocked:\n{}", self.out.all());
+        assert!(
+            self.out.all().contains("git commit --no-verify"),
+            "no bypass hint:\n{}",
+            self.out.all()
+        );
+    }
+}
