@@ -125,6 +125,10 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     let lower = v.to_ascii_lowercase();
     const WORDS: &[&[u8]] = &[
         b"changeme",
+        b"abc1",
+        b"1234",
+        b"qwer",
+        b"asdf",
         b"change_me",
         b"change-me",
         b"example",
