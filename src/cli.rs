@@ -14,6 +14,10 @@ Usage:
   keyward scan --staged [OPTIONS]   the same, from the command line
   keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore)
   keyward rules [--format json]     list every rule: id, name, what it blocks or warns about
+  keyward install [--global] [REPO...]    install the hook (chaining an existing one)
+  keyward uninstall [--global] [REPO...]  remove it, restoring what was there before
+  keyward status [--global] [REPO...]     check it; exit 1 with one line when it is missing,
+                                          not keyward's, or older than this keyward
 
 Options:
   --strict                 also block secrets that are already in HEAD
@@ -68,10 +72,32 @@ pub enum Command {
     ScanPaths(Options, Vec<PathBuf>),
     /// `rules`: list the rules.
     Rules(Format),
+    /// `install`, `uninstall` or `status` of the hook.
+    Hooks(HookAction, Target),
     /// Print usage.
     Help,
     /// Print the version.
     Version,
+}
+
+/// What to do with the hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAction {
+    /// Install or update.
+    Install,
+    /// Remove, restoring the previous hook.
+    Uninstall,
+    /// Check.
+    Status,
+}
+
+/// Where: repositories (the current one when none is named), or git's template directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// These repositories.
+    Repos(Vec<PathBuf>),
+    /// Every repository created or cloned from now on (`init.templateDir`).
+    Global,
 }
 
 /// A usage error, shown as one line.
@@ -98,13 +124,14 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         color: Color::Auto,
     };
     let mut sub: Option<String> = as_hook.then(|| "hook".to_owned());
-    let (mut staged, mut paths) = (false, Vec::new());
+    let (mut staged, mut global, mut paths) = (false, false, Vec::new());
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
             Long("strict") => options.settings.policy = Policy { strict: true },
             Long("staged") => staged = true,
+            Long("global") => global = true,
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
                 options.settings.max_file_size = parse_size(&v)
@@ -130,7 +157,14 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 }
             }
             Value(v) if sub.is_none() => sub = Some(v.string()?),
-            Value(v) if sub.as_deref() == Some("scan") => paths.push(PathBuf::from(v)),
+            Value(v)
+                if matches!(
+                    sub.as_deref(),
+                    Some("scan" | "install" | "uninstall" | "status")
+                ) =>
+            {
+                paths.push(PathBuf::from(v))
+            }
             Value(v) if as_hook => {
                 // git passes no arguments to pre-commit; tolerate any without acting on them.
                 let _ = v;
@@ -149,6 +183,20 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             )),
         },
         Some("rules") if !staged && paths.is_empty() => Ok(Command::Rules(options.format)),
+        Some(action @ ("install" | "uninstall" | "status")) => {
+            let action = match action {
+                "install" => HookAction::Install,
+                "uninstall" => HookAction::Uninstall,
+                _ => HookAction::Status,
+            };
+            let target = match (global, paths.is_empty()) {
+                (true, true) => Target::Global,
+                (true, false) => return Err(UsageError("--global takes no repository".into())),
+                (false, true) => Target::Repos(vec![PathBuf::from(".")]),
+                (false, false) => Target::Repos(paths),
+            };
+            Ok(Command::Hooks(action, target))
+        }
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
         Some(other) => Err(UsageError(format!("unknown command `{other}`"))),
@@ -221,6 +269,14 @@ mod tests {
             parse("keyward", args(&["rules", "--format", "json"])),
             Ok(Command::Rules(Format::Json))
         ));
+        assert!(
+            matches!(parse("keyward", args(&["install"])), Ok(Command::Hooks(HookAction::Install, Target::Repos(r))) if r == [PathBuf::from(".")])
+        );
+        assert!(matches!(
+            parse("keyward", args(&["status", "--global"])),
+            Ok(Command::Hooks(HookAction::Status, Target::Global))
+        ));
+        assert!(parse("keyward", args(&["install", "--global", "repo"])).is_err());
         assert!(parse("keyward", args(&["scan"])).is_err());
         assert!(parse("keyward", args(&["scan", "--staged", "x"])).is_err());
         assert!(parse("keyward", args(&["frobnicate"])).is_err());

@@ -22,6 +22,7 @@
 //! - [`redact`] — previews, fingerprints, terminal escaping.
 //! - [`report`] — human and JSON output.
 //! - [`engine`] — the pipeline that ties them together.
+//! - [`install`] — the hook script: install, chain, uninstall, status.
 //! - [`cli`] — arguments.
 //!
 //! The library never prints; `main` maps its outcome to an exit code.
@@ -32,6 +33,7 @@ pub mod engine;
 pub mod filters;
 pub mod git;
 pub mod index;
+pub mod install;
 pub mod policy;
 pub mod redact;
 pub mod report;

@@ -2,6 +2,7 @@
 //! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
 
 mod hook;
+mod install;
 mod keys;
 mod repo;
 mod scan;
