@@ -7,6 +7,7 @@
 //! exit status counting). Uninstalling removes the script and puts the previous hook back
 //! byte for byte. Where hooks live is asked of git (`core.hooksPath`, linked worktrees).
 
+use crate::cli::{HookAction, Target};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -248,6 +249,78 @@ pub fn global_template() -> Result<PathBuf, InstallError> {
         });
     }
     Ok(dir)
+}
+
+/// One line of output from [`run`].
+#[derive(Debug)]
+pub enum Line {
+    /// Something done or found in order.
+    Done(String),
+    /// A check that failed (`status`).
+    Problem(String),
+    /// An error; nothing was changed at that place.
+    Error(InstallError),
+}
+
+/// Carries out `keyward install | uninstall | status` at each place of `target`, installing
+/// hooks that run `binary`.
+pub fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line> {
+    let places: Vec<(String, Result<PathBuf, InstallError>)> = match target {
+        Target::Global => vec![(
+            "git's template directory".to_owned(),
+            global_template().map(|t| t.join("hooks")),
+        )],
+        Target::Repos(repos) => repos
+            .into_iter()
+            .map(|r| (r.display().to_string(), hooks_dir(&r)))
+            .collect(),
+    };
+    places
+        .into_iter()
+        .map(
+            |(name, hooks)| match hooks.and_then(|h| act(action, &h, &name, binary)) {
+                Ok(line) => line,
+                Err(e) => Line::Error(e),
+            },
+        )
+        .collect()
+}
+
+fn act(action: HookAction, hooks: &Path, name: &str, binary: &Path) -> Result<Line, InstallError> {
+    let hook = hooks.join("pre-commit").display().to_string();
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(match action {
+        HookAction::Install => Line::Done(match install(hooks, binary)? {
+            Installed::Fresh => format!("installed {hook}"),
+            Installed::Chained => {
+                format!("installed {hook}; the previous hook runs after keyward passes ({CHAINED})")
+            }
+            Installed::Updated => format!("updated {hook}"),
+            Installed::Unchanged => format!("{hook} is already up to date"),
+        }),
+        HookAction::Uninstall => Line::Done(if uninstall(hooks)? {
+            format!("removed keyward's hook from {hook} (any previous hook is back)")
+        } else {
+            format!("no hook at {hook}; nothing to do")
+        }),
+        HookAction::Status => match status(hooks) {
+            Status::Current { chained } => Line::Done(format!(
+                "{hook} runs keyward {version}{}",
+                if chained { ", then the previous hook" } else { "" }
+            )),
+            Status::Missing => Line::Problem(format!("no pre-commit hook in {name}: run keyward install")),
+            Status::Foreign => {
+                Line::Problem(format!("{hook} is not keyward's hook: run keyward install to chain it"))
+            }
+            Status::Outdated(v) => Line::Problem(format!(
+                "{hook} was installed by keyward {v}, older than this keyward {version}: run keyward install"
+            )),
+            Status::BinaryMissing(b) => Line::Problem(format!(
+                "{hook} runs {}, which no longer exists: run ./install.sh",
+                b.display()
+            )),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -110,82 +110,23 @@ fn list_rules(format: Format) -> ExitCode {
     }
 }
 
-/// `keyward install | uninstall | status`: one line per repository; exit 1 when any check
-/// fails, 2 on an error.
+/// `keyward install | uninstall | status`: one line per place; exit 1 when a check fails,
+/// 2 on an error.
 fn hooks(action: cli::HookAction, target: cli::Target) -> ExitCode {
-    use keyward::install::{self, Installed};
-    let places: Vec<(String, Result<std::path::PathBuf, install::InstallError>)> = match target {
-        cli::Target::Global => vec![(
-            "git's template directory".to_owned(),
-            install::global_template().map(|t| t.join("hooks")),
-        )],
-        cli::Target::Repos(repos) => repos
-            .into_iter()
-            .map(|r| (r.display().to_string(), install::hooks_dir(&r)))
-            .collect(),
-    };
-    let binary = std::env::current_exe().ok();
-    let mut code = 0u8;
-    for (name, hooks) in places {
-        let result = hooks.and_then(|hooks| {
-            let hook = hooks.join("pre-commit").display().to_string();
-            Ok(match action {
-                cli::HookAction::Install => {
-                    let binary = binary.clone().unwrap_or_else(|| "keyward".into());
-                    match install::install(&hooks, &binary)? {
-                        Installed::Fresh => format!("installed {hook}"),
-                        Installed::Chained => format!(
-                            "installed {hook}; the previous hook runs after keyward passes ({})",
-                            install::CHAINED
-                        ),
-                        Installed::Updated => format!("updated {hook}"),
-                        Installed::Unchanged => format!("{hook} is already up to date"),
-                    }
-                }
-                cli::HookAction::Uninstall => {
-                    if install::uninstall(&hooks)? {
-                        format!("removed keyward's hook from {hook} (any previous hook is back)")
-                    } else {
-                        format!("no hook at {hook}; nothing to do")
-                    }
-                }
-                cli::HookAction::Status => match describe(&hook, &name, install::status(&hooks)) {
-                    Ok(line) => line,
-                    Err(problem) => {
-                        code = code.max(1);
-                        problem
-                    }
-                },
-            })
-        });
-        match result {
-            Ok(line) => println!("keyward: {line}"),
-            Err(e) => {
+    let binary = std::env::current_exe().unwrap_or_else(|_| "keyward".into());
+    let mut code = 0;
+    for line in keyward::install::run(action, target, &binary) {
+        match line {
+            keyward::install::Line::Done(text) => println!("keyward: {text}"),
+            keyward::install::Line::Problem(text) => {
+                println!("keyward: {text}");
+                code = code.max(1);
+            }
+            keyward::install::Line::Error(e) => {
                 eprintln!("keyward: error: {e}");
                 code = 2;
             }
         }
     }
     ExitCode::from(code)
-}
-
-/// One line about a hook: `Ok` when it is keyward's current hook, `Err` saying what is wrong.
-fn describe(hook: &str, repo: &str, status: keyward::install::Status) -> Result<String, String> {
-    use keyward::install::Status;
-    let version = env!("CARGO_PKG_VERSION");
-    match status {
-        Status::Current { chained } => Ok(format!(
-            "{hook} runs keyward {version}{}",
-            if chained { ", then the previous hook" } else { "" }
-        )),
-        Status::Missing => Err(format!("no pre-commit hook in {repo}: run keyward install")),
-        Status::Foreign => Err(format!("{hook} is not keyward's hook: run keyward install to chain it")),
-        Status::Outdated(v) => Err(format!(
-            "{hook} was installed by keyward {v}, older than this keyward {version}: run keyward install"
-        )),
-        Status::BinaryMissing(b) => Err(format!(
-            "{hook} runs {}, which no longer exists: run ./install.sh",
-            b.display()
-        )),
-    }
 }
