@@ -230,8 +230,9 @@ mod tests {
                     let found = scanner.scan(ex.text.as_bytes(), false).expect("scan");
                     assert!(
                         found.iter().any(|m| m.rule == index && m.secret == want),
-                        "{}: example not found with the right span: {template}\nfound: {:?}",
+                        "{}: example not found with the right span: {template}\ndrawn: {}\nfound: {:?}",
                         rule.id,
+                        ex.text,
                         found
                             .iter()
                             .map(|m| (scanner.rule(m.rule).id.as_str(), m.secret.clone()))
