@@ -112,7 +112,19 @@ fn collect_data(doc: &[u8], offset: usize, out: &mut Vec<Decoded>) {
 
 /// Standard base64 (with or without padding) that decodes to printable text.
 fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
-    if value.len() < 8 || value.len() % 4 == 1 {
+    if value.len() < 8 {
+        return None;
+    }
+    let out = base64(value)?;
+    let text = std::str::from_utf8(&out).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
+        .then_some(out)
+}
+
+/// Decodes base64 in either alphabet (standard `+/` or URL-safe `-_`), padded or not.
+pub fn base64(value: &[u8]) -> Option<Vec<u8>> {
+    if value.len() % 4 == 1 {
         return None;
     }
     let mut out = Vec::with_capacity(value.len() * 3 / 4);
@@ -122,8 +134,8 @@ fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
             _ => return None,
         };
         acc = (acc << 6) | u32::from(v);
@@ -133,10 +145,7 @@ fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
             out.push((acc >> bits) as u8);
         }
     }
-    let text = std::str::from_utf8(&out).ok()?;
-    text.chars()
-        .all(|c| !c.is_control() || c == '\n' || c == '\r' || c == '\t')
-        .then_some(out)
+    Some(out)
 }
 
 #[cfg(test)]

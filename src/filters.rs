@@ -3,6 +3,8 @@
 //! many things such a value can be instead: a reference to the environment or a secret
 //! manager, a template, a path, an identifier, a hash, a UUID, a label.
 
+use crate::rules::Validator;
+
 /// Shannon entropy of `bytes`, in bits per byte.
 pub fn entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
@@ -225,6 +227,56 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
         v.iter().any(|b| !b.is_ascii_alphanumeric()),
     ];
     v.len() >= 8 && kinds.iter().filter(|k| **k).count() >= 2 && entropy(v) >= 3.0
+}
+
+/// Runs a rule's structural check on a matched value.
+pub fn validate(validator: Validator, value: &[u8]) -> bool {
+    match validator {
+        Validator::Jwt => is_private_jwt(value),
+        Validator::BasicAuth => {
+            let Some(decoded) = crate::decode::base64(value) else {
+                return false;
+            };
+            match memchr::memchr(b':', &decoded) {
+                Some(colon) if colon > 0 => {
+                    assigned_value_is_secret(b"password", &decoded, colon + 1..decoded.len())
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+/// Whether `token` is a signed JWT that grants something. Public tokens are not secrets: a
+/// Supabase `anon` key ships in every browser bundle, and the jwt.io sample (`John Doe`,
+/// subject `1234567890`) fills documentation everywhere.
+fn is_private_jwt(token: &[u8]) -> bool {
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let json = |part: &[u8]| -> Option<serde_json::Map<String, serde_json::Value>> {
+        let bytes = crate::decode::base64(part)?;
+        match serde_json::from_slice(&bytes).ok()? {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        }
+    };
+    let (Some(header), Some(payload)) = (json(header), json(payload)) else {
+        return false;
+    };
+    let field = |map: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        map.get(key).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    let alg = field(&header, "alg").unwrap_or_default();
+    if alg.is_empty() || alg.eq_ignore_ascii_case("none") || signature.is_empty() {
+        return false;
+    }
+    let role = field(&payload, "role").unwrap_or_default();
+    let sample = field(&payload, "sub").as_deref() == Some("1234567890")
+        && field(&payload, "name").as_deref() == Some("John Doe");
+    role != "anon" && !sample
 }
 
 /// Hex values assigned to these names are keys even at SHA length (some providers use 40 hex).

@@ -344,6 +344,9 @@ fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>) -
     if rule.placeholder_filter && looks_like_placeholder(value) {
         return false;
     }
+    if rule.validate.is_some_and(|v| !filters::validate(v, value)) {
+        return false;
+    }
     !rule.assignment || filters::assigned_value_is_secret(name.unwrap_or_default(), data, secret)
 }
 

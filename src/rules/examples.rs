@@ -51,6 +51,58 @@ pub fn alphabet(name: &str) -> Option<&'static [u8]> {
     })
 }
 
+/// Generators of values with inner structure: `{{basic-auth}}` (base64 of `user:password`),
+/// `{{jwt}}` (a signed-looking JWT for a service role) and `{{jwt:anon}}` (a public `anon` one).
+fn structured(spec: &str, rng: &mut Rng) -> Option<String> {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    match spec {
+        "basic-auth" => {
+            let credentials = format!("ci-bot:{}", rng.string(ALNUM, 20));
+            Some(base64(credentials.as_bytes(), false))
+        }
+        "jwt" | "jwt:anon" => {
+            let role = if spec == "jwt" { "service_role" } else { "anon" };
+            let header = base64(br#"{"alg":"HS256","typ":"JWT"}"#, true);
+            let payload = format!(
+                r#"{{"iss":"supabase","ref":"{}","role":"{role}","iat":1700000000,"exp":2000000000}}"#,
+                rng.string(b"abcdefghijklmnopqrstuvwxyz", 20)
+            );
+            let signature = rng.string(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                43,
+            );
+            Some(format!(
+                "{header}.{}.{signature}",
+                base64(payload.as_bytes(), true)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Base64 of `bytes`: standard and padded, or URL-safe without padding (as in JWTs).
+fn base64(bytes: &[u8], url: bool) -> String {
+    let alphabet: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    while !url && out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
 /// An example with its generators expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expanded {
@@ -85,15 +137,15 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
         if let Some(after) = rest.strip_prefix("{{").filter(|_| !template) {
             let close = after.find("}}").ok_or(ExampleError::Unclosed)?;
             let spec = &after[..close];
-            let (name, len) = spec
-                .split_once(':')
-                .ok_or_else(|| ExampleError::BadGenerator(spec.to_owned()))?;
-            let alphabet =
-                alphabet(name).ok_or_else(|| ExampleError::BadGenerator(spec.to_owned()))?;
-            let len: usize = len
-                .parse()
-                .map_err(|_| ExampleError::BadGenerator(spec.to_owned()))?;
-            text.push_str(&rng.string(alphabet, len));
+            let bad = || ExampleError::BadGenerator(spec.to_owned());
+            if let Some(value) = structured(spec, rng) {
+                text.push_str(&value);
+            } else {
+                let (name, len) = spec.split_once(':').ok_or_else(bad)?;
+                let alphabet = alphabet(name).ok_or_else(bad)?;
+                let len: usize = len.parse().map_err(|_| bad())?;
+                text.push_str(&rng.string(alphabet, len));
+            }
             rest = &after[close + 2..];
         } else if let Some(after) = rest.strip_prefix('«') {
             if start.replace(text.len()).is_some() {
@@ -134,6 +186,18 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_hexdigit()));
         assert_eq!(e.text.len(), 7 + 10 + 2 + 3);
+    }
+
+    #[test]
+    fn base64_round_trips_through_the_decoder() {
+        assert_eq!(base64(b"Man", false), "TWFu");
+        assert_eq!(base64(b"Ma", false), "TWE=");
+        assert_eq!(base64(b"M", true), "TQ");
+        let mut rng = Rng::new(3);
+        let jwt = structured("jwt", &mut rng).expect("generator");
+        let payload = jwt.split('.').nth(1).expect("three parts");
+        let decoded = crate::decode::base64(payload.as_bytes()).expect("decodes");
+        assert!(String::from_utf8_lossy(&decoded).contains(r#""role":"service_role""#));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Rule {
     /// may name the assigned-to identifier as group `name`.
     #[serde(default)]
     pub assignment: bool,
+    /// A structural check the secret must pass beyond its pattern (see [`Validator`]).
+    #[serde(default)]
+    pub validate: Option<Validator>,
     /// Regex on the path of files this rule does not scan (lockfiles, for generic rules).
     #[serde(default)]
     pub path_exclude: Option<String>,
@@ -57,6 +60,19 @@ pub struct Rule {
     /// Text that must never produce a finding for this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// Checks that look inside a matched value, for formats whose look-alikes share their shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// A JSON Web Token: header and payload decode to JSON objects, the header names an
+    /// algorithm other than `none`, and the token is not a public one (a Supabase `anon` key,
+    /// the jwt.io sample).
+    Jwt,
+    /// Base64 of `user:password` (a registry `auth` entry) whose password passes the same
+    /// filters as an assigned secret.
+    BasicAuth,
 }
 
 fn yes() -> bool {
