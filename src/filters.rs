@@ -27,7 +27,7 @@ pub fn entropy(bytes: &[u8]) -> f64 {
 
 /// Placeholders that pass a length and entropy check: the word "example" (AWS's documented
 /// keys end in `EXAMPLE`), a masked run (`xxxx`), or six repeated or consecutive characters
-/// (`000000`, `abcdef`, `123456`). A random key has such a run with odds below one in 10^5.
+/// (`000000`, `abcdef`, `123456`) making up a fifth of the value.
 pub fn looks_like_placeholder(secret: &[u8]) -> bool {
     const RUN: usize = 6;
     if contains_ignore_case(secret, b"example") || contains_ignore_case(secret, b"xxxx") {
@@ -41,7 +41,10 @@ pub fn looks_like_placeholder(secret: &[u8]) -> bool {
         } else {
             1
         };
-        if same >= RUN || ascending >= RUN {
+        // A run this long in a long value can be chance (digit groups of Slack tokens): it
+        // counts when it is a fifth of the value, or ten characters whatever the length.
+        let long = |run: usize| run >= RUN && (run * 5 >= secret.len() || run >= 10);
+        if long(same) || long(ascending) {
             return true;
         }
     }
@@ -204,6 +207,14 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     if (v.contains(&b'/') || v.contains(&b'@')) && v.contains(&b'.') && !v.contains(&b'+') {
         return false;
     }
+    // Twilio-style resource ids (`AC…`, `SK…`: two capitals and 32 hex digits) name an
+    // account or key; the secret is the token that goes with them.
+    if v.len() == 34
+        && v[..2].iter().all(u8::is_ascii_uppercase)
+        && v[2..].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    {
+        return false;
+    }
     if is_uuid(v)
         || (v.len() == 40 || v.len() == 64)
             && v.iter().all(u8::is_ascii_hexdigit)
@@ -216,7 +227,16 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     let identifier = v
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
-    if identifier && !v.iter().any(u8::is_ascii_digit) && (!quoted || v.contains(&b'.')) {
+    // Words in an identifier start with a capital (`userPassword`, `DB_PASSWORD`); a random
+    // letters-only value (one alphanumeric password in 30 has no digit) is half capitals.
+    let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
+    let word_like = upper * 3 <= v.len() || lower == 0 || v.contains(&b'_') || v.contains(&b'.');
+    if identifier
+        && !v.iter().any(u8::is_ascii_digit)
+        && word_like
+        && (!quoted || v.contains(&b'.'))
+    {
         return false;
     }
     // A value needs some variety: at least two kinds of character and 8 bytes.
