@@ -59,73 +59,145 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Whether the value `data[value]`, assigned to `name`, looks like a real secret rather than
 /// one of its look-alikes. Used by rules with `assignment = true`.
-pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>) -> bool {
-    let v = &data[value.clone()];
+/// `code` says the file is source code, where an unquoted value is an expression (a variable,
+/// a type), never a literal; in config files (`.env`, YAML, INI) it is the value itself.
+pub fn assigned_value_is_secret(
+    name: &[u8],
+    data: &[u8],
+    value: std::ops::Range<usize>,
+    code: bool,
+) -> bool {
     let quoted = value.start > 0 && matches!(data[value.start - 1], b'"' | b'\'' | b'`');
+    if code && !quoted {
+        let v = &data[value.clone()];
+        if v.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            return false;
+        }
+    }
+    value_is_secret(name, data, value, quoted)
+}
+
+/// Whether `path` names a source file in a programming language (by its extension).
+pub fn is_code_path(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    const CODE: &[&[u8]] = &[
+        b"rs", b"py", b"pyi", b"js", b"mjs", b"cjs", b"jsx", b"ts", b"tsx", b"go", b"java", b"kt",
+        b"kts", b"scala", b"c", b"h", b"cc", b"cpp", b"hpp", b"cs", b"fs", b"rb", b"php", b"swift",
+        b"m", b"mm", b"dart", b"lua", b"pl", b"pm", b"r", b"jl", b"ex", b"exs", b"erl", b"hs",
+        b"ml", b"clj", b"groovy", b"vue", b"svelte", b"zig", b"nim",
+    ];
+    let ext = name[dot + 1..].to_ascii_lowercase();
+    CODE.contains(&ext.as_slice())
+}
+
+/// [`assigned_value_is_secret`], told whether the value is a literal (quoted, or in a place
+/// where code cannot stand, such as a URL's password).
+fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quoted: bool) -> bool {
+    let v = &data[value.clone()];
     // A value cut short by a template (`key-{{ env }}`, `pre${SUFFIX}`) or made of non-ASCII
     // text (a label in another language) is not a credential.
     if data.get(value.end).is_some_and(|b| b"{<$%".contains(b)) || !v.is_ascii() {
         return false;
     }
-    let lower_name = name.to_ascii_lowercase();
-    // Names that hold something about a secret, not the secret.
-    const NOT_SECRET_NAMES: &[&[u8]] = &[
-        b"_id",
-        b"_name",
-        b"_url",
-        b"_uri",
-        b"_file",
-        b"_path",
-        b"_dir",
-        b"_type",
-        b"_length",
-        b"_len",
-        b"_size",
-        b"_format",
-        b"_field",
-        b"_hash",
-        b"_digest",
-        b"_header",
-        b"_label",
-        b"_placeholder",
-        b"_policy",
-        b"_prompt",
-        b"_env",
-        b"_var",
-        b"_ref",
-        b"_endpoint",
-        b"_expiry",
-        b"_expires",
-        b"_ttl",
-        b"_timeout",
-        b"_count",
-        b"_limit",
-        b"_version",
-        b"_regex",
-        b"_pattern",
-        b"_mode",
-        b"_method",
-        b"_param",
-        b"_key_id",
-        b"_arn",
-        b"_region",
-    ];
-    if NOT_SECRET_NAMES.iter().any(|s| lower_name.ends_with(s))
-        || [
-            &b"max_tokens"[..],
-            b"tokens",
-            b"tokenizer",
-            b"token_type",
-            b"public_key",
-            b"publickey",
-        ]
+    // Names compared without case or separators: `wordToken.type`, `token-type`, `TokenType`
+    // and `token_type` are one name.
+    let compact: Vec<u8> = name
         .iter()
-        .any(|n| lower_name.ends_with(n))
+        .filter(|b| !b"_-.".contains(b))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    // Names that hold something about a secret, not the secret.
+    const NOT_SECRET_SUFFIXES: &[&[u8]] = &[
+        b"id",
+        b"ids",
+        b"name",
+        b"url",
+        b"uri",
+        b"file",
+        b"path",
+        b"dir",
+        b"type",
+        b"length",
+        b"len",
+        b"size",
+        b"format",
+        b"field",
+        b"hash",
+        b"digest",
+        b"header",
+        b"label",
+        b"placeholder",
+        b"policy",
+        b"prompt",
+        b"env",
+        b"var",
+        b"ref",
+        b"endpoint",
+        b"expiry",
+        b"expires",
+        b"expiration",
+        b"ttl",
+        b"timeout",
+        b"count",
+        b"limit",
+        b"version",
+        b"regex",
+        b"pattern",
+        b"mode",
+        b"method",
+        b"param",
+        b"arn",
+        b"region",
+        b"prefix",
+        b"suffix",
+        b"time",
+        b"date",
+        b"location",
+        b"provider",
+        b"store",
+        b"tokens",
+        b"tokenizer",
+        b"publickey",
+        b"maxtokens",
+    ];
+    // Tokens that page through results or make a request idempotent: handed out to anyone.
+    const NOT_SECRET_TOKENS: &[&[u8]] = &[
+        b"nexttoken",
+        b"continuationtoken",
+        b"pagetoken",
+        b"pagingtoken",
+        b"backwardtoken",
+        b"forwardtoken",
+        b"inputtoken",
+        b"outputtoken",
+        b"updatetoken",
+        b"clienttoken",
+        b"idempotency",
+        b"cursor",
+        b"csrf",
+        b"xsrf",
+    ];
+    if NOT_SECRET_SUFFIXES.iter().any(|s| compact.ends_with(s))
+        || NOT_SECRET_TOKENS.iter().any(|t| contains(&compact, t))
     {
         return false;
     }
     if v.iter().all(u8::is_ascii_digit) {
         return false; // numbers: counts, ports, timeouts
+    }
+    // Short hex is an id or a truncated hash (`"ApiKey": "48205d4ffd7feba3"`), not a key.
+    if v.len() < 20 && v.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    // `name:value` with nothing between is not an assignment but one token (`token::Kind`,
+    // `"secretsmanager:ResourceTag/…"`): YAML needs a space after the colon, code quotes.
+    if !quoted && value.start > 0 && data[value.start - 1] == b':' {
+        return false;
     }
     let lower = v.to_ascii_lowercase();
     const WORDS: &[&[u8]] = &[
@@ -198,7 +270,7 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
         b"<%",
         b"://",
     ];
-    if v.first().is_some_and(|b| b"$%&*{<[(#/\\~.".contains(b))
+    if v.first().is_some_and(|b| b"$%&*{<[(#/\\~.:=_".contains(b))
         || REFERENCES.iter().any(|r| contains(&lower, r))
     {
         return false;
@@ -207,11 +279,32 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     if (v.contains(&b'/') || v.contains(&b'@')) && v.contains(&b'.') && !v.contains(&b'+') {
         return false;
     }
+    // Code, not a literal: a path (`windows_sys::core::PCWSTR`, `Token::Literal`), a macro
+    // or function call (`bracketed!(…)`, `load(…)`).
+    if contains(v, b"::") || (!quoted && (v.ends_with(b"!") || data.get(value.end) == Some(&b'(')))
+    {
+        return false;
+    }
+    // SCREAMING_SNAKE and snake_case names (`MSV1_0_CREDENTIAL_KEY_TYPE`, `_bindgen_ty_3`)
+    // unquoted are constants and variables: a random value is not all one case.
+    if !quoted
+        && v.contains(&b'_')
+        && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && (!v.iter().any(u8::is_ascii_lowercase) || !v.iter().any(u8::is_ascii_uppercase))
+    {
+        return false;
+    }
+    // A JWT is judged as one: public tokens (`anon` keys, unsigned ones) are not secrets.
+    if v.starts_with(b"eyJ") && v.iter().filter(|&&b| b == b'.').count() == 2 {
+        return is_private_jwt(v);
+    }
     // Twilio-style resource ids (`AC…`, `SK…`: two capitals and 32 hex digits) name an
     // account or key; the secret is the token that goes with them.
     if v.len() == 34
         && v[..2].iter().all(u8::is_ascii_uppercase)
-        && v[2..].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        && v[2..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
     {
         return false;
     }
@@ -232,10 +325,26 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
     let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
     let word_like = upper * 3 <= v.len() || lower == 0 || v.contains(&b'_') || v.contains(&b'.');
+    let no_digit = !v.iter().any(u8::is_ascii_digit);
     if identifier
-        && !v.iter().any(u8::is_ascii_digit)
-        && word_like
         && (!quoted || v.contains(&b'.'))
+        && ((no_digit && word_like) || v.contains(&b'.'))
+    {
+        return false;
+    }
+    // Quoted words are labels and enum values (`"next_marker"`, `"IAmSensitive"`), not keys.
+    if identifier && no_digit && (made_of_words(v) || (upper == 0 && v.contains(&b'_'))) {
+        return false;
+    }
+    // Words joined by dashes or underscores (`not-supported`,
+    // `Access-Control-Allow-Credentials`) are labels and header names too.
+    if v.split(|b| b"-_".contains(b))
+        .all(|w| match w.split_first() {
+            Some((first, rest)) => {
+                first.is_ascii_alphabetic() && rest.iter().all(u8::is_ascii_lowercase)
+            }
+            None => true,
+        })
     {
         return false;
     }
@@ -249,17 +358,65 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range
     v.len() >= 8 && kinds.iter().filter(|k| **k).count() >= 2 && entropy(v) >= 3.0
 }
 
-/// Runs a rule's structural check on a matched value.
-pub fn validate(validator: Validator, value: &[u8]) -> bool {
+/// Whether half of `v` sits in lowercase runs of four or more letters, as in the
+/// words of an identifier; random characters rarely do.
+fn made_of_words(v: &[u8]) -> bool {
+    let (mut in_words, mut run) = (0, 0);
+    for b in v.iter().chain([&b' ']) {
+        if b.is_ascii_lowercase() {
+            run += 1;
+        } else {
+            if run >= 4 {
+                in_words += run;
+            }
+            run = 0;
+        }
+    }
+    in_words * 2 >= v.len()
+}
+
+/// Runs a rule's structural check on the value `data[value]`.
+pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>) -> bool {
+    let v = &data[value.clone()];
     match validator {
-        Validator::Jwt => is_private_jwt(value),
+        Validator::UrlCredentials => {
+            // Documentation hosts and the developer's own machine: a password there is a
+            // sample or a local default, not a leaked credential.
+            let host = &data[value.end..];
+            let host = host.strip_prefix(b"@").unwrap_or(host);
+            let end = host
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || b"-._".contains(b)))
+                .unwrap_or(host.len());
+            let host = host[..end].to_ascii_lowercase();
+            let local = [
+                &b"localhost"[..],
+                b"127.0.0.1",
+                b"0.0.0.0",
+                b"host.docker.internal",
+            ]
+            .contains(&host.as_slice())
+                || [
+                    &b"example.com"[..],
+                    b"example.org",
+                    b"example.net",
+                    b".example",
+                    b".local",
+                    b".test",
+                    b".invalid",
+                ]
+                .iter()
+                .any(|h| host.ends_with(h));
+            !local && value_is_secret(b"password", data, value, true)
+        }
+        Validator::Jwt => is_private_jwt(v),
         Validator::BasicAuth => {
-            let Some(decoded) = crate::decode::base64(value) else {
+            let Some(decoded) = crate::decode::base64(v) else {
                 return false;
             };
             match memchr::memchr(b':', &decoded) {
                 Some(colon) if colon > 0 => {
-                    assigned_value_is_secret(b"password", &decoded, colon + 1..decoded.len())
+                    value_is_secret(b"password", &decoded, colon + 1..decoded.len(), true)
                 }
                 _ => false,
             }
@@ -373,8 +530,12 @@ mod tests {
         ];
         for (name, value, want) in cases {
             let data = format!("\"{value}\"");
-            let got =
-                assigned_value_is_secret(name.as_bytes(), data.as_bytes(), 1..1 + value.len());
+            let got = assigned_value_is_secret(
+                name.as_bytes(),
+                data.as_bytes(),
+                1..1 + value.len(),
+                false,
+            );
             assert_eq!(got, *want, "{name} = {value}");
         }
     }

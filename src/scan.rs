@@ -7,9 +7,10 @@
 //!
 //! Case-insensitivity is done by lowercasing the blob in cache-sized chunks and searching the
 //! lowercase keywords case-sensitively: that lets aho-corasick's SIMD "Teddy" searcher run
-//! (about 6 GB/s here), where its case-insensitive automaton manages about 0.2–0.5 GB/s. With
-//! more keywords than Teddy takes, a case-sensitive Aho-Corasick automaton over the same
-//! lowercase chunks is used instead.
+//! (about 6 GB/s here), where its case-insensitive automaton manages about 0.2–0.5 GB/s. It
+//! searches the keywords' first four bytes (the catalog's ~150 keywords share heads, and Teddy
+//! takes at most 128 patterns) and checks the full keywords where one is found. With more
+//! anchors than Teddy takes, a case-sensitive Aho-Corasick automaton is used instead.
 
 use crate::filters::{self, entropy, looks_like_placeholder};
 use crate::rules::Rule;
@@ -184,9 +185,10 @@ impl Scanner {
         data: &[u8],
         binary: bool,
     ) -> Result<Vec<Match>, ScanError> {
-        let fired = self.prefilter.fired(data, self.rules.len());
+        let hits = self.prefilter.hits(data, self.rules.len());
+        let code = filters::is_code_path(path);
         let mut found = Vec::new();
-        for (index, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
+        for (index, at) in hits.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
             let rule = &self.rules[index].rule;
             if binary && !rule.binary {
                 continue;
@@ -195,19 +197,28 @@ impl Scanner {
                 continue;
             }
             let re = self.regex(index)?;
-            for caps in re.captures_iter(data) {
-                // The secret is the first group that took part, other than the one named
-                // `name` (a rule may offer alternatives: quoted and unquoted values).
-                let name_group = re.capture_names().position(|n| n == Some("name"));
-                let group = caps
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .find_map(|(i, g)| g.filter(|_| Some(i) != name_group));
-                let Some(group) = group else { continue };
-                let name = caps.name("name").map(|m| m.as_bytes());
-                if accept(rule, data, group.range(), name) {
-                    found.push((index, group.range()));
+            // The secret is the first group that took part, other than the one named `name`
+            // (a rule may offer alternatives: quoted and unquoted values).
+            let name_group = re.capture_names().position(|n| n == Some("name"));
+            let windows = if rule.multiline {
+                std::iter::once(0..data.len()).collect()
+            } else {
+                lines_around(data, at)
+            };
+            for window in windows {
+                let offset = window.start;
+                for caps in re.captures_iter(&data[window]) {
+                    let group = caps
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .find_map(|(i, g)| g.filter(|_| Some(i) != name_group));
+                    let Some(group) = group else { continue };
+                    let secret = offset + group.start()..offset + group.end();
+                    let name = caps.name("name").map(|m| m.as_bytes());
+                    if accept(rule, data, secret.clone(), name, code) {
+                        found.push((index, secret));
+                    }
                 }
             }
         }
@@ -218,20 +229,26 @@ impl Scanner {
 /// Bytes lowercased and searched at a time: small enough to stay in cache.
 const CHUNK: usize = 64 * 1024;
 
+/// Keywords are searched by their first bytes at most: the catalog's keywords often share a
+/// head (`xoxb-`, `xoxp-`; `dp.pt.`, `dp.st.`), and fewer, shorter patterns keep the set
+/// within what the SIMD searcher takes. A hit is then checked against the full keywords.
+const ANCHOR_LEN: usize = 4;
+
 /// The keyword searcher: which rules have a keyword in a blob.
 struct Prefilter {
     finder: Finder,
-    /// Lowercase keywords and the rule each belongs to, by pattern id.
+    /// Lowercase keywords and the rule each belongs to.
     keywords: Vec<(Vec<u8>, usize)>,
+    /// For each searched anchor (by pattern id), the keywords that can start where it is
+    /// found: those whose anchor is a prefix of it or has it as a prefix.
+    candidates: Vec<Vec<usize>>,
     longest: usize,
-    /// How many distinct rules have keywords (the search stops once all have fired).
-    rules_with_keywords: usize,
 }
 
 enum Finder {
-    /// aho-corasick's SIMD searcher (up to 128 keywords).
+    /// aho-corasick's SIMD searcher (up to 128 anchors).
     Packed(packed::Searcher),
-    /// A case-sensitive automaton, for larger keyword sets.
+    /// A case-sensitive automaton, for larger anchor sets.
     Automaton(AhoCorasick),
     /// No keywords at all.
     Nothing,
@@ -240,12 +257,30 @@ enum Finder {
 impl Prefilter {
     fn new(keywords: Vec<(Vec<u8>, usize)>) -> Result<Self, ScanError> {
         let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let finder = if keywords.is_empty() {
+        let anchor = |k: &[u8]| k[..k.len().min(ANCHOR_LEN)].to_vec();
+        let mut anchors: Vec<Vec<u8>> = keywords.iter().map(|(k, _)| anchor(k)).collect();
+        anchors.sort_unstable();
+        anchors.dedup();
+        let candidates = anchors
+            .iter()
+            .map(|a| {
+                keywords
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (k, _))| {
+                        let b = anchor(k);
+                        a.starts_with(&b) || b.starts_with(a)
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        let finder = if anchors.is_empty() {
             Finder::Nothing
         } else if let Some(searcher) = packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
-            .extend(keywords.iter().map(|(k, _)| k))
+            .extend(&anchors)
             .build()
         {
             Finder::Packed(searcher)
@@ -253,72 +288,76 @@ impl Prefilter {
             let automaton = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(keywords.iter().map(|(k, _)| k))
+                .build(&anchors)
                 .map_err(|e| ScanError::Prefilter(e.to_string()))?;
             Finder::Automaton(automaton)
         };
-        let mut rules: Vec<usize> = keywords.iter().map(|(_, r)| *r).collect();
-        rules.sort_unstable();
-        rules.dedup();
         Ok(Prefilter {
             finder,
             keywords,
+            candidates,
             longest,
-            rules_with_keywords: rules.len(),
         })
     }
 
-    /// For each rule, whether one of its keywords occurs in `data` (any ASCII case).
-    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
-        let mut fired = vec![false; rules];
+    /// For each rule, where its keywords occur in `data` (any ASCII case): the start of each
+    /// occurrence, in order.
+    fn hits(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
+        let mut hits = vec![Vec::new(); rules];
         if matches!(self.finder, Finder::Nothing) {
-            return fired;
+            return hits;
         }
-        let mut remaining = self.rules_with_keywords;
         let mut low = Vec::with_capacity(CHUNK + self.longest);
         let mut start = 0;
-        while start < data.len() && remaining > 0 {
+        while start < data.len() {
             // Each chunk overlaps the next by `longest - 1` bytes, so a keyword that straddles
             // a boundary is found; only matches starting inside the chunk proper count.
             let own = CHUNK.min(data.len() - start);
             let end = (start + own + self.longest.saturating_sub(1)).min(data.len());
             low.clear();
             low.extend(data[start..end].iter().map(u8::to_ascii_lowercase));
-            self.each_start(&low, own, |pos| {
-                for (k, rule) in &self.keywords {
-                    if !fired[*rule] && low[pos..].starts_with(k) {
-                        fired[*rule] = true;
-                        remaining -= 1;
+            self.each_start(&low, own, |pos, anchor| {
+                for &i in &self.candidates[anchor] {
+                    let (k, rule) = &self.keywords[i];
+                    let seen: &mut Vec<usize> = &mut hits[*rule];
+                    if seen.last() != Some(&(start + pos)) && low[pos..].starts_with(k) {
+                        seen.push(start + pos);
                     }
                 }
-                remaining > 0
             });
             start += own;
         }
-        fired
+        hits
     }
 
-    /// Calls `hit` with every position below `limit` where some keyword starts, until it
-    /// returns false. Leftmost-first search reports one keyword per position; the caller
-    /// checks every keyword there, and the search resumes one byte later, so keywords that
-    /// overlap or share a prefix are all seen.
-    fn each_start(&self, low: &[u8], limit: usize, mut hit: impl FnMut(usize) -> bool) {
+    /// For each rule, whether one of its keywords occurs in `data`.
+    #[cfg(test)]
+    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
+        self.hits(data, rules)
+            .iter()
+            .map(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// Calls `hit` with every position below `limit` where some anchor starts, and which.
+    /// Leftmost-first search reports one anchor per position; the caller checks every keyword
+    /// that can start there, and the search resumes one byte later, so keywords that overlap
+    /// or share a prefix are all seen.
+    fn each_start(&self, low: &[u8], limit: usize, mut hit: impl FnMut(usize, usize)) {
         let mut at = 0;
         while at < limit {
             let found = match &self.finder {
                 Finder::Packed(s) => s
                     .find_in(low, aho_corasick::Span::from(at..low.len()))
-                    .map(|m| m.start()),
+                    .map(|m| (m.start(), m.pattern().as_usize())),
                 Finder::Automaton(a) => a
                     .find(aho_corasick::Input::new(low).range(at..low.len()))
-                    .map(|m| m.start()),
+                    .map(|m| (m.start(), m.pattern().as_usize())),
                 Finder::Nothing => None,
             };
             match found {
-                Some(pos) if pos < limit => {
-                    if !hit(pos) {
-                        return;
-                    }
+                Some((pos, anchor)) if pos < limit => {
+                    hit(pos, anchor);
                     at = pos + 1;
                 }
                 _ => return,
@@ -327,13 +366,33 @@ impl Prefilter {
     }
 }
 
+/// The lines that hold the keyword occurrences `at` (sorted), merged where they meet: a
+/// single-line rule's match contains a keyword, so it lies on one of them. Searching only
+/// these lines keeps the cost of a rule whose keyword is common (`key`, `token`) proportional
+/// to the lines that mention it, not to the whole blob.
+fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for &pos in at {
+        if windows.last().is_some_and(|w| pos < w.end) {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        match windows.last_mut() {
+            Some(w) if start <= w.end + 1 => w.end = end,
+            _ => windows.push(start..end),
+        }
+    }
+    windows
+}
+
 /// Whether `data` looks binary: a NUL byte among its first [`BINARY_SNIFF_LEN`] bytes.
 pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
 }
 
 /// The filters a regex match must pass to be a finding.
-fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>) -> bool {
+fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>, code: bool) -> bool {
     let value = &data[secret.clone()];
     if rule.allow_values.iter().any(|v| v.as_bytes() == value) {
         return false;
@@ -344,10 +403,14 @@ fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>) -
     if rule.placeholder_filter && looks_like_placeholder(value) {
         return false;
     }
-    if rule.validate.is_some_and(|v| !filters::validate(v, value)) {
+    if rule
+        .validate
+        .is_some_and(|v| !filters::validate(v, data, secret.clone()))
+    {
         return false;
     }
-    !rule.assignment || filters::assigned_value_is_secret(name.unwrap_or_default(), data, secret)
+    !rule.assignment
+        || filters::assigned_value_is_secret(name.unwrap_or_default(), data, secret, code)
 }
 
 /// Drops matches that overlap an earlier-priority rule's match at the same place, so a key
@@ -450,7 +513,7 @@ mod tests {
 
     #[test]
     fn prefilter_with_more_keywords_than_teddy_takes() {
-        let names: Vec<String> = (0..300).map(|i| format!("kw{i:03}x")).collect();
+        let names: Vec<String> = (0..300).map(|i| format!("{i:03}kwx")).collect();
         let keywords: Vec<(&str, usize)> = names
             .iter()
             .enumerate()
@@ -458,9 +521,26 @@ mod tests {
             .collect();
         let p = prefilter(&keywords);
         assert!(matches!(p.finder, Finder::Automaton(_)));
-        let fired = p.fired(b"... KW007X and kw299x ...", 300);
+        let fired = p.fired(b"... 007KWX and 299kwx ...", 300);
         assert_eq!(fired.iter().filter(|f| **f).count(), 2);
         assert!(fired[7] && fired[299]);
+    }
+
+    #[test]
+    fn keywords_sharing_a_head_are_told_apart() {
+        let p = prefilter(&[
+            ("xoxb-", 0),
+            ("xoxp-", 1),
+            ("key", 2),
+            ("key-", 3),
+            ("k", 4),
+        ]);
+        assert_eq!(
+            p.fired(b"a XOXP- b", 5),
+            vec![false, true, false, false, false]
+        );
+        assert_eq!(p.fired(b"key-", 5), vec![false, false, true, true, true]);
+        assert_eq!(p.fired(b"xoxo-", 5), vec![false; 5]);
     }
 
     #[test]

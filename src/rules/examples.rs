@@ -52,7 +52,9 @@ pub fn alphabet(name: &str) -> Option<&'static [u8]> {
 }
 
 /// Generators of values with inner structure: `{{basic-auth}}` (base64 of `user:password`),
-/// `{{jwt}}` (a signed-looking JWT for a service role) and `{{jwt:anon}}` (a public `anon` one).
+/// `{{jwt}}` (a signed-looking JWT for a service role), and the public look-alikes
+/// `{{jwt:anon}}` (a Supabase `anon` key), `{{jwt:sample}}` (jwt.io's sample) and
+/// `{{jwt:none}}` (unsigned).
 fn structured(spec: &str, rng: &mut Rng) -> Option<String> {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     match spec {
@@ -60,13 +62,24 @@ fn structured(spec: &str, rng: &mut Rng) -> Option<String> {
             let credentials = format!("ci-bot:{}", rng.string(ALNUM, 20));
             Some(base64(credentials.as_bytes(), false))
         }
-        "jwt" | "jwt:anon" => {
-            let role = if spec == "jwt" { "service_role" } else { "anon" };
-            let header = base64(br#"{"alg":"HS256","typ":"JWT"}"#, true);
-            let payload = format!(
-                r#"{{"iss":"supabase","ref":"{}","role":"{role}","iat":1700000000,"exp":2000000000}}"#,
-                rng.string(b"abcdefghijklmnopqrstuvwxyz", 20)
-            );
+        "jwt" | "jwt:anon" | "jwt:sample" | "jwt:none" => {
+            let alg = if spec == "jwt:none" { "none" } else { "HS256" };
+            let header = base64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes(), true);
+            let payload = match spec {
+                // The shape of the sample token on jwt.io, found in countless docs.
+                "jwt:sample" => {
+                    r#"{"sub":"1234567890","name":"John Doe","iat":1516239022}"#.to_owned()
+                }
+                _ => format!(
+                    r#"{{"iss":"supabase","ref":"{}","role":"{}","iat":1700000000,"exp":2000000000}}"#,
+                    rng.string(b"abcdefghijklmnopqrstuvwxyz", 20),
+                    if spec == "jwt:anon" {
+                        "anon"
+                    } else {
+                        "service_role"
+                    }
+                ),
+            };
             let signature = rng.string(
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
                 43,
@@ -97,7 +110,7 @@ fn base64(bytes: &[u8], url: bool) -> String {
             out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
     }
-    while !url && out.len() % 4 != 0 {
+    while !url && !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out

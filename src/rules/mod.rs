@@ -38,6 +38,10 @@ pub struct Rule {
     /// A structural check the secret must pass beyond its pattern (see [`Validator`]).
     #[serde(default)]
     pub validate: Option<Validator>,
+    /// Whether a match can span lines (PEM blocks). A single-line rule's regex runs only on
+    /// the lines where one of its keywords occurs.
+    #[serde(default)]
+    pub multiline: bool,
     /// Regex on the path of files this rule does not scan (lockfiles, for generic rules).
     #[serde(default)]
     pub path_exclude: Option<String>,
@@ -73,6 +77,9 @@ pub enum Validator {
     /// Base64 of `user:password` (a registry `auth` entry) whose password passes the same
     /// filters as an assigned secret.
     BasicAuth,
+    /// The password of a URL (`scheme://user:password@host`): not for documentation hosts
+    /// (`example.com`) or the local machine, and passing the filters of an assigned secret.
+    UrlCredentials,
 }
 
 fn yes() -> bool {
