@@ -30,7 +30,11 @@ pub fn entropy(bytes: &[u8]) -> f64 {
 /// (`000000`, `abcdef`, `123456`) making up a fifth of the value.
 pub fn looks_like_placeholder(secret: &[u8]) -> bool {
     const RUN: usize = 6;
-    if contains_ignore_case(secret, b"example") || contains_ignore_case(secret, b"xxxx") {
+    // Masks are written in one case (`xxxx`, `XXXX`); a mixed `xXxX` turns up in random keys.
+    if contains_ignore_case(secret, b"example")
+        || memchr::memmem::find(secret, b"xxxx").is_some()
+        || memchr::memmem::find(secret, b"XXXX").is_some()
+    {
         return true;
     }
     let (mut same, mut ascending) = (1, 1);
@@ -270,9 +274,7 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
         b"<%",
         b"://",
     ];
-    if v.first().is_some_and(|b| b"$%&*{<[(#/\\~.:=_".contains(b))
-        || REFERENCES.iter().any(|r| contains(&lower, r))
-    {
+    if starts_like_reference(v, quoted) || REFERENCES.iter().any(|r| contains(&lower, r)) {
         return false;
     }
     // Paths and file names (`certs/client.key`) and e-mail addresses (`ops@example.org`).
@@ -332,19 +334,26 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
     {
         return false;
     }
-    // Quoted words are labels and enum values (`"next_marker"`, `"IAmSensitive"`), not keys.
-    if identifier && no_digit && (made_of_words(v) || (upper == 0 && v.contains(&b'_'))) {
+    // Quoted words are labels and enum values (`"next_marker"`, `"IAmSensitive"`), not keys;
+    // a password in a URL or an auth entry (no name) is never a label.
+    let may_be_label = !name.is_empty();
+    if may_be_label
+        && identifier
+        && no_digit
+        && (made_of_words(v) || (upper == 0 && v.contains(&b'_')))
+    {
         return false;
     }
     // Words joined by dashes or underscores (`not-supported`,
     // `Access-Control-Allow-Credentials`) are labels and header names too.
-    if v.split(|b| b"-_".contains(b))
-        .all(|w| match w.split_first() {
-            Some((first, rest)) => {
-                first.is_ascii_alphabetic() && rest.iter().all(u8::is_ascii_lowercase)
-            }
-            None => true,
-        })
+    if may_be_label
+        && v.split(|b| b"-_".contains(b))
+            .all(|w| match w.split_first() {
+                Some((first, rest)) => {
+                    first.is_ascii_alphabetic() && rest.iter().all(u8::is_ascii_lowercase)
+                }
+                None => true,
+            })
     {
         return false;
     }
@@ -356,6 +365,32 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
         v.iter().any(|b| !b.is_ascii_alphanumeric()),
     ];
     v.len() >= 8 && kinds.iter().filter(|k| **k).count() >= 2 && entropy(v) >= 3.0
+}
+
+/// Whether the first characters of a value make it a reference or a structure rather than a
+/// literal: `$VAR`, `%(name)s`, `{…}`, `<…>`, `[…]`, `(…)`, `\\…`, `~/path`, `./path`, `.attr`,
+/// `==`, a YAML anchor or alias (`&name`, `*name`), a Ruby symbol (`:name`), a comment (`#`
+/// unquoted), a lowercase absolute path. Passwords start with such characters too (`_`, `*`,
+/// `#`, `=`, `%`), so each is judged with what follows it.
+fn starts_like_reference(v: &[u8], quoted: bool) -> bool {
+    let (Some(&first), rest) = (v.first(), v.get(1..).unwrap_or_default()) else {
+        return false;
+    };
+    let second = rest.first().copied().unwrap_or(0);
+    let name_like = |r: &[u8]| r.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    match first {
+        b'$' | b'{' | b'<' | b'[' | b'(' | b'\\' => true,
+        b'%' => matches!(second, b'(' | b'{') || v.ends_with(b"%"),
+        b'&' | b'*' | b':' => name_like(rest),
+        b'#' => !quoted,
+        b'~' => second == b'/',
+        b'.' => second == b'/' || name_like(rest),
+        b'=' => second == b'=',
+        b'/' => v
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/_.-".contains(b)),
+        _ => false,
+    }
 }
 
 /// Whether half of `v` sits in lowercase runs of four or more letters, as in the
@@ -407,7 +442,7 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
                 ]
                 .iter()
                 .any(|h| host.ends_with(h));
-            !local && value_is_secret(b"password", data, value, true)
+            !local && value_is_secret(b"", data, value, true)
         }
         Validator::Jwt => is_private_jwt(v),
         Validator::BasicAuth => {
@@ -416,7 +451,7 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
             };
             match memchr::memchr(b':', &decoded) {
                 Some(colon) if colon > 0 => {
-                    value_is_secret(b"password", &decoded, colon + 1..decoded.len(), true)
+                    value_is_secret(b"", &decoded, colon + 1..decoded.len(), true)
                 }
                 _ => false,
             }
