@@ -118,38 +118,47 @@ impl Policy {
     }
 }
 
-/// Forbidden-file rules with their name patterns, compiled on first use.
+/// Forbidden-file rules with their name patterns, compiled on first use; a rule's exception
+/// and content patterns are compiled only when its name pattern matches (most commits never
+/// need the kubeconfig content pattern, which costs more to compile than all the names).
 #[derive(Debug)]
 pub struct FileMatcher {
     rules: Vec<FileRule>,
-    compiled: OnceCell<Vec<Compiled>>,
+    names: OnceCell<Vec<Regex>>,
+    conditions: Vec<OnceCell<Conditions>>,
 }
 
-/// A file rule's patterns: name, exception, content condition.
-type Compiled = (Regex, Option<Regex>, Option<Regex>);
+/// A file rule's exception and content condition.
+type Conditions = (Option<Regex>, Option<Regex>);
 
 impl FileMatcher {
     /// A matcher over `rules`; nothing is compiled yet.
     pub fn new(rules: Vec<FileRule>) -> Self {
         FileMatcher {
+            conditions: rules.iter().map(|_| OnceCell::new()).collect(),
             rules,
-            compiled: OnceCell::new(),
+            names: OnceCell::new(),
         }
     }
 
-    fn compiled(&self) -> Result<&[Compiled], regex::Error> {
-        self.compiled
+    fn names(&self) -> Result<&[Regex], regex::Error> {
+        self.names
             .get_or_try_init(|| {
                 self.rules
                     .iter()
-                    .map(|r| {
-                        let except = r.except_pattern.as_deref().map(bytes_regex).transpose()?;
-                        let content = r.content_pattern.as_deref().map(bytes_regex).transpose()?;
-                        Ok((bytes_regex(&r.name_pattern)?, except, content))
-                    })
+                    .map(|r| bytes_regex(&r.name_pattern))
                     .collect()
             })
             .map(Vec::as_slice)
+    }
+
+    fn conditions(&self, index: usize) -> Result<&Conditions, regex::Error> {
+        self.conditions[index].get_or_try_init(|| {
+            let r = &self.rules[index];
+            let except = r.except_pattern.as_deref().map(bytes_regex).transpose()?;
+            let content = r.content_pattern.as_deref().map(bytes_regex).transpose()?;
+            Ok((except, content))
+        })
     }
 
     /// The first rule that forbids `path`, matched on its last component. Rules with a content
@@ -161,20 +170,24 @@ impl FileMatcher {
         content: Option<&[u8]>,
     ) -> Result<Option<&FileRule>, regex::Error> {
         let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-        let compiled = self.compiled()?;
-        Ok(self
-            .rules
-            .iter()
-            .zip(compiled)
-            .find_map(|(rule, (re, except, wants))| {
-                let named = re.is_match(name) && !except.as_ref().is_some_and(|e| e.is_match(name));
-                let holds = match (wants, content) {
-                    (None, _) => true,
-                    (Some(w), Some(c)) => w.is_match(c),
-                    (Some(_), None) => false,
-                };
-                (named && holds).then_some(rule)
-            }))
+        for (index, re) in self.names()?.iter().enumerate() {
+            if !re.is_match(name) {
+                continue;
+            }
+            let (except, wants) = self.conditions(index)?;
+            if except.as_ref().is_some_and(|e| e.is_match(name)) {
+                continue;
+            }
+            let holds = match (wants, content) {
+                (None, _) => true,
+                (Some(w), Some(c)) => w.is_match(c),
+                (Some(_), None) => false,
+            };
+            if holds {
+                return Ok(Some(&self.rules[index]));
+            }
+        }
+        Ok(None)
     }
 
     /// The finding for a forbidden file.
@@ -269,7 +282,7 @@ mod tests {
 
     #[test]
     fn forbidden_file_examples_from_the_rules() {
-        let set = RuleSet::builtin().expect("builtin rules parse");
+        let set = RuleSet::builtin_with_examples().expect("builtin rules parse");
         for rule in &set.files {
             let one = FileMatcher::new(vec![rule.clone()]);
             for path in &rule.examples {

@@ -14,7 +14,7 @@
 
 use crate::filters::{self, entropy, looks_like_placeholder};
 use crate::rules::Rule;
-use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use once_cell::sync::OnceCell;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
@@ -245,53 +245,100 @@ struct Prefilter {
     longest: usize,
 }
 
-enum Finder {
-    /// aho-corasick's SIMD searcher (up to 128 anchors).
-    Packed(packed::Searcher),
-    /// A case-sensitive automaton, for larger anchor sets.
-    Automaton(AhoCorasick),
-    /// No keywords at all.
-    Nothing,
+/// The anchor searcher. A DFA searches about four times faster than an NFA but takes half a
+/// millisecond to build for the catalog, more than a typical commit takes to scan: the NFA
+/// serves small scans and the DFA is built once a scan has seen enough bytes to repay it.
+struct Finder {
+    anchors: Vec<Vec<u8>>,
+    nfa: Option<AhoCorasick>,
+    dfa: OnceCell<AhoCorasick>,
+    /// Bytes searched so far with the NFA.
+    searched: std::sync::atomic::AtomicUsize,
+}
+
+/// Bytes after which the DFA pays for itself.
+const DFA_AFTER: usize = 1 << 20;
+
+impl Finder {
+    fn new(anchors: Vec<Vec<u8>>) -> Result<Self, ScanError> {
+        let nfa = if anchors.is_empty() {
+            None
+        } else {
+            Some(Self::build(&anchors, AhoCorasickKind::ContiguousNFA)?)
+        };
+        Ok(Finder {
+            anchors,
+            nfa,
+            dfa: OnceCell::new(),
+            searched: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    fn build(anchors: &[Vec<u8>], kind: AhoCorasickKind) -> Result<AhoCorasick, ScanError> {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(kind))
+            // Its own prefilter cannot help with 128 patterns, and costs time to build.
+            .prefilter(false)
+            .build(anchors)
+            .map_err(|e| ScanError::Prefilter(e.to_string()))
+    }
+
+    /// The searcher for a blob of `len` bytes.
+    fn searcher(&self, len: usize) -> Option<&AhoCorasick> {
+        use std::sync::atomic::Ordering;
+        let nfa = self.nfa.as_ref()?;
+        let before = self.searched.fetch_add(len, Ordering::Relaxed);
+        if before + len < DFA_AFTER && self.dfa.get().is_none() {
+            return Some(nfa);
+        }
+        // A DFA that fails to build (it cannot here: the set is small) leaves the NFA in use.
+        Some(
+            self.dfa
+                .get_or_try_init(|| Self::build(&self.anchors, AhoCorasickKind::DFA))
+                .unwrap_or(nfa),
+        )
+    }
 }
 
 impl Prefilter {
     fn new(keywords: Vec<(Vec<u8>, usize)>) -> Result<Self, ScanError> {
         let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let anchor = |k: &[u8]| k[..k.len().min(ANCHOR_LEN)].to_vec();
-        let mut anchors: Vec<Vec<u8>> = keywords.iter().map(|(k, _)| anchor(k)).collect();
+        let heads: Vec<&[u8]> = keywords
+            .iter()
+            .map(|(k, _)| &k[..k.len().min(ANCHOR_LEN)])
+            .collect();
+        let mut anchors: Vec<Vec<u8>> = heads.iter().map(|h| h.to_vec()).collect();
         anchors.sort_unstable();
         anchors.dedup();
+        // Keywords by head; an anchor's candidates are the keywords whose head is a prefix of
+        // it (at most four lengths) or starts with it (a range of the sorted heads).
+        let mut by_head: Vec<(&[u8], usize)> =
+            heads.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        by_head.sort_unstable();
         let candidates = anchors
             .iter()
             .map(|a| {
-                keywords
+                let from = by_head.partition_point(|(h, _)| h < &a.as_slice());
+                let mut list: Vec<usize> = by_head[from..]
                     .iter()
-                    .enumerate()
-                    .filter(|(_, (k, _))| {
-                        let b = anchor(k);
-                        a.starts_with(&b) || b.starts_with(a)
-                    })
-                    .map(|(i, _)| i)
-                    .collect()
+                    .take_while(|(h, _)| h.starts_with(a))
+                    .map(|(_, i)| *i)
+                    .collect();
+                for len in 1..a.len() {
+                    let shorter = &a[..len];
+                    let from = by_head.partition_point(|(h, _)| *h < shorter);
+                    list.extend(
+                        by_head[from..]
+                            .iter()
+                            .take_while(|(h, _)| *h == shorter)
+                            .map(|(_, i)| *i),
+                    );
+                }
+                list
             })
             .collect();
-        let finder = if anchors.is_empty() {
-            Finder::Nothing
-        } else if let Some(searcher) = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(&anchors)
-            .build()
-        {
-            Finder::Packed(searcher)
-        } else {
-            let automaton = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&anchors)
-                .map_err(|e| ScanError::Prefilter(e.to_string()))?;
-            Finder::Automaton(automaton)
-        };
+        let finder = Finder::new(anchors)?;
         Ok(Prefilter {
             finder,
             keywords,
@@ -304,9 +351,9 @@ impl Prefilter {
     /// occurrence, in order.
     fn hits(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
         let mut hits = vec![Vec::new(); rules];
-        if matches!(self.finder, Finder::Nothing) {
+        let Some(searcher) = self.finder.searcher(data.len()) else {
             return hits;
-        }
+        };
         let mut low = Vec::with_capacity(CHUNK + self.longest);
         let mut start = 0;
         while start < data.len() {
@@ -316,7 +363,7 @@ impl Prefilter {
             let end = (start + own + self.longest.saturating_sub(1)).min(data.len());
             low.clear();
             low.extend(data[start..end].iter().map(u8::to_ascii_lowercase));
-            self.each_start(&low, own, |pos, anchor| {
+            each_start(searcher, &low, own, |pos, anchor| {
                 for &i in &self.candidates[anchor] {
                     let (k, rule) = &self.keywords[i];
                     let seen: &mut Vec<usize> = &mut hits[*rule];
@@ -338,30 +385,21 @@ impl Prefilter {
             .map(|h| !h.is_empty())
             .collect()
     }
+}
 
-    /// Calls `hit` with every position below `limit` where some anchor starts, and which.
-    /// Leftmost-first search reports one anchor per position; the caller checks every keyword
-    /// that can start there, and the search resumes one byte later, so keywords that overlap
-    /// or share a prefix are all seen.
-    fn each_start(&self, low: &[u8], limit: usize, mut hit: impl FnMut(usize, usize)) {
-        let mut at = 0;
-        while at < limit {
-            let found = match &self.finder {
-                Finder::Packed(s) => s
-                    .find_in(low, aho_corasick::Span::from(at..low.len()))
-                    .map(|m| (m.start(), m.pattern().as_usize())),
-                Finder::Automaton(a) => a
-                    .find(aho_corasick::Input::new(low).range(at..low.len()))
-                    .map(|m| (m.start(), m.pattern().as_usize())),
-                Finder::Nothing => None,
-            };
-            match found {
-                Some((pos, anchor)) if pos < limit => {
-                    hit(pos, anchor);
-                    at = pos + 1;
-                }
-                _ => return,
+/// Calls `hit` with every position below `limit` where some anchor starts, and which.
+/// Leftmost-first search reports one anchor per position; the caller checks every keyword
+/// that can start there, and the search resumes one byte later, so keywords that overlap or
+/// share a prefix are all seen.
+fn each_start(searcher: &AhoCorasick, low: &[u8], limit: usize, mut hit: impl FnMut(usize, usize)) {
+    let mut at = 0;
+    while at < limit {
+        match searcher.find(aho_corasick::Input::new(low).range(at..low.len())) {
+            Some(m) if m.start() < limit => {
+                hit(m.start(), m.pattern().as_usize());
+                at = m.start() + 1;
             }
+            _ => return,
         }
     }
 }
@@ -512,7 +550,7 @@ mod tests {
     }
 
     #[test]
-    fn prefilter_with_more_keywords_than_teddy_takes() {
+    fn prefilter_with_many_keywords_switches_to_the_dfa_after_a_megabyte() {
         let names: Vec<String> = (0..300).map(|i| format!("{i:03}kwx")).collect();
         let keywords: Vec<(&str, usize)> = names
             .iter()
@@ -520,9 +558,17 @@ mod tests {
             .map(|(i, k)| (k.as_str(), i))
             .collect();
         let p = prefilter(&keywords);
-        assert!(matches!(p.finder, Finder::Automaton(_)));
+        for _ in 0..2 {
+            let fired = p.fired(b"... 007KWX and 299kwx ...", 300);
+            assert_eq!(fired.iter().filter(|f| **f).count(), 2);
+            assert!(fired[7] && fired[299]);
+            assert!(p.finder.dfa.get().is_none());
+        }
+        let mut big = vec![b' '; DFA_AFTER];
+        big[DFA_AFTER - 6..].copy_from_slice(b"123kwx");
+        assert!(p.fired(&big, 300)[123]);
+        assert!(p.finder.dfa.get().is_some());
         let fired = p.fired(b"... 007KWX and 299kwx ...", 300);
-        assert_eq!(fired.iter().filter(|f| **f).count(), 2);
         assert!(fired[7] && fired[299]);
     }
 

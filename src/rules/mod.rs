@@ -156,6 +156,9 @@ pub enum LoadError {
 /// faster on every commit.
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// The same files with their examples and negative examples.
+const BUILTIN_FULL: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules_full.rs"));
+
 /// The full set of rules a scan uses.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -166,10 +169,19 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// Parses the built-in catalog.
+    /// Parses the built-in catalog, without the rules' examples (scanning never reads them).
     pub fn builtin() -> Result<Self, LoadError> {
+        Self::parse_builtin(BUILTIN)
+    }
+
+    /// Parses the built-in catalog with every rule's examples and negative examples.
+    pub fn builtin_with_examples() -> Result<Self, LoadError> {
+        Self::parse_builtin(BUILTIN_FULL)
+    }
+
+    fn parse_builtin(files: &[(&str, &str)]) -> Result<Self, LoadError> {
         let mut set = RuleSet::default();
-        for (name, json) in BUILTIN {
+        for (name, json) in files {
             let parsed: RuleFile = serde_json::from_str(json).map_err(|e| LoadError::Parse {
                 file: format!("src/rules/builtin/{name}"),
                 message: e.to_string(),
@@ -221,7 +233,7 @@ mod tests {
     /// prefilter would never run the regex). No negative example may produce a finding.
     #[test]
     fn every_rule_finds_its_examples_and_none_of_its_negative_examples() {
-        let set = RuleSet::builtin().expect("built-in rules parse");
+        let set = RuleSet::builtin_with_examples().expect("built-in rules parse");
         let scanner = Scanner::new(set.rules.clone()).expect("scanner builds");
         scanner.compile_all().expect("every pattern compiles");
         let mut rng = Rng::new(u64::from_le_bytes(*b"keyward!"));
