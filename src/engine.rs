@@ -90,14 +90,110 @@ impl Engine {
         &self.scanner
     }
 
-    /// Scans what the commit will record.
+    /// Scans what the commit will record. Large commits are scanned on a second thread while
+    /// this one reads (and inflates) the next blobs: reading and scanning cost about the same,
+    /// so the two overlap.
     pub fn scan_staged(&self) -> Result<Outcome, Error> {
         let mut staged = Staged::open()?;
         let changes = std::mem::take(&mut staged.changes);
+        if changes.len() < PARALLEL_FROM {
+            return self.scan_changes(&mut staged, &changes, |data, path| {
+                self.scan_blob(path, data)
+            });
+        }
+        std::thread::scope(|scope| {
+            let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(32);
+            let (to_main, results) = std::sync::mpsc::channel();
+            let paths: Vec<&[u8]> = changes.iter().map(|c| c.path.as_slice()).collect();
+            let worker = scope.spawn(move || -> Result<(), Error> {
+                for (index, data) in inbox {
+                    let scan = self.scan_blob(paths[index], &data)?;
+                    // The bytes go back only when the policy needs them (a match).
+                    let keep = scan.has_matches().then_some(data);
+                    if to_main.send((index, scan, keep)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            let mut out = Outcome::default();
+            let mut pending = 0usize;
+            let mut buf = Vec::new();
+            let cap = self.settings.max_file_size;
+            let mut ordered: Vec<(usize, Finding)> = Vec::new();
+            let sent: Result<(), Error> = (|| {
+                for (index, change) in changes.iter().enumerate() {
+                    let mut one = Outcome::default();
+                    if let Blob::TooLarge(size) = staged.read(change, change.id, &mut buf, cap)? {
+                        if !change.symlink {
+                            self.forbidden(&change.path, None, &mut one)?;
+                        }
+                        one.findings.push(self.settings.policy.not_scanned(
+                            &change.path,
+                            size,
+                            cap,
+                        ));
+                    } else {
+                        if !change.symlink {
+                            self.forbidden(&change.path, Some(&buf), &mut one)?;
+                        }
+                        pending += 1;
+                        if to_worker.send((index, std::mem::take(&mut buf))).is_err() {
+                            break; // the worker stopped on an error, reported below
+                        }
+                    }
+                    ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+                }
+                Ok(())
+            })();
+            drop(to_worker);
+            let worked = worker
+                .join()
+                .unwrap_or_else(|_| Err(Error::Scan(ScanError::Worker)));
+            sent?;
+            worked?;
+            let mut old = Vec::new();
+            let mut scans: Vec<(usize, BlobScan, Option<Vec<u8>>)> = results.iter().collect();
+            debug_assert!(scans.len() <= pending);
+            out.scanned = pending;
+            scans.sort_by_key(|(index, _, _)| *index);
+            for (index, scan, data) in scans {
+                let change = &changes[index];
+                if scan.binary {
+                    out.binary.push(crate::redact::escape(&change.path));
+                }
+                let Some(data) = data else { continue };
+                let mut one = Outcome::default();
+                let has_old = match change.previous {
+                    Some(id) => staged.read(change, id, &mut old, cap)? == Blob::Read,
+                    None => false,
+                };
+                self.findings(
+                    &change.path,
+                    &data,
+                    scan,
+                    has_old.then_some(old.as_slice()),
+                    &mut one,
+                );
+                ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+            }
+            ordered.sort_by_key(|(index, _)| *index);
+            out.findings = ordered.into_iter().map(|(_, f)| f).collect();
+            Ok(out)
+        })
+    }
+
+    /// The sequential scan of staged changes, for small commits.
+    fn scan_changes(
+        &self,
+        staged: &mut Staged,
+        changes: &[crate::git::Change],
+        scan: impl Fn(&[u8], &[u8]) -> Result<BlobScan, Error>,
+    ) -> Result<Outcome, Error> {
         let mut out = Outcome::default();
         let (mut buf, mut old) = (Vec::new(), Vec::new());
         let cap = self.settings.max_file_size;
-        for change in &changes {
+        for change in changes {
             if let Blob::TooLarge(size) = staged.read(change, change.id, &mut buf, cap)? {
                 if !change.symlink {
                     self.forbidden(&change.path, None, &mut out)?;
@@ -110,14 +206,26 @@ impl Engine {
             if !change.symlink {
                 self.forbidden(&change.path, Some(&buf), &mut out)?;
             }
+            out.scanned += 1;
+            let result = scan(&buf, &change.path)?;
+            if result.binary {
+                out.binary.push(crate::redact::escape(&change.path));
+            }
+            if !result.has_matches() {
+                continue;
+            }
             // HEAD's version is read only when the new one has a finding.
-            let previous = |old: &mut Vec<u8>| -> Result<bool, Error> {
-                Ok(match change.previous {
-                    Some(id) => staged.read(change, id, old, cap)? == Blob::Read,
-                    None => false,
-                })
+            let has_old = match change.previous {
+                Some(id) => staged.read(change, id, &mut old, cap)? == Blob::Read,
+                None => false,
             };
-            self.blob(&change.path, &buf, &mut old, previous, &mut out)?;
+            self.findings(
+                &change.path,
+                &buf,
+                result,
+                has_old.then_some(old.as_slice()),
+                &mut out,
+            );
         }
         Ok(out)
     }
@@ -137,7 +245,12 @@ impl Engine {
             }
             source::read(&path, &mut buf)?;
             self.forbidden(shown, Some(&buf), &mut out)?;
-            self.blob(shown, &buf, &mut Vec::new(), |_| Ok(false), &mut out)?;
+            out.scanned += 1;
+            let scan = self.scan_blob(shown, &buf)?;
+            if scan.binary {
+                out.binary.push(crate::redact::escape(shown));
+            }
+            self.findings(shown, &buf, scan, None, &mut out);
         }
         Ok(out)
     }
@@ -160,24 +273,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Scans one blob. `previous` fills the buffer with the old version and says whether
-    /// there is one; it is called only when the blob has a match.
-    fn blob(
-        &self,
-        path: &[u8],
-        data: &[u8],
-        old: &mut Vec<u8>,
-        mut previous: impl FnMut(&mut Vec<u8>) -> Result<bool, Error>,
-        out: &mut Outcome,
-    ) -> Result<(), Error> {
-        out.scanned += 1;
+    /// Finds the secrets in one blob, before any policy: the matches of the rules, and those
+    /// inside encoded values (Kubernetes `Secret` data), which are scanned decoded.
+    fn scan_blob(&self, path: &[u8], data: &[u8]) -> Result<BlobScan, Error> {
         let binary = is_binary(data);
-        if binary {
-            out.binary.push(crate::redact::escape(path));
-        }
         let matches = self.scanner.scan_file(path, data, binary)?;
-        // Encoded secrets (Kubernetes `Secret` data), scanned decoded and reported where the
-        // encoded value sits.
         let mut decoded = Vec::new();
         if !binary {
             for d in crate::decode::kubernetes_secret_values(data) {
@@ -187,17 +287,29 @@ impl Engine {
                 }
             }
         }
-        if matches.is_empty() && decoded.is_empty() {
-            return Ok(());
-        }
-        let old = previous(old)?.then_some(old.as_slice());
+        Ok(BlobScan {
+            binary,
+            matches,
+            decoded,
+        })
+    }
+
+    /// Turns a blob's matches into findings; `old` is HEAD's version of the file, if any.
+    fn findings(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        scan: BlobScan,
+        old: Option<&[u8]>,
+        out: &mut Outcome,
+    ) {
         let policy = self.settings.policy;
         out.findings.extend(
-            matches
+            scan.matches
                 .iter()
                 .filter_map(|m| policy.secret(self.scanner.rule(m.rule), m, data, path, old)),
         );
-        for (d, found) in decoded {
+        for (d, found) in scan.decoded {
             let (line, column) = line_and_column(data, d.encoded.start);
             let encoded = &data[d.encoded.clone()];
             let pre_existing = old.is_some_and(|o| memchr::memmem::find(o, encoded).is_some());
@@ -213,7 +325,23 @@ impl Engine {
                 out.findings.push(f);
             }
         }
-        Ok(())
+    }
+}
+
+/// Commits with at least this many blobs are scanned on a second thread.
+const PARALLEL_FROM: usize = 64;
+
+/// What the scanner found in one blob, before the policy.
+#[derive(Debug)]
+struct BlobScan {
+    binary: bool,
+    matches: Vec<crate::scan::Match>,
+    decoded: Vec<(crate::decode::Decoded, Vec<crate::scan::Match>)>,
+}
+
+impl BlobScan {
+    fn has_matches(&self) -> bool {
+        !self.matches.is_empty() || !self.decoded.is_empty()
     }
 }
 

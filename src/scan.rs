@@ -50,6 +50,9 @@ pub enum ScanError {
     /// The keyword automaton could not be built.
     #[error("keyword prefilter: {0}")]
     Prefilter(String),
+    /// The scanning thread stopped without a result (a bug; the scan fails closed).
+    #[error("the scanning thread stopped unexpectedly")]
+    Worker,
 }
 
 /// A confirmed secret in one blob.

@@ -539,3 +539,51 @@ fn the_binary_runs_as_the_hook_from_a_subdirectory() {
     assert_eq!(out.code(), Some(1), "{}", out.all());
     assert!(out.all().contains("sub/dir/a.txt:1:"), "{}", out.all());
 }
+
+/// Commits of 64 blobs or more are scanned on a second thread; the verdict, the order of the
+/// findings and the history check must be the same as for a small commit.
+#[test]
+fn a_large_commit_is_scanned_in_parallel_with_the_same_verdict() {
+    let repo = Repo::new();
+    let old_key = keys::github();
+    repo.write("src/f000.py", format!("token = \"{}\"\n", old_key.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    for i in 0..150 {
+        repo.write(&format!("src/f{i:03}.py"), format!("x_{i} = {i}\n"));
+    }
+    // An old key kept in an edited file, a new key late in the commit, an env file between.
+    repo.write(
+        "src/f000.py",
+        format!("token = \"{}\"\nprint(1)\n", old_key.value),
+    );
+    let new_key = keys::openai_project();
+    repo.write("src/f140.py", py(&new_key.value));
+    repo.write("config/.env", "A=1\n");
+    repo.git(&["add", "."]).assert_ok();
+    let out = repo.keyward(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let found: Vec<(String, String, bool)> = out
+        .json()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["rule_id"].as_str().unwrap_or_default().to_owned(),
+                f["pre_existing"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("config/.env".into(), "kw.file.env".into(), false),
+            ("src/f000.py".into(), "kw.github.pat".into(), true),
+            ("src/f140.py".into(), "kw.openai.api-key".into(), false),
+        ]
+    );
+    let c = repo.commit(&[]);
+    c.assert_blocked();
+    assert_no_leak(&c.out.all(), &new_key);
+    assert_no_leak(&c.out.all(), &old_key);
+}
