@@ -90,9 +90,9 @@ impl Engine {
         &self.scanner
     }
 
-    /// Scans what the commit will record. Large commits are scanned on a second thread while
-    /// this one reads (and inflates) the next blobs: reading and scanning cost about the same,
-    /// so the two overlap.
+    /// Scans what the commit will record. Large commits are scanned on worker threads (one per
+    /// core but this one, up to four) while this one reads (and inflates) the next blobs:
+    /// reading and scanning cost about the same, so the two overlap.
     pub fn scan_staged(&self) -> Result<Outcome, Error> {
         let mut staged = Staged::open()?;
         let changes = std::mem::take(&mut staged.changes);
@@ -101,21 +101,37 @@ impl Engine {
                 self.scan_blob(path, data)
             });
         }
+        let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(32);
+        let inbox = std::sync::Mutex::new(inbox);
+        let (to_main, results) = std::sync::mpsc::channel();
+        let paths: Vec<&[u8]> = changes.iter().map(|c| c.path.as_slice()).collect();
         std::thread::scope(|scope| {
-            let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(32);
-            let (to_main, results) = std::sync::mpsc::channel();
-            let paths: Vec<&[u8]> = changes.iter().map(|c| c.path.as_slice()).collect();
-            let worker = scope.spawn(move || -> Result<(), Error> {
-                for (index, data) in inbox {
-                    let scan = self.scan_blob(paths[index], &data)?;
-                    // The bytes go back only when the policy needs them (a match).
-                    let keep = scan.has_matches().then_some(data);
-                    if to_main.send((index, scan, keep)).is_err() {
-                        break;
-                    }
-                }
-                Ok(())
-            });
+            // This thread keeps a core for reading; the others scan.
+            let scanners = std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).clamp(1, 4));
+            let workers: Vec<_> = (0..scanners)
+                .map(|_| {
+                    let (inbox, paths, to_main) = (&inbox, &paths, to_main.clone());
+                    scope.spawn(move || -> Result<(), Error> {
+                        loop {
+                            // A poisoned lock means another worker panicked: stop too.
+                            let next = match inbox.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => return Err(Error::Scan(ScanError::Worker)),
+                            };
+                            let Ok((index, data)) = next else { break };
+                            let scan = self.scan_blob(paths[index], &data)?;
+                            // The bytes go back only when the policy needs them (a match).
+                            let keep = scan.has_matches().then_some(data);
+                            if to_main.send((index, scan, keep)).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            drop(to_main);
             let mut out = Outcome::default();
             let mut pending = 0usize;
             let mut buf = Vec::new();
@@ -147,9 +163,9 @@ impl Engine {
                 Ok(())
             })();
             drop(to_worker);
-            let worked = worker
-                .join()
-                .unwrap_or_else(|_| Err(Error::Scan(ScanError::Worker)));
+            let worked: Result<(), Error> = workers
+                .into_iter()
+                .try_for_each(|w| w.join().unwrap_or(Err(Error::Scan(ScanError::Worker))));
             sent?;
             worked?;
             let mut old = Vec::new();
