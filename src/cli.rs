@@ -1,7 +1,6 @@
 //! Command-line arguments → [`Command`].
 
 use crate::engine::Settings;
-use crate::policy::Policy;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -18,15 +17,22 @@ Usage:
   keyward uninstall [--global] [REPO...]  remove it, restoring what was there before
   keyward status [--global] [REPO...]     check it; exit 1 with one line when it is missing,
                                           not keyward's, or older than this keyward
+  keyward allow FINGERPRINT --reason WHY [--expires YYYY-MM-DD]
+                                    record an exception in .keyward.toml (keyed to the
+                                    finding's fingerprint, never to the secret)
+  keyward config                    the effective settings and where each came from
 
 Options:
   --strict                 also block secrets that are already in HEAD
+  --no-inline-allow        refuse inline keyward:allow markers (for CI)
   --max-file-size SIZE     skip (and name) blobs larger than SIZE, e.g. 512k, 64m [default: 64m]
   --format human|json      output format [default: human]
   --color auto|always|never
   -h, --help               this text
   -V, --version            the version
 
+Settings come from flags, then .keyward.toml at the repository root, then git config
+(keyward.strict, keyward.maxFileSize, keyward.inlineAllow, keyward.color; `git -c` works).
 Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`.
 Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
 
@@ -59,6 +65,21 @@ pub struct Options {
     pub format: Format,
     /// Colour choice.
     pub color: Color,
+    /// Which settings the command line set (they win over `.keyward.toml` and git config).
+    pub explicit: Explicit,
+}
+
+/// Settings given on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Explicit {
+    /// `--strict`.
+    pub strict: bool,
+    /// `--max-file-size`.
+    pub max_file_size: bool,
+    /// `--no-inline-allow`.
+    pub inline_allow: bool,
+    /// `--color`.
+    pub color: bool,
 }
 
 /// What to do.
@@ -74,6 +95,17 @@ pub enum Command {
     Rules(Format),
     /// `install`, `uninstall` or `status` of the hook.
     Hooks(HookAction, Target),
+    /// `allow FINGERPRINT --reason …`: record an exception in `.keyward.toml`.
+    Allow {
+        /// The finding's fingerprint.
+        fingerprint: String,
+        /// Why.
+        reason: String,
+        /// `YYYY-MM-DD`, optional.
+        expires: Option<String>,
+    },
+    /// `config`: the effective settings and where each came from.
+    Config(Options),
     /// Print usage.
     Help,
     /// Print the version.
@@ -122,20 +154,30 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         settings: Settings::default(),
         format: Format::Human,
         color: Color::Auto,
+        explicit: Explicit::default(),
     };
+    let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> = as_hook.then(|| "hook".to_owned());
     let (mut staged, mut global, mut paths) = (false, false, Vec::new());
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
-            Long("strict") => options.settings.policy = Policy { strict: true },
+            Long("strict") => {
+                options.settings.policy.strict = true;
+                options.explicit.strict = true;
+            }
+            Long("no-inline-allow") => {
+                options.settings.policy.inline_allow = false;
+                options.explicit.inline_allow = true;
+            }
             Long("staged") => staged = true,
             Long("global") => global = true,
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
                 options.settings.max_file_size = parse_size(&v)
                     .ok_or_else(|| UsageError(format!("invalid size `{v}` for --max-file-size")))?;
+                options.explicit.max_file_size = true;
             }
             Long("format") => {
                 options.format = match parser.value()?.string()?.as_str() {
@@ -154,13 +196,16 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                     "always" => Color::Always,
                     "never" => Color::Never,
                     other => return Err(UsageError(format!("unknown colour choice `{other}`"))),
-                }
+                };
+                options.explicit.color = true;
             }
+            Long("reason") => reason = Some(parser.value()?.string()?),
+            Long("expires") => expires = Some(parser.value()?.string()?),
             Value(v) if sub.is_none() => sub = Some(v.string()?),
             Value(v)
                 if matches!(
                     sub.as_deref(),
-                    Some("scan" | "install" | "uninstall" | "status")
+                    Some("scan" | "install" | "uninstall" | "status" | "allow")
                 ) =>
             {
                 paths.push(PathBuf::from(v))
@@ -197,6 +242,20 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             };
             Ok(Command::Hooks(action, target))
         }
+        Some("allow") => {
+            let [fingerprint] = paths.as_slice() else {
+                return Err(UsageError("allow takes one FINGERPRINT".into()));
+            };
+            let reason = reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+                UsageError("allow needs --reason \"why this is not a leak\"".into())
+            })?;
+            Ok(Command::Allow {
+                fingerprint: fingerprint.to_string_lossy().into_owned(),
+                reason,
+                expires,
+            })
+        }
+        Some("config") if paths.is_empty() => Ok(Command::Config(options)),
         Some("help") => Ok(Command::Help),
         Some("version") => Ok(Command::Version),
         Some(other) => Err(UsageError(format!("unknown command `{other}`"))),

@@ -1,8 +1,9 @@
 //! The pipeline in one place: source → scanner → policy → [`Outcome`].
 
+use crate::config::{Config, Resolved};
 use crate::git::{Blob, Staged};
 use crate::policy::{FileMatcher, Finding, Kind, Policy};
-use crate::rules::{LoadError, RuleSet};
+use crate::rules::{FileRule, LoadError, Rule, RuleSet};
 use crate::scan::{is_binary, ScanError, Scanner};
 use crate::source;
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ pub enum Error {
     /// A path on disk could not be read.
     #[error(transparent)]
     Path(#[from] source::PathError),
+    /// `.keyward.toml` or a `keyward.*` git config value is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// What to scan with.
@@ -72,17 +76,77 @@ pub struct Engine {
     scanner: Scanner,
     files: FileMatcher,
     settings: Settings,
+    config: Option<Config>,
 }
 
 impl Engine {
     /// Builds the engine over the built-in rules.
     pub fn new(settings: Settings) -> Result<Self, Error> {
-        let rules = RuleSet::builtin()?;
+        Self::with_config(settings, None)
+    }
+
+    /// Builds the engine over the built-in rules and a repository's `.keyward.toml`: rules it
+    /// turns off are dropped, its own rules come first (a team's rule names its own secrets
+    /// best), and its exceptions and extra forbidden files apply.
+    pub fn with_config(settings: Settings, config: Option<Config>) -> Result<Self, Error> {
+        let mut rules = RuleSet::builtin()?;
+        if let Some(c) = &config {
+            let off = &c.file.allow.rules;
+            let mut custom: Vec<Rule> = c.file.rule.clone();
+            for rule in &mut custom {
+                rule.keywords = rule
+                    .keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase())
+                    .collect();
+            }
+            custom.append(&mut rules.rules);
+            custom.retain(|r| !off.contains(&r.id));
+            rules.rules = custom;
+            rules.files.retain(|r| !off.contains(&r.id));
+        }
         Ok(Engine {
             scanner: Scanner::new(rules.rules)?,
             files: FileMatcher::new(rules.files),
             settings,
+            config,
         })
+    }
+
+    /// Opens the repository the way git set it up for the hook, reads its policy
+    /// (`.keyward.toml`, `keyward.*` git config) and builds the engine under it.
+    pub fn for_staged(options: &crate::cli::Options) -> Result<(Self, Resolved, Staged), Error> {
+        let staged = Staged::open()?;
+        let config = match staged.root() {
+            Some(root) => Config::load(&root)?,
+            None => None,
+        };
+        let resolved = crate::config::resolve(options, config.as_ref(), &staged.keyward_config())?;
+        let engine = Self::with_config(resolved.settings, config)?;
+        Ok((engine, resolved, staged))
+    }
+
+    /// The engine for `scan PATH…`: the policy of the repository around the current
+    /// directory, if any, else a `.keyward.toml` in the current directory.
+    pub fn for_paths(options: &crate::cli::Options) -> Result<(Self, Resolved), Error> {
+        let (root, git) = crate::git::discover().unwrap_or((None, Vec::new()));
+        let root = root.unwrap_or_else(|| std::path::PathBuf::from("."));
+        let config = Config::load(&root)?;
+        let resolved = crate::config::resolve(options, config.as_ref(), &git)?;
+        let engine = Self::with_config(resolved.settings, config)?;
+        Ok((engine, resolved))
+    }
+
+    /// Whether the policy skips the content of `path` (`allow.paths`).
+    fn content_allowed(&self, path: &[u8]) -> bool {
+        self.config
+            .as_ref()
+            .is_some_and(|c| c.allow_paths.is_match(bytes_path(path).as_ref()))
+    }
+
+    /// The repository's policy file, if it has one.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_ref()
     }
 
     /// The scanner (for tests and benchmarks).
@@ -94,7 +158,11 @@ impl Engine {
     /// core but this one, up to four) while this one reads (and inflates) the next blobs:
     /// reading and scanning cost about the same, so the two overlap.
     pub fn scan_staged(&self) -> Result<Outcome, Error> {
-        let mut staged = Staged::open()?;
+        self.scan_index(Staged::open()?)
+    }
+
+    /// [`Engine::scan_staged`] over a repository already opened (to read its policy first).
+    pub fn scan_index(&self, mut staged: Staged) -> Result<Outcome, Error> {
         let changes = std::mem::take(&mut staged.changes);
         if changes.len() < PARALLEL_FROM {
             return self.scan_changes(&mut staged, &changes, |data, path| {
@@ -152,6 +220,10 @@ impl Engine {
                     } else {
                         if !change.symlink {
                             self.forbidden(&change.path, Some(&buf), &mut one)?;
+                        }
+                        if self.content_allowed(&change.path) {
+                            ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+                            continue;
                         }
                         pending += 1;
                         if to_worker.send((index, std::mem::take(&mut buf))).is_err() {
@@ -222,6 +294,9 @@ impl Engine {
             if !change.symlink {
                 self.forbidden(&change.path, Some(&buf), &mut out)?;
             }
+            if self.content_allowed(&change.path) {
+                continue;
+            }
             out.scanned += 1;
             let result = scan(&buf, &change.path)?;
             if result.binary {
@@ -261,6 +336,9 @@ impl Engine {
             }
             source::read(&path, &mut buf)?;
             self.forbidden(shown, Some(&buf), &mut out)?;
+            if self.content_allowed(shown) {
+                continue;
+            }
             out.scanned += 1;
             let scan = self.scan_blob(shown, &buf)?;
             if scan.binary {
@@ -279,6 +357,17 @@ impl Engine {
         content: Option<&[u8]>,
         out: &mut Outcome,
     ) -> Result<(), Error> {
+        if let Some(c) = &self.config {
+            let p = bytes_path(path);
+            if c.allow_files.is_match(p.as_ref()) {
+                return Ok(());
+            }
+            if c.forbid_paths.is_match(p.as_ref()) {
+                out.findings
+                    .push(FileMatcher::finding(&CONFIG_FORBIDDEN, path));
+                return Ok(());
+            }
+        }
         let rule = self
             .files
             .matching(path, content)
@@ -320,6 +409,7 @@ impl Engine {
         out: &mut Outcome,
     ) {
         let policy = self.settings.policy;
+        let start = out.findings.len();
         out.findings.extend(
             scan.matches
                 .iter()
@@ -341,7 +431,54 @@ impl Engine {
                 out.findings.push(f);
             }
         }
+        self.apply_allowlist(out, start);
     }
+
+    /// Drops the findings from `start` on that `.keyward.toml` allows by fingerprint; an
+    /// expired entry allows nothing and says so.
+    fn apply_allowlist(&self, out: &mut Outcome, start: usize) {
+        let Some(config) = &self.config else { return };
+        let today = crate::config::today();
+        let mut kept = Vec::with_capacity(out.findings.len() - start);
+        for mut f in out.findings.drain(start..) {
+            let entry = f.fingerprint.as_deref().and_then(|fp| config.allowed(fp));
+            match entry {
+                Some(e) => match e.expires.as_deref() {
+                    Some(d) if crate::config::parse_date(d).is_some_and(|day| day < today) => {
+                        f.note = Some(format!(
+                            "allowed in {} until {d}: expired (renew the entry or remove the secret)",
+                            crate::config::FILE_NAME
+                        ));
+                        kept.push(f);
+                    }
+                    _ => {}
+                },
+                None => kept.push(f),
+            }
+        }
+        out.findings.extend(kept);
+    }
+}
+
+/// The forbidden-file rule behind `forbid.paths` in `.keyward.toml`.
+static CONFIG_FORBIDDEN: once_cell::sync::Lazy<FileRule> =
+    once_cell::sync::Lazy::new(|| FileRule {
+        id: "kw.file.forbidden-by-policy".into(),
+        name: "file forbidden by .keyward.toml".into(),
+        name_pattern: String::new(),
+        except_pattern: None,
+        content_pattern: None,
+        content_example: None,
+        action: crate::rules::FileAction::Block,
+        guidance: "the team's .keyward.toml forbids committing this file".into(),
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+    });
+
+/// Paths are bytes; globs match them as text (git paths are UTF-8 in practice; anything else
+/// is matched after lossy conversion).
+fn bytes_path(path: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(path.strip_prefix(b"./").unwrap_or(path))
 }
 
 /// Commits with at least this many blobs are scanned on a second thread.

@@ -54,6 +54,69 @@ pub struct Change {
     pub previous: Option<ObjectId>,
 }
 
+/// The settings keyward reads from git config.
+pub const CONFIG_KEYS: &[&str] = &["strict", "maxfilesize", "inlineallow", "color"];
+
+/// The root of the working tree and the `keyward.*` git config of the repository around the
+/// current directory, for commands that do not read the index (`scan PATH`, `config`,
+/// `allow`). `None` outside a repository.
+pub fn discover() -> Option<(Option<std::path::PathBuf>, Vec<(String, String)>)> {
+    let repo = gix::discover_with_environment_overrides(".").ok()?;
+    Some((
+        repo.workdir().map(std::path::Path::to_path_buf),
+        gix_keyward_config(&repo),
+    ))
+}
+
+/// gix reads system, global, local and `GIT_CONFIG_COUNT` settings; `git -c` reaches hooks as
+/// `GIT_CONFIG_PARAMETERS`, which it does not read, so that comes last, as in git.
+fn gix_keyward_config(repo: &gix::Repository) -> Vec<(String, String)> {
+    let snapshot = repo.config_snapshot();
+    let mut found: Vec<(String, String)> = CONFIG_KEYS
+        .iter()
+        .filter_map(|k| {
+            let key = format!("keyward.{k}");
+            snapshot.string(key.as_str()).map(|v| (key, v.to_string()))
+        })
+        .collect();
+    if let Ok(raw) = std::env::var("GIT_CONFIG_PARAMETERS") {
+        for (k, v) in crate::config::config_parameters(&raw) {
+            found.retain(|(key, _)| *key != k);
+            found.push((k, v));
+        }
+    }
+    found
+}
+
+fn cli_keyward_config() -> Vec<(String, String)> {
+    let Ok(out) = git()
+        .args(["config", "--get-regexp", r"^keyward\."])
+        .stdin(Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, String)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let (k, v) = line.split_once(' ').unwrap_or((line, "true"));
+        let k = k.to_ascii_lowercase();
+        found.retain(|(key, _)| *key != k);
+        found.push((k, v.to_owned()));
+    }
+    found
+}
+
+fn cli_root() -> Option<std::path::PathBuf> {
+    let out = git()
+        .args(["rev-parse", "--show-toplevel"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let root = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !root.trim().is_empty())
+        .then(|| std::path::PathBuf::from(root.trim_end_matches('\n')))
+}
+
 /// Which implementation answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -110,6 +173,22 @@ impl Staged {
                 primary,
                 fallback: Some(fallback),
             }),
+        }
+    }
+
+    /// The root of the working tree (where `.keyward.toml` lives), when there is one.
+    pub fn root(&self) -> Option<std::path::PathBuf> {
+        match &self.reader {
+            Reader::Gix(repo) => repo.workdir().map(std::path::Path::to_path_buf),
+            Reader::Cli(_) => cli_root(),
+        }
+    }
+
+    /// The effective `keyward.*` git config: `(key, value)` with keys lowercased.
+    pub fn keyward_config(&self) -> Vec<(String, String)> {
+        match &self.reader {
+            Reader::Gix(repo) => gix_keyward_config(repo),
+            Reader::Cli(_) => cli_keyward_config(),
         }
     }
 

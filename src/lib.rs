@@ -28,6 +28,7 @@
 //! The library never prints; `main` maps its outcome to an exit code.
 
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod filters;

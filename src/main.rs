@@ -47,15 +47,23 @@ fn main() -> ExitCode {
         }
         Command::Rules(format) => return list_rules(format),
         Command::Hooks(action, target) => return hooks(action, target),
+        Command::Allow {
+            fingerprint,
+            reason,
+            expires,
+        } => return allow(&fingerprint, &reason, expires.as_deref()),
+        Command::Config(o) => return show_config(&o),
         Command::Hook(o) => (o, Context::Commit, None),
         Command::ScanStaged(o) => (o, Context::Staged, None),
         Command::ScanPaths(o, paths) => (o, Context::Paths, Some(paths)),
     };
-    let outcome = Engine::new(options.settings).and_then(|engine| match &paths {
-        Some(paths) => engine.scan_paths(paths),
-        None => engine.scan_staged(),
-    });
-    let outcome = match outcome {
+    let outcome = match &paths {
+        Some(paths) => Engine::for_paths(&options).and_then(|(e, r)| Ok((e.scan_paths(paths)?, r))),
+        None => {
+            Engine::for_staged(&options).and_then(|(e, r, staged)| Ok((e.scan_index(staged)?, r)))
+        }
+    };
+    let (outcome, resolved) = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("keyward: error: {e}");
@@ -66,7 +74,7 @@ fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
-    let color = match options.color {
+    let color = match resolved.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => {
@@ -129,4 +137,67 @@ fn hooks(action: cli::HookAction, target: cli::Target) -> ExitCode {
         }
     }
     ExitCode::from(code)
+}
+
+/// `keyward allow`: appends an exception to the repository's `.keyward.toml`.
+fn allow(fingerprint: &str, reason: &str, expires: Option<&str>) -> ExitCode {
+    let root = keyward::git::discover()
+        .and_then(|(root, _)| root)
+        .unwrap_or_else(|| ".".into());
+    match keyward::config::append_allow(&root, fingerprint, reason, expires) {
+        Ok(path) => {
+            println!(
+                "keyward: {fingerprint} allowed in {} — commit that file so the team shares the exception",
+                keyward::redact::escape(path.as_os_str().as_encoded_bytes())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("keyward: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `keyward config`: each effective setting, its value and where it came from.
+fn show_config(options: &cli::Options) -> ExitCode {
+    match keyward::engine::Engine::for_paths(options) {
+        Ok((engine, resolved)) => {
+            for (name, value, source) in &resolved.sources {
+                println!("{name:<14} {value:<10} ({source})");
+            }
+            match engine.config() {
+                Some(c) => {
+                    let a = &c.file.allow;
+                    let today = keyward::config::today();
+                    let expired = a
+                        .fingerprints
+                        .iter()
+                        .filter(|e| {
+                            e.expires
+                                .as_deref()
+                                .and_then(keyward::config::parse_date)
+                                .is_some_and(|d| d < today)
+                        })
+                        .count();
+                    println!(
+                        "policy         {}: {} allowed paths, {} allowed fingerprints ({expired} expired), {} rules off, {} extra forbidden paths, {} file exceptions, {} custom rules",
+                        keyward::config::FILE_NAME,
+                        a.paths.len(),
+                        a.fingerprints.len(),
+                        a.rules.len(),
+                        c.file.forbid.paths.len(),
+                        a.files.len(),
+                        c.file.rule.len()
+                    );
+                }
+                None => println!("policy         no {}", keyward::config::FILE_NAME),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("keyward: error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -52,13 +52,27 @@ pub struct Finding {
     /// The raw path bytes, for guidance commands.
     #[serde(skip)]
     pub raw_path: Vec<u8>,
+    /// Why a policy exception did not apply (an expired allow entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Policy switches.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// Block pre-existing secrets too.
     pub strict: bool,
+    /// Honour inline `keyward:allow` markers (CI may refuse them).
+    pub inline_allow: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            strict: false,
+            inline_allow: true,
+        }
+    }
 }
 
 impl Policy {
@@ -72,7 +86,7 @@ impl Policy {
         path: &[u8],
         previous: Option<&[u8]>,
     ) -> Option<Finding> {
-        if m.inline_allowed {
+        if m.inline_allowed && self.inline_allow {
             return None;
         }
         let secret = &data[m.secret.clone()];
@@ -91,6 +105,7 @@ impl Policy {
             remedy: rule.revoke_url.clone(),
             env_var: Some(rule.env_var.clone()),
             raw_path: path.to_vec(),
+            note: None,
         })
     }
 
@@ -114,6 +129,7 @@ impl Policy {
             remedy: "raise the cap with --max-file-size if this file should be scanned".into(),
             env_var: None,
             raw_path: path.to_vec(),
+            note: None,
         }
     }
 }
@@ -206,6 +222,7 @@ impl FileMatcher {
             remedy: rule.guidance.clone(),
             env_var: None,
             raw_path: path.to_vec(),
+            note: None,
         }
     }
 }

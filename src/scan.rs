@@ -30,6 +30,21 @@ const INLINE_ALLOW: &[&[u8]] = &[
     b"pragma: allowlist secret",
 ];
 
+/// Markers on the line before, for formats without same-line comments (JSON).
+const ALLOW_NEXT_LINE: &[&[u8]] = &[
+    b"keyward:allow-next-line",
+    b"pragma: allowlist nextline secret",
+];
+
+/// Whether `line` carries a same-line allow marker (`keyward:allow-next-line` is not one: it
+/// speaks for the next line only).
+fn allows_itself(line: &[u8]) -> bool {
+    INLINE_ALLOW.iter().any(|m| {
+        memchr::memmem::find_iter(line, m)
+            .any(|at| !line[at + m.len()..].starts_with(b"-next-line"))
+    })
+}
+
 /// Errors from building or running the scanner.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -477,9 +492,17 @@ fn locate(data: &[u8], found: Vec<(usize, Range<usize>)>) -> Vec<Match> {
             let line_end = memchr::memchr(b'\n', &data[secret.start..])
                 .map_or(data.len(), |i| secret.start + i);
             let text = &data[line_start..line_end];
-            let inline_allowed = INLINE_ALLOW
-                .iter()
-                .any(|m| memchr::memmem::find(text, m).is_some());
+            let previous = line_start
+                .checked_sub(1)
+                .map(|end| {
+                    let start = memchr::memrchr(b'\n', &data[..end]).map_or(0, |i| i + 1);
+                    &data[start..end]
+                })
+                .unwrap_or_default();
+            let inline_allowed = allows_itself(text)
+                || ALLOW_NEXT_LINE
+                    .iter()
+                    .any(|m| memchr::memmem::find(previous, m).is_some());
             Match {
                 rule,
                 secret,

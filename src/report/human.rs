@@ -97,6 +97,9 @@ impl Report for Human {
             };
             let line = format!("{:w0$}   {:w1$}   {}", r[0], r[1], r[2]);
             writeln!(out, "  {mark} {}", line.trim_end())?;
+            if let Some(note) = &f.note {
+                writeln!(out, "      {}", self.paint(YELLOW, note))?;
+            }
         }
         self.guidance(outcome, out)?;
         self.binary_note(outcome, out)
@@ -262,9 +265,17 @@ impl Human {
         if outcome.blocked() {
             writeln!(out)?;
             if !new.is_empty() {
+                let fp = new
+                    .iter()
+                    .find_map(|f| f.fingerprint.as_deref())
+                    .unwrap_or("FINGERPRINT");
                 writeln!(
                     out,
-                    "  Not a secret? Add `keyward:allow` in a comment on that line."
+                    "  Not a secret? Add `keyward:allow` in a comment on that line, or record it for the team:"
+                )?;
+                writeln!(
+                    out,
+                    "    keyward allow {fp} --reason \"why this is not a leak\""
                 )?;
             }
             if staged {
