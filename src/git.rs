@@ -54,13 +54,16 @@ pub struct Change {
     pub previous: Option<ObjectId>,
 }
 
+/// `keyward.*` git config entries: `(key, value)`, keys lowercased, later ones win.
+pub type GitConfig = Vec<(String, String)>;
+
 /// The settings keyward reads from git config.
 pub const CONFIG_KEYS: &[&str] = &["strict", "maxfilesize", "inlineallow", "color"];
 
 /// The root of the working tree and the `keyward.*` git config of the repository around the
 /// current directory, for commands that do not read the index (`scan PATH`, `config`,
 /// `allow`). `None` outside a repository.
-pub fn discover() -> Option<(Option<std::path::PathBuf>, Vec<(String, String)>)> {
+pub fn discover() -> Option<(Option<std::path::PathBuf>, GitConfig)> {
     let repo = gix::discover_with_environment_overrides(".").ok()?;
     Some((
         repo.workdir().map(std::path::Path::to_path_buf),
