@@ -4,5 +4,6 @@
 mod hook;
 mod install;
 mod keys;
+mod policy;
 mod repo;
 mod scan;

@@ -128,6 +128,19 @@ impl Repo {
         }
     }
 
+    /// `git GLOBAL_ARGS commit -m msg` (e.g. `-c keyward.strict=true`), like [`Repo::commit`].
+    pub fn commit_with(&self, global: &[&str]) -> Commit {
+        let before = self.head();
+        let mut all = global.to_vec();
+        all.extend_from_slice(&["commit", "-q", "-m", "test"]);
+        let out = self.git(&all);
+        let after = self.head();
+        Commit {
+            moved: before != after,
+            out,
+        }
+    }
+
     /// The commit HEAD names, if any.
     pub fn head(&self) -> Option<String> {
         let out = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
