@@ -12,6 +12,9 @@ Usage:
   keyward hook [OPTIONS]            scan what the commit will record (the pre-commit hook)
   keyward scan --staged [OPTIONS]   the same, from the command line
   keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore)
+  keyward scan --range A..B         the blobs the commits in A..B introduce (pull-request CI)
+  keyward scan --history [--branch B]   every blob in history, once (audit)
+  keyward pre-receive               server-side hook: rejects pushes that introduce secrets
   keyward rules [--format json]     list every rule: id, name, what it blocks or warns about
   keyward install [--global] [REPO...]    install the hook (chaining an existing one)
   keyward uninstall [--global] [REPO...]  remove it, restoring what was there before
@@ -26,7 +29,8 @@ Options:
   --strict                 also block secrets that are already in HEAD
   --no-inline-allow        refuse inline keyward:allow markers (for CI)
   --max-file-size SIZE     skip (and name) blobs larger than SIZE, e.g. 512k, 64m [default: 64m]
-  --format human|json      output format [default: human]
+  --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
+                           annotations) [default: human]
   --color auto|always|never
   -h, --help               this text
   -V, --version            the version
@@ -43,6 +47,10 @@ pub enum Format {
     Human,
     /// A JSON array of findings.
     Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
 }
 
 /// When to colour human output.
@@ -91,6 +99,10 @@ pub enum Command {
     ScanStaged(Options),
     /// `scan PATH...`.
     ScanPaths(Options, Vec<PathBuf>),
+    /// `scan --range A..B` or `scan --history [--branch B]`.
+    ScanHistory(Options, crate::history::Selection),
+    /// `pre-receive`: the server-side hook (reads `old new ref` lines on standard input).
+    PreReceive(Options),
     /// `rules`: list the rules.
     Rules(Format),
     /// `install`, `uninstall` or `status` of the hook.
@@ -146,9 +158,11 @@ impl From<lexopt::Error> for UsageError {
 /// Parses arguments; `argv0` decides whether the binary runs as the hook itself.
 pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::prelude::*;
-    let as_hook = std::path::Path::new(argv0)
+    let hook_name = std::path::Path::new(argv0)
         .file_name()
-        .is_some_and(|n| n == "pre-commit");
+        .and_then(|n| n.to_str())
+        .filter(|n| *n == "pre-commit" || *n == "pre-receive");
+    let as_hook = hook_name.is_some();
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = Options {
         settings: Settings::default(),
@@ -157,7 +171,15 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         explicit: Explicit::default(),
     };
     let (mut reason, mut expires) = (None, None);
-    let mut sub: Option<String> = as_hook.then(|| "hook".to_owned());
+    let mut sub: Option<String> = hook_name.map(|n| {
+        if n == "pre-receive" {
+            "pre-receive"
+        } else {
+            "hook"
+        }
+        .to_owned()
+    });
+    let (mut range, mut history, mut branch) = (None, false, None);
     let (mut staged, mut global, mut paths) = (false, false, Vec::new());
     while let Some(arg) = parser.next()? {
         match arg {
@@ -183,9 +205,11 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 options.format = match parser.value()?.string()?.as_str() {
                     "human" => Format::Human,
                     "json" => Format::Json,
+                    "sarif" => Format::Sarif,
+                    "github" => Format::Github,
                     other => {
                         return Err(UsageError(format!(
-                            "unknown format `{other}` (human, json)"
+                            "unknown format `{other}` (human, json, sarif, github)"
                         )))
                     }
                 }
@@ -200,6 +224,9 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 options.explicit.color = true;
             }
             Long("reason") => reason = Some(parser.value()?.string()?),
+            Long("range") => range = Some(parser.value()?.string()?),
+            Long("history") => history = true,
+            Long("branch") => branch = Some(parser.value()?.string()?),
             Long("expires") => expires = Some(parser.value()?.string()?),
             Value(v) if sub.is_none() => sub = Some(v.string()?),
             Value(v)
@@ -219,6 +246,19 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     }
     match sub.as_deref() {
         Some("hook") if !staged => Ok(Command::Hook(options)),
+        Some("scan") if range.is_some() || history => {
+            if staged || !paths.is_empty() || (range.is_some() && (history || branch.is_some())) {
+                return Err(UsageError(
+                    "--range and --history [--branch] take no other source".into(),
+                ));
+            }
+            let selection = match range {
+                Some(r) => crate::history::Selection::Range(r),
+                None => crate::history::Selection::History { branch },
+            };
+            Ok(Command::ScanHistory(options, selection))
+        }
+        Some("pre-receive") if paths.is_empty() && !staged => Ok(Command::PreReceive(options)),
         Some("scan") => match (staged, paths.is_empty()) {
             (true, true) => Ok(Command::ScanStaged(options)),
             (false, false) => Ok(Command::ScanPaths(options, paths)),

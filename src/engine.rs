@@ -26,6 +26,9 @@ pub enum Error {
     /// A path on disk could not be read.
     #[error(transparent)]
     Path(#[from] source::PathError),
+    /// History could not be read.
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
     /// `.keyward.toml` or a `keyward.*` git config value is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -318,6 +321,112 @@ impl Engine {
                 &mut out,
             );
         }
+        Ok(out)
+    }
+
+    /// Scans the blobs a range, a push or the whole history introduced (see
+    /// [`crate::history`]). This thread reads the blobs; the others scan them. `progress` is
+    /// told, after each blob, how many are done and how many bytes were scanned.
+    pub fn scan_history(
+        &self,
+        repo: &gix::Repository,
+        items: &[crate::history::Introduced],
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<Outcome, Error> {
+        use gix::prelude::FindExt;
+        let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(64);
+        let inbox = std::sync::Mutex::new(inbox);
+        let (to_main, results) = std::sync::mpsc::channel();
+        let cap = self.settings.max_file_size;
+        let mut out = Outcome::default();
+        let mut ordered: Vec<(usize, Finding)> = Vec::new();
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let scanners = std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).clamp(1, 8));
+            let workers: Vec<_> = (0..scanners)
+                .map(|_| {
+                    let (inbox, to_main) = (&inbox, to_main.clone());
+                    scope.spawn(move || -> Result<(), Error> {
+                        loop {
+                            let next = match inbox.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => return Err(Error::Scan(ScanError::Worker)),
+                            };
+                            let Ok((index, data)) = next else { break };
+                            let path = items[index].path.as_slice();
+                            let scan = self.scan_blob(path, &data)?;
+                            let keep = scan.has_matches().then_some(data);
+                            if to_main.send((index, scan, keep)).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            drop(to_main);
+            let mut bytes = 0u64;
+            let sent: Result<(), Error> = (|| {
+                for (index, item) in items.iter().enumerate() {
+                    let mut buf = Vec::new();
+                    let blob = repo.objects.find_blob(&item.blob, &mut buf).map_err(|e| {
+                        Error::History(crate::history::HistoryError::Read(e.to_string()))
+                    })?;
+                    let len = blob.data.len() as u64;
+                    let mut one = Outcome::default();
+                    if len > cap {
+                        self.forbidden(&item.path, None, &mut one)?;
+                        one.findings
+                            .push(self.settings.policy.not_scanned(&item.path, len, cap));
+                    } else {
+                        let data = blob.data.to_vec();
+                        self.forbidden(&item.path, Some(&data), &mut one)?;
+                        if !self.content_allowed(&item.path)
+                            && to_worker.send((index, data)).is_err()
+                        {
+                            break;
+                        }
+                        bytes += len;
+                    }
+                    ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+                    progress(index + 1, bytes);
+                }
+                Ok(())
+            })();
+            drop(to_worker);
+            let worked: Result<(), Error> = workers
+                .into_iter()
+                .try_for_each(|w| w.join().unwrap_or(Err(Error::Scan(ScanError::Worker))));
+            sent?;
+            worked
+        })?;
+        let mut scans: Vec<(usize, BlobScan, Option<Vec<u8>>)> = results.iter().collect();
+        out.scanned = scans.len();
+        scans.sort_by_key(|(index, _, _)| *index);
+        for (index, scan, data) in scans {
+            if scan.binary {
+                out.binary.push(crate::redact::escape(&items[index].path));
+            }
+            let Some(data) = data else { continue };
+            let mut one = Outcome::default();
+            self.findings(&items[index].path, &data, scan, None, &mut one);
+            ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+        }
+        ordered.sort_by_key(|(index, _)| *index);
+        out.findings = ordered
+            .into_iter()
+            .map(|(index, mut f)| {
+                let item = &items[index];
+                f.commit = Some(item.commit.to_string());
+                f.author_date = Some(crate::history::date(item.author_time));
+                // Committed already: the guidance is rotation first, then history rewriting.
+                if f.kind == Kind::Secret {
+                    f.pre_existing = true;
+                    f.blocking = true;
+                }
+                f
+            })
+            .collect();
         Ok(out)
     }
 

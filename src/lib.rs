@@ -33,6 +33,7 @@ pub mod decode;
 pub mod engine;
 pub mod filters;
 pub mod git;
+pub mod history;
 pub mod index;
 pub mod install;
 pub mod policy;

@@ -2,7 +2,8 @@
 
 use keyward::cli::{self, Color, Command, Format};
 use keyward::engine::Engine;
-use keyward::report::{Context, Human, Json, Report};
+use keyward::history::Selection;
+use keyward::report::{Context, Github, Human, Json, Report, Sarif};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (options, context, paths) = match command {
+    let (options, context, source) = match command {
         Command::Help => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
@@ -53,22 +54,42 @@ fn main() -> ExitCode {
             expires,
         } => return allow(&fingerprint, &reason, expires.as_deref()),
         Command::Config(o) => return show_config(&o),
-        Command::Hook(o) => (o, Context::Commit, None),
-        Command::ScanStaged(o) => (o, Context::Staged, None),
-        Command::ScanPaths(o, paths) => (o, Context::Paths, Some(paths)),
+        Command::Hook(o) => (o, Context::Commit, Source::Staged),
+        Command::ScanStaged(o) => (o, Context::Staged, Source::Staged),
+        Command::ScanPaths(o, paths) => (o, Context::Paths, Source::Paths(paths)),
+        Command::ScanHistory(o, selection) => (o, Context::History, Source::History(selection)),
+        Command::PreReceive(o) => {
+            let mut input = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut input) {
+                eprintln!("keyward: error: reading the pushed refs: {e}");
+                return ExitCode::from(2);
+            }
+            match keyward::history::push_tips(&input) {
+                Ok(tips) => (o, Context::Push, Source::History(Selection::Push { tips })),
+                Err(e) => {
+                    eprintln!("keyward: error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
     };
-    let outcome = match &paths {
-        Some(paths) => Engine::for_paths(&options).and_then(|(e, r)| Ok((e.scan_paths(paths)?, r))),
-        None => {
+    let outcome = match &source {
+        Source::Paths(paths) => {
+            Engine::for_paths(&options).and_then(|(e, r)| Ok((e.scan_paths(paths)?, r)))
+        }
+        Source::Staged => {
             Engine::for_staged(&options).and_then(|(e, r, staged)| Ok((e.scan_index(staged)?, r)))
         }
+        Source::History(selection) => scan_history(&options, selection),
     };
     let (outcome, resolved) = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("keyward: error: {e}");
-            if context != Context::Paths {
-                eprintln!("{BYPASS}");
+            match context {
+                Context::Commit | Context::Staged => eprintln!("{BYPASS}"),
+                Context::Push => eprintln!("keyward: the push is rejected until the scan can run"),
+                Context::Paths | Context::History => {}
             }
             return ExitCode::from(2);
         }
@@ -84,6 +105,8 @@ fn main() -> ExitCode {
     let report: Box<dyn Report> = match options.format {
         Format::Human => Box::new(Human { color, context }),
         Format::Json => Box::new(Json),
+        Format::Sarif => Box::new(Sarif),
+        Format::Github => Box::new(Github),
     };
     let mut out = stdout.lock();
     if report
@@ -95,6 +118,47 @@ fn main() -> ExitCode {
         return ExitCode::from(if outcome.blocked() { 1 } else { 2 });
     }
     ExitCode::from(u8::from(outcome.blocked()))
+}
+
+/// What a scan reads.
+enum Source {
+    Staged,
+    Paths(Vec<std::path::PathBuf>),
+    History(Selection),
+}
+
+/// `scan --range`, `scan --history`, `pre-receive`: lists what the commits introduced, then
+/// scans it with a progress line on a terminal.
+fn scan_history(
+    options: &cli::Options,
+    selection: &Selection,
+) -> Result<(keyward::engine::Outcome, keyward::config::Resolved), keyward::engine::Error> {
+    let repo = keyward::history::open()?;
+    let (engine, resolved) = Engine::for_paths(options)?;
+    let items = keyward::history::introduced(&repo, selection)?;
+    let total = items.len();
+    let show = std::io::stderr().is_terminal() && total > 0;
+    let start = std::time::Instant::now();
+    let mut last = start;
+    let mut progress = |done: usize, bytes: u64| {
+        let now = std::time::Instant::now();
+        if !show || (now.duration_since(last).as_millis() < 100 && done < total) {
+            return;
+        }
+        last = now;
+        let secs = now.duration_since(start).as_secs_f64().max(1e-3);
+        let rate = bytes as f64 / secs / 1e6;
+        let eta = (total - done) as f64 * secs / done.max(1) as f64;
+        eprint!(
+            "\rkeyward: {done}/{total} blobs, {:.1} MB, {rate:.1} MB/s, ETA {eta:.0} s   ",
+            bytes as f64 / 1e6
+        );
+        if done == total {
+            eprintln!();
+        }
+    };
+    let outcome = engine.scan_history(&repo, &items, &mut progress)?;
+    Ok((outcome, resolved))
 }
 
 /// `keyward rules`.
@@ -109,8 +173,8 @@ fn list_rules(format: Format) -> ExitCode {
     let list = keyward::report::rule_list(&set);
     let mut out = std::io::stdout().lock();
     let written = match format {
-        Format::Human => keyward::report::write_rules_human(&list, &mut out),
         Format::Json => keyward::report::write_rules_json(&list, &mut out),
+        _ => keyward::report::write_rules_human(&list, &mut out),
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,12 @@ pub struct Finding {
     /// Why a policy exception did not apply (an expired allow entry).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The first commit that introduced the secret (history and range scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// That commit's author date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_date: Option<String>,
 }
 
 /// Policy switches.
@@ -106,6 +112,8 @@ impl Policy {
             env_var: Some(rule.env_var.clone()),
             raw_path: path.to_vec(),
             note: None,
+            commit: None,
+            author_date: None,
         })
     }
 
@@ -130,6 +138,8 @@ impl Policy {
             env_var: None,
             raw_path: path.to_vec(),
             note: None,
+            commit: None,
+            author_date: None,
         }
     }
 }
@@ -223,6 +233,8 @@ impl FileMatcher {
             env_var: None,
             raw_path: path.to_vec(),
             note: None,
+            commit: None,
+            author_date: None,
         }
     }
 }

@@ -46,11 +46,14 @@ impl Human {
         let place = match self.context {
             Context::Commit | Context::Staged => "in what you staged",
             Context::Paths => "in the scanned files",
+            Context::History => "in the scanned commits",
+            Context::Push => "in the pushed commits",
         };
         if blocking > 0 {
             let verdict = match self.context {
                 Context::Commit | Context::Staged => "commit blocked",
-                Context::Paths => "secrets found",
+                Context::Paths | Context::History => "secrets found",
+                Context::Push => "push rejected",
             };
             return format!(
                 "keyward: {} — {} {place}",
@@ -68,7 +71,8 @@ impl Human {
         }
         let verdict = match self.context {
             Context::Commit | Context::Staged => "commit allowed",
-            Context::Paths => "nothing blocking",
+            Context::Paths | Context::History => "nothing blocking",
+            Context::Push => "push accepted",
         };
         format!(
             "keyward: {} — {}",
@@ -119,7 +123,12 @@ fn row(f: &Finding) -> [String; 3] {
                 f.preview.as_deref().unwrap_or(""),
                 f.fingerprint.as_deref().unwrap_or("")
             );
-            if f.pre_existing {
+            if let (Some(commit), Some(date)) = (&f.commit, &f.author_date) {
+                d.push_str(&format!(
+                    "  commit {} ({date})",
+                    &commit[..commit.len().min(10)]
+                ));
+            } else if f.pre_existing {
                 d.push_str("  (already in history)");
             }
             d
@@ -153,7 +162,7 @@ impl Human {
             .iter()
             .filter(|f| f.kind == Kind::NotScanned)
             .collect();
-        let staged = self.context != Context::Paths;
+        let staged = matches!(self.context, Context::Commit | Context::Staged);
 
         if !new.is_empty() {
             writeln!(out)?;
@@ -276,6 +285,12 @@ impl Human {
                 writeln!(
                     out,
                     "    keyward allow {fp} --reason \"why this is not a leak\""
+                )?;
+            }
+            if self.context == Context::Push {
+                writeln!(
+                    out,
+                    "  The push was rejected: rotate the key, remove it from your commits (git rebase -i, or git filter-repo) and push again."
                 )?;
             }
             if staged {

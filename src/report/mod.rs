@@ -2,13 +2,17 @@
 //! formats findings, and findings carry no secret bytes: only redacted previews and
 //! fingerprints.
 
+mod github;
 mod human;
 mod json;
 mod rules;
+mod sarif;
 
+pub use github::Github;
 pub use human::Human;
 pub use json::Json;
 pub use rules::{rule_list, write_rules_human, write_rules_json, RuleEntry};
+pub use sarif::Sarif;
 
 use crate::engine::Outcome;
 use std::io;
@@ -28,4 +32,8 @@ pub enum Context {
     Staged,
     /// `keyward scan PATH…`.
     Paths,
+    /// `keyward scan --range` or `--history`: commits already made.
+    History,
+    /// `keyward pre-receive`: commits being pushed to a server.
+    Push,
 }

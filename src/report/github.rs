@@ -1,0 +1,69 @@
+//! GitHub Actions workflow commands: one `::error` (blocking) or `::warning` annotation per
+//! finding, shown on the pull request's diff. Values are escaped as the runner requires
+//! (`%`, CR and LF everywhere; also `:` and `,` in properties); only redacted previews appear.
+
+use super::Report;
+use crate::engine::Outcome;
+use crate::policy::Kind;
+use std::io;
+
+/// The GitHub annotations report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Github;
+
+impl Report for Github {
+    fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        for f in &outcome.findings {
+            let command = if f.blocking { "error" } else { "warning" };
+            let mut props = format!("file={}", property(&f.path));
+            if let Some(line) = f.line {
+                props.push_str(&format!(",line={line}"));
+            }
+            if let Some(col) = f.column {
+                props.push_str(&format!(",col={col}"));
+            }
+            props.push_str(&format!(
+                ",title={}",
+                property(&format!("keyward: {}", f.rule_name))
+            ));
+            let mut message = match f.kind {
+                Kind::Secret => format!(
+                    "{} {} fp:{} — remove it and read it from the environment; rotate it at {}",
+                    f.rule_name,
+                    f.preview.as_deref().unwrap_or(""),
+                    f.fingerprint.as_deref().unwrap_or(""),
+                    f.remedy
+                ),
+                _ => format!("{}: {}", f.rule_name, f.remedy),
+            };
+            if let (Some(c), Some(d)) = (&f.commit, &f.author_date) {
+                message.push_str(&format!(" (commit {c}, {d})"));
+            }
+            writeln!(out, "::{command} {props}::{}", data(&message))?;
+        }
+        Ok(())
+    }
+}
+
+/// Escapes a workflow-command message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

@@ -1,0 +1,149 @@
+//! SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning, Azure DevOps, GitLab):
+//! one rule per rule id that has a finding, one result per finding, with the keyward
+//! fingerprint as a partial fingerprint so a dashboard tracks a finding across commits. The
+//! message carries the redacted preview, never the secret.
+
+use super::Report;
+use crate::engine::Outcome;
+use crate::policy::{Finding, Kind};
+use serde_json::{json, Value};
+use std::io;
+
+/// The SARIF report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sarif;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+impl Report for Sarif {
+    fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        let mut rules: Vec<(&str, &Finding)> = Vec::new();
+        for f in &outcome.findings {
+            if !rules.iter().any(|(id, _)| *id == f.rule_id) {
+                rules.push((&f.rule_id, f));
+            }
+        }
+        let rule_values: Vec<Value> = rules
+            .iter()
+            .map(|(id, f)| {
+                json!({
+                    "id": id,
+                    "name": f.rule_name,
+                    "shortDescription": { "text": f.rule_name },
+                    "help": { "text": help(f) },
+                    "defaultConfiguration": { "level": level(f) },
+                })
+            })
+            .collect();
+        let results: Vec<Value> = outcome
+            .findings
+            .iter()
+            .map(|f| {
+                let rule_index = rules.iter().position(|(id, _)| *id == f.rule_id);
+                let mut region = serde_json::Map::new();
+                if let Some(line) = f.line {
+                    region.insert("startLine".into(), json!(line));
+                }
+                if let Some(column) = f.column {
+                    region.insert("startColumn".into(), json!(column));
+                }
+                let mut location = json!({
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&f.path) },
+                    }
+                });
+                if !region.is_empty() {
+                    location["physicalLocation"]["region"] = Value::Object(region);
+                }
+                let mut result = json!({
+                    "ruleId": f.rule_id,
+                    "ruleIndex": rule_index,
+                    "level": level(f),
+                    "message": { "text": message(f) },
+                    "locations": [location],
+                });
+                if let Some(fp) = &f.fingerprint {
+                    result["partialFingerprints"] = json!({ "keyward/v1": fp });
+                }
+                let mut properties = serde_json::Map::new();
+                if let Some(c) = &f.commit {
+                    properties.insert("commit".into(), json!(c));
+                }
+                if let Some(d) = &f.author_date {
+                    properties.insert("authorDate".into(), json!(d));
+                }
+                if f.pre_existing {
+                    properties.insert("preExisting".into(), json!(true));
+                }
+                if !properties.is_empty() {
+                    result["properties"] = Value::Object(properties);
+                }
+                result
+            })
+            .collect();
+        let log = json!({
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": "keyward",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": rule_values,
+                    }
+                },
+                "results": results,
+            }]
+        });
+        serde_json::to_writer_pretty(&mut *out, &log)?;
+        writeln!(out)
+    }
+}
+
+fn level(f: &Finding) -> &'static str {
+    if f.blocking {
+        "error"
+    } else if f.kind == Kind::NotScanned {
+        "note"
+    } else {
+        "warning"
+    }
+}
+
+/// A relative URI: path segments percent-encoded where they are not URI-safe.
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn message(f: &Finding) -> String {
+    match f.kind {
+        Kind::Secret => format!(
+            "{} {} (fingerprint {}). Revoke or rotate it: {}",
+            f.rule_name,
+            f.preview.as_deref().unwrap_or(""),
+            f.fingerprint.as_deref().unwrap_or(""),
+            f.remedy
+        ),
+        Kind::ForbiddenFile => format!("{}: {}", f.rule_name, f.remedy),
+        Kind::NotScanned => format!("{}: {}", f.rule_name, f.remedy),
+    }
+}
+
+fn help(f: &Finding) -> String {
+    match f.kind {
+        Kind::Secret => format!(
+            "Remove the key from the file and read it from the environment ({}); rotate it at {}. Not a secret: keyward allow FINGERPRINT --reason \"…\".",
+            f.env_var.as_deref().filter(|e| !e.is_empty()).unwrap_or("an environment variable"),
+            f.remedy
+        ),
+        _ => f.remedy.clone(),
+    }
+}
