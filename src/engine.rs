@@ -329,11 +329,10 @@ impl Engine {
     /// told, after each blob, how many are done and how many bytes were scanned.
     pub fn scan_history(
         &self,
-        repo: &gix::Repository,
+        read: &mut dyn FnMut(gix::ObjectId, &mut Vec<u8>, u64) -> Result<Blob, Error>,
         items: &[crate::history::Introduced],
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<Outcome, Error> {
-        use gix::prelude::FindExt;
         let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(64);
         let inbox = std::sync::Mutex::new(inbox);
         let (to_main, results) = std::sync::mpsc::channel();
@@ -369,24 +368,22 @@ impl Engine {
             let sent: Result<(), Error> = (|| {
                 for (index, item) in items.iter().enumerate() {
                     let mut buf = Vec::new();
-                    let blob = repo.objects.find_blob(&item.blob, &mut buf).map_err(|e| {
-                        Error::History(crate::history::HistoryError::Read(e.to_string()))
-                    })?;
-                    let len = blob.data.len() as u64;
                     let mut one = Outcome::default();
-                    if len > cap {
-                        self.forbidden(&item.path, None, &mut one)?;
-                        one.findings
-                            .push(self.settings.policy.not_scanned(&item.path, len, cap));
-                    } else {
-                        let data = blob.data.to_vec();
-                        self.forbidden(&item.path, Some(&data), &mut one)?;
-                        if !self.content_allowed(&item.path)
-                            && to_worker.send((index, data)).is_err()
-                        {
-                            break;
+                    match read(item.blob, &mut buf, cap)? {
+                        Blob::TooLarge(len) => {
+                            self.forbidden(&item.path, None, &mut one)?;
+                            one.findings
+                                .push(self.settings.policy.not_scanned(&item.path, len, cap));
                         }
-                        bytes += len;
+                        Blob::Read => {
+                            bytes += buf.len() as u64;
+                            self.forbidden(&item.path, Some(&buf), &mut one)?;
+                            if !self.content_allowed(&item.path)
+                                && to_worker.send((index, buf)).is_err()
+                            {
+                                break;
+                            }
+                        }
                     }
                     ordered.extend(one.findings.into_iter().map(|f| (index, f)));
                     progress(index + 1, bytes);

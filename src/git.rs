@@ -325,7 +325,8 @@ fn one_line(e: impl std::fmt::Display) -> String {
 /// `git` with settings that no user configuration may change: no colour and no pager (and
 /// `--no-ext-diff` where it applies), so the output is the plumbing format whatever
 /// `color.ui=always` or `diff.external` say.
-fn git() -> Command {
+/// `git` with settings that keep its output parseable whatever the user's config says.
+pub(crate) fn git() -> Command {
     let mut cmd = Command::new("git");
     cmd.args([
         "--no-pager",
@@ -582,6 +583,33 @@ fn parse_raw_diff(out: &[u8]) -> Result<Vec<Change>, String> {
 }
 
 /// A long-running `git cat-file --batch`, started on the first blob read.
+/// Blob reads through `git cat-file --batch`, for what gix cannot see (a pre-receive hook's
+/// quarantined objects).
+pub struct Plumbing(CatFile);
+
+impl Plumbing {
+    /// Starts `git cat-file --batch` in the current repository.
+    pub fn spawn() -> Result<Self, GitError> {
+        CatFile::spawn()
+            .map(Plumbing)
+            .map_err(|message| GitError::Blob {
+                id: String::new(),
+                path: String::new(),
+                message,
+            })
+    }
+
+    /// Reads blob `id` into `buf` unless it is larger than `cap`.
+    pub fn read(&mut self, id: ObjectId, buf: &mut Vec<u8>, cap: u64) -> Result<Blob, GitError> {
+        buf.clear();
+        self.0.read(id, buf, cap).map_err(|message| GitError::Blob {
+            id: id.to_string(),
+            path: String::new(),
+            message,
+        })
+    }
+}
+
 struct CatFile {
     child: Child,
     stdin: ChildStdin,

@@ -223,6 +223,134 @@ impl Walk<'_> {
     }
 }
 
+/// Reads blob `id` with gix, unless it is larger than `cap`.
+pub fn read_blob(
+    repo: &gix::Repository,
+    id: ObjectId,
+    buf: &mut Vec<u8>,
+    cap: u64,
+) -> Result<crate::git::Blob, HistoryError> {
+    let header = repo.find_header(id).map_err(read_err)?;
+    if header.size() > cap {
+        return Ok(crate::git::Blob::TooLarge(header.size()));
+    }
+    let blob = repo.objects.find_blob(&id, buf).map_err(read_err)?;
+    let len = blob.data.len();
+    buf.truncate(len);
+    Ok(crate::git::Blob::Read)
+}
+
+/// [`introduced`] through git plumbing (`git log --raw`), which sees what gix does not: the
+/// quarantined objects of a push, while the pre-receive hook runs. Each blob once, oldest
+/// commit first; merges count what they bring relative to their first parent.
+pub fn introduced_cli(selection: &Selection) -> Result<Vec<Introduced>, HistoryError> {
+    let mut cmd = crate::git::git();
+    cmd.args([
+        "log",
+        "--reverse",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-renames",
+        "--diff-merges=first-parent",
+        "--format=%x01%H %at",
+    ]);
+    match selection {
+        Selection::Range(r) => {
+            cmd.arg(r);
+        }
+        Selection::History { branch: Some(b) } => {
+            cmd.arg(b);
+        }
+        Selection::History { branch: None } => {
+            cmd.arg("--all");
+        }
+        Selection::Push { tips } => {
+            if tips.is_empty() {
+                return Ok(Vec::new());
+            }
+            cmd.args(tips.iter().map(|t| t.to_string()))
+                .args(["--not", "--all"]);
+        }
+    }
+    cmd.arg("--");
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| HistoryError::Read(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(HistoryError::Read(
+            err.lines().next().unwrap_or("git log failed").to_owned(),
+        ));
+    }
+    parse_log_raw(&out.stdout)
+}
+
+/// Parses `git log --raw -z --format=%x01%H %at`: a commit header, then
+/// `:old-mode new-mode old-id new-id status\0path\0` records.
+fn parse_log_raw(out: &[u8]) -> Result<Vec<Introduced>, HistoryError> {
+    let bad = || HistoryError::Read("unexpected output from git log --raw".into());
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    let mut commit: Option<(ObjectId, i64)> = None;
+    let mut fields = out.split(|&b| b == 0).peekable();
+    while let Some(field) = fields.next() {
+        let field = field.strip_prefix(b"\n").unwrap_or(field);
+        if field.is_empty() {
+            continue;
+        }
+        if let Some(header) = field.strip_prefix(b"\x01") {
+            let header = header.to_str().map_err(|_| bad())?;
+            let (id, time) = header.trim().split_once(' ').ok_or_else(bad)?;
+            let id = ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?;
+            commit = Some((id, time.trim().parse().unwrap_or(0)));
+            // The header and the first record share a field: `\x01id time\n\n:…`.
+            if let Some(nl) = header.find('\n') {
+                let rest = header[nl..].trim_start_matches('\n');
+                if !rest.is_empty() {
+                    let path = fields.next().ok_or_else(bad)?;
+                    record(rest.as_bytes(), path, commit, &mut seen, &mut found)?;
+                }
+            }
+            continue;
+        }
+        let path = fields.next().ok_or_else(bad)?;
+        record(field, path, commit, &mut seen, &mut found)?;
+    }
+    Ok(found)
+}
+
+fn record(
+    meta: &[u8],
+    path: &[u8],
+    commit: Option<(ObjectId, i64)>,
+    seen: &mut HashSet<ObjectId>,
+    found: &mut Vec<Introduced>,
+) -> Result<(), HistoryError> {
+    let bad = || HistoryError::Read("unexpected output from git log --raw".into());
+    let meta = meta.strip_prefix(b":").ok_or_else(bad)?;
+    let parts: Vec<&[u8]> = meta.split(|&b| b == b' ').collect();
+    let [_, new_mode, _, new_id, status] = parts[..] else {
+        return Err(bad());
+    };
+    let (commit, author_time) = commit.ok_or_else(bad)?;
+    // Deletions bring nothing; symlinks and submodules carry no content.
+    if status.starts_with(b"D") || !new_mode.starts_with(b"100") {
+        return Ok(());
+    }
+    let blob = ObjectId::from_hex(new_id).map_err(|_| bad())?;
+    if seen.insert(blob) {
+        found.push(Introduced {
+            blob,
+            path: path.into(),
+            commit,
+            author_time,
+        });
+    }
+    Ok(())
+}
+
 /// Parses pre-receive input: `old new ref` per line. Returns the new tips (deletions, whose
 /// new id is all zeros, introduce nothing).
 pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, HistoryError> {

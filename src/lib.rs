@@ -27,6 +27,9 @@
 //!
 //! The library never prints; `main` maps its outcome to an exit code.
 
+/// Object ids, as the sources name blobs and commits.
+pub use gix::ObjectId;
+
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -2,8 +2,10 @@
 
 use keyward::cli::{self, Color, Command, Format};
 use keyward::engine::Engine;
+use keyward::git::Blob;
 use keyward::history::Selection;
 use keyward::report::{Context, Github, Human, Json, Report, Sarif};
+use keyward::ObjectId as GixObjectId;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -133,9 +135,33 @@ fn scan_history(
     options: &cli::Options,
     selection: &Selection,
 ) -> Result<(keyward::engine::Outcome, keyward::config::Resolved), keyward::engine::Error> {
-    let repo = keyward::history::open()?;
     let (engine, resolved) = Engine::for_paths(options)?;
-    let items = keyward::history::introduced(&repo, selection)?;
+    // A push's objects are quarantined where only git sees them while pre-receive runs: list
+    // and read them through git's plumbing. Otherwise gix reads history in-process.
+    let push = matches!(selection, Selection::Push { .. });
+    let repo = if push {
+        None
+    } else {
+        Some(keyward::history::open()?)
+    };
+    let items = match &repo {
+        Some(repo) => keyward::history::introduced(repo, selection)?,
+        None => keyward::history::introduced_cli(selection)?,
+    };
+    let mut plumbing = None;
+    let mut read =
+        |id: GixObjectId, buf: &mut Vec<u8>, cap: u64| -> Result<Blob, keyward::engine::Error> {
+            match &repo {
+                Some(repo) => keyward::history::read_blob(repo, id, buf, cap).map_err(Into::into),
+                None => {
+                    let p = match &mut plumbing {
+                        Some(p) => p,
+                        slot @ None => slot.insert(keyward::git::Plumbing::spawn()?),
+                    };
+                    Ok(p.read(id, buf, cap)?)
+                }
+            }
+        };
     let total = items.len();
     let show = std::io::stderr().is_terminal() && total > 0;
     let start = std::time::Instant::now();
@@ -157,7 +183,7 @@ fn scan_history(
             eprintln!();
         }
     };
-    let outcome = engine.scan_history(&repo, &items, &mut progress)?;
+    let outcome = engine.scan_history(&mut read, &items, &mut progress)?;
     Ok((outcome, resolved))
 }
 

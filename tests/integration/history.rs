@@ -1,0 +1,275 @@
+//! Commits as a source: pull-request ranges, whole-history audits, the server-side
+//! pre-receive hook, and the machine formats (SARIF, GitHub annotations).
+
+use crate::keys::{self, assert_no_leak};
+use crate::repo::{isolated, Repo, KEYWARD};
+
+fn ids(out: &crate::repo::Out) -> Vec<(String, String)> {
+    out.json()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["commit"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_range_reports_each_introduced_secret_once_with_its_first_commit() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let base = repo.head().expect("base");
+    let key = keys::github();
+    repo.write("ci/deploy.yml", format!("token: {}\n", key.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let introducing = repo.head().expect("commit");
+    // The same file copied, then the original removed: still one blob, one finding.
+    repo.write("ci/copy.yml", format!("token: {}\n", key.value));
+    repo.git(&["rm", "-q", "ci/deploy.yml"]).assert_ok();
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let range = format!("{base}..HEAD");
+    let out = repo.keyward(&["scan", "--range", &range, "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(
+        ids(&out),
+        vec![("ci/deploy.yml".into(), introducing.clone())]
+    );
+    let found = out.json();
+    assert_eq!(found[0]["author_date"], "2026-01-01");
+    assert_no_leak(&out.all(), &key);
+    // A range after the secret landed introduces nothing new.
+    let later = format!("{introducing}..HEAD");
+    let out = repo.keyward(&["scan", "--range", &later]);
+    assert_eq!(out.code(), Some(0), "{}", out.all());
+    // Human output names the commit and puts rotation first.
+    let human = repo.keyward(&["scan", "--range", &range]);
+    assert!(human.all().contains(&introducing[..10]), "{}", human.all());
+    assert!(human.all().contains("Revoke it now"), "{}", human.all());
+    assert!(human.all().contains("filter-repo"), "{}", human.all());
+    assert_no_leak(&human.all(), &key);
+}
+
+#[test]
+fn history_covers_every_branch_or_one() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "-b", "feature"]).assert_ok();
+    let key = keys::openai_project();
+    repo.write("app.py", format!("KEY = \"{}\"\n", key.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "main"]).assert_ok();
+    let all = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(all.code(), Some(1), "{}", all.all());
+    assert_eq!(all.json().len(), 1);
+    let main = repo.keyward(&["scan", "--history", "--branch", "main"]);
+    assert_eq!(main.code(), Some(0), "{}", main.all());
+    // Not a terminal: no progress line.
+    assert!(!all.all().contains("MB/s"), "{}", all.all());
+    for bad in [
+        &["scan", "--range", "nope..HEAD"][..],
+        &["scan", "--range", "HEAD"],
+        &["scan", "--history", "--branch", "nope"],
+    ] {
+        let out = repo.keyward(bad);
+        assert_eq!(out.code(), Some(2), "{bad:?}: {}", out.all());
+        assert_eq!(out.all().trim().lines().count(), 1, "{}", out.all());
+    }
+}
+
+/// A bare repository with keyward as its pre-receive hook, and a clone that pushes to it.
+fn server_and_clone() -> (Repo, tempfile::TempDir, std::path::PathBuf) {
+    let server = tempfile::tempdir().expect("tmp");
+    let bare = server.path().join("origin.git");
+    let home = server.path();
+    let init = isolated("git", home)
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare)
+        .output()
+        .expect("git init --bare");
+    assert!(init.status.success());
+    let hook = bare.join("hooks/pre-receive");
+    std::fs::write(&hook, format!("#!/bin/sh\nexec '{KEYWARD}' pre-receive\n")).expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let repo = Repo::new();
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        bare.to_str().expect("utf-8 path"),
+    ])
+    .assert_ok();
+    (repo, server, bare)
+}
+
+fn remote_ref(bare: &std::path::Path, home: &std::path::Path, name: &str) -> Option<String> {
+    let out = isolated("git", home)
+        .args(["--git-dir"])
+        .arg(bare)
+        .args(["rev-parse", "-q", "--verify", name])
+        .output()
+        .expect("rev-parse");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn the_server_rejects_a_push_that_introduces_a_secret() {
+    let (repo, server, bare) = server_and_clone();
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+    let accepted = remote_ref(&bare, server.path(), "main");
+    assert_eq!(accepted, repo.head());
+
+    // A secret, and a .keyward.toml in the pushed tree that tries to allow it: the server
+    // takes its policy from its own configuration, never from what is pushed.
+    let key = keys::github();
+    repo.write("deploy.sh", format!("TOKEN={}\n", key.value));
+    repo.write(".keyward.toml", "[allow]\npaths = [\"deploy.sh\"]\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let push = repo.git(&["push", "origin", "main"]);
+    assert!(
+        !push.0.status.success(),
+        "push should be rejected: {}",
+        push.all()
+    );
+    assert!(
+        push.all().contains("remote: keyward: push rejected"),
+        "{}",
+        push.all()
+    );
+    assert!(push.all().contains("deploy.sh"), "{}", push.all());
+    assert_no_leak(&push.all(), &key);
+    assert_eq!(
+        remote_ref(&bare, server.path(), "main"),
+        accepted,
+        "ref moved"
+    );
+
+    // A new branch carrying the same commit is rejected too; deleting a branch is not.
+    let branch = repo.git(&["push", "origin", "HEAD:refs/heads/topic"]);
+    assert!(!branch.0.status.success(), "{}", branch.all());
+    assert_eq!(remote_ref(&bare, server.path(), "topic"), None);
+    repo.git(&[
+        "push",
+        "-q",
+        "origin",
+        &format!("{}:refs/heads/old", accepted.clone().expect("id")),
+    ])
+    .assert_ok();
+    repo.git(&["push", "-q", "origin", ":refs/heads/old"])
+        .assert_ok();
+
+    // Fixed by rewriting the commit: accepted.
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]).assert_ok();
+    repo.write("deploy.sh", "TOKEN=\"$DEPLOY_TOKEN\"\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+    assert_eq!(remote_ref(&bare, server.path(), "main"), repo.head());
+}
+
+#[test]
+fn sarif_has_the_required_structure_and_no_secret() {
+    let repo = Repo::new();
+    let (a, b) = (keys::openai_project(), keys::github());
+    repo.write("app.py", format!("KEY = \"{}\"\n", a.value));
+    repo.write("ci.yml", format!("token: {}\n", b.value));
+    repo.write(".env", "A=1\n");
+    repo.git(&["add", "."]).assert_ok();
+    let out = repo.keyward(&["scan", "--staged", "--format", "sarif"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let log: serde_json::Value = serde_json::from_slice(&out.0.stdout).expect("JSON");
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"]
+        .as_str()
+        .is_some_and(|s| s.contains("sarif-2.1.0")));
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "keyward");
+    let rules = driver["rules"].as_array().expect("rules");
+    let rule_ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    let mut unique = rule_ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), rule_ids.len(), "one rule per rule id");
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let id = r["ruleId"].as_str().expect("ruleId");
+        let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], id);
+        assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().expect("level")));
+        let location = &r["locations"][0]["physicalLocation"];
+        assert!(location["artifactLocation"]["uri"].as_str().is_some());
+    }
+    assert!(results.iter().any(
+        |r| r["partialFingerprints"]["keyward/v1"].as_str().is_some()
+            && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    ));
+    assert_no_leak(&out.all(), &a);
+    assert_no_leak(&out.all(), &b);
+}
+
+#[test]
+fn github_annotations_are_escaped_and_redacted() {
+    let repo = Repo::new();
+    let key = keys::github();
+    repo.write("odd, name:1.yml", format!("token: {}\n", key.value));
+    repo.git(&["add", "."]).assert_ok();
+    let out = repo.keyward(&["scan", "--staged", "--format", "github"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let text = out.stdout_text();
+    assert!(
+        text.starts_with("::error file=odd%2C name%3A1.yml,line=1,col=8,title=keyward%3A "),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1);
+    assert_no_leak(&text, &key);
+}
+
+#[test]
+fn the_framework_variant_scans_the_files_it_is_given() {
+    let repo = Repo::new();
+    let key = keys::github();
+    repo.write("src/a.py", format!("TOKEN = \"{}\"\n", key.value));
+    repo.write("src/b.py", "x = 1\n");
+    repo.write("config/.env.production", "A=1\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    // What `pre-commit run --all-files` does with `keyward-files`: every tracked file as
+    // arguments, whatever is staged.
+    let out = repo.keyward(&[
+        "scan",
+        "src/a.py",
+        "src/b.py",
+        "config/.env.production",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(out.json().len(), 2, "{}", out.all());
+    let hooks = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .expect("hooks file");
+    assert!(hooks.contains("id: keyward-files") && hooks.contains("pass_filenames: true"));
+}
