@@ -329,7 +329,7 @@ impl Engine {
     /// told, after each blob, how many are done and how many bytes were scanned.
     pub fn scan_history(
         &self,
-        read: &mut dyn FnMut(gix::ObjectId, &mut Vec<u8>, u64) -> Result<Blob, Error>,
+        read: &mut ReadBlob<'_>,
         items: &[crate::history::Introduced],
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<Outcome, Error> {
@@ -565,6 +565,9 @@ impl Engine {
         out.findings.extend(kept);
     }
 }
+
+/// Reads a blob into the buffer unless it is larger than the cap (bytes).
+pub type ReadBlob<'a> = dyn FnMut(gix::ObjectId, &mut Vec<u8>, u64) -> Result<Blob, Error> + 'a;
 
 /// The forbidden-file rule behind `forbid.paths` in `.keyward.toml`.
 static CONFIG_FORBIDDEN: once_cell::sync::Lazy<FileRule> =
