@@ -4,10 +4,10 @@
 //! Run with `cargo bench --bench history`. Environment: `KW_HISTORY_RUNS` (default 3) timed
 //! runs of each command; `KW_BENCH_DIR` keeps the generated repository there for reuse.
 //!
-//! The repository is written with one `git fast-import` stream: 5,000 commits, each adding a
-//! new source-like file of about 42 KB (every tenth also appends to an older file), about
-//! 210 MB of unique blob data in all, with a few GitHub tokens planted in known commits
-//! (generated at run time; none is committed here). Printed: wall time (median), throughput
+//! The repository is written with one `git fast-import` stream and repacked as git would: a
+//! code base of 300 source-like files of about 42 KB, then 5,000 commits that each edit one
+//! file (five lines rewritten, two appended) — about 220 MB of unique blob data in all — with
+//! GitHub tokens planted in five commits (generated at run time; none is committed here). Printed: wall time (median), throughput
 //! in MB/s of unique blob bytes, the ratio, keyward's peak RSS (GNU time's `%M`), and whether
 //! every planted token was found. Targets: keyward at least 5× faster than `git log -p --all`
 //! produces its output, peak memory under 300 MB. The bench never fails on them.
@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 
 const COMMITS: usize = 5_000;
+const FILES: usize = 300;
 const FILE_SIZE: usize = 42_000;
 const PLANTED_AT: [usize; 5] = [17, 1_234, 2_500, 3_999, 4_990];
-const READY: &str = "keyward-history-bench v1";
+const READY: &str = "keyward-history-bench v2";
 
 fn main() -> Result<()> {
     let keep = std::env::var_os("KW_BENCH_DIR").map(PathBuf::from);
@@ -63,10 +64,14 @@ fn main() -> Result<()> {
         let (t, out) = timed(&repo, keyward, &["scan", "--history", "--format", "json"])?;
         kw_times.push(t);
         let findings: Vec<serde_json::Value> = serde_json::from_slice(&out)?;
-        found = findings
+        let mut fingerprints: Vec<&str> = findings
             .iter()
             .filter(|f| f["rule_id"] == "kw.github.pat")
-            .count();
+            .filter_map(|f| f["fingerprint"].as_str())
+            .collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        found = fingerprints.len();
         let (t, _) = timed(&repo, "git", &["log", "-p", "--all"])?;
         git_times.push(t);
     }
@@ -215,7 +220,11 @@ fn line(rng: &mut Rng, out: &mut String) {
     let n = 4 + rng.next_u64() % 9;
     for i in 0..n {
         if i > 0 {
-            out.push(if rng.next_u64().is_multiple_of(5) { '.' } else { ' ' });
+            out.push(if rng.next_u64().is_multiple_of(5) {
+                '.'
+            } else {
+                ' '
+            });
         }
         let w = WORDS[(rng.next_u64() % WORDS.len() as u64) as usize];
         out.push_str(w);
@@ -255,48 +264,75 @@ fn generate(repo: &Path) -> Result<()> {
         .spawn()?;
     let mut stdin = std::io::BufWriter::new(child.stdin.take().ok_or("no stdin")?);
     let mut rng = Rng::new(42);
-    let mut files: Vec<(String, String)> = Vec::new();
+    // A code base of FILES files that evolves by edits, as code does: each commit rewrites a
+    // few lines of one file and appends two.
+    let mut files: Vec<Vec<String>> = (0..FILES)
+        .map(|_| {
+            let text = file(&mut rng, FILE_SIZE);
+            text.lines().map(str::to_owned).collect()
+        })
+        .collect();
     for c in 0..COMMITS {
         let time = 1_600_000_000 + c as u64 * 3600;
         writeln!(stdin, "commit refs/heads/main")?;
+        writeln!(stdin, "author Bench <bench@example.invalid> {time} +0000")?;
         writeln!(
             stdin,
             "committer Bench <bench@example.invalid> {time} +0000"
         )?;
         let msg = format!("change {c}");
         writeln!(stdin, "data {}\n{msg}", msg.len())?;
-        let path = format!("src/m{:02}/f{c:05}.rs", c % 50);
-        let mut content = file(&mut rng, FILE_SIZE);
-        if PLANTED_AT.contains(&c) {
-            let token = format!(
-                "gh{}_{}",
-                "p",
-                rng.string(
-                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-                    36,
-                )
-            );
-            content.push_str(&format!("const TOKEN: &str = \"{token}\";\n"));
-        }
-        writeln!(stdin, "M 100644 inline {path}\ndata {}", content.len())?;
-        stdin.write_all(content.as_bytes())?;
-        writeln!(stdin)?;
-        if c % 10 == 9 && !files.is_empty() {
-            let i = (rng.next_u64() % files.len() as u64) as usize;
-            let (p, old) = &mut files[i];
-            line(&mut rng, old);
-            writeln!(stdin, "M 100644 inline {p}\ndata {}", old.len())?;
-            stdin.write_all(old.as_bytes())?;
+        let touched: Vec<usize> = if c == 0 {
+            (0..FILES).collect()
+        } else {
+            vec![(rng.next_u64() % FILES as u64) as usize]
+        };
+        for &f in &touched {
+            let lines = &mut files[f];
+            if c > 0 {
+                for _ in 0..5 {
+                    let at = (rng.next_u64() % lines.len() as u64) as usize;
+                    let mut l = String::new();
+                    line(&mut rng, &mut l);
+                    lines[at] = l.trim_end().to_owned();
+                }
+                for _ in 0..2 {
+                    let mut l = String::new();
+                    line(&mut rng, &mut l);
+                    lines.push(l.trim_end().to_owned());
+                }
+            }
+            if PLANTED_AT.contains(&c) {
+                let token = format!(
+                    "gh{}_{}",
+                    "p",
+                    rng.string(
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                        36,
+                    )
+                );
+                let at = (rng.next_u64() % lines.len() as u64) as usize;
+                lines.insert(at, format!("const TOKEN: &str = \"{token}\";"));
+            }
+            let content = lines.join("\n") + "\n";
+            writeln!(stdin, "M 100644 inline src/m{:02}/f{f:04}.rs", f % 30)?;
+            writeln!(stdin, "data {}", content.len())?;
+            stdin.write_all(content.as_bytes())?;
             writeln!(stdin)?;
-        }
-        if files.len() < 200 {
-            files.push((path, content));
         }
         writeln!(stdin)?;
     }
     drop(stdin);
     if !child.wait()?.success() {
         return Err("git fast-import failed".into());
+    }
+    // Packed as git would leave a real repository: deltas between versions.
+    let ok = isolated("git", repo)
+        .args(["repack", "-adq", "--window=10", "--depth=50"])
+        .status()?
+        .success();
+    if !ok {
+        return Err("git repack failed".into());
     }
     Ok(())
 }

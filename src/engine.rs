@@ -6,6 +6,7 @@ use crate::policy::{FileMatcher, Finding, Kind, Policy};
 use crate::rules::{FileRule, LoadError, Rule, RuleSet};
 use crate::scan::{is_binary, ScanError, Scanner};
 use crate::source;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Errors that stop a scan; the hook turns every one of them into a blocked commit.
@@ -410,6 +411,15 @@ impl Engine {
             ordered.extend(one.findings.into_iter().map(|f| (index, f)));
         }
         ordered.sort_by_key(|(index, _)| *index);
+        // A secret that lives on through later versions of a file is one finding, reported
+        // at the first commit that introduced it; so is a forbidden file at one path.
+        let mut reported = HashSet::new();
+        ordered.retain(|(_, f)| {
+            reported.insert((
+                f.rule_id.clone(),
+                f.fingerprint.clone().unwrap_or_else(|| f.path.clone()),
+            ))
+        });
         out.findings = ordered
             .into_iter()
             .map(|(index, mut f)| {
