@@ -63,12 +63,23 @@ fn read_err(e: impl std::fmt::Display) -> HistoryError {
     HistoryError::Read(e.to_string().lines().next().unwrap_or_default().to_owned())
 }
 
-/// Opens the repository around the current directory (bare repositories too).
+/// Opens the repository around the current directory (bare repositories too), with a cache
+/// of delta bases: versions of a file are stored as chains of deltas, and reading history
+/// oldest first would otherwise rebuild each chain from its base every time.
 pub fn open() -> Result<gix::Repository, HistoryError> {
-    gix::discover_with_environment_overrides(".").map_err(|e| {
+    let mut repo = gix::discover_with_environment_overrides(".").map_err(|e| {
         HistoryError::Open(e.to_string().lines().next().unwrap_or_default().to_owned())
-    })
+    })?;
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+    Ok(repo)
 }
+
+/// Memory for delta bases during a history scan.
+const PACK_CACHE_BYTES: usize = 96 << 20;
 
 /// The commit a revision names (`main`, `origin/main`, `HEAD~3`, an id).
 fn commit_id(repo: &gix::Repository, spec: &str) -> Result<ObjectId, HistoryError> {

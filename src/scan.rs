@@ -175,6 +175,10 @@ impl Scanner {
                 // times more to build (~0.4 ms per rule, on every commit that needs it).
                 .unicode(false)
                 .size_limit(1 << 24)
+                // Room for the lazy DFA's states: the generic and provider-anchored patterns
+                // (bounded repeats, case-insensitive) need many, and a cache that keeps filling
+                // up is cleared and rebuilt over and over (measured: half of a history scan).
+                .dfa_size_limit(64 << 20)
                 .build()
                 .map_err(|e| ScanError::Pattern {
                     id: c.rule.id.clone(),
