@@ -79,7 +79,7 @@ pub fn open() -> Result<gix::Repository, HistoryError> {
 }
 
 /// Memory for delta bases during a history scan.
-const PACK_CACHE_BYTES: usize = 96 << 20;
+const PACK_CACHE_BYTES: usize = 48 << 20;
 
 /// The commit a revision names (`main`, `origin/main`, `HEAD~3`, an id).
 fn commit_id(repo: &gix::Repository, spec: &str) -> Result<ObjectId, HistoryError> {
