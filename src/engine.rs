@@ -585,6 +585,7 @@ static CONFIG_FORBIDDEN: once_cell::sync::Lazy<FileRule> =
         id: "kw.file.forbidden-by-policy".into(),
         name: "file forbidden by .keyward.toml".into(),
         name_pattern: String::new(),
+        name_keywords: Vec::new(),
         except_pattern: None,
         content_pattern: None,
         content_example: None,

@@ -106,6 +106,10 @@ pub struct FileRule {
     pub name: String,
     /// Regex matched against the file name (the last path component).
     pub name_pattern: String,
+    /// Literals (lowercase), at least one of which is in every matching name: the name
+    /// pattern is compiled and tried only for names that contain one.
+    #[serde(default)]
+    pub name_keywords: Vec<String>,
     /// Regex on the file name that exempts a match (templates such as `.env.example`).
     #[serde(default)]
     pub except_pattern: Option<String>,
