@@ -138,15 +138,24 @@ fn scan_history(
     let (engine, resolved) = Engine::for_paths(options)?;
     // A push's objects are quarantined where only git sees them while pre-receive runs: list
     // and read them through git's plumbing. Otherwise gix reads history in-process.
+    // Where gix cannot read the repository (a layout it does not support), git can.
     let push = matches!(selection, Selection::Push { .. });
-    let repo = if push {
+    let mut repo = if push {
         None
     } else {
-        Some(keyward::history::open()?)
+        keyward::history::open().ok()
     };
-    let items = match &repo {
-        Some(repo) => keyward::history::introduced(repo, selection)?,
-        None => keyward::history::introduced_cli(selection)?,
+    let items = match repo
+        .as_ref()
+        .map(|r| keyward::history::introduced(r, selection))
+    {
+        Some(Ok(items)) => items,
+        Some(Err(e @ keyward::history::HistoryError::Revision(_)))
+        | Some(Err(e @ keyward::history::HistoryError::Input(_))) => return Err(e.into()),
+        Some(Err(_)) | None => {
+            repo = None;
+            keyward::history::introduced_cli(selection)?
+        }
     };
     let mut plumbing = None;
     let mut read =
