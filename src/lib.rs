@@ -7,20 +7,24 @@
 //! ```text
 //!  Source ──▶ Candidates ──▶ Confirmed ──▶ Policy ──▶ Report ──▶ exit code
 //!  (blobs      (keyword       (rule regex,  (forbidden   (human,     0 clean
-//!   with path)  prefilter)     entropy,      files, new   JSON;       1 blocked
-//!                              placeholders) vs history)  redacted)   2 error
+//!   with path)  prefilter)     entropy,      files, new   JSON,       1 blocked
+//!                              placeholders) vs history,  SARIF,      2 error
+//!                                            allowlists)  GitHub;
+//!                                                         redacted)
 //! ```
 //!
 //! - [`git`] — the repository as git set it up for the hook; staged changes; blob reads.
 //! - [`index`] — a lean reader of the index file, for the hook's walk.
 //! - [`source`] — files on disk for `keyward scan PATH`.
+//! - [`history`] — commits as a source: `--range`, `--history`, pushes (`pre-receive`).
 //! - [`rules`] — the rule schema and the built-in catalog (TOML data).
 //! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
 //! - [`decode`] — encoded secrets: Kubernetes `Secret` data values.
 //! - [`filters`] — entropy, placeholders, and what a value assigned to `password` can be instead.
 //! - [`policy`] — forbidden files, inline allows, new versus pre-existing secrets.
+//! - [`config`] — `.keyward.toml`, `keyward.*` git config, the effective settings.
 //! - [`redact`] — previews, fingerprints, terminal escaping.
-//! - [`report`] — human and JSON output.
+//! - [`report`] — human, JSON, SARIF and GitHub-annotation output.
 //! - [`engine`] — the pipeline that ties them together.
 //! - [`install`] — the hook script: install, chain, uninstall, status.
 //! - [`cli`] — arguments.
