@@ -256,10 +256,7 @@ impl Engine {
                 }
                 let Some(data) = data else { continue };
                 let mut one = Outcome::default();
-                let has_old = match change.previous {
-                    Some(id) => staged.read(change, id, &mut old, cap)? == Blob::Read,
-                    None => false,
-                };
+                let has_old = previous_versions(&mut staged, change, &mut old, cap)?;
                 self.findings(
                     &change.path,
                     &data,
@@ -310,10 +307,7 @@ impl Engine {
                 continue;
             }
             // HEAD's version is read only when the new one has a finding.
-            let has_old = match change.previous {
-                Some(id) => staged.read(change, id, &mut old, cap)? == Blob::Read,
-                None => false,
-            };
+            let has_old = previous_versions(staged, change, &mut old, cap)?;
             self.findings(
                 &change.path,
                 &buf,
@@ -574,6 +568,33 @@ impl Engine {
         }
         out.findings.extend(kept);
     }
+}
+
+/// Fills `old` with what the commit's parents have at the change's path: HEAD's version and,
+/// while a merge is being committed, the merged branch's (a secret that branch already
+/// carries is in history, not new). Returns whether there is any.
+fn previous_versions(
+    staged: &mut Staged,
+    change: &crate::git::Change,
+    old: &mut Vec<u8>,
+    cap: u64,
+) -> Result<bool, Error> {
+    let mut any = match change.previous {
+        Some(id) => staged.read(change, id, old, cap)? == Blob::Read,
+        None => false,
+    };
+    if !any {
+        old.clear();
+    }
+    let mut other = Vec::new();
+    for id in staged.merged_versions(&change.path) {
+        if staged.read(change, id, &mut other, cap)? == Blob::Read {
+            old.push(b'\n');
+            old.extend_from_slice(&other);
+            any = true;
+        }
+    }
+    Ok(any)
 }
 
 /// Reads a blob into the buffer unless it is larger than the cap (bytes).

@@ -187,6 +187,29 @@ impl Staged {
         }
     }
 
+    /// The blobs the other parents of a merge being committed (`MERGE_HEAD`) have at `path`.
+    /// Empty outside a merge, and with the plumbing reader (which only compares with HEAD).
+    pub fn merged_versions(&self, path: &[u8]) -> Vec<ObjectId> {
+        let Reader::Gix(repo) = &self.reader else {
+            return Vec::new();
+        };
+        let Ok(heads) = std::fs::read_to_string(repo.git_dir().join("MERGE_HEAD")) else {
+            return Vec::new();
+        };
+        let Ok(rel) = gix::path::from_byte_slice(path) else {
+            return Vec::new();
+        };
+        heads
+            .lines()
+            .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+            .filter_map(|id| {
+                let tree = gix::Repository::find_commit(repo, id).ok()?.tree().ok()?;
+                let entry = tree.lookup_entry_by_path(rel).ok()??;
+                entry.mode().is_blob().then(|| entry.object_id())
+            })
+            .collect()
+    }
+
     /// The effective `keyward.*` git config: `(key, value)` with keys lowercased.
     pub fn keyward_config(&self) -> Vec<(String, String)> {
         match &self.reader {

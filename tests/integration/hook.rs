@@ -587,3 +587,49 @@ fn a_large_commit_is_scanned_in_parallel_with_the_same_verdict() {
     assert_no_leak(&c.out.all(), &new_key);
     assert_no_leak(&c.out.all(), &old_key);
 }
+
+/// Committing a merge records everything the merged branch brought; a secret that branch
+/// already carries is in history (reported, not blocking), while one added while resolving
+/// the merge is new and blocks.
+#[test]
+fn a_merge_commit_does_not_block_what_the_merged_branch_already_carries() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "-b", "feature"]).assert_ok();
+    let old = keys::github();
+    repo.write("ci.yml", format!("token: {}\n", old.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "main"]).assert_ok();
+    repo.write("other.txt", "main moves on\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "feature"])
+        .assert_ok();
+    let c = repo.commit(&[]);
+    c.assert_passed();
+    assert!(
+        c.out.all().contains("already in history"),
+        "{}",
+        c.out.all()
+    );
+    assert_no_leak(&c.out.all(), &old);
+
+    // A new secret introduced while committing a merge still blocks.
+    repo.git(&["checkout", "-q", "-b", "feature2", "HEAD~1"])
+        .assert_ok();
+    repo.write("f2.txt", "x\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "main"]).assert_ok();
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "feature2"])
+        .assert_ok();
+    let new = keys::openai_project();
+    repo.write("app.py", py(&new.value));
+    repo.git(&["add", "app.py"]).assert_ok();
+    let c = repo.commit(&[]);
+    c.assert_blocked();
+    assert_no_leak(&c.out.all(), &new);
+}
