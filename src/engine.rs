@@ -334,12 +334,17 @@ impl Engine {
         let cap = self.settings.max_file_size;
         let mut out = Outcome::default();
         let mut ordered: Vec<(usize, Finding)> = Vec::new();
+        // The lines of each version that a later one replaces, by blob id (hashed): a later
+        // version is scanned only where it differs, as its patch would show it.
+        let needed: HashSet<gix::ObjectId> = items.iter().filter_map(|i| i.base).collect();
+        let lines = LineStore::default();
         std::thread::scope(|scope| -> Result<(), Error> {
             let scanners = std::thread::available_parallelism()
                 .map_or(1, |n| n.get().saturating_sub(1).clamp(1, 8));
             let workers: Vec<_> = (0..scanners)
                 .map(|_| {
-                    let (inbox, to_main) = (&inbox, to_main.clone());
+                    let (inbox, to_main, needed, lines) =
+                        (&inbox, to_main.clone(), &needed, &lines);
                     scope.spawn(move || -> Result<(), Error> {
                         loop {
                             let next = match inbox.lock() {
@@ -347,8 +352,19 @@ impl Engine {
                                 Err(_) => return Err(Error::Scan(ScanError::Worker)),
                             };
                             let Ok((index, data)) = next else { break };
-                            let path = items[index].path.as_slice();
-                            let scan = self.scan_blob(path, &data)?;
+                            let item = &items[index];
+                            let path = item.path.as_slice();
+                            let hashes = line_hashes(&data);
+                            let scan = match item.base.and_then(|b| lines.get(&b)) {
+                                Some((base, multiline)) => {
+                                    let windows = changed_lines(&data, &hashes, &base);
+                                    self.scan_blob_windows(path, &data, &windows, multiline)?
+                                }
+                                None => self.scan_blob(path, &data)?,
+                            };
+                            if needed.contains(&item.blob) {
+                                lines.put(item.blob, hashes, scan.multiline);
+                            }
                             let keep = scan.has_matches().then_some(data);
                             if to_main.send((index, scan, keep)).is_err() {
                                 break;
@@ -492,7 +508,9 @@ impl Engine {
     /// inside encoded values (Kubernetes `Secret` data), which are scanned decoded.
     fn scan_blob(&self, path: &[u8], data: &[u8]) -> Result<BlobScan, Error> {
         let binary = is_binary(data);
-        let matches = self.scanner.scan_file(path, data, binary)?;
+        let (matches, multiline) = self
+            .scanner
+            .scan_file_noting_multiline(path, data, binary)?;
         let mut decoded = Vec::new();
         if !binary {
             for d in crate::decode::kubernetes_secret_values(data) {
@@ -506,6 +524,37 @@ impl Engine {
             binary,
             matches,
             decoded,
+            multiline,
+        })
+    }
+
+    /// [`Engine::scan_blob`] limited to `windows` of a new version (see
+    /// [`Scanner::scan_windows`]); encoded values are still decoded from the whole blob.
+    fn scan_blob_windows(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        windows: &[std::ops::Range<usize>],
+        base_multiline: bool,
+    ) -> Result<BlobScan, Error> {
+        let binary = is_binary(data);
+        let (matches, multiline) =
+            self.scanner
+                .scan_windows(path, data, binary, windows, base_multiline)?;
+        let mut decoded = Vec::new();
+        if !binary {
+            for d in crate::decode::kubernetes_secret_values(data) {
+                let found = self.scanner.scan_file(path, &d.text, false)?;
+                if !found.is_empty() {
+                    decoded.push((d, found));
+                }
+            }
+        }
+        Ok(BlobScan {
+            binary,
+            matches,
+            decoded,
+            multiline,
         })
     }
 
@@ -597,6 +646,79 @@ fn previous_versions(
     Ok(any)
 }
 
+/// Sorted line hashes of the versions later ones are compared with, bounded in memory: past
+/// the budget a version is simply scanned whole.
+#[derive(Default)]
+struct LineStore {
+    map: std::sync::Mutex<std::collections::HashMap<gix::ObjectId, Lines>>,
+}
+
+/// A version's sorted line hashes, and whether a multi-line rule's keyword may be in it.
+type Lines = (std::sync::Arc<Vec<u64>>, bool);
+
+/// Line hashes kept at most (8 bytes each).
+const LINE_STORE_BUDGET: usize = 4 << 20;
+
+impl LineStore {
+    fn get(&self, id: &gix::ObjectId) -> Option<Lines> {
+        self.map.lock().ok()?.get(id).cloned()
+    }
+
+    fn put(&self, id: gix::ObjectId, mut hashes: Vec<u64>, multiline: bool) {
+        hashes.sort_unstable();
+        hashes.dedup();
+        if let Ok(mut map) = self.map.lock() {
+            let used: usize = map.values().map(|(v, _)| v.len()).sum();
+            if used + hashes.len() <= LINE_STORE_BUDGET {
+                map.insert(id, (std::sync::Arc::new(hashes), multiline));
+            }
+        }
+    }
+}
+
+/// A 64-bit hash of each line of `data`, in order: eight bytes at a time, multiply and
+/// rotate (a collision would hide one changed line; at 64 bits that is out of reach).
+fn line_hashes(data: &[u8]) -> Vec<u64> {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    data.split(|&b| b == b'\n')
+        .map(|line| {
+            let mut h = (line.len() as u64).wrapping_mul(K);
+            let mut chunks = line.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            }
+            let mut w = [0u8; 8];
+            w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+            h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            h ^ (h >> 29)
+        })
+        .collect()
+}
+
+/// The byte ranges of the lines of `data` (hashes `hashes`) that `base` (sorted hashes of the
+/// version it replaces) does not have, each with the line after it (an edited
+/// `keyward:allow-next-line` speaks for that line), adjacent lines merged.
+fn changed_lines(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = 0;
+    let mut extend_next = false;
+    for (line, h) in data.split(|&b| b == b'\n').zip(hashes) {
+        let end = start + line.len();
+        let changed = base.binary_search(h).is_err();
+        if changed || extend_next {
+            match windows.last_mut() {
+                Some(w) if w.end + 1 >= start => w.end = end,
+                _ => windows.push(start..end),
+            }
+        }
+        extend_next = changed;
+        start = end + 1;
+    }
+    windows
+}
+
 /// Reads a blob into the buffer unless it is larger than the cap (bytes).
 pub type ReadBlob<'a> = dyn FnMut(gix::ObjectId, &mut Vec<u8>, u64) -> Result<Blob, Error> + 'a;
 
@@ -631,6 +753,8 @@ struct BlobScan {
     binary: bool,
     matches: Vec<crate::scan::Match>,
     decoded: Vec<(crate::decode::Decoded, Vec<crate::scan::Match>)>,
+    /// A keyword of a multi-line rule may be in the blob (see [`Scanner::scan_windows`]).
+    multiline: bool,
 }
 
 impl BlobScan {
@@ -664,4 +788,25 @@ pub fn counts(outcome: &Outcome) -> (usize, usize, usize) {
         history,
         outcome.findings.len() - blocking - history,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_lines_are_the_ones_the_base_lacks() {
+        let old = b"a\nb\nc\nd\n";
+        let new = b"a\nB\nc\nd\ne\n";
+        let mut base = line_hashes(old);
+        base.sort_unstable();
+        let w = changed_lines(new, &line_hashes(new), &base);
+        // Each changed line with the one after it: `B` and `c`; `e` and the empty last line.
+        assert_eq!(w, vec![2..5, 8..10]);
+        assert_eq!(&new[w[0].clone()], b"B\nc");
+        assert_eq!(&new[w[1].clone()], b"e\n");
+        // Adjacent changed lines make one window.
+        let w = changed_lines(b"x\ny\nc\nd", &line_hashes(b"x\ny\nc\nd"), &base);
+        assert_eq!(w, vec![0..5]);
+    }
 }

@@ -57,6 +57,9 @@ pub struct Introduced {
     pub commit: ObjectId,
     /// That commit's author date, in seconds since the epoch.
     pub author_time: i64,
+    /// The blob this one replaced at the same path, when it was listed (or, for a range,
+    /// is on the hidden side): its lines were scanned already.
+    pub base: Option<ObjectId>,
 }
 
 fn read_err(e: impl std::fmt::Display) -> HistoryError {
@@ -134,6 +137,7 @@ pub fn introduced(
         repo,
         seen_trees: HashSet::new(),
         seen_blobs: HashSet::new(),
+        last_at: std::collections::HashMap::new(),
         out: Vec::new(),
         buf: Vec::new(),
     };
@@ -185,6 +189,8 @@ struct Walk<'r> {
     repo: &'r gix::Repository,
     seen_trees: HashSet<ObjectId>,
     seen_blobs: HashSet<ObjectId>,
+    /// The blob last listed (or marked seen) at each path.
+    last_at: std::collections::HashMap<BString, ObjectId>,
     out: Vec<Introduced>,
     buf: Vec<u8>,
 }
@@ -220,12 +226,15 @@ impl Walk<'_> {
                 self.tree(oid, &path, commit)?;
             } else if mode.is_blob() && self.seen_blobs.insert(oid) {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
+                let path = BString::from(path);
+                let base = self.last_at.insert(path.clone(), oid);
                 if let Some((commit, author_time)) = commit {
                     self.out.push(Introduced {
                         blob: oid,
-                        path: path.into(),
+                        path,
                         commit,
                         author_time,
+                        base,
                     });
                 }
             }
@@ -342,7 +351,7 @@ fn record(
     let bad = || HistoryError::Read("unexpected output from git log --raw".into());
     let meta = meta.strip_prefix(b":").ok_or_else(bad)?;
     let parts: Vec<&[u8]> = meta.split(|&b| b == b' ').collect();
-    let [_, new_mode, _, new_id, status] = parts[..] else {
+    let [_, new_mode, old_id, new_id, status] = parts[..] else {
         return Err(bad());
     };
     let (commit, author_time) = commit.ok_or_else(bad)?;
@@ -352,11 +361,13 @@ fn record(
     }
     let blob = ObjectId::from_hex(new_id).map_err(|_| bad())?;
     if seen.insert(blob) {
+        let base = ObjectId::from_hex(old_id).ok().filter(|id| !id.is_null());
         found.push(Introduced {
             blob,
             path: path.into(),
             commit,
             author_time,
+            base,
         });
     }
     Ok(())

@@ -208,6 +208,75 @@ impl Scanner {
         binary: bool,
     ) -> Result<Vec<Match>, ScanError> {
         let hits = self.prefilter.hits(data, self.rules.len());
+        self.confirm(path, data, binary, &hits)
+    }
+
+    /// [`Scanner::scan_file`], also telling whether a keyword of a multi-line rule (a PEM
+    /// header) occurs in the file: a later version scanned with [`Scanner::scan_windows`]
+    /// needs to know.
+    pub fn scan_file_noting_multiline(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        binary: bool,
+    ) -> Result<(Vec<Match>, bool), ScanError> {
+        let hits = self.prefilter.hits(data, self.rules.len());
+        let multiline = self.multiline_hit(&hits);
+        Ok((self.confirm(path, data, binary, &hits)?, multiline))
+    }
+
+    /// [`Scanner::scan_file`] for a new version of a file, looking only at `windows` (the
+    /// lines it adds to a version already scanned): keywords are searched there alone, so the
+    /// cost follows the change, not the file. Rules whose matches span lines (PEM blocks) are
+    /// checked over the whole file when one of their keywords is in the windows or was in
+    /// the previous version (`base_multiline`): every line outside the windows is one of its
+    /// lines. Returns the matches and whether such a keyword may be in this version.
+    pub fn scan_windows(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        binary: bool,
+        windows: &[Range<usize>],
+        base_multiline: bool,
+    ) -> Result<(Vec<Match>, bool), ScanError> {
+        let mut hits = vec![Vec::new(); self.rules.len()];
+        for w in windows {
+            for (rule, at) in self
+                .prefilter
+                .hits(&data[w.clone()], self.rules.len())
+                .into_iter()
+                .enumerate()
+            {
+                hits[rule].extend(at.into_iter().map(|p| p + w.start));
+            }
+        }
+        let multiline = base_multiline || self.multiline_hit(&hits);
+        if multiline {
+            // A multi-line rule runs over the whole blob whatever its hits say.
+            for (i, c) in self.rules.iter().enumerate() {
+                if c.rule.multiline && hits[i].is_empty() {
+                    hits[i].push(0);
+                }
+            }
+        }
+        Ok((self.confirm(path, data, binary, &hits)?, multiline))
+    }
+
+    fn multiline_hit(&self, hits: &[Vec<usize>]) -> bool {
+        self.rules
+            .iter()
+            .zip(hits)
+            .any(|(c, h)| c.rule.multiline && !h.is_empty())
+    }
+
+    /// Runs the regexes of the rules whose keywords were found (`hits`: positions per rule).
+    fn confirm(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        binary: bool,
+        hits: &[Vec<usize>],
+    ) -> Result<Vec<Match>, ScanError> {
         let code = filters::is_code_path(path);
         let mut found = Vec::new();
         for (index, at) in hits.iter().enumerate().filter(|(_, h)| !h.is_empty()) {

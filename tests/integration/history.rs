@@ -273,3 +273,111 @@ fn the_framework_variant_scans_the_files_it_is_given() {
     .expect("hooks file");
     assert!(hooks.contains("id: keyward-files") && hooks.contains("pass_filenames: true"));
 }
+
+/// Later versions of a file are scanned where they differ from the version before: a secret
+/// added to the middle of an old file is found at its commit, and a private key whose body is
+/// edited (a multi-line match) is found again as the new key it is.
+#[test]
+fn edits_to_existing_files_are_scanned_where_they_change() {
+    let repo = Repo::new();
+    let body: Vec<String> = (0..40)
+        .map(|i| format!("let value_{i} = compute({i});"))
+        .collect();
+    repo.write("src/lib.rs", body.join("\n") + "\n");
+    let pem = |line: &str| {
+        format!(
+            "-----BEGIN {k}-----\n{line}\n{}\n{}\n-----END {k}-----\n",
+            keys::random(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                64
+            ),
+            keys::random(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                64
+            ),
+            k = ["PRIVATE", "KEY"].join(" "),
+        )
+    };
+    let first = keys::random(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        64,
+    );
+    let key_file = pem(&first);
+    repo.write("deploy/key.pem.txt", &key_file);
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let base = repo.head().expect("base");
+
+    let token = keys::github();
+    let mut edited = body.clone();
+    edited.insert(20, format!("let token = \"{}\";", token.value));
+    repo.write("src/lib.rs", edited.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let with_token = repo.head().expect("commit");
+
+    edited[3] = "let value_3 = compute(33);".into();
+    repo.write("src/lib.rs", edited.join("\n") + "\n");
+    let second = keys::random(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        64,
+    );
+    repo.write("deploy/key.pem.txt", key_file.replacen(&first, &second, 1));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+
+    let out = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let found: Vec<(String, String, String)> = out
+        .json()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_owned(),
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["commit"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("kw.github.pat".into(), "src/lib.rs".into(), with_token)),
+        "{found:?}"
+    );
+    let keys_found = found.iter().filter(|f| f.0 == "kw.pem.private-key").count();
+    assert_eq!(keys_found, 2, "both private keys: {found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "kw.pem.private-key" && f.2 == base),
+        "{found:?}"
+    );
+    assert_no_leak(&out.all(), &token);
+}
+
+/// Removing a `keyward:allow-next-line` marker exposes the unchanged line below it: history
+/// scanning compares versions line by line, and still sees it.
+#[test]
+fn removing_an_allow_next_line_marker_exposes_the_line_below() {
+    let repo = Repo::new();
+    let key = keys::github();
+    let allowed = format!(
+        "{{\n  \"_comment\": \"keyward:allow-next-line\",\n  \"token\": \"{}\"\n}}\n",
+        key.value
+    );
+    repo.write("fixture.json", &allowed);
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    assert_eq!(repo.keyward(&["scan", "--history"]).code(), Some(0));
+    repo.write(
+        "fixture.json",
+        allowed.replace("keyward:allow-next-line", "reviewed"),
+    );
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let head = repo.head().expect("head");
+    let out = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let found = out.json();
+    assert_eq!(found.len(), 1, "{}", out.all());
+    assert_eq!(found[0]["commit"], head.as_str());
+}
