@@ -30,6 +30,9 @@ pub enum Error {
     /// History could not be read.
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
+    /// A pack file could not be read.
+    #[error(transparent)]
+    Pack(#[from] crate::packs::PackError),
     /// `.keyward.toml` or a `keyward.*` git config value is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -320,23 +323,218 @@ impl Engine {
     }
 
     /// Scans the blobs a range, a push or the whole history introduced (see
-    /// [`crate::history`]). This thread reads the blobs; the others scan them. `progress` is
-    /// told, after each blob, how many are done and how many bytes were scanned.
+    /// [`crate::history`]). The blobs `packs` can build are built along their delta chains and
+    /// scanned where they differ from their base (see [`crate::packs`]); the others are read
+    /// one by one with `read`. `progress` is told, after each blob, how many are done and how
+    /// many bytes were scanned.
     pub fn scan_history(
         &self,
+        packs: Option<&crate::packs::Plan>,
         read: &mut ReadBlob<'_>,
         items: &[crate::history::Introduced],
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<Outcome, Error> {
+        let mut out = Outcome::default();
+        let mut scans: Vec<(usize, BlobScan, Option<Vec<u8>>)> = Vec::new();
+        let mut ordered: Vec<(usize, Finding)> = Vec::new();
+        let (mut done, mut bytes) = (0, 0);
+        let mut counted = |n: usize, b: u64| {
+            done += n;
+            bytes += b;
+            progress(done, bytes);
+        };
+        let mut clean = 0;
+        let one_by_one: Vec<usize> = match packs {
+            Some(plan) => {
+                let (mut left, scanned_clean) =
+                    self.scan_packs(plan, items, &mut scans, &mut ordered, &mut counted)?;
+                clean = scanned_clean;
+                left.extend_from_slice(&plan.rest);
+                left.sort_unstable();
+                left
+            }
+            None => (0..items.len()).collect(),
+        };
+        self.scan_one_by_one(
+            read,
+            items,
+            &one_by_one,
+            &mut scans,
+            &mut ordered,
+            &mut counted,
+        )?;
+        out.scanned = scans.len() + clean;
+        scans.sort_by_key(|(index, _, _)| *index);
+        for (index, scan, data) in scans {
+            if scan.binary {
+                out.binary.push(crate::redact::escape(&items[index].path));
+            }
+            let Some(data) = data else { continue };
+            let mut one = Outcome::default();
+            self.findings(&items[index].path, &data, scan, None, &mut one);
+            ordered.extend(one.findings.into_iter().map(|f| (index, f)));
+        }
+        ordered.sort_by_key(|(index, _)| *index);
+        // A secret that lives on through later versions of a file is one finding, reported
+        // at the first commit that introduced it; so is a forbidden file at one path.
+        let mut reported = HashSet::new();
+        ordered.retain(|(_, f)| {
+            reported.insert((
+                f.rule_id.clone(),
+                f.fingerprint.clone().unwrap_or_else(|| f.path.clone()),
+            ))
+        });
+        out.findings = ordered
+            .into_iter()
+            .map(|(index, mut f)| {
+                let item = &items[index];
+                f.commit = Some(item.commit.to_string());
+                f.author_date = Some(crate::history::date(item.author_time));
+                // Committed already: the guidance is rotation first, then history rewriting.
+                if f.kind == Kind::Secret {
+                    f.pre_existing = true;
+                    f.blocking = true;
+                }
+                f
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Builds and scans the blobs the packs hold, on every core (see [`crate::packs`]): a
+    /// version whose base was scanned clean at the same path is scanned on the lines the
+    /// delta adds; one whose base had a match, or was not scanned, is scanned whole, so
+    /// every version gets the findings a whole scan would give it. Returns the blobs left to
+    /// the one-by-one reader (above the size cap).
+    fn scan_packs(
+        &self,
+        plan: &crate::packs::Plan,
+        items: &[crate::history::Introduced],
+        scans: &mut Vec<(usize, BlobScan, Option<Vec<u8>>)>,
+        ordered: &mut Vec<(usize, Finding)>,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<(Vec<usize>, usize), Error> {
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+        /// What a version's scan tells the versions built on it.
+        enum Base {
+            /// Not one of the wanted blobs, or at a path whose content is allowed.
+            Unscanned,
+            Scanned {
+                profile: crate::scan::PathProfile,
+                clean: bool,
+                multiline: bool,
+            },
+        }
+        let cap = self.settings.max_file_size;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        let (to_main, results) = std::sync::mpsc::channel::<PackScan>();
+        // Only what has something to report is sent; the rest is counted (thousands of
+        // wake-ups of this thread would cost more than the scans).
+        let (done, bytes, clean) = (AtomicUsize::new(0), AtomicU64::new(0), AtomicUsize::new(0));
+        let (done, bytes, clean) = (&done, &bytes, &clean);
+        std::thread::scope(|scope| {
+            let walker = scope.spawn(move || {
+                let visit =
+                    |v: crate::packs::Version<'_>, base: Option<&Base>| -> Result<Base, Error> {
+                        let Some(index) = v.item else {
+                            return Ok(Base::Unscanned);
+                        };
+                        let path = items[index].path.as_slice();
+                        let mut one = Outcome::default();
+                        self.forbidden(path, Some(v.data), &mut one)?;
+                        let (scan, state) = if self.content_allowed(path) {
+                            (None, Base::Unscanned)
+                        } else {
+                            // A base at another path serves if the path changes nothing in the
+                            // scan (git deltas against similar files, not only earlier versions).
+                            let profile = self.scanner.path_profile(path)?;
+                            let scan = match (v.changed, base) {
+                                (
+                                    Some(changed),
+                                    Some(Base::Scanned {
+                                        profile: p,
+                                        clean: true,
+                                        multiline,
+                                    }),
+                                ) if *p == profile => {
+                                    let windows = crate::packs::changed_lines(v.data, changed);
+                                    self.scan_blob_windows(path, v.data, &windows, *multiline)?
+                                }
+                                _ => self.scan_blob(path, v.data)?,
+                            };
+                            let state = Base::Scanned {
+                                profile,
+                                clean: !scan.has_matches(),
+                                multiline: scan.multiline,
+                            };
+                            (Some(scan), state)
+                        };
+                        let matched = scan.as_ref().is_some_and(BlobScan::has_matches);
+                        let binary = scan.as_ref().is_some_and(|s| s.binary);
+                        if matched || binary || !one.findings.is_empty() {
+                            // The receiver outlives the walk: a send cannot fail.
+                            let _ = to_main.send(PackScan {
+                                index,
+                                scan,
+                                keep: matched.then(|| v.data.to_vec()),
+                                findings: one.findings,
+                            });
+                        } else if scan.is_some() {
+                            clean.fetch_add(1, Relaxed);
+                        }
+                        bytes.fetch_add(v.data.len() as u64, Relaxed);
+                        done.fetch_add(1, Relaxed);
+                        Ok(state)
+                    };
+                plan.walk(threads, cap, &visit)
+            });
+            let mut told = (0, 0);
+            loop {
+                use std::sync::mpsc::RecvTimeoutError;
+                match results.recv_timeout(std::time::Duration::from_millis(100)) {
+                    Ok(r) => {
+                        ordered.extend(r.findings.into_iter().map(|f| (r.index, f)));
+                        if let Some(scan) = r.scan {
+                            scans.push((r.index, scan, r.keep));
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                let now = (done.load(Relaxed), bytes.load(Relaxed));
+                progress(now.0 - told.0, now.1 - told.1);
+                told = now;
+            }
+            let left = walker
+                .join()
+                .unwrap_or(Err(Error::Scan(ScanError::Worker)))?;
+            Ok((left, clean.load(Relaxed)))
+        })
+    }
+
+    /// Reads the blobs `indexes` of `items` one by one on this thread, and scans them on the
+    /// others. A version whose predecessor at the same path was scanned just before is
+    /// scanned where its lines differ from it.
+    fn scan_one_by_one(
+        &self,
+        read: &mut ReadBlob<'_>,
+        items: &[crate::history::Introduced],
+        indexes: &[usize],
+        scans: &mut Vec<(usize, BlobScan, Option<Vec<u8>>)>,
+        ordered: &mut Vec<(usize, Finding)>,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<(), Error> {
+        if indexes.is_empty() {
+            return Ok(());
+        }
         let (to_worker, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(64);
         let inbox = std::sync::Mutex::new(inbox);
         let (to_main, results) = std::sync::mpsc::channel();
         let cap = self.settings.max_file_size;
-        let mut out = Outcome::default();
-        let mut ordered: Vec<(usize, Finding)> = Vec::new();
         // The lines of each version that a later one replaces, by blob id (hashed): a later
         // version is scanned only where it differs, as its patch would show it.
-        let needed: HashSet<gix::ObjectId> = items.iter().filter_map(|i| i.base).collect();
+        let needed: HashSet<gix::ObjectId> =
+            indexes.iter().filter_map(|&i| items[i].base).collect();
         let lines = LineStore::default();
         std::thread::scope(|scope| -> Result<(), Error> {
             let scanners = std::thread::available_parallelism()
@@ -375,19 +573,20 @@ impl Engine {
                 })
                 .collect();
             drop(to_main);
-            let mut bytes = 0u64;
             let sent: Result<(), Error> = (|| {
-                for (index, item) in items.iter().enumerate() {
+                for &index in indexes {
+                    let item = &items[index];
                     let mut buf = Vec::new();
                     let mut one = Outcome::default();
+                    let mut len = 0;
                     match read(item.blob, &mut buf, cap)? {
-                        Blob::TooLarge(len) => {
+                        Blob::TooLarge(size) => {
                             self.forbidden(&item.path, None, &mut one)?;
                             one.findings
-                                .push(self.settings.policy.not_scanned(&item.path, len, cap));
+                                .push(self.settings.policy.not_scanned(&item.path, size, cap));
                         }
                         Blob::Read => {
-                            bytes += buf.len() as u64;
+                            len = buf.len() as u64;
                             self.forbidden(&item.path, Some(&buf), &mut one)?;
                             if !self.content_allowed(&item.path)
                                 && to_worker.send((index, buf)).is_err()
@@ -397,7 +596,7 @@ impl Engine {
                         }
                     }
                     ordered.extend(one.findings.into_iter().map(|f| (index, f)));
-                    progress(index + 1, bytes);
+                    progress(1, len);
                 }
                 Ok(())
             })();
@@ -408,43 +607,8 @@ impl Engine {
             sent?;
             worked
         })?;
-        let mut scans: Vec<(usize, BlobScan, Option<Vec<u8>>)> = results.iter().collect();
-        out.scanned = scans.len();
-        scans.sort_by_key(|(index, _, _)| *index);
-        for (index, scan, data) in scans {
-            if scan.binary {
-                out.binary.push(crate::redact::escape(&items[index].path));
-            }
-            let Some(data) = data else { continue };
-            let mut one = Outcome::default();
-            self.findings(&items[index].path, &data, scan, None, &mut one);
-            ordered.extend(one.findings.into_iter().map(|f| (index, f)));
-        }
-        ordered.sort_by_key(|(index, _)| *index);
-        // A secret that lives on through later versions of a file is one finding, reported
-        // at the first commit that introduced it; so is a forbidden file at one path.
-        let mut reported = HashSet::new();
-        ordered.retain(|(_, f)| {
-            reported.insert((
-                f.rule_id.clone(),
-                f.fingerprint.clone().unwrap_or_else(|| f.path.clone()),
-            ))
-        });
-        out.findings = ordered
-            .into_iter()
-            .map(|(index, mut f)| {
-                let item = &items[index];
-                f.commit = Some(item.commit.to_string());
-                f.author_date = Some(crate::history::date(item.author_time));
-                // Committed already: the guidance is rotation first, then history rewriting.
-                if f.kind == Kind::Secret {
-                    f.pre_existing = true;
-                    f.blocking = true;
-                }
-                f
-            })
-            .collect();
-        Ok(out)
+        scans.extend(results.iter());
+        Ok(())
     }
 
     /// Scans files and directories on disk.
@@ -755,6 +919,17 @@ struct BlobScan {
     decoded: Vec<(crate::decode::Decoded, Vec<crate::scan::Match>)>,
     /// A keyword of a multi-line rule may be in the blob (see [`Scanner::scan_windows`]).
     multiline: bool,
+}
+
+/// A version the pack walk built and scanned, sent to the thread that gathers them.
+struct PackScan {
+    index: usize,
+    /// `None` where the path's content is allowed.
+    scan: Option<BlobScan>,
+    /// The content, kept when the scan has matches.
+    keep: Option<Vec<u8>>,
+    /// Forbidden-file findings.
+    findings: Vec<Finding>,
 }
 
 impl BlobScan {

@@ -112,9 +112,11 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, HistoryError> {
     Ok(tips)
 }
 
-/// Lists the blobs `selection` introduced, oldest commit first.
+/// Lists the blobs `selection` introduced, oldest commit first. Trees are read from `packs`
+/// where they are there (see [`crate::packs::Reader`]), otherwise through gix.
 pub fn introduced(
     repo: &gix::Repository,
+    packs: Option<&crate::packs::Packs>,
     selection: &Selection,
 ) -> Result<Vec<Introduced>, HistoryError> {
     let (tips, hidden) = match selection {
@@ -135,8 +137,9 @@ pub fn introduced(
     };
     let mut walk = Walk {
         repo,
-        seen_trees: HashSet::new(),
-        seen_blobs: HashSet::new(),
+        reader: packs.map(crate::packs::Reader::new),
+        seen_trees: gix::hashtable::HashSet::default(),
+        seen_blobs: gix::hashtable::HashSet::default(),
         last_at: std::collections::HashMap::new(),
         out: Vec::new(),
         buf: Vec::new(),
@@ -187,8 +190,9 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, History
 
 struct Walk<'r> {
     repo: &'r gix::Repository,
-    seen_trees: HashSet<ObjectId>,
-    seen_blobs: HashSet<ObjectId>,
+    reader: Option<crate::packs::Reader<'r>>,
+    seen_trees: gix::hashtable::HashSet<ObjectId>,
+    seen_blobs: gix::hashtable::HashSet<ObjectId>,
     /// The blob last listed (or marked seen) at each path.
     last_at: std::collections::HashMap<BString, ObjectId>,
     out: Vec<Introduced>,
@@ -206,17 +210,26 @@ impl Walk<'_> {
         if !self.seen_trees.insert(id) {
             return Ok(());
         }
-        let entries: Vec<(gix::objs::tree::EntryMode, BString, ObjectId)> = {
-            let tree = self
-                .repo
-                .objects
-                .find_tree(&id, &mut self.buf)
-                .map_err(read_err)?;
-            tree.entries
-                .iter()
-                .map(|e| (e.mode, e.filename.to_owned(), e.oid.to_owned()))
-                .collect()
+        let packed = match &mut self.reader {
+            Some(reader) => reader.read(&id).map_err(read_err)?,
+            None => None,
         };
+        let data: &[u8] = match &packed {
+            Some((gix::objs::Kind::Tree, data)) => data,
+            Some(_) => return Err(HistoryError::Read(format!("{id} is not a tree"))),
+            None => {
+                self.repo
+                    .objects
+                    .find_tree(&id, &mut self.buf)
+                    .map_err(read_err)?;
+                &self.buf
+            }
+        };
+        let entries: Vec<(gix::objs::tree::EntryMode, BString, ObjectId)> =
+            gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash())
+                .map(|e| e.map(|e| (e.mode, e.filename.to_owned(), e.oid.to_owned())))
+                .collect::<Result<_, _>>()
+                .map_err(read_err)?;
         for (mode, name, oid) in entries {
             let mut path = Vec::with_capacity(prefix.len() + name.len() + 1);
             path.extend_from_slice(prefix);

@@ -17,6 +17,7 @@
 //! - [`index`] — a lean reader of the index file, for the hook's walk.
 //! - [`source`] — files on disk for `keyward scan PATH`.
 //! - [`history`] — commits as a source: `--range`, `--history`, pushes (`pre-receive`).
+//! - [`packs`] — their blobs built along the packs' delta chains, with what each version adds.
 //! - [`rules`] — the rule schema and the built-in catalog (TOML data).
 //! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
 //! - [`decode`] — encoded secrets: Kubernetes `Secret` data values.
@@ -43,6 +44,7 @@ pub mod git;
 pub mod history;
 pub mod index;
 pub mod install;
+pub mod packs;
 pub mod policy;
 pub mod redact;
 pub mod report;

@@ -145,9 +145,13 @@ fn scan_history(
     } else {
         keyward::history::open().ok()
     };
+    // The packs, read directly: see `keyward::packs`.
+    let packs = repo
+        .as_ref()
+        .and_then(|r| keyward::packs::Packs::open(r).ok());
     let items = match repo
         .as_ref()
-        .map(|r| keyward::history::introduced(r, selection))
+        .map(|r| keyward::history::introduced(r, packs.as_ref(), selection))
     {
         Some(Ok(items)) => items,
         Some(Err(e @ keyward::history::HistoryError::Revision(_)))
@@ -192,7 +196,13 @@ fn scan_history(
             eprintln!();
         }
     };
-    let outcome = engine.scan_history(&mut read, &items, &mut progress)?;
+    // Where git packed versions of a file against each other (as it does when it packs),
+    // their delta chains are walked; otherwise each version is read and compared with the
+    // one before.
+    let plan = packs
+        .filter(|_| repo.is_some())
+        .and_then(|p| keyward::packs::plan(p, &items));
+    let outcome = engine.scan_history(plan.as_ref(), &mut read, &items, &mut progress)?;
     Ok((outcome, resolved))
 }
 

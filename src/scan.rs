@@ -148,6 +148,22 @@ impl Scanner {
     }
 
     /// Whether rule `index` skips files at `path`.
+    /// What a path changes in how a file is scanned: whether it holds code (assignments are
+    /// read more strictly) and which rules it is excluded from. Two paths with the same
+    /// profile get the same matches from the same lines.
+    pub fn path_profile(&self, path: &[u8]) -> Result<PathProfile, ScanError> {
+        let mut excluded = Vec::new();
+        for (index, c) in self.rules.iter().enumerate() {
+            if c.rule.path_exclude.is_some() {
+                excluded.push(self.excluded(index, path)?);
+            }
+        }
+        Ok(PathProfile {
+            code: filters::is_code_path(path),
+            excluded,
+        })
+    }
+
     fn excluded(&self, index: usize, path: &[u8]) -> Result<bool, ScanError> {
         let c = &self.rules[index];
         let Some(pattern) = &c.rule.path_exclude else {
@@ -315,6 +331,13 @@ impl Scanner {
         }
         Ok(locate(data, dedupe(found)))
     }
+}
+
+/// See [`Scanner::path_profile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathProfile {
+    code: bool,
+    excluded: Vec<bool>,
 }
 
 /// Keywords are searched by their first bytes at most: the catalog's keywords often share a

@@ -381,3 +381,128 @@ fn removing_an_allow_next_line_marker_exposes_the_line_below() {
     assert_eq!(found.len(), 1, "{}", out.all());
     assert_eq!(found[0]["commit"], head.as_str());
 }
+
+/// The findings of a history scan, as comparable tuples.
+fn findings(out: &crate::repo::Out) -> Vec<(String, String, String, u64, String)> {
+    let mut found: Vec<_> = out
+        .json()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_owned(),
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["commit"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["fingerprint"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Packed, a file's older versions are deltas of its newer ones: a secret that an old
+/// version carries sits in the bytes its delta copies from the newest. Walking the packs'
+/// delta chains (only the lines a delta adds are scanned) must find exactly what reading
+/// every version whole finds, each secret at the commit that introduced it.
+#[test]
+fn packed_history_gives_the_findings_of_loose_objects() {
+    let repo = Repo::new();
+    let mut code: Vec<String> = (0..120)
+        .map(|i| format!("    result_{i} = transform(record, {i}, options)"))
+        .collect();
+    let write_code = |code: &[String]| repo.write("app/pipeline.py", code.join("\n") + "\n");
+    let commit = || {
+        repo.git(&["add", "-A"]).assert_ok();
+        repo.commit_unchecked(&[]);
+        repo.head().expect("head")
+    };
+    write_code(&code);
+    commit();
+    let token = keys::github();
+    code.insert(60, format!("    token = \"{}\"", token.value));
+    write_code(&code);
+    let introducing = commit();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let pem = format!(
+        "-----BEGIN {k}-----\n{}\n{}\n-----END {k}-----\n",
+        keys::random(alphabet, 64),
+        keys::random(alphabet, 64),
+        k = ["PRIVATE", "KEY"].join(" "),
+    );
+    let marked = format!(
+        "{{\n  \"_comment\": \"keyward:allow-next-line\",\n  \"token\": \"{}\"\n}}\n",
+        keys::github().value
+    );
+    let mut commits = Vec::new();
+    for round in 0..10 {
+        // Edits elsewhere in the file: the secret's line lives on, unchanged.
+        code[5] = format!("    result_5 = transform(record, {round}, options)");
+        code.push(format!("    extra_{round} = finish(record)"));
+        write_code(&code);
+        if round == 2 {
+            repo.write("deploy/key.pem.txt", &pem);
+            repo.write("tests/fixture.json", &marked);
+        }
+        if round == 6 {
+            let line = pem.lines().nth(1).expect("body");
+            repo.write(
+                "deploy/key.pem.txt",
+                pem.replacen(line, &keys::random(alphabet, 64), 1),
+            );
+            repo.write(
+                "tests/fixture.json",
+                marked.replace("keyward:allow-next-line", "reviewed"),
+            );
+        }
+        commits.push(commit());
+    }
+    let loose = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(loose.code(), Some(1), "{}", loose.all());
+    let before = findings(&loose);
+
+    repo.git(&["repack", "-adfq", "--window=10", "--depth=50"])
+        .assert_ok();
+    let objects = repo.git(&["count-objects", "-v"]).stdout_text();
+    assert!(objects.starts_with("count: 0\n"), "{objects}");
+    let packed = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(packed.code(), Some(1), "{}", packed.all());
+    assert_eq!(findings(&packed), before);
+    assert_no_leak(&packed.all(), &token);
+
+    // What both found: the token at the commit that added it (line 61), both private keys,
+    // and the fixture's token once its marker was removed.
+    let at = |rule: &str, path: &str| -> Vec<(String, u64)> {
+        before
+            .iter()
+            .filter(|f| f.0 == rule && f.1 == path)
+            .map(|f| (f.2.clone(), f.3))
+            .collect()
+    };
+    assert_eq!(
+        at("kw.github.pat", "app/pipeline.py"),
+        vec![(introducing, 61)]
+    );
+    let mut keys_at: Vec<String> = at("kw.pem.private-key", "deploy/key.pem.txt")
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    keys_at.sort();
+    let mut expected = vec![commits[2].clone(), commits[6].clone()];
+    expected.sort();
+    assert_eq!(keys_at, expected);
+    assert_eq!(
+        at("kw.github.pat", "tests/fixture.json"),
+        vec![(commits[6].clone(), 3)]
+    );
+
+    // The packed scan did walk the packs: they hold every blob, mostly as deltas between
+    // versions of a file.
+    let git = gix::open(&repo.dir).expect("open");
+    let packs = keyward::packs::Packs::open(&git).expect("packs");
+    let selection = keyward::history::Selection::History { branch: None };
+    let items = keyward::history::introduced(&git, Some(&packs), &selection).expect("walk");
+    let plan = keyward::packs::plan(packs, &items).expect("a plan");
+    assert_eq!(plan.len(), items.len());
+    assert!(plan.rest.is_empty());
+}
