@@ -39,6 +39,9 @@ pub enum PackError {
     },
 }
 
+/// Memory for the objects a thread keeps while it walks down a delta chain.
+const CHAIN_BYTES: usize = 256 << 20;
+
 /// Longer chains than git ever writes (its maximum depth is 4095) mean a loop in a corrupt pack.
 const MAX_CHAIN: usize = 10_000;
 
@@ -369,8 +372,11 @@ impl Chains {
             next_child: 0,
         }];
         let (mut delta, mut changed) = (Vec::new(), Vec::new());
+        // Bytes of the objects on the stack.
+        let mut held = stack[0].data.len();
         while let Some(top) = stack.last_mut() {
             let Some(&child) = self.nodes[top.node].children.get(top.next_child) else {
+                held -= top.data.len();
                 stack.pop();
                 continue;
             };
@@ -402,14 +408,23 @@ impl Chains {
                 },
                 Some(&top.state),
             )?;
-            if !self.nodes[child].children.is_empty() {
-                stack.push(Frame {
-                    node: child,
-                    data,
-                    state,
-                    next_child: 0,
-                });
+            if self.nodes[child].children.is_empty() {
+                continue;
             }
+            if held + data.len() > CHAIN_BYTES {
+                // A chain this deep in large objects: the rest of it is read one by one.
+                for &grandchild in &self.nodes[child].children {
+                    self.skip(grandchild, skipped);
+                }
+                continue;
+            }
+            held += data.len();
+            stack.push(Frame {
+                node: child,
+                data,
+                state,
+                next_child: 0,
+            });
         }
         Ok(())
     }
