@@ -365,15 +365,42 @@ impl Engine {
         )?;
         out.scanned = scans.len() + clean;
         scans.sort_by_key(|(index, _, _)| *index);
+        let listed: HashSet<gix::ObjectId> = items.iter().map(|i| i.blob).collect();
+        let mut already = HashSet::new();
+        let cap = self.settings.max_file_size;
         for (index, scan, data) in scans {
             if scan.binary {
                 out.binary.push(crate::redact::escape(&items[index].path));
             }
             let Some(data) = data else { continue };
+            // The version this one replaced, when the selection does not list it (the base
+            // of a range, what the server has before a push): a secret it holds already was
+            // not introduced here, and is reported only under the strict policy.
+            let mut old = Vec::new();
+            let had = match items[index].base.filter(|b| !listed.contains(b)) {
+                Some(b) => matches!(read(b, &mut old, cap)?, Blob::Read),
+                None => false,
+            };
             let mut one = Outcome::default();
-            self.findings(&items[index].path, &data, scan, None, &mut one);
+            self.findings(
+                &items[index].path,
+                &data,
+                scan,
+                had.then_some(old.as_slice()),
+                &mut one,
+            );
+            if had && !self.settings.policy.strict {
+                for f in one.findings.iter().filter(|f| f.pre_existing) {
+                    already.insert((f.rule_id.clone(), f.fingerprint.clone()));
+                }
+            }
             ordered.extend(one.findings.into_iter().map(|f| (index, f)));
         }
+        // Nor is it introduced by the later versions that keep it.
+        ordered.retain(|(_, f)| {
+            f.fingerprint.is_none()
+                || !already.contains(&(f.rule_id.clone(), f.fingerprint.clone()))
+        });
         ordered.sort_by_key(|(index, _)| *index);
         // A secret that lives on through later versions of a file is one finding, reported
         // at the first commit that introduced it; so is a forbidden file at one path.
@@ -491,19 +518,20 @@ impl Engine {
             let mut told = (0, 0);
             loop {
                 use std::sync::mpsc::RecvTimeoutError;
-                match results.recv_timeout(std::time::Duration::from_millis(100)) {
-                    Ok(r) => {
-                        ordered.extend(r.findings.into_iter().map(|f| (r.index, f)));
-                        if let Some(scan) = r.scan {
-                            scans.push((r.index, scan, r.keep));
-                        }
+                let message = results.recv_timeout(std::time::Duration::from_millis(100));
+                let finished = matches!(message, Err(RecvTimeoutError::Disconnected));
+                if let Ok(r) = message {
+                    ordered.extend(r.findings.into_iter().map(|f| (r.index, f)));
+                    if let Some(scan) = r.scan {
+                        scans.push((r.index, scan, r.keep));
                     }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
                 }
                 let now = (done.load(Relaxed), bytes.load(Relaxed));
                 progress(now.0 - told.0, now.1 - told.1);
                 told = now;
+                if finished {
+                    break;
+                }
             }
             let left = walker
                 .join()

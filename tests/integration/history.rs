@@ -185,6 +185,70 @@ fn the_server_rejects_a_push_that_introduces_a_secret() {
     assert_eq!(remote_ref(&bare, server.path(), "main"), repo.head());
 }
 
+/// A repository that already holds a secret (pushed before keyward guarded it) can still be
+/// worked on: a push that edits the file around it introduces nothing, and is accepted. A new
+/// secret in the same file is rejected, and so is everything under the server's strict policy.
+#[test]
+fn the_server_accepts_edits_around_a_secret_it_already_has() {
+    let (repo, server, bare) = server_and_clone();
+    let hook = bare.join("hooks/pre-receive");
+    let parked = bare.join("hooks/pre-receive.parked");
+    std::fs::rename(&hook, &parked).expect("park the hook");
+    let old = keys::github();
+    let mut lines: Vec<String> = (0..30).map(|i| format!("SETTING_{i}={i}")).collect();
+    lines.insert(10, format!("TOKEN={}", old.value));
+    repo.write("settings.env.sample", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+    std::fs::rename(&parked, &hook).expect("restore the hook");
+
+    lines[20] = "SETTING_19=changed".into();
+    repo.write("settings.env.sample", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let push = repo.git(&["push", "origin", "main"]);
+    assert!(push.0.status.success(), "{}", push.all());
+    assert_eq!(remote_ref(&bare, server.path(), "main"), repo.head());
+
+    let new = keys::github();
+    lines.push(format!("SECOND_TOKEN={}", new.value));
+    repo.write("settings.env.sample", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let push = repo.git(&["push", "origin", "main"]);
+    assert!(!push.0.status.success(), "{}", push.all());
+    assert!(
+        push.all().contains("settings.env.sample:32"),
+        "{}",
+        push.all()
+    );
+    assert!(
+        !push.all().contains("settings.env.sample:11"),
+        "{}",
+        push.all()
+    );
+    assert_no_leak(&push.all(), &new);
+
+    // Strict, the server refuses any push that carries a secret, old or new.
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]).assert_ok();
+    lines.pop();
+    lines[21] = "SETTING_20=changed".into();
+    repo.write("settings.env.sample", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let strict = isolated("git", server.path())
+        .args(["--git-dir"])
+        .arg(&bare)
+        .args(["config", "keyward.strict", "true"])
+        .status()
+        .expect("git config");
+    assert!(strict.success());
+    let push = repo.git(&["push", "origin", "main"]);
+    assert!(!push.0.status.success(), "{}", push.all());
+    assert_no_leak(&push.all(), &old);
+}
+
 #[test]
 fn sarif_has_the_required_structure_and_no_secret() {
     let repo = Repo::new();
@@ -460,6 +524,12 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     let loose = repo.keyward(&["scan", "--history", "--format", "json"]);
     assert_eq!(loose.code(), Some(1), "{}", loose.all());
     let before = findings(&loose);
+    // A range whose base side (read through the packs too, once packed) holds the token.
+    let range = format!("{}..HEAD", commits[1]);
+    let range_loose = findings(&repo.keyward(&["scan", "--range", &range, "--format", "json"]));
+    // The token predates the range: editing its file does not introduce it.
+    assert_eq!(range_loose.len(), 3, "{range_loose:?}");
+    assert!(range_loose.iter().all(|f| f.1 != "app/pipeline.py"));
 
     repo.git(&["repack", "-adfq", "--window=10", "--depth=50"])
         .assert_ok();
@@ -469,6 +539,8 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     assert_eq!(packed.code(), Some(1), "{}", packed.all());
     assert_eq!(findings(&packed), before);
     assert_no_leak(&packed.all(), &token);
+    let range_packed = repo.keyward(&["scan", "--range", &range, "--format", "json"]);
+    assert_eq!(findings(&range_packed), range_loose);
 
     // What both found: the token at the commit that added it (line 61), both private keys,
     // and the fixture's token once its marker was removed.
