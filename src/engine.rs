@@ -429,8 +429,8 @@ impl Engine {
     }
 
     /// Builds and scans the blobs the packs hold, on every core (see [`crate::packs`]): a
-    /// version whose base was scanned clean at the same path is scanned on the lines the
-    /// delta adds; one whose base had a match, or was not scanned, is scanned whole, so
+    /// version whose base was scanned clean, at a path that scans the same way, is scanned on
+    /// the lines the delta adds; one whose base had a match, or was not scanned, is scanned whole, so
     /// every version gets the findings a whole scan would give it. Returns the blobs left to
     /// the one-by-one reader (above the size cap).
     fn scan_packs(
