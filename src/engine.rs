@@ -365,7 +365,8 @@ impl Engine {
         )?;
         out.scanned = scans.len() + clean;
         scans.sort_by_key(|(index, _, _)| *index);
-        let listed: HashSet<gix::ObjectId> = items.iter().map(|i| i.blob).collect();
+        // The listed blobs, gathered only once a finding needs to know.
+        let mut listed: Option<HashSet<gix::ObjectId>> = None;
         let mut already = HashSet::new();
         let cap = self.settings.max_file_size;
         for (index, scan, data) in scans {
@@ -377,6 +378,7 @@ impl Engine {
             // of a range, what the server has before a push): a secret it holds already was
             // not introduced here, and is reported only under the strict policy.
             let mut old = Vec::new();
+            let listed = listed.get_or_insert_with(|| items.iter().map(|i| i.blob).collect());
             let had = match items[index].base.filter(|b| !listed.contains(b)) {
                 Some(b) => matches!(read(b, &mut old, cap)?, Blob::Read),
                 None => false,
@@ -485,7 +487,7 @@ impl Engine {
                                     }),
                                 ) if *p == profile => {
                                     let windows = crate::packs::changed_lines(v.data, changed);
-                                    self.scan_blob_windows(path, v.data, &windows, *multiline)?
+                                    self.scan_blob_in(path, v.data, Some((&windows, *multiline)))?
                                 }
                                 _ => self.scan_blob(path, v.data)?,
                             };
@@ -580,15 +582,19 @@ impl Engine {
                             let Ok((index, data)) = next else { break };
                             let item = &items[index];
                             let path = item.path.as_slice();
-                            let hashes = line_hashes(&data);
-                            let scan = match item.base.and_then(|b| lines.get(&b)) {
-                                Some((base, multiline)) => {
-                                    let windows = changed_lines(&data, &hashes, &base);
-                                    self.scan_blob_windows(path, &data, &windows, multiline)?
+                            let base = item.base.and_then(|b| lines.get(&b));
+                            let keep_lines = needed.contains(&item.blob);
+                            // Lines are hashed only where a version is compared or kept.
+                            let hashes = (base.is_some() || keep_lines).then(|| line_hashes(&data));
+                            let scan = match (&base, &hashes) {
+                                (Some((base, multiline)), Some(hashes)) => {
+                                    let changed = lines_not_in(&data, hashes, base);
+                                    let windows = crate::packs::changed_lines(&data, &changed);
+                                    self.scan_blob_in(path, &data, Some((&windows, *multiline)))?
                                 }
-                                None => self.scan_blob(path, &data)?,
+                                _ => self.scan_blob(path, &data)?,
                             };
-                            if needed.contains(&item.blob) {
+                            if let Some(hashes) = hashes.filter(|_| keep_lines) {
                                 lines.put(item.blob, hashes, scan.multiline);
                             }
                             let keep = scan.has_matches().then_some(data);
@@ -699,40 +705,28 @@ impl Engine {
     /// Finds the secrets in one blob, before any policy: the matches of the rules, and those
     /// inside encoded values (Kubernetes `Secret` data), which are scanned decoded.
     fn scan_blob(&self, path: &[u8], data: &[u8]) -> Result<BlobScan, Error> {
-        let binary = is_binary(data);
-        let (matches, multiline) = self
-            .scanner
-            .scan_file_noting_multiline(path, data, binary)?;
-        let mut decoded = Vec::new();
-        if !binary {
-            for d in crate::decode::kubernetes_secret_values(data) {
-                let found = self.scanner.scan_file(path, &d.text, false)?;
-                if !found.is_empty() {
-                    decoded.push((d, found));
-                }
-            }
-        }
-        Ok(BlobScan {
-            binary,
-            matches,
-            decoded,
-            multiline,
-        })
+        self.scan_blob_in(path, data, None)
     }
 
-    /// [`Engine::scan_blob`] limited to `windows` of a new version (see
-    /// [`Scanner::scan_windows`]); encoded values are still decoded from the whole blob.
-    fn scan_blob_windows(
+    /// [`Engine::scan_blob`], limited to `windows` of a new version when given, with whether
+    /// its base may hold a multi-line rule's keyword (see [`Scanner::scan_windows`]); encoded
+    /// values are decoded from the whole blob either way.
+    fn scan_blob_in(
         &self,
         path: &[u8],
         data: &[u8],
-        windows: &[std::ops::Range<usize>],
-        base_multiline: bool,
+        windows: Option<(&[std::ops::Range<usize>], bool)>,
     ) -> Result<BlobScan, Error> {
         let binary = is_binary(data);
-        let (matches, multiline) =
-            self.scanner
-                .scan_windows(path, data, binary, windows, base_multiline)?;
+        let (matches, multiline) = match windows {
+            Some((windows, base_multiline)) => {
+                self.scanner
+                    .scan_windows(path, data, binary, windows, base_multiline)?
+            }
+            None => self
+                .scanner
+                .scan_file_noting_multiline(path, data, binary)?,
+        };
         let mut decoded = Vec::new();
         if !binary {
             for d in crate::decode::kubernetes_secret_values(data) {
@@ -842,7 +836,8 @@ fn previous_versions(
 /// the budget a version is simply scanned whole.
 #[derive(Default)]
 struct LineStore {
-    map: std::sync::Mutex<std::collections::HashMap<gix::ObjectId, Lines>>,
+    /// The versions kept, and how many hashes they hold in all.
+    map: std::sync::Mutex<(std::collections::HashMap<gix::ObjectId, Lines>, usize)>,
 }
 
 /// A version's sorted line hashes, and whether a multi-line rule's keyword may be in it.
@@ -853,15 +848,16 @@ const LINE_STORE_BUDGET: usize = 4 << 20;
 
 impl LineStore {
     fn get(&self, id: &gix::ObjectId) -> Option<Lines> {
-        self.map.lock().ok()?.get(id).cloned()
+        self.map.lock().ok()?.0.get(id).cloned()
     }
 
     fn put(&self, id: gix::ObjectId, mut hashes: Vec<u64>, multiline: bool) {
         hashes.sort_unstable();
         hashes.dedup();
-        if let Ok(mut map) = self.map.lock() {
-            let used: usize = map.values().map(|(v, _)| v.len()).sum();
-            if used + hashes.len() <= LINE_STORE_BUDGET {
+        if let Ok(mut guard) = self.map.lock() {
+            let (map, used) = &mut *guard;
+            if *used + hashes.len() <= LINE_STORE_BUDGET {
+                *used += hashes.len();
                 map.insert(id, (std::sync::Arc::new(hashes), multiline));
             }
         }
@@ -889,26 +885,20 @@ fn line_hashes(data: &[u8]) -> Vec<u64> {
         .collect()
 }
 
-/// The byte ranges of the lines of `data` (hashes `hashes`) that `base` (sorted hashes of the
-/// version it replaces) does not have, each with the line after it (an edited
-/// `keyward:allow-next-line` speaks for that line), adjacent lines merged.
-fn changed_lines(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
-    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+/// The lines of `data` (hashes `hashes`) that `base` (sorted hashes of the version it
+/// replaces) does not have, as byte ranges with their line break, in the form
+/// [`crate::packs::changed_lines`] widens into the windows to scan.
+fn lines_not_in(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut changed = Vec::new();
     let mut start = 0;
-    let mut extend_next = false;
     for (line, h) in data.split(|&b| b == b'\n').zip(hashes) {
-        let end = start + line.len();
-        let changed = base.binary_search(h).is_err();
-        if changed || extend_next {
-            match windows.last_mut() {
-                Some(w) if w.end + 1 >= start => w.end = end,
-                _ => windows.push(start..end),
-            }
+        let end = (start + line.len() + 1).min(data.len());
+        if start < end && base.binary_search(h).is_err() {
+            changed.push(start..end);
         }
-        extend_next = changed;
-        start = end + 1;
+        start = end;
     }
-    windows
+    changed
 }
 
 /// Reads a blob into the buffer unless it is larger than the cap (bytes).
@@ -1003,13 +993,18 @@ mod tests {
         let new = b"a\nB\nc\nd\ne\n";
         let mut base = line_hashes(old);
         base.sort_unstable();
-        let w = changed_lines(new, &line_hashes(new), &base);
-        // Each changed line with the one after it: `B` and `c`; `e` and the empty last line.
-        assert_eq!(w, vec![2..5, 8..10]);
-        assert_eq!(&new[w[0].clone()], b"B\nc");
-        assert_eq!(&new[w[1].clone()], b"e\n");
+        let changed = lines_not_in(new, &line_hashes(new), &base);
+        // `B` and `e`, each with its line break.
+        assert_eq!(changed, vec![2..4, 8..10]);
+        assert_eq!(&new[changed[0].clone()], b"B\n");
+        assert_eq!(&new[changed[1].clone()], b"e\n");
+        // Widened by a line on each side, the two make one window.
+        let w = crate::packs::changed_lines(new, &changed);
+        assert_eq!(w, vec![0..10]);
         // Adjacent changed lines make one window.
-        let w = changed_lines(b"x\ny\nc\nd", &line_hashes(b"x\ny\nc\nd"), &base);
-        assert_eq!(w, vec![0..5]);
+        let new = b"x\ny\nc\nd";
+        let changed = lines_not_in(new, &line_hashes(new), &base);
+        assert_eq!(changed, vec![0..2, 2..4]);
+        assert_eq!(crate::packs::changed_lines(new, &changed), vec![0..5]);
     }
 }

@@ -298,21 +298,14 @@ impl Chains {
             if chain.len() > MAX_CHAIN {
                 return Err(pack.corrupt("a delta chain loops"));
             }
-            let entry = pack.data.entry(at).map_err(|e| pack.read_err(e))?;
+            let entry = pack.entry(at)?;
             chain.push(at);
-            at = match entry.header {
-                pack::data::entry::Header::Blob => break,
-                pack::data::entry::Header::OfsDelta { base_distance } => entry
-                    .checked_base_pack_offset(base_distance)
-                    .ok_or_else(|| pack.corrupt("a delta's base lies outside the pack"))?,
-                pack::data::entry::Header::RefDelta { base_id } => {
-                    match pack.index.lookup(base_id) {
-                        Some(e) => pack.index.pack_offset_at_index(e),
-                        None => return Ok(false),
-                    }
-                }
+            at = match pack.link(&entry)? {
+                Link::Whole(gix::objs::Kind::Blob) => break,
+                Link::Delta(base) => base,
+                Link::Outside => return Ok(false),
                 // A blob is never built from a tree, commit or tag.
-                _ => return Err(pack.corrupt("a blob's delta base is not a blob")),
+                Link::Whole(_) => return Err(pack.corrupt("a blob's delta base is not a blob")),
             };
         }
         let mut parent = attach;
@@ -345,18 +338,12 @@ impl Chains {
         visit: &Visit<'_, S, E>,
         skipped: &mut Vec<usize>,
     ) -> Result<(), E> {
-        let entry = pack
-            .data
-            .entry(self.nodes[root].offset)
-            .map_err(|e| pack.read_err(e))?;
+        let entry = pack.entry(self.nodes[root].offset)?;
         if entry.decompressed_size > cap {
             self.skip(root, skipped);
             return Ok(());
         }
-        let mut data = vec![0; to_usize(entry.decompressed_size)?];
-        pack.data
-            .decompress_entry(&entry, inflate, &mut data)
-            .map_err(|e| pack.read_err(e))?;
+        let data = pack.whole(&entry, inflate)?;
         let state = visit(
             Version {
                 item: self.nodes[root].item,
@@ -381,25 +368,12 @@ impl Chains {
                 continue;
             };
             top.next_child += 1;
-            let entry = pack
-                .data
-                .entry(self.nodes[child].offset)
-                .map_err(|e| pack.read_err(e))?;
-            let (base_len, len, ops) = pack.delta(&entry, inflate, &mut delta)?;
-            if base_len != top.data.len() as u64 {
-                return Err(pack.corrupt("a delta does not fit its base").into());
-            }
-            if len > cap {
+            let entry = pack.entry(self.nodes[child].offset)?;
+            let built = pack.build(&entry, &top.data, cap, inflate, &mut delta, &mut changed)?;
+            let Some(data) = built else {
                 self.skip(child, skipped);
                 continue;
-            }
-            let mut data = Vec::with_capacity(to_usize(len)?);
-            changed.clear();
-            apply(&top.data, ops, &mut data, &mut changed)
-                .ok_or_else(|| pack.corrupt("bad delta"))?;
-            if data.len() as u64 != len {
-                return Err(pack.corrupt("a delta builds the wrong size").into());
-            }
+            };
             let state = visit(
                 Version {
                     item: self.nodes[child].item,
@@ -451,14 +425,54 @@ impl Pack {
         }
     }
 
-    /// The delta at `entry`, inflated into `delta`: its base's size, the size it builds,
-    /// and its instructions.
-    fn delta<'d>(
+    fn entry(&self, offset: u64) -> Result<pack::data::Entry, PackError> {
+        self.data.entry(offset).map_err(|e| self.read_err(e))
+    }
+
+    /// How the object at `entry` is stored.
+    fn link(&self, entry: &pack::data::Entry) -> Result<Link, PackError> {
+        Ok(match entry.header {
+            pack::data::entry::Header::OfsDelta { base_distance } => Link::Delta(
+                entry
+                    .checked_base_pack_offset(base_distance)
+                    .ok_or_else(|| self.corrupt("a delta's base lies outside the pack"))?,
+            ),
+            pack::data::entry::Header::RefDelta { base_id } => match self.index.lookup(base_id) {
+                Some(e) => Link::Delta(self.index.pack_offset_at_index(e)),
+                None => Link::Outside,
+            },
+            header => Link::Whole(
+                header
+                    .as_kind()
+                    .ok_or_else(|| self.corrupt("unknown object type"))?,
+            ),
+        })
+    }
+
+    /// The object stored whole at `entry`.
+    fn whole(
         &self,
         entry: &pack::data::Entry,
         inflate: &mut gix::zlib::Inflate,
-        delta: &'d mut Vec<u8>,
-    ) -> Result<(u64, u64, &'d [u8]), PackError> {
+    ) -> Result<Vec<u8>, PackError> {
+        let mut data = vec![0; to_usize(entry.decompressed_size)?];
+        self.data
+            .decompress_entry(entry, inflate, &mut data)
+            .map_err(|e| self.read_err(e))?;
+        Ok(data)
+    }
+
+    /// The object the delta at `entry` builds from `base`, with what it changes (see
+    /// [`apply`]); `None` when it would be larger than `cap`. `delta` is scratch space.
+    fn build(
+        &self,
+        entry: &pack::data::Entry,
+        base: &[u8],
+        cap: u64,
+        inflate: &mut gix::zlib::Inflate,
+        delta: &mut Vec<u8>,
+        changed: &mut Vec<Range<usize>>,
+    ) -> Result<Option<Vec<u8>>, PackError> {
         delta.clear();
         delta.resize(to_usize(entry.decompressed_size)?, 0);
         self.data
@@ -466,8 +480,30 @@ impl Pack {
             .map_err(|e| self.read_err(e))?;
         let (base_len, rest) = size(delta).ok_or_else(|| self.corrupt("bad delta"))?;
         let (len, ops) = size(rest).ok_or_else(|| self.corrupt("bad delta"))?;
-        Ok((base_len, len, ops))
+        if base_len != base.len() as u64 {
+            return Err(self.corrupt("a delta does not fit its base"));
+        }
+        if len > cap {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(to_usize(len)?);
+        changed.clear();
+        apply(base, ops, &mut out, changed).ok_or_else(|| self.corrupt("bad delta"))?;
+        if out.len() as u64 != len {
+            return Err(self.corrupt("a delta builds the wrong size"));
+        }
+        Ok(Some(out))
     }
+}
+
+/// How a pack stores an object.
+enum Link {
+    /// Whole, as an object of this kind.
+    Whole(gix::objs::Kind),
+    /// As a delta against the object at this offset.
+    Delta(u64),
+    /// As a delta against an object this pack does not hold (a thin pack's).
+    Outside,
 }
 
 /// Reads trees and commits from the packs for the history walk, keeping every object a
@@ -479,7 +515,9 @@ pub struct Reader<'p> {
     cache: HashMap<(usize, u64), Object>,
     cached_bytes: usize,
     inflate: gix::zlib::Inflate,
+    /// Scratch space for a delta and what it changes (unused here).
     delta: Vec<u8>,
+    changed: Vec<Range<usize>>,
 }
 
 /// Memory for the objects the reader keeps; past it, it starts over.
@@ -494,6 +532,7 @@ impl<'p> Reader<'p> {
             cached_bytes: 0,
             inflate: gix::zlib::Inflate::default(),
             delta: Vec::new(),
+            changed: Vec::new(),
         }
     }
 
@@ -514,42 +553,28 @@ impl<'p> Reader<'p> {
             if chain.len() > MAX_CHAIN {
                 return Err(pack.corrupt("a delta chain loops"));
             }
-            let entry = pack.data.entry(at).map_err(|e| pack.read_err(e))?;
-            at = match entry.header {
-                pack::data::entry::Header::OfsDelta { base_distance } => entry
-                    .checked_base_pack_offset(base_distance)
-                    .ok_or_else(|| pack.corrupt("a delta's base lies outside the pack"))?,
-                pack::data::entry::Header::RefDelta { base_id } => {
-                    match pack.index.lookup(base_id) {
-                        Some(e) => pack.index.pack_offset_at_index(e),
-                        None => return Ok(None),
-                    }
-                }
-                header => {
-                    let kind = header
-                        .as_kind()
-                        .ok_or_else(|| pack.corrupt("unknown object type"))?;
-                    let mut data = vec![0; to_usize(entry.decompressed_size)?];
-                    pack.data
-                        .decompress_entry(&entry, &mut self.inflate, &mut data)
-                        .map_err(|e| pack.read_err(e))?;
-                    let data = Rc::new(data);
+            let entry = pack.entry(at)?;
+            match pack.link(&entry)? {
+                Link::Delta(base) => at = base,
+                Link::Outside => return Ok(None),
+                Link::Whole(kind) => {
+                    let data = Rc::new(pack.whole(&entry, &mut self.inflate)?);
                     self.keep(p, at, kind, &data);
                     break (kind, data);
                 }
-            };
+            }
             chain.push(entry);
         };
-        let mut changed = Vec::new();
         for entry in chain.iter().rev() {
-            let (base_len, len, ops) = pack.delta(entry, &mut self.inflate, &mut self.delta)?;
-            if base_len != data.len() as u64 {
-                return Err(pack.corrupt("a delta does not fit its base"));
-            }
-            let mut out = Vec::with_capacity(to_usize(len)?);
-            changed.clear();
-            apply(&data, ops, &mut out, &mut changed).ok_or_else(|| pack.corrupt("bad delta"))?;
-            data = Rc::new(out);
+            let built = pack.build(
+                entry,
+                &data,
+                u64::MAX,
+                &mut self.inflate,
+                &mut self.delta,
+                &mut self.changed,
+            )?;
+            data = Rc::new(built.ok_or_else(|| pack.corrupt("an object too large"))?);
             self.keep(p, entry.pack_offset(), kind, &data);
         }
         Ok(Some((kind, data)))
@@ -595,7 +620,7 @@ fn size(d: &[u8]) -> Option<(u64, &[u8])> {
 /// ranges of it that are not whole lines of `base` to `changed` (see [`Version::changed`]):
 /// inserted bytes, and the ends of each run copied from one place. Consecutive copies of
 /// adjoining source bytes count as one run. `None` when the delta is malformed.
-pub fn apply(
+fn apply(
     base: &[u8],
     ops: &[u8],
     out: &mut Vec<u8>,

@@ -147,7 +147,6 @@ impl Scanner {
         })
     }
 
-    /// Whether rule `index` skips files at `path`.
     /// What a path changes in how a file is scanned: whether it holds code (assignments are
     /// read more strictly) and which rules it is excluded from. Two paths with the same
     /// profile get the same matches from the same lines.
@@ -164,6 +163,7 @@ impl Scanner {
         })
     }
 
+    /// Whether rule `index` skips files at `path`.
     fn excluded(&self, index: usize, path: &[u8]) -> Result<bool, ScanError> {
         let c = &self.rules[index];
         let Some(pattern) = &c.rule.path_exclude else {
@@ -223,8 +223,7 @@ impl Scanner {
         data: &[u8],
         binary: bool,
     ) -> Result<Vec<Match>, ScanError> {
-        let hits = self.prefilter.hits(data, self.rules.len());
-        self.confirm(path, data, binary, &hits)
+        Ok(self.scan_file_noting_multiline(path, data, binary)?.0)
     }
 
     /// [`Scanner::scan_file`], also telling whether a keyword of a multi-line rule (a PEM

@@ -16,6 +16,25 @@ fn ids(out: &crate::repo::Out) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The findings of a history scan, as comparable tuples.
+fn findings(out: &crate::repo::Out) -> Vec<(String, String, String, u64, String)> {
+    let mut found: Vec<_> = out
+        .json()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_owned(),
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["commit"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["fingerprint"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 #[test]
 fn a_range_reports_each_introduced_secret_once_with_its_first_commit() {
     let repo = Repo::new();
@@ -348,25 +367,8 @@ fn edits_to_existing_files_are_scanned_where_they_change() {
         .map(|i| format!("let value_{i} = compute({i});"))
         .collect();
     repo.write("src/lib.rs", body.join("\n") + "\n");
-    let pem = |line: &str| {
-        format!(
-            "-----BEGIN {k}-----\n{line}\n{}\n{}\n-----END {k}-----\n",
-            keys::random(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                64
-            ),
-            keys::random(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                64
-            ),
-            k = ["PRIVATE", "KEY"].join(" "),
-        )
-    };
-    let first = keys::random(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        64,
-    );
-    let key_file = pem(&first);
+    let first = keys::random(keys::BASE64, 64);
+    let key_file = keys::private_key(&first);
     repo.write("deploy/key.pem.txt", &key_file);
     repo.git(&["add", "."]).assert_ok();
     repo.commit_unchecked(&[]);
@@ -382,29 +384,18 @@ fn edits_to_existing_files_are_scanned_where_they_change() {
 
     edited[3] = "let value_3 = compute(33);".into();
     repo.write("src/lib.rs", edited.join("\n") + "\n");
-    let second = keys::random(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        64,
-    );
+    let second = keys::random(keys::BASE64, 64);
     repo.write("deploy/key.pem.txt", key_file.replacen(&first, &second, 1));
     repo.git(&["add", "."]).assert_ok();
     repo.commit_unchecked(&[]);
 
     let out = repo.keyward(&["scan", "--history", "--format", "json"]);
     assert_eq!(out.code(), Some(1), "{}", out.all());
-    let found: Vec<(String, String, String)> = out
-        .json()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap_or_default().to_owned(),
-                f["path"].as_str().unwrap_or_default().to_owned(),
-                f["commit"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let found = findings(&out);
     assert!(
-        found.contains(&("kw.github.pat".into(), "src/lib.rs".into(), with_token)),
+        found
+            .iter()
+            .any(|f| f.0 == "kw.github.pat" && f.1 == "src/lib.rs" && f.2 == with_token),
         "{found:?}"
     );
     let keys_found = found.iter().filter(|f| f.0 == "kw.pem.private-key").count();
@@ -446,25 +437,6 @@ fn removing_an_allow_next_line_marker_exposes_the_line_below() {
     assert_eq!(found[0]["commit"], head.as_str());
 }
 
-/// The findings of a history scan, as comparable tuples.
-fn findings(out: &crate::repo::Out) -> Vec<(String, String, String, u64, String)> {
-    let mut found: Vec<_> = out
-        .json()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap_or_default().to_owned(),
-                f["path"].as_str().unwrap_or_default().to_owned(),
-                f["commit"].as_str().unwrap_or_default().to_owned(),
-                f["line"].as_u64().unwrap_or_default(),
-                f["fingerprint"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 /// Packed, a file's older versions are deltas of its newer ones: a secret that an old
 /// version carries sits in the bytes its delta copies from the newest. Walking the packs'
 /// delta chains (only the lines a delta adds are scanned) must find exactly what reading
@@ -487,13 +459,7 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     code.insert(60, format!("    token = \"{}\"", token.value));
     write_code(&code);
     let introducing = commit();
-    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let pem = format!(
-        "-----BEGIN {k}-----\n{}\n{}\n-----END {k}-----\n",
-        keys::random(alphabet, 64),
-        keys::random(alphabet, 64),
-        k = ["PRIVATE", "KEY"].join(" "),
-    );
+    let pem = keys::private_key(&keys::random(keys::BASE64, 64));
     let marked = format!(
         "{{\n  \"_comment\": \"keyward:allow-next-line\",\n  \"token\": \"{}\"\n}}\n",
         keys::github().value
@@ -512,7 +478,7 @@ fn packed_history_gives_the_findings_of_loose_objects() {
             let line = pem.lines().nth(1).expect("body");
             repo.write(
                 "deploy/key.pem.txt",
-                pem.replacen(line, &keys::random(alphabet, 64), 1),
+                pem.replacen(line, &keys::random(keys::BASE64, 64), 1),
             );
             repo.write(
                 "tests/fixture.json",

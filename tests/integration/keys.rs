@@ -36,6 +36,19 @@ pub fn random(alphabet: &str, len: usize) -> String {
 const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const URLSAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Standard base64's alphabet, as key bodies use it.
+pub const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A PEM private key whose body starts with `first_line`, then two random lines.
+pub fn private_key(first_line: &str) -> String {
+    format!(
+        "-----BEGIN {k}-----\n{first_line}\n{}\n{}\n-----END {k}-----\n",
+        random(BASE64, 64),
+        random(BASE64, 64),
+        k = ["PRIVATE", "KEY"].join(" "),
+    )
+}
+
 /// The marker every OpenAI key carries, assembled so that no line here is key-shaped.
 pub fn marker() -> String {
     ["T3Bl", "bkFJ"].concat()
