@@ -14,6 +14,8 @@
 //! least 5× faster than `git log -p --all` produces its output, peak memory under 300 MB.
 //! The bench never fails on them.
 
+#![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
+
 use keyward::rules::examples::Rng;
 use std::error::Error;
 use std::io::Write;

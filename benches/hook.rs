@@ -30,6 +30,8 @@
 //! It also prints peak RSS of case 1 and process start-up (`--version`) for reference. Targets are
 //! reported as PASS or MISS; the bench never fails on them.
 
+#![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
+
 use std::error::Error;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};

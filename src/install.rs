@@ -141,17 +141,31 @@ pub fn install(hooks: &Path, binary: &Path) -> Result<Installed, InstallError> {
         }
         Installed::Updated
     } else {
-        if exists(&chained) {
-            return Err(InstallError::ChainTaken(chained.display().to_string()));
-        }
-        // A rename keeps the file exactly: bytes, mode, symlink-ness.
-        std::fs::rename(&hook, &chained).map_err(|e| io(&hook, e))?;
+        keep_aside(&hook, &chained)?;
         Installed::Chained
     };
     write_executable(&hook, text.as_bytes())?;
     Ok(outcome)
 }
 
+/// Keeps the team's hook at `chained`, exactly (bytes, mode, symlink-ness). A hard link is
+/// made first: it fails when the name is taken, so two installs running at once cannot chain
+/// one over the other (the loser says so), and `hook` is never missing — the new hook replaces
+/// it in one rename, so a commit made meanwhile runs one hook or the other, never none.
+fn keep_aside(hook: &Path, chained: &Path) -> Result<(), InstallError> {
+    let taken = || InstallError::ChainTaken(chained.display().to_string());
+    match std::fs::hard_link(hook, chained) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(taken()),
+        // A file system without hard links: a rename keeps the file as exactly.
+        Err(_) if exists(chained) => Err(taken()),
+        Err(_) => std::fs::rename(hook, chained).map_err(|e| io(hook, e)),
+    }
+}
+
+/// Writes the hook to a temporary file beside it and renames it into place: the path git
+/// executes never names a file open for writing (an `exec` of one fails with ETXTBSY), and a
+/// reader sees the old hook or the new one, whole. keyward starts no process while it writes.
 fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     use std::os::unix::fs::PermissionsExt;
     let tmp = path.with_file_name(format!("pre-commit.keyward-new.{}", std::process::id()));

@@ -1,5 +1,7 @@
 //! The `keyward` binary: parse arguments, run the library, map the outcome to an exit code.
 
+#![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
+
 use keyward::cli::{self, Color, Command, Format};
 use keyward::engine::Engine;
 use keyward::git::Blob;

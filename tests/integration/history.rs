@@ -2,7 +2,7 @@
 //! pre-receive hook, and the machine formats (SARIF, GitHub annotations).
 
 use crate::keys::{self, assert_no_leak};
-use crate::repo::{isolated, Repo, KEYWARD};
+use crate::repo::{isolated, write_executable, Repo, Run, KEYWARD};
 
 fn ids(out: &crate::repo::Out) -> Vec<(String, String)> {
     out.json()
@@ -112,16 +112,12 @@ fn server_and_clone() -> (Repo, tempfile::TempDir, std::path::PathBuf) {
     let init = isolated("git", home)
         .args(["init", "-q", "--bare", "-b", "main"])
         .arg(&bare)
-        .output()
+        .run()
         .expect("git init --bare");
     assert!(init.status.success());
     let hook = bare.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec '{KEYWARD}' pre-receive\n")).expect("hook");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let script = format!("#!/bin/sh\nexec '{KEYWARD}' pre-receive\n");
+    write_executable(&hook, script.as_bytes(), 0o755);
     let repo = Repo::new();
     repo.git(&[
         "remote",
@@ -138,7 +134,7 @@ fn remote_ref(bare: &std::path::Path, home: &std::path::Path, name: &str) -> Opt
         .args(["--git-dir"])
         .arg(bare)
         .args(["rev-parse", "-q", "--verify", name])
-        .output()
+        .run()
         .expect("rev-parse");
     out.status
         .success()
@@ -260,9 +256,9 @@ fn the_server_accepts_edits_around_a_secret_it_already_has() {
         .args(["--git-dir"])
         .arg(&bare)
         .args(["config", "keyward.strict", "true"])
-        .status()
+        .run()
         .expect("git config");
-    assert!(strict.success());
+    assert!(strict.status.success());
     let push = repo.git(&["push", "origin", "main"]);
     assert!(!push.0.status.success(), "{}", push.all());
     assert_no_leak(&push.all(), &old);

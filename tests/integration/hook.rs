@@ -1,7 +1,7 @@
 //! The hook, driven by real `git commit`: what git records is what keyward reads.
 
 use crate::keys::{self, assert_no_leak};
-use crate::repo::Repo;
+use crate::repo::{Repo, Run};
 
 fn py(key: &str) -> String {
     format!("import os\n\nclient = OpenAI(api_key=\"{key}\")\n")
@@ -327,7 +327,7 @@ fn the_git_plumbing_path_gives_the_same_verdict() {
         .args(["scan", "--staged", "--format", "json"])
         .env("KEYWARD_GIT_BACKEND", "cli")
         .current_dir(&repo.dir)
-        .output()
+        .run()
         .expect("run");
     let cli: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(gix, cli);
@@ -401,7 +401,7 @@ fn not_a_repository_is_a_one_line_error() {
             "GIT_CEILING_DIRECTORIES",
             dir.path().parent().expect("parent"),
         )
-        .output()
+        .run()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -2,7 +2,7 @@
 //! real repositories, followed by real commits.
 
 use crate::keys;
-use crate::repo::{isolated, Repo, KEYWARD};
+use crate::repo::{isolated, write_executable, Repo, Run, KEYWARD};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -27,9 +27,7 @@ fn bare_repo() -> Repo {
 }
 
 fn write_hook(path: &Path, body: &str) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, body).expect("hook");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    write_executable(path, body.as_bytes(), 0o755);
 }
 
 #[test]
@@ -79,7 +77,7 @@ fn an_existing_hook_is_chained_and_its_failure_still_blocks() {
         .args(["commit", "-q", "-m", "x"])
         .env("TEAM_HOOK_EXIT", "1")
         .current_dir(&repo.dir)
-        .output()
+        .run()
         .expect("git");
     assert!(!out.status.success());
     assert_eq!(repo.head(), before);
@@ -91,13 +89,54 @@ fn an_existing_hook_is_chained_and_its_failure_still_blocks() {
     assert!(!repo.git_dir().join("team.log").exists());
 }
 
+/// A team's setup script may run installs in parallel: however they interleave, the team's
+/// hook is kept exactly once and keyward's runs before it.
+#[test]
+fn installs_racing_each_other_keep_the_team_hook() {
+    let repo = bare_repo();
+    let hook = hook_path(&repo);
+    let original = "#!/bin/sh\necho ran >> \"$(git rev-parse --git-dir)/team.log\"\n";
+    write_hook(&hook, original);
+    let outs: Vec<_> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| repo.keyward(&["install"])))
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("thread"))
+            .collect()
+    });
+    for out in &outs {
+        // The losers of the race say the chained name is taken; nobody overwrites it.
+        assert!(
+            out.code() == Some(0) || out.all().contains("already exists"),
+            "{}",
+            out.all()
+        );
+    }
+    assert!(outs.iter().any(|o| o.code() == Some(0)));
+    let chained = hook.with_file_name("pre-commit.keyward-chained");
+    assert_eq!(
+        std::fs::read_to_string(&chained).expect("chained"),
+        original
+    );
+    assert_eq!(repo.keyward(&["status"]).code(), Some(0));
+    secret_file(&repo, &repo.dir);
+    repo.commit(&[]).assert_blocked();
+    assert!(!repo.git_dir().join("team.log").exists());
+    repo.git(&["rm", "-q", "--cached", "leak.txt"]).assert_ok();
+    repo.write("a.txt", "clean\n");
+    repo.git(&["add", "a.txt"]).assert_ok();
+    repo.commit(&[]).assert_passed();
+    let log = std::fs::read_to_string(repo.git_dir().join("team.log")).expect("team hook ran");
+    assert_eq!(log, "ran\n");
+}
+
 #[test]
 fn uninstall_restores_the_previous_hook_byte_for_byte() {
     let repo = bare_repo();
     let hook = hook_path(&repo);
     let original = "#!/bin/sh\n# the team's hook\nexit 0\n";
-    write_hook(&hook, original);
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o750)).expect("chmod");
+    write_executable(&hook, original.as_bytes(), 0o750);
     repo.keyward(&["install"]).assert_ok();
     assert_ne!(std::fs::read_to_string(&hook).expect("hook"), original);
     repo.keyward(&["uninstall"]).assert_ok();
@@ -137,7 +176,7 @@ fn status_explains_what_is_wrong_in_one_line() {
         &format!("keyward-version: {}", env!("CARGO_PKG_VERSION")),
         "keyward-version: 0.0.1",
     );
-    std::fs::write(&hook, old).expect("write");
+    write_executable(&hook, old.as_bytes(), 0o755);
     let outdated = repo.keyward(&["status"]);
     assert_eq!(outdated.code(), Some(1));
     assert!(
@@ -201,7 +240,7 @@ fn the_shim_blocks_with_the_install_command_when_keyward_is_missing() {
         .args(["commit", "-q", "-m", "x"])
         .env("PATH", &path)
         .current_dir(&repo.dir)
-        .output()
+        .run()
         .expect("git");
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{text}");
@@ -213,7 +252,7 @@ fn the_shim_blocks_with_the_install_command_when_keyward_is_missing() {
         .args(["commit", "-q", "-m", "x"])
         .env("PATH", format!("{}:{path}", bin.display()))
         .current_dir(&repo.dir)
-        .output()
+        .run()
         .expect("git");
     assert!(
         out.status.success(),
@@ -229,7 +268,7 @@ fn global_install_protects_repositories_created_afterwards() {
     let out = isolated(KEYWARD, &home)
         .args(["install", "--global"])
         .current_dir(&home)
-        .output()
+        .run()
         .expect("run");
     assert!(
         out.status.success(),
@@ -242,7 +281,7 @@ fn global_install_protects_repositories_created_afterwards() {
     let out = isolated("git", &home)
         .args(["init", "-q"])
         .arg(&new)
-        .output()
+        .run()
         .expect("git");
     assert!(out.status.success());
     let key = keys::github();
@@ -251,7 +290,7 @@ fn global_install_protects_repositories_created_afterwards() {
         isolated("git", &home)
             .args(args)
             .current_dir(&new)
-            .output()
+            .run()
             .expect("git")
     };
     assert!(run(&["add", "."]).status.success());
@@ -266,7 +305,7 @@ fn global_install_protects_repositories_created_afterwards() {
         .args(["clone", "-q"])
         .arg(&repo.dir)
         .arg(&clone)
-        .output()
+        .run()
         .expect("git");
     assert!(
         out.status.success(),
@@ -287,7 +326,7 @@ fn install_sh_installs_checks_and_uninstalls() {
             .args(args)
             .env("KEYWARD_PREBUILT", KEYWARD)
             .current_dir(&repo.dir)
-            .output()
+            .run()
             .expect("sh")
     };
     let prefix_s = prefix.to_string_lossy().into_owned();
@@ -322,7 +361,7 @@ fn install_sh_installs_checks_and_uninstalls() {
         .arg(script)
         .arg("/")
         .env("KEYWARD_PREBUILT", KEYWARD)
-        .output()
+        .run()
         .expect("sh");
     assert_eq!(not_repo.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&not_repo.stderr).lines().count(), 1);

@@ -2,10 +2,72 @@
 //! the machine's configuration, and keyward installed as its pre-commit hook.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::RwLock;
 
 /// The keyward binary under test.
 pub const KEYWARD: &str = env!("CARGO_BIN_EXE_keyward");
+
+/// Orders writing executables against starting processes.
+///
+/// The tests run on many threads of one process. A child forked while another thread holds a
+/// file open for writing inherits that descriptor until its own `exec`, and while it does, any
+/// `exec` of that file fails with ETXTBSY ("Text file busy"): git could not run the hook it was
+/// handed. So every process is started under the read side (many at once; `spawn` returns only
+/// once the child has exec'd, dropping the inherited descriptors), and every executable is
+/// written under the write side, its descriptor closed before the lock is released. Nothing can
+/// hold a writer on a file git is about to run.
+static SPAWN: RwLock<()> = RwLock::new(());
+
+/// Runs `cmd` to completion and captures its output, as [`Command::output`] does (standard
+/// input is empty), starting it under [`SPAWN`]. Every test process starts here.
+pub fn output(cmd: &mut Command) -> std::io::Result<Output> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A panicking test poisons nothing we care about: the lock guards no data.
+    let child = {
+        let _started = SPAWN.read().unwrap_or_else(|e| e.into_inner());
+        #[allow(clippy::disallowed_methods)] // this is the one place that spawns
+        cmd.spawn()
+    }?;
+    child.wait_with_output()
+}
+
+/// [`output`] as a method, for builder chains.
+pub trait Run {
+    /// Runs the command to completion under [`SPAWN`], capturing its output.
+    fn run(&mut self) -> std::io::Result<Output>;
+}
+
+impl Run for Command {
+    fn run(&mut self) -> std::io::Result<Output> {
+        output(self)
+    }
+}
+
+/// Writes an executable file (mode `mode`) under [`SPAWN`]: to a temporary file in the same
+/// directory, closed, then renamed into place, so the path git executes never names a file
+/// open for writing, not even briefly in a forked child.
+pub fn write_executable(path: &Path, bytes: &[u8], mode: u32) {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().expect("parent");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let _writing = SPAWN.write().unwrap_or_else(|e| e.into_inner());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".executable-")
+        .permissions(std::fs::Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .expect("temp file");
+    tmp.write_all(bytes).expect("write executable");
+    // Exactly `mode`, whatever the umask.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .expect("chmod");
+    // Closed before the lock is released (the descriptor `persist` hands back is dropped here).
+    drop(tmp.persist(path).expect("rename into place"));
+}
 
 /// A throwaway repository.
 pub struct Repo {
@@ -84,17 +146,13 @@ impl Repo {
             .stdout_text();
         let hooks = PathBuf::from(hooks.trim());
         std::fs::create_dir_all(&hooks).expect("hooks dir");
-        let hook = hooks.join("pre-commit");
-        std::fs::copy(KEYWARD, &hook).expect("copy hook");
+        let binary = std::fs::read(KEYWARD).expect("read keyward");
+        write_executable(&hooks.join("pre-commit"), &binary, 0o755);
     }
 
     /// Runs `program` in `dir` with the isolated environment.
     pub fn run_in(&self, dir: &Path, program: &str, args: &[&str]) -> Out {
-        let out = isolated(program, &self.home)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("spawn");
+        let out = output(isolated(program, &self.home).args(args).current_dir(dir)).expect("spawn");
         Out(out)
     }
 
