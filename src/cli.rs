@@ -100,7 +100,7 @@ pub enum Command {
     /// `scan PATH...`.
     ScanPaths(Options, Vec<PathBuf>),
     /// `scan --range A..B` or `scan --history [--branch B]`.
-    ScanHistory(Options, crate::history::Selection),
+    ScanHistory(Options, crate::source::commits::Selection),
     /// `pre-receive`: the server-side hook (reads `old new ref` lines on standard input).
     PreReceive(Options),
     /// `rules`: list the rules.
@@ -253,8 +253,8 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 ));
             }
             let selection = match range {
-                Some(r) => crate::history::Selection::Range(r),
-                None => crate::history::Selection::History { branch },
+                Some(r) => crate::source::commits::Selection::Range(r),
+                None => crate::source::commits::Selection::History { branch },
             };
             Ok(Command::ScanHistory(options, selection))
         }

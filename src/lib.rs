@@ -39,14 +39,9 @@ pub use gix::ObjectId;
 
 pub mod cli;
 pub mod config;
-pub mod decode;
 pub mod engine;
-pub mod filters;
 pub mod git;
-pub mod history;
-pub mod index;
 pub mod install;
-pub mod packs;
 pub mod policy;
 pub mod redact;
 pub mod report;

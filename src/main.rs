@@ -5,8 +5,8 @@
 use keyward::cli::{self, Color, Command, Format};
 use keyward::engine::Engine;
 use keyward::git::Blob;
-use keyward::history::Selection;
 use keyward::report::{Context, Github, Human, Json, Report, Sarif};
+use keyward::source::commits::Selection;
 use keyward::ObjectId as GixObjectId;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
                 eprintln!("keyward: error: reading the pushed refs: {e}");
                 return ExitCode::from(2);
             }
-            match keyward::history::push_tips(&input) {
+            match keyward::source::commits::push_tips(&input) {
                 Ok(tips) => (o, Context::Push, Source::History(Selection::Push { tips })),
                 Err(e) => {
                     eprintln!("keyward: error: {e}");
@@ -145,29 +145,31 @@ fn scan_history(
     let mut repo = if push {
         None
     } else {
-        keyward::history::open().ok()
+        keyward::source::commits::open().ok()
     };
-    // The packs, read directly: see `keyward::packs`.
+    // The packs, read directly: see `keyward::git::packs`.
     let packs = repo
         .as_ref()
-        .and_then(|r| keyward::packs::Packs::open(r).ok());
+        .and_then(|r| keyward::git::packs::Packs::open(r).ok());
     let items = match repo
         .as_ref()
-        .map(|r| keyward::history::introduced(r, packs.as_ref(), selection))
+        .map(|r| keyward::source::commits::introduced(r, packs.as_ref(), selection))
     {
         Some(Ok(items)) => items,
-        Some(Err(e @ keyward::history::HistoryError::Revision(_)))
-        | Some(Err(e @ keyward::history::HistoryError::Input(_))) => return Err(e.into()),
+        Some(Err(e @ keyward::source::commits::HistoryError::Revision(_)))
+        | Some(Err(e @ keyward::source::commits::HistoryError::Input(_))) => return Err(e.into()),
         Some(Err(_)) | None => {
             repo = None;
-            keyward::history::introduced_cli(selection)?
+            keyward::source::commits::introduced_cli(selection)?
         }
     };
     let mut plumbing = None;
     let mut read =
         |id: GixObjectId, buf: &mut Vec<u8>, cap: u64| -> Result<Blob, keyward::engine::Error> {
             match &repo {
-                Some(repo) => keyward::history::read_blob(repo, id, buf, cap).map_err(Into::into),
+                Some(repo) => {
+                    keyward::source::commits::read_blob(repo, id, buf, cap).map_err(Into::into)
+                }
                 None => {
                     let p = match &mut plumbing {
                         Some(p) => p,
@@ -203,7 +205,7 @@ fn scan_history(
     // one before.
     let plan = packs
         .filter(|_| repo.is_some())
-        .and_then(|p| keyward::packs::plan(p, &items));
+        .and_then(|p| keyward::git::packs::plan(p, &items));
     let outcome = engine.scan_history(plan.as_ref(), &mut read, &items, &mut progress)?;
     Ok((outcome, resolved))
 }

@@ -209,7 +209,7 @@ mod tests {
         let mut rng = Rng::new(3);
         let jwt = structured("jwt", &mut rng).expect("generator");
         let payload = jwt.split('.').nth(1).expect("three parts");
-        let decoded = crate::decode::base64(payload.as_bytes()).expect("decodes");
+        let decoded = crate::scan::decode::base64(payload.as_bytes()).expect("decodes");
         assert!(String::from_utf8_lossy(&decoded).contains(r#""role":"service_role""#));
     }
 

@@ -31,7 +31,7 @@ pub struct Rule {
     #[serde(default = "yes")]
     pub placeholder_filter: bool,
     /// Whether the generic-assignment filters apply (the value is checked against references,
-    /// templates, paths, identifiers, hashes and labels; see [`crate::filters`]). The pattern
+    /// templates, paths, identifiers, hashes and labels; see [`crate::scan::filters`]). The pattern
     /// may name the assigned-to identifier as group `name`.
     #[serde(default)]
     pub assignment: bool,

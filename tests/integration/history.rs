@@ -533,10 +533,10 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     // The packed scan did walk the packs: they hold every blob, mostly as deltas between
     // versions of a file.
     let git = gix::open(&repo.dir).expect("open");
-    let packs = keyward::packs::Packs::open(&git).expect("packs");
-    let selection = keyward::history::Selection::History { branch: None };
-    let items = keyward::history::introduced(&git, Some(&packs), &selection).expect("walk");
-    let plan = keyward::packs::plan(packs, &items).expect("a plan");
+    let packs = keyward::git::packs::Packs::open(&git).expect("packs");
+    let selection = keyward::source::commits::Selection::History { branch: None };
+    let items = keyward::source::commits::introduced(&git, Some(&packs), &selection).expect("walk");
+    let plan = keyward::git::packs::plan(packs, &items).expect("a plan");
     assert_eq!(plan.len(), items.len());
     assert!(plan.rest.is_empty());
 }

@@ -9,11 +9,14 @@
 //! the same answer comes from git's plumbing: `git diff --cached --raw -z` and
 //! `git cat-file --batch`.
 
-use crate::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
+pub mod index;
+pub mod packs;
+
 use gix::bstr::{BString, ByteSlice};
 use gix::index::entry::Flags;
 use gix::prelude::FindExt;
 use gix::ObjectId;
+use index::{CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};

@@ -12,9 +12,12 @@
 //! process has scanned a megabyte (a typical commit is scanned by the NFA, which is cheaper
 //! to build than to use on a few kilobytes).
 
-use crate::filters::{self, entropy, looks_like_placeholder};
+pub mod decode;
+pub mod filters;
+
 use crate::rules::Rule;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use filters::{entropy, looks_like_placeholder};
 use once_cell::sync::OnceCell;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;

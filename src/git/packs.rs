@@ -106,7 +106,7 @@ pub struct Plan {
 /// hold most of them, and mostly as deltas between versions of the same file (see
 /// [`Plan::share_built_from_same_path`]). `None` otherwise, and on any error reading the
 /// packs: the one-by-one reader then does the work, and reports what it cannot read.
-pub fn plan(packs: Packs, items: &[crate::history::Introduced]) -> Option<Plan> {
+pub fn plan(packs: Packs, items: &[crate::source::commits::Introduced]) -> Option<Plan> {
     let blobs: Vec<ObjectId> = items.iter().map(|i| i.blob).collect();
     let plan = Plan::new(packs, &blobs).ok()?;
     let share = plan.share_built_from_same_path(|i| items[i].path.as_slice());

@@ -113,10 +113,10 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, HistoryError> {
 }
 
 /// Lists the blobs `selection` introduced, oldest commit first. Trees are read from `packs`
-/// where they are there (see [`crate::packs::Reader`]), otherwise through gix.
+/// where they are there (see [`crate::git::packs::Reader`]), otherwise through gix.
 pub fn introduced(
     repo: &gix::Repository,
-    packs: Option<&crate::packs::Packs>,
+    packs: Option<&crate::git::packs::Packs>,
     selection: &Selection,
 ) -> Result<Vec<Introduced>, HistoryError> {
     let (tips, hidden) = match selection {
@@ -137,7 +137,7 @@ pub fn introduced(
     };
     let mut walk = Walk {
         repo,
-        reader: packs.map(crate::packs::Reader::new),
+        reader: packs.map(crate::git::packs::Reader::new),
         seen_trees: gix::hashtable::HashSet::default(),
         seen_blobs: gix::hashtable::HashSet::default(),
         last_at: std::collections::HashMap::new(),
@@ -190,7 +190,7 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, History
 
 struct Walk<'r> {
     repo: &'r gix::Repository,
-    reader: Option<crate::packs::Reader<'r>>,
+    reader: Option<crate::git::packs::Reader<'r>>,
     seen_trees: gix::hashtable::HashSet<ObjectId>,
     seen_blobs: gix::hashtable::HashSet<ObjectId>,
     /// The blob last listed (or marked seen) at each path.

@@ -446,7 +446,7 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
         }
         Validator::Jwt => is_private_jwt(v),
         Validator::BasicAuth => {
-            let Some(decoded) = crate::decode::base64(v) else {
+            let Some(decoded) = crate::scan::decode::base64(v) else {
                 return false;
             };
             match memchr::memchr(b':', &decoded) {
@@ -469,7 +469,7 @@ fn is_private_jwt(token: &[u8]) -> bool {
         return false;
     };
     let json = |part: &[u8]| -> Option<serde_json::Map<String, serde_json::Value>> {
-        let bytes = crate::decode::base64(part)?;
+        let bytes = crate::scan::decode::base64(part)?;
         match serde_json::from_slice(&bytes).ok()? {
             serde_json::Value::Object(map) => Some(map),
             _ => None,

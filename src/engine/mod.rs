@@ -5,7 +5,7 @@ use crate::git::{Blob, Staged};
 use crate::policy::{FileMatcher, Finding, Kind, Policy};
 use crate::rules::{FileRule, LoadError, Rule, RuleSet};
 use crate::scan::{is_binary, ScanError, Scanner};
-use crate::source;
+use crate::source::paths as source;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -29,10 +29,10 @@ pub enum Error {
     Path(#[from] source::PathError),
     /// History could not be read.
     #[error(transparent)]
-    History(#[from] crate::history::HistoryError),
+    History(#[from] crate::source::commits::HistoryError),
     /// A pack file could not be read.
     #[error(transparent)]
-    Pack(#[from] crate::packs::PackError),
+    Pack(#[from] crate::git::packs::PackError),
     /// `.keyward.toml` or a `keyward.*` git config value is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -323,15 +323,15 @@ impl Engine {
     }
 
     /// Scans the blobs a range, a push or the whole history introduced (see
-    /// [`crate::history`]). The blobs `packs` can build are built along their delta chains and
-    /// scanned where they differ from their base (see [`crate::packs`]); the others are read
+    /// [`crate::source::commits`]). The blobs `packs` can build are built along their delta chains and
+    /// scanned where they differ from their base (see [`crate::git::packs`]); the others are read
     /// one by one with `read`. `progress` is told, after each blob, how many are done and how
     /// many bytes were scanned.
     pub fn scan_history(
         &self,
-        packs: Option<&crate::packs::Plan>,
+        packs: Option<&crate::git::packs::Plan>,
         read: &mut ReadBlob<'_>,
-        items: &[crate::history::Introduced],
+        items: &[crate::source::commits::Introduced],
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<Outcome, Error> {
         let mut out = Outcome::default();
@@ -418,7 +418,7 @@ impl Engine {
             .map(|(index, mut f)| {
                 let item = &items[index];
                 f.commit = Some(item.commit.to_string());
-                f.author_date = Some(crate::history::date(item.author_time));
+                f.author_date = Some(crate::source::commits::date(item.author_time));
                 // Committed already: the guidance is rotation first, then history rewriting.
                 if f.kind == Kind::Secret {
                     f.pre_existing = true;
@@ -430,15 +430,15 @@ impl Engine {
         Ok(out)
     }
 
-    /// Builds and scans the blobs the packs hold, on every core (see [`crate::packs`]): a
+    /// Builds and scans the blobs the packs hold, on every core (see [`crate::git::packs`]): a
     /// version whose base was scanned clean, at a path that scans the same way, is scanned on
     /// the lines the delta adds; one whose base had a match, or was not scanned, is scanned whole, so
     /// every version gets the findings a whole scan would give it. Returns the blobs left to
     /// the one-by-one reader (above the size cap).
     fn scan_packs(
         &self,
-        plan: &crate::packs::Plan,
-        items: &[crate::history::Introduced],
+        plan: &crate::git::packs::Plan,
+        items: &[crate::source::commits::Introduced],
         scans: &mut Vec<(usize, BlobScan, Option<Vec<u8>>)>,
         ordered: &mut Vec<(usize, Finding)>,
         progress: &mut dyn FnMut(usize, u64),
@@ -463,58 +463,59 @@ impl Engine {
         let (done, bytes, clean) = (&done, &bytes, &clean);
         std::thread::scope(|scope| {
             let walker = scope.spawn(move || {
-                let visit =
-                    |v: crate::packs::Version<'_>, base: Option<&Base>| -> Result<Base, Error> {
-                        let Some(index) = v.item else {
-                            return Ok(Base::Unscanned);
-                        };
-                        let path = items[index].path.as_slice();
-                        let mut one = Outcome::default();
-                        self.forbidden(path, Some(v.data), &mut one)?;
-                        let (scan, state) = if self.content_allowed(path) {
-                            (None, Base::Unscanned)
-                        } else {
-                            // A base at another path serves if the path changes nothing in the
-                            // scan (git deltas against similar files, not only earlier versions).
-                            let profile = self.scanner.path_profile(path)?;
-                            let scan = match (v.changed, base) {
-                                (
-                                    Some(changed),
-                                    Some(Base::Scanned {
-                                        profile: p,
-                                        clean: true,
-                                        multiline,
-                                    }),
-                                ) if *p == profile => {
-                                    let windows = crate::packs::changed_lines(v.data, changed);
-                                    self.scan_blob_in(path, v.data, Some((&windows, *multiline)))?
-                                }
-                                _ => self.scan_blob(path, v.data)?,
-                            };
-                            let state = Base::Scanned {
-                                profile,
-                                clean: !scan.has_matches(),
-                                multiline: scan.multiline,
-                            };
-                            (Some(scan), state)
-                        };
-                        let matched = scan.as_ref().is_some_and(BlobScan::has_matches);
-                        let binary = scan.as_ref().is_some_and(|s| s.binary);
-                        if matched || binary || !one.findings.is_empty() {
-                            // The receiver outlives the walk: a send cannot fail.
-                            let _ = to_main.send(PackScan {
-                                index,
-                                scan,
-                                keep: matched.then(|| v.data.to_vec()),
-                                findings: one.findings,
-                            });
-                        } else if scan.is_some() {
-                            clean.fetch_add(1, Relaxed);
-                        }
-                        bytes.fetch_add(v.data.len() as u64, Relaxed);
-                        done.fetch_add(1, Relaxed);
-                        Ok(state)
+                let visit = |v: crate::git::packs::Version<'_>,
+                             base: Option<&Base>|
+                 -> Result<Base, Error> {
+                    let Some(index) = v.item else {
+                        return Ok(Base::Unscanned);
                     };
+                    let path = items[index].path.as_slice();
+                    let mut one = Outcome::default();
+                    self.forbidden(path, Some(v.data), &mut one)?;
+                    let (scan, state) = if self.content_allowed(path) {
+                        (None, Base::Unscanned)
+                    } else {
+                        // A base at another path serves if the path changes nothing in the
+                        // scan (git deltas against similar files, not only earlier versions).
+                        let profile = self.scanner.path_profile(path)?;
+                        let scan = match (v.changed, base) {
+                            (
+                                Some(changed),
+                                Some(Base::Scanned {
+                                    profile: p,
+                                    clean: true,
+                                    multiline,
+                                }),
+                            ) if *p == profile => {
+                                let windows = crate::git::packs::changed_lines(v.data, changed);
+                                self.scan_blob_in(path, v.data, Some((&windows, *multiline)))?
+                            }
+                            _ => self.scan_blob(path, v.data)?,
+                        };
+                        let state = Base::Scanned {
+                            profile,
+                            clean: !scan.has_matches(),
+                            multiline: scan.multiline,
+                        };
+                        (Some(scan), state)
+                    };
+                    let matched = scan.as_ref().is_some_and(BlobScan::has_matches);
+                    let binary = scan.as_ref().is_some_and(|s| s.binary);
+                    if matched || binary || !one.findings.is_empty() {
+                        // The receiver outlives the walk: a send cannot fail.
+                        let _ = to_main.send(PackScan {
+                            index,
+                            scan,
+                            keep: matched.then(|| v.data.to_vec()),
+                            findings: one.findings,
+                        });
+                    } else if scan.is_some() {
+                        clean.fetch_add(1, Relaxed);
+                    }
+                    bytes.fetch_add(v.data.len() as u64, Relaxed);
+                    done.fetch_add(1, Relaxed);
+                    Ok(state)
+                };
                 plan.walk(threads, cap, &visit)
             });
             let mut told = (0, 0);
@@ -548,7 +549,7 @@ impl Engine {
     fn scan_one_by_one(
         &self,
         read: &mut ReadBlob<'_>,
-        items: &[crate::history::Introduced],
+        items: &[crate::source::commits::Introduced],
         indexes: &[usize],
         scans: &mut Vec<(usize, BlobScan, Option<Vec<u8>>)>,
         ordered: &mut Vec<(usize, Finding)>,
@@ -589,7 +590,7 @@ impl Engine {
                             let scan = match (&base, &hashes) {
                                 (Some((base, multiline)), Some(hashes)) => {
                                     let changed = lines_not_in(&data, hashes, base);
-                                    let windows = crate::packs::changed_lines(&data, &changed);
+                                    let windows = crate::git::packs::changed_lines(&data, &changed);
                                     self.scan_blob_in(path, &data, Some((&windows, *multiline)))?
                                 }
                                 _ => self.scan_blob(path, &data)?,
@@ -729,7 +730,7 @@ impl Engine {
         };
         let mut decoded = Vec::new();
         if !binary {
-            for d in crate::decode::kubernetes_secret_values(data) {
+            for d in crate::scan::decode::kubernetes_secret_values(data) {
                 let found = self.scanner.scan_file(path, &d.text, false)?;
                 if !found.is_empty() {
                     decoded.push((d, found));
@@ -887,7 +888,7 @@ fn line_hashes(data: &[u8]) -> Vec<u64> {
 
 /// The lines of `data` (hashes `hashes`) that `base` (sorted hashes of the version it
 /// replaces) does not have, as byte ranges with their line break, in the form
-/// [`crate::packs::changed_lines`] widens into the windows to scan.
+/// [`crate::git::packs::changed_lines`] widens into the windows to scan.
 fn lines_not_in(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
     let mut changed = Vec::new();
     let mut start = 0;
@@ -934,7 +935,7 @@ const PARALLEL_FROM: usize = 64;
 struct BlobScan {
     binary: bool,
     matches: Vec<crate::scan::Match>,
-    decoded: Vec<(crate::decode::Decoded, Vec<crate::scan::Match>)>,
+    decoded: Vec<(crate::scan::decode::Decoded, Vec<crate::scan::Match>)>,
     /// A keyword of a multi-line rule may be in the blob (see [`Scanner::scan_windows`]).
     multiline: bool,
 }
@@ -999,12 +1000,12 @@ mod tests {
         assert_eq!(&new[changed[0].clone()], b"B\n");
         assert_eq!(&new[changed[1].clone()], b"e\n");
         // Widened by a line on each side, the two make one window.
-        let w = crate::packs::changed_lines(new, &changed);
+        let w = crate::git::packs::changed_lines(new, &changed);
         assert_eq!(w, vec![0..10]);
         // Adjacent changed lines make one window.
         let new = b"x\ny\nc\nd";
         let changed = lines_not_in(new, &line_hashes(new), &base);
         assert_eq!(changed, vec![0..2, 2..4]);
-        assert_eq!(crate::packs::changed_lines(new, &changed), vec![0..5]);
+        assert_eq!(crate::git::packs::changed_lines(new, &changed), vec![0..5]);
     }
 }

@@ -1,0 +1,4 @@
+//! Sources: what to scan.
+
+pub mod commits;
+pub mod paths;
