@@ -1,6 +1,9 @@
-//! Command-line arguments → [`Command`].
+//! Command-line arguments → [`Command`], with the settings the flags give
+//! ([`crate::settings::Flags`]). Nothing here runs anything.
 
-use crate::engine::Settings;
+use crate::model::{Selection, Size};
+use crate::report::Format;
+use crate::settings::{Color, Flags};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -16,6 +19,9 @@ Usage:
   keyward scan --history [--branch B]   every blob in history, once (audit)
   keyward pre-receive               server-side hook: rejects pushes that introduce secrets
   keyward rules [--format json]     list every rule: id, name, what it blocks or warns about
+  keyward rules check FILE...       check a rule file (the schema of the built-in rules and of
+                                    [[rule]] in .keyward.toml): each rule must compile, find
+                                    its examples and none of its negative examples
   keyward install [--global] [REPO...]    install the hook (chaining an existing one)
   keyward uninstall [--global] [REPO...]  remove it, restoring what was there before
   keyward status [--global] [REPO...]     check it; exit 1 with one line when it is missing,
@@ -40,54 +46,13 @@ Settings come from flags, then .keyward.toml at the repository root, then git co
 Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`.
 Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// For people.
-    Human,
-    /// A JSON array of findings.
-    Json,
-    /// SARIF 2.1.0.
-    Sarif,
-    /// GitHub Actions workflow-command annotations.
-    Github,
-}
-
-/// When to colour human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Color {
-    /// On a terminal, unless `NO_COLOR` is set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
 /// Options shared by the scanning commands.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Scan settings.
-    pub settings: Settings,
+    /// The settings the flags give (they win over `.keyward.toml` and git config).
+    pub flags: Flags,
     /// Output format.
     pub format: Format,
-    /// Colour choice.
-    pub color: Color,
-    /// Which settings the command line set (they win over `.keyward.toml` and git config).
-    pub explicit: Explicit,
-}
-
-/// Settings given on the command line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Explicit {
-    /// `--strict`.
-    pub strict: bool,
-    /// `--max-file-size`.
-    pub max_file_size: bool,
-    /// `--no-inline-allow`.
-    pub inline_allow: bool,
-    /// `--color`.
-    pub color: bool,
 }
 
 /// What to do.
@@ -100,11 +65,13 @@ pub enum Command {
     /// `scan PATH...`.
     ScanPaths(Options, Vec<PathBuf>),
     /// `scan --range A..B` or `scan --history [--branch B]`.
-    ScanHistory(Options, crate::source::commits::Selection),
+    ScanHistory(Options, Selection),
     /// `pre-receive`: the server-side hook (reads `old new ref` lines on standard input).
     PreReceive(Options),
     /// `rules`: list the rules.
     Rules(Format),
+    /// `rules check FILE…`: check rule files.
+    RulesCheck(Vec<PathBuf>),
     /// `install`, `uninstall` or `status` of the hook.
     Hooks(HookAction, Target),
     /// `allow FINGERPRINT --reason …`: record an exception in `.keyward.toml`.
@@ -165,10 +132,8 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     let as_hook = hook_name.is_some();
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = Options {
-        settings: Settings::default(),
+        flags: Flags::default(),
         format: Format::Human,
-        color: Color::Auto,
-        explicit: Explicit::default(),
     };
     let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> = hook_name.map(|n| {
@@ -185,21 +150,19 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
-            Long("strict") => {
-                options.settings.policy.strict = true;
-                options.explicit.strict = true;
-            }
-            Long("no-inline-allow") => {
-                options.settings.policy.inline_allow = false;
-                options.explicit.inline_allow = true;
-            }
+            Long("strict") => options.flags.strict = Some(true),
+            Long("no-inline-allow") => options.flags.inline_allow = Some(false),
             Long("staged") => staged = true,
             Long("global") => global = true,
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
-                options.settings.max_file_size = parse_size(&v)
-                    .ok_or_else(|| UsageError(format!("invalid size `{v}` for --max-file-size")))?;
-                options.explicit.max_file_size = true;
+                let size = v.parse::<Size>().map_err(|()| {
+                    UsageError(format!(
+                        "invalid size `{}` for --max-file-size",
+                        crate::redact::escape(v.as_bytes())
+                    ))
+                })?;
+                options.flags.max_file_size = Some(size);
             }
             Long("format") => {
                 options.format = match parser.value()?.string()?.as_str() {
@@ -215,13 +178,17 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 }
             }
             Long("color") | Long("colour") => {
-                options.color = match parser.value()?.string()?.as_str() {
+                options.flags.color = Some(match parser.value()?.string()?.as_str() {
                     "auto" => Color::Auto,
                     "always" => Color::Always,
                     "never" => Color::Never,
-                    other => return Err(UsageError(format!("unknown colour choice `{other}`"))),
-                };
-                options.explicit.color = true;
+                    other => {
+                        return Err(UsageError(format!(
+                            "unknown colour choice `{}`",
+                            crate::redact::escape(other.as_bytes())
+                        )))
+                    }
+                });
             }
             Long("reason") => reason = Some(parser.value()?.string()?),
             Long("range") => range = Some(parser.value()?.string()?),
@@ -232,7 +199,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             Value(v)
                 if matches!(
                     sub.as_deref(),
-                    Some("scan" | "install" | "uninstall" | "status" | "allow")
+                    Some("scan" | "install" | "uninstall" | "status" | "allow" | "rules")
                 ) =>
             {
                 paths.push(PathBuf::from(v))
@@ -253,8 +220,8 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 ));
             }
             let selection = match range {
-                Some(r) => crate::source::commits::Selection::Range(r),
-                None => crate::source::commits::Selection::History { branch },
+                Some(r) => Selection::Range(r),
+                None => Selection::History { branch },
             };
             Ok(Command::ScanHistory(options, selection))
         }
@@ -268,6 +235,12 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             )),
         },
         Some("rules") if !staged && paths.is_empty() => Ok(Command::Rules(options.format)),
+        Some("rules") if !staged && paths.first().is_some_and(|p| p == "check") => {
+            if paths.len() < 2 {
+                return Err(UsageError("rules check needs a FILE".into()));
+            }
+            Ok(Command::RulesCheck(paths[1..].to_vec()))
+        }
         Some(action @ ("install" | "uninstall" | "status")) => {
             let action = match action {
                 "install" => HookAction::Install,
@@ -303,45 +276,12 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     }
 }
 
-/// `4096`, `512k`, `64m`, `1g` (also `kb`, `KiB`, …) → bytes.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let lower = s.trim().to_ascii_lowercase();
-    let digits_end = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(digits_end);
-    let n: u64 = num.parse().ok()?;
-    let shift = match unit.trim() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        _ => return None,
-    };
-    n.checked_mul(1 << shift)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn sizes() {
-        for (s, want) in [
-            ("4096", Some(4096)),
-            ("1k", Some(1024)),
-            ("64m", Some(64 << 20)),
-            ("2GiB", Some(2 << 30)),
-            ("x", None),
-            ("", None),
-            ("1t", None),
-        ] {
-            assert_eq!(parse_size(s), want, "{s}");
-        }
     }
 
     #[test]
@@ -381,5 +321,9 @@ mod tests {
         assert!(parse("keyward", args(&["frobnicate"])).is_err());
         assert!(parse("keyward", args(&["hook", "--format", "xml"])).is_err());
         assert!(parse("keyward", args(&["hook", "--max-file-size", "lots"])).is_err());
+        assert!(
+            matches!(parse("keyward", args(&["rules", "check", "a.toml"])), Ok(Command::RulesCheck(p)) if p == [PathBuf::from("a.toml")])
+        );
+        assert!(parse("keyward", args(&["rules", "check"])).is_err());
     }
 }

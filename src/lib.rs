@@ -13,40 +13,42 @@
 //!                                                         redacted)
 //! ```
 //!
-//! - [`git`] — the repository as git set it up for the hook; staged changes; blob reads.
-//! - [`index`] — a lean reader of the index file, for the hook's walk.
-//! - [`source`] — files on disk for `keyward scan PATH`.
-//! - [`history`] — commits as a source: `--range`, `--history`, pushes (`pre-receive`).
-//! - [`packs`] — their blobs built along the packs' delta chains, with what each version adds.
-//! - [`rules`] — the rule schema and the built-in catalog (TOML data).
-//! - [`scan`] — the [`scan::Scanner`]: Aho-Corasick keywords, then lazily compiled regexes.
-//! - [`decode`] — encoded secrets: Kubernetes `Secret` data values.
-//! - [`filters`] — entropy, placeholders, and what a value assigned to `password` can be instead.
-//! - [`policy`] — forbidden files, inline allows, new versus pre-existing secrets.
-//! - [`config`] — `.keyward.toml`, `keyward.*` git config, the effective settings.
-//! - [`redact`] — previews, fingerprints, terminal escaping.
-//! - [`report`] — human, JSON, SARIF and GitHub-annotation output.
-//! - [`engine`] — the pipeline that ties them together.
-//! - [`install`] — the hook script: install, chain, uninstall, status.
-//! - [`cli`] — arguments.
+//! The pipeline is the layout; each stage depends only on those before it:
 //!
-//! The library never prints; `main` maps its outcome to an exit code.
+//! - [`source`] — what to scan: the staged index, commits (ranges, pushes, history), paths.
+//! - [`git`] — the repository opened once, the lean index reader, pack files, git plumbing.
+//! - [`scan`] — the scan stage: keyword prefilter, lazily compiled regexes, filters, decoding.
+//! - [`policy`] — the policy stage: forbidden files, exceptions, new versus pre-existing.
+//! - [`engine`] — one step per item on every core, and history's delta-aware driver.
+//! - [`report`] — human, JSON, SARIF and GitHub-annotation output; the rule list.
+//! - [`model`] — what the stages hand each other: items, findings, outcomes.
+//! - [`rules`] — the rule schema, the one rule check, the built-in catalog (TOML data).
+//! - [`config`] — `.keyward.toml`; [`settings`] — flags over the file over git config.
+//! - [`redact`] — previews, fingerprints, terminal escaping.
+//! - [`app`] — one function per command; [`cli`] — arguments; [`install`] — the hook.
+//!
+//! The library never prints: commands write to the writers they are given, and `main` maps
+//! the outcome to an exit code.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 /// Object ids, as the sources name blobs and commits.
 pub use gix::ObjectId;
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod git;
 pub mod install;
+pub mod model;
 pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod settings;
 pub mod source;
 
 /// Marks a file as keyward's hook: the binary carries it (it is part of `--version`), so an

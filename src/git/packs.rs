@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Errors reading pack files.
 #[derive(Debug, thiserror::Error)]
@@ -106,8 +105,14 @@ pub struct Plan {
 /// hold most of them, and mostly as deltas between versions of the same file (see
 /// [`Plan::share_built_from_same_path`]). `None` otherwise, and on any error reading the
 /// packs: the one-by-one reader then does the work, and reports what it cannot read.
-pub fn plan(packs: Packs, items: &[crate::source::commits::Introduced]) -> Option<Plan> {
-    let blobs: Vec<ObjectId> = items.iter().map(|i| i.blob).collect();
+pub fn plan(packs: Packs, items: &[crate::model::Item]) -> Option<Plan> {
+    let blobs: Vec<ObjectId> = items
+        .iter()
+        .map(|i| match i.content {
+            crate::model::Content::Blob(id) => Some(id),
+            crate::model::Content::File(..) => None,
+        })
+        .collect::<Option<_>>()?;
     let plan = Plan::new(packs, &blobs).ok()?;
     let share = plan.share_built_from_same_path(|i| items[i].path.as_slice());
     (share >= 0.5).then_some(plan)
@@ -130,8 +135,7 @@ struct Node {
 
 /// What [`Plan::walk`] calls for each object: the object, and what the call for its base
 /// returned.
-pub type Visit<'v, S, E> =
-    dyn for<'a, 'b> Fn(Version<'a>, Option<&'b S>) -> Result<S, E> + Sync + 'v;
+pub type Visit<'v, S, E> = dyn for<'a, 'b> FnMut(Version<'a>, Option<&'b S>) -> Result<S, E> + 'v;
 
 /// An object and its kind, as the [`Reader`] shares it.
 pub type Object = (gix::objs::Kind, Rc<Vec<u8>>);
@@ -202,77 +206,45 @@ impl Plan {
         self.len() == 0
     }
 
-    /// Builds every wanted blob and the bases on the way, on `threads` threads, each delta
-    /// tree on one of them: `visit` sees an object after its base, and gets back what it
-    /// returned for the base (`S`). Blobs larger than `cap` are not built; their indexes (and
-    /// those of the blobs built on them) are returned, for the one-by-one reader.
-    pub fn walk<S, E>(
-        &self,
-        threads: usize,
-        cap: u64,
-        visit: &Visit<'_, S, E>,
-    ) -> Result<Vec<usize>, E>
-    where
-        E: From<PackError> + Send,
-    {
-        let jobs: Vec<(usize, usize)> = self
-            .chains
+    /// The delta trees to walk, one job each: any thread may walk any of them (see
+    /// [`Plan::walk`]).
+    pub fn jobs(&self) -> Vec<Job> {
+        self.chains
             .iter()
             .enumerate()
-            .flat_map(|(p, c)| c.roots.iter().map(move |&r| (p, r)))
-            .collect();
-        let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads.max(1))
-                .map(|_| {
-                    let (jobs, next, failed) = (&jobs, &next, &failed);
-                    scope.spawn(move || -> Result<Vec<usize>, E> {
-                        let mut skipped = Vec::new();
-                        let mut inflate = gix::zlib::Inflate::default();
-                        while !failed.load(Ordering::Relaxed) {
-                            let Some(&(pack, root)) =
-                                jobs.get(next.fetch_add(1, Ordering::Relaxed))
-                            else {
-                                break;
-                            };
-                            let walked = self.chains[pack].tree(
-                                &self.packs.list[pack],
-                                root,
-                                cap,
-                                &mut inflate,
-                                visit,
-                                &mut skipped,
-                            );
-                            if let Err(e) = walked {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(e);
-                            }
-                        }
-                        Ok(skipped)
-                    })
-                })
-                .collect();
-            let mut skipped = Vec::new();
-            let mut first_error = None;
-            for worker in workers {
-                match worker.join() {
-                    Ok(Ok(mut s)) => skipped.append(&mut s),
-                    Ok(Err(e)) => first_error = first_error.or(Some(e)),
-                    Err(_) => {
-                        first_error = first_error.or(Some(E::from(PackError::Corrupt {
-                            path: String::new(),
-                            message: "a pack reader stopped unexpectedly",
-                        })))
-                    }
-                }
-            }
-            match first_error {
-                Some(e) => Err(e),
-                None => Ok(skipped),
-            }
-        })
+            .flat_map(|(p, c)| c.roots.iter().map(move |&r| Job { pack: p, root: r }))
+            .collect()
     }
+
+    /// Builds the wanted blobs of one delta tree and the bases on the way: `visit` sees an
+    /// object after its base, and gets back what it returned for the base (`S`). Blobs
+    /// larger than `cap` are not built; their indexes (and those of the blobs built on them)
+    /// are added to `skipped`, for the one-by-one reader. `inflate` is the caller's (one per
+    /// thread).
+    pub fn walk<S, E: From<PackError>>(
+        &self,
+        job: Job,
+        cap: u64,
+        inflate: &mut gix::zlib::Inflate,
+        visit: &mut Visit<'_, S, E>,
+        skipped: &mut Vec<usize>,
+    ) -> Result<(), E> {
+        self.chains[job.pack].tree(
+            &self.packs.list[job.pack],
+            job.root,
+            cap,
+            inflate,
+            visit,
+            skipped,
+        )
+    }
+}
+
+/// One delta tree of a [`Plan`].
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    pack: usize,
+    root: usize,
 }
 
 /// A visited object kept while the objects built on it are visited.
@@ -335,7 +307,7 @@ impl Chains {
         root: usize,
         cap: u64,
         inflate: &mut gix::zlib::Inflate,
-        visit: &Visit<'_, S, E>,
+        visit: &mut Visit<'_, S, E>,
         skipped: &mut Vec<usize>,
     ) -> Result<(), E> {
         let entry = pack.entry(self.nodes[root].offset)?;
@@ -692,42 +664,10 @@ fn mark(changed: &mut Vec<Range<usize>>, range: Range<usize>) {
     }
 }
 
-/// The lines of `data` that hold a `changed` byte, each with the line before and the line
-/// after it (an edited `keyward:allow-next-line` speaks for the line below; a line may read
-/// as an assignment only with the one above), as sorted, merged byte ranges without their
-/// final line break.
-pub fn changed_lines(data: &[u8], changed: &[Range<usize>]) -> Vec<Range<usize>> {
-    let mut windows: Vec<Range<usize>> = Vec::new();
-    for range in changed {
-        if range.start >= data.len() {
-            break;
-        }
-        if windows.last().is_some_and(|w| range.end <= w.end) {
-            continue;
-        }
-        let line_start = |at: usize| memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-        let line_end =
-            |at: usize| memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-        let start = line_start(range.start);
-        let start = if start > 0 { line_start(start - 1) } else { 0 };
-        let last = range.end.min(data.len()) - 1;
-        let end = line_end(last);
-        let end = if end < data.len() {
-            line_end(end + 1)
-        } else {
-            end
-        };
-        match windows.last_mut() {
-            Some(w) if start <= w.end + 1 => w.end = w.end.max(end),
-            _ => windows.push(start..end),
-        }
-    }
-    windows
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::windows::changed_lines;
 
     /// A delta in git's format: sizes, then `ops` (`Ok` copies `from..to` of the base,
     /// `Err` inserts the bytes).

@@ -1,133 +1,90 @@
-//! What blocks: forbidden file names, inline allows, and new versus pre-existing secrets.
+//! The policy stage: what blocks. This is the only code that decides whether a finding
+//! blocks: forbidden files ([`forbidden`]), the team's exceptions ([`allowlist`]), inline
+//! `keyward:allow` markers, and whether a secret is new or already in history.
 
-use crate::redact;
-use crate::rules::{FileAction, FileRule, Rule};
-use crate::scan::Match;
-use once_cell::sync::OnceCell;
-use regex::bytes::{Regex, RegexBuilder};
-use serde::Serialize;
+pub mod allowlist;
+pub mod forbidden;
 
-/// What a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A secret inside a file.
-    Secret,
-    /// A file that must not be committed at all.
-    ForbiddenFile,
-    /// A file that was not scanned (over the size cap): never silently clean.
-    NotScanned,
-}
+use crate::model::{Finding, Item, Kind, Size};
+use crate::rules::{FileRule, Rule};
+use crate::scan::Candidate;
+use crate::source::Stage;
+use allowlist::{Allowlist, Verdict};
+use forbidden::FileMatcher;
+use std::collections::HashSet;
 
-/// Everything a report needs about one problem. Holds no secret bytes: only the redacted
-/// preview and the fingerprint.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// What the finding is about.
-    pub kind: Kind,
-    /// Stable rule id (`kw.openai.project-key`, `kw.file.env`, `kw.not-scanned.too-large`).
-    pub rule_id: String,
-    /// Human name of the rule.
-    pub rule_name: String,
-    /// Path, escaped for display (control characters made visible).
-    pub path: String,
-    /// 1-based line of the secret.
-    pub line: Option<usize>,
-    /// 1-based column (characters) of the secret.
-    pub column: Option<usize>,
-    /// Identity of the secret: rule id + value, hashed.
-    pub fingerprint: Option<String>,
-    /// Redacted preview, e.g. `sk-proj-…(164 chars)`.
-    pub preview: Option<String>,
-    /// The same value is already in HEAD's version of this file.
-    pub pre_existing: bool,
-    /// Whether this finding blocks the commit.
-    pub blocking: bool,
-    /// Where to revoke the key, or what to do instead of committing the file.
-    #[serde(skip)]
-    pub remedy: String,
-    /// The environment variable to read the value from instead.
-    #[serde(skip)]
-    pub env_var: Option<String>,
-    /// The raw path bytes, for guidance commands.
-    #[serde(skip)]
-    pub raw_path: Vec<u8>,
-    /// Why a policy exception did not apply (an expired allow entry).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The first commit that introduced the secret (history and range scans).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    /// That commit's author date, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author_date: Option<String>,
-}
+/// A forbidden-file pattern that does not compile (only possible for a broken rule file).
+#[derive(Debug, thiserror::Error)]
+#[error("forbidden-file rule")]
+pub struct PolicyError(#[from] regex::Error);
 
-/// Policy switches.
-#[derive(Debug, Clone, Copy)]
+/// What blocks, for one run.
+#[derive(Debug)]
 pub struct Policy {
-    /// Block pre-existing secrets too.
-    pub strict: bool,
-    /// Honour inline `keyward:allow` markers (CI may refuse them).
-    pub inline_allow: bool,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            strict: false,
-            inline_allow: true,
-        }
-    }
+    /// Block secrets already in history too.
+    strict: bool,
+    /// Honour inline allow markers.
+    inline_allow: bool,
+    files: FileMatcher,
+    allowlist: Allowlist,
 }
 
 impl Policy {
-    /// Turns a confirmed match into a finding, or drops it when an inline marker allows it.
-    /// `previous` is HEAD's version of the file, when there is one.
-    pub fn secret(
-        &self,
-        rule: &Rule,
-        m: &Match,
-        data: &[u8],
-        path: &[u8],
-        previous: Option<&[u8]>,
-    ) -> Option<Finding> {
-        if m.inline_allowed && self.inline_allow {
-            return None;
+    /// A policy with these switches, the forbidden-file rules `files` and the exceptions of
+    /// `allowlist`.
+    pub fn new(
+        strict: bool,
+        inline_allow: bool,
+        files: Vec<FileRule>,
+        allowlist: Allowlist,
+    ) -> Self {
+        Policy {
+            strict,
+            inline_allow,
+            files: FileMatcher::new(files),
+            allowlist,
         }
-        let secret = &data[m.secret.clone()];
-        let pre_existing = previous.is_some_and(|old| memchr::memmem::find(old, secret).is_some());
-        Some(Finding {
-            kind: Kind::Secret,
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            path: redact::escape(path),
-            line: Some(m.line),
-            column: Some(m.column),
-            fingerprint: Some(redact::fingerprint(&rule.id, secret)),
-            preview: Some(redact::preview(rule.public_prefix(secret), secret.len())),
-            pre_existing,
-            blocking: !pre_existing || self.strict,
-            remedy: rule.revoke_url.clone(),
-            env_var: Some(rule.env_var.clone()),
-            raw_path: path.to_vec(),
-            note: None,
-            commit: None,
-            author_date: None,
-        })
     }
 
-    /// A finding for a blob that was too large to scan; it does not block, but is named.
-    pub fn not_scanned(&self, path: &[u8], size: u64, cap: u64) -> Finding {
+    /// The team's exceptions.
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.allowlist
+    }
+
+    /// Whether the content at `path` is scanned (`allow.paths` skips it).
+    pub fn scans_content(&self, path: &[u8]) -> bool {
+        !self.allowlist.skips_content(path)
+    }
+
+    /// The forbidden-file finding for `path`, if any. `content` is `None` when the file was
+    /// too large to read (rules that depend on content are then skipped).
+    pub fn forbidden(
+        &self,
+        path: &[u8],
+        content: Option<&[u8]>,
+    ) -> Result<Option<Finding>, PolicyError> {
+        if self.allowlist.exempts_file(path) {
+            return Ok(None);
+        }
+        if self.allowlist.forbids_file(path) {
+            return Ok(Some(FileMatcher::finding(
+                &forbidden::CONFIG_FORBIDDEN,
+                path,
+            )));
+        }
+        Ok(self
+            .files
+            .matching(path, content)?
+            .map(|rule| FileMatcher::finding(rule, path)))
+    }
+
+    /// A file that was too large to scan: it does not block, but is named.
+    pub fn not_scanned(&self, path: &[u8], size: u64, cap: Size) -> Finding {
         Finding {
             kind: Kind::NotScanned,
             rule_id: "kw.not-scanned.too-large".into(),
-            rule_name: format!(
-                "not scanned: {} over the {} cap",
-                human_size(size),
-                human_size(cap)
-            ),
-            path: redact::escape(path),
+            rule_name: format!("not scanned: {} over the {cap} cap", Size(size)),
+            path: path.to_vec(),
             line: None,
             column: None,
             fingerprint: None,
@@ -136,209 +93,109 @@ impl Policy {
             blocking: false,
             remedy: "raise the cap with --max-file-size if this file should be scanned".into(),
             env_var: None,
-            raw_path: path.to_vec(),
             note: None,
             commit: None,
-            author_date: None,
-        }
-    }
-}
-
-/// Forbidden-file rules. A rule's name pattern is compiled only for a name that contains one
-/// of its name keywords, and its exception and content patterns only when the name pattern
-/// matches: a typical commit compiles none of them (ten of them cost a millisecond).
-#[derive(Debug)]
-pub struct FileMatcher {
-    rules: Vec<FileRule>,
-    names: Vec<OnceCell<Regex>>,
-    conditions: Vec<OnceCell<Conditions>>,
-}
-
-/// A file rule's exception and content condition.
-type Conditions = (Option<Regex>, Option<Regex>);
-
-impl FileMatcher {
-    /// A matcher over `rules`; nothing is compiled yet.
-    pub fn new(rules: Vec<FileRule>) -> Self {
-        FileMatcher {
-            conditions: rules.iter().map(|_| OnceCell::new()).collect(),
-            names: rules.iter().map(|_| OnceCell::new()).collect(),
-            rules,
         }
     }
 
-    /// Rule `index`'s name pattern, compiled on first use.
-    fn name(&self, index: usize) -> Result<&Regex, regex::Error> {
-        self.names[index].get_or_try_init(|| bytes_regex(&self.rules[index].name_pattern))
-    }
-
-    fn conditions(&self, index: usize) -> Result<&Conditions, regex::Error> {
-        self.conditions[index].get_or_try_init(|| {
-            let r = &self.rules[index];
-            let except = r.except_pattern.as_deref().map(bytes_regex).transpose()?;
-            let content = r.content_pattern.as_deref().map(bytes_regex).transpose()?;
-            Ok((except, content))
-        })
-    }
-
-    /// The first rule that forbids `path`, matched on its last component. Rules with a content
-    /// condition (`.npmrc` only when it holds a token) need `content`; without it they are
-    /// skipped.
-    pub fn matching(
+    /// Judges the candidates of one blob at `path` (`data`): an inline marker or an allow
+    /// entry drops one (an expired entry keeps it, with a note), and a value the replaced
+    /// version (`previous`) already holds is pre-existing, blocking only under the strict
+    /// policy. `rule` gives the rule behind a candidate.
+    pub fn judge<'r>(
         &self,
         path: &[u8],
-        content: Option<&[u8]>,
-    ) -> Result<Option<&FileRule>, regex::Error> {
-        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-        let lower = name.to_ascii_lowercase();
-        for (index, rule) in self.rules.iter().enumerate() {
-            // Most names contain none of a rule's keywords: no regex is compiled for them.
-            let candidate = rule.name_keywords.is_empty()
-                || rule
-                    .name_keywords
-                    .iter()
-                    .any(|k| memchr::memmem::find(&lower, k.as_bytes()).is_some());
-            if !candidate || !self.name(index)?.is_match(name) {
+        data: &[u8],
+        candidates: Vec<Candidate>,
+        previous: Option<&[u8]>,
+        rule: impl Fn(usize) -> &'r Rule,
+    ) -> Vec<Finding> {
+        let mut out = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            if c.inline_allowed && self.inline_allow {
                 continue;
             }
-            let (except, wants) = self.conditions(index)?;
-            if except.as_ref().is_some_and(|e| e.is_match(name)) {
-                continue;
-            }
-            let holds = match (wants, content) {
-                (None, _) => true,
-                (Some(w), Some(c)) => w.is_match(c),
-                (Some(_), None) => false,
+            let note = match self.allowlist.fingerprint(&c.fingerprint) {
+                Verdict::Allowed(_) => continue,
+                Verdict::Expired(date) => Some(format!(
+                    "allowed in {} until {date}: expired (renew the entry or remove the secret)",
+                    crate::config::FILE_NAME
+                )),
+                Verdict::Unlisted => None,
             };
-            if holds {
-                return Ok(Some(&self.rules[index]));
-            }
+            let evidence = &data[c.evidence.clone()];
+            let pre_existing =
+                previous.is_some_and(|old| memchr::memmem::find(old, evidence).is_some());
+            let rule = rule(c.rule);
+            out.push(Finding {
+                kind: Kind::Secret,
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                path: path.to_vec(),
+                line: Some(c.line),
+                column: Some(c.column),
+                fingerprint: Some(c.fingerprint),
+                preview: Some(c.preview),
+                pre_existing,
+                blocking: !pre_existing || self.strict,
+                remedy: rule.revoke_url.clone(),
+                env_var: Some(rule.env_var.clone()),
+                note,
+                commit: None,
+            });
         }
-        Ok(None)
+        out
     }
 
-    /// The finding for a forbidden file.
-    pub fn finding(rule: &FileRule, path: &[u8]) -> Finding {
-        Finding {
-            kind: Kind::ForbiddenFile,
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            path: redact::escape(path),
-            line: None,
-            column: None,
-            fingerprint: None,
-            preview: None,
-            pre_existing: false,
-            blocking: rule.action == FileAction::Block,
-            remedy: rule.guidance.clone(),
-            env_var: None,
-            raw_path: path.to_vec(),
-            note: None,
-            commit: None,
-            author_date: None,
+    /// Settles the findings of a whole source (`(item index, finding)`, in scan order),
+    /// as `stage` requires. Committed findings are reported once, at the first commit (in
+    /// history order) that introduced them, and are in history by definition; a secret the
+    /// base side already held was not introduced by editing its file, and is reported only
+    /// under the strict policy.
+    pub fn settle(
+        &self,
+        stage: Stage,
+        items: &[Item],
+        mut found: Vec<(usize, Finding)>,
+    ) -> Vec<Finding> {
+        found.sort_by_key(|(index, _)| *index);
+        if stage != Stage::Committed {
+            return found.into_iter().map(|(_, f)| f).collect();
         }
-    }
-}
-
-/// File names are bytes (git allows any but `/` and NUL), so patterns match bytes, ASCII-wise.
-fn bytes_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).unicode(false).build()
-}
-
-/// `64 MiB`, `1.5 KiB`, `12 bytes`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[unit])
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rules::RuleSet;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(12), "12 bytes");
-        assert_eq!(human_size(64 << 20), "64 MiB");
-        assert_eq!(human_size(1536), "1.5 KiB");
-    }
-
-    #[test]
-    fn content_conditions_decide_for_npmrc_and_kubeconfig() {
-        let set = RuleSet::builtin().expect("builtin rules parse");
-        let m = FileMatcher::new(set.files);
-        let id = |path: &str, content: &str| {
-            m.matching(path.as_bytes(), Some(content.as_bytes()))
-                .expect("compiles")
-                .map(|r| r.id.clone())
-        };
-        assert_eq!(
-            id(".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
-            None
-        );
-        assert_eq!(id(".npmrc", "registry=https://registry.npmjs.org/\n"), None);
-        assert_eq!(
-            id(".npmrc", "//r.example/:_authToken=abc123def456\n").as_deref(),
-            Some("kw.file.npmrc")
-        );
-        assert_eq!(
-            id("config", "[core]\n\tbare = false\n"),
-            None,
-            "a git config is not a kubeconfig"
-        );
-        assert_eq!(
-            id(".npmrc", "_authToken=x").and(
-                m.matching(b".npmrc", None)
-                    .expect("compiles")
-                    .map(|r| r.id.clone())
-            ),
-            None,
-            "no content, no verdict"
-        );
-    }
-
-    #[test]
-    fn forbidden_file_examples_from_the_rules() {
-        let set = RuleSet::builtin_with_examples().expect("builtin rules parse");
-        for rule in &set.files {
-            let one = FileMatcher::new(vec![rule.clone()]);
-            for path in &rule.examples {
-                assert!(
-                    one.matching(
-                        path.as_bytes(),
-                        rule.content_example.as_deref().map(str::as_bytes)
-                    )
-                    .expect("compiles")
-                    .is_some(),
-                    "{}: {path} should match",
-                    rule.id
-                );
-            }
-            for path in &rule.negative_examples {
-                assert!(
-                    one.matching(
-                        path.as_bytes(),
-                        rule.content_example.as_deref().map(str::as_bytes)
-                    )
-                    .expect("compiles")
-                    .is_none(),
-                    "{}: {path} should not match",
-                    rule.id
-                );
-            }
+        if !self.strict {
+            let already: HashSet<(String, Option<String>)> = found
+                .iter()
+                .filter(|(_, f)| f.kind == Kind::Secret && f.pre_existing)
+                .map(|(_, f)| (f.rule_id.clone(), f.fingerprint.clone()))
+                .collect();
+            // Nor is it introduced by the later versions that keep it.
+            found.retain(|(_, f)| {
+                f.fingerprint.is_none()
+                    || !already.contains(&(f.rule_id.clone(), f.fingerprint.clone()))
+            });
         }
+        // A secret that lives on through later versions of a file is one finding, reported
+        // at the first commit that introduced it; so is a forbidden file at one path.
+        let mut reported = HashSet::new();
+        found.retain(|(_, f)| {
+            reported.insert((
+                f.rule_id.clone(),
+                f.fingerprint
+                    .clone()
+                    .map_or_else(|| f.path.clone(), String::into_bytes),
+            ))
+        });
+        found
+            .into_iter()
+            .map(|(index, mut f)| {
+                f.commit = items[index].commit;
+                // Committed already: the guidance is rotation first, then history rewriting.
+                if f.kind == Kind::Secret {
+                    f.pre_existing = true;
+                    f.blocking = true;
+                }
+                f
+            })
+            .collect()
     }
 }

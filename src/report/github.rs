@@ -3,8 +3,8 @@
 //! (`%`, CR and LF everywhere; also `:` and `,` in properties); only redacted previews appear.
 
 use super::Report;
-use crate::engine::Outcome;
-use crate::policy::Kind;
+use crate::model::{date, Kind, Outcome};
+use crate::redact::escape;
 use std::io;
 
 /// The GitHub annotations report.
@@ -15,7 +15,7 @@ impl Report for Github {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         for f in &outcome.findings {
             let command = if f.blocking { "error" } else { "warning" };
-            let mut props = format!("file={}", property(&f.path));
+            let mut props = format!("file={}", property(&escape(&f.path)));
             if let Some(line) = f.line {
                 props.push_str(&format!(",line={line}"));
             }
@@ -36,8 +36,8 @@ impl Report for Github {
                 ),
                 _ => format!("{}: {}", f.rule_name, f.remedy),
             };
-            if let (Some(c), Some(d)) = (&f.commit, &f.author_date) {
-                message.push_str(&format!(" (commit {c}, {d})"));
+            if let Some(c) = &f.commit {
+                message.push_str(&format!(" (commit {}, {})", c.id, date(c.author_time)));
             }
             writeln!(out, "::{command} {props}::{}", data(&message))?;
         }

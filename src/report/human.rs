@@ -4,8 +4,8 @@
 //! what was committed).
 
 use super::{Context, Report};
-use crate::engine::{counts, Outcome};
-use crate::policy::{Finding, Kind};
+use crate::model::{date, Finding, Kind, Outcome};
+use crate::redact::escape;
 use std::io;
 
 /// The human report.
@@ -84,7 +84,7 @@ impl Human {
 
 impl Report for Human {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
-        let (blocking, history, other) = counts(outcome);
+        let (blocking, history, other) = outcome.counts();
         if outcome.findings.is_empty() {
             return self.binary_note(outcome, out);
         }
@@ -112,9 +112,10 @@ impl Report for Human {
 
 /// The three columns: location, rule name, preview and fingerprint (or what is wrong).
 fn row(f: &Finding) -> [String; 3] {
+    let path = escape(&f.path);
     let location = match (f.line, f.column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", f.path),
-        _ => f.path.clone(),
+        (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+        _ => path,
     };
     let detail = match f.kind {
         Kind::Secret => {
@@ -123,10 +124,12 @@ fn row(f: &Finding) -> [String; 3] {
                 f.preview.as_deref().unwrap_or(""),
                 f.fingerprint.as_deref().unwrap_or("")
             );
-            if let (Some(commit), Some(date)) = (&f.commit, &f.author_date) {
+            if let Some(c) = &f.commit {
+                let id = c.id.to_string();
                 d.push_str(&format!(
-                    "  commit {} ({date})",
-                    &commit[..commit.len().min(10)]
+                    "  commit {} ({})",
+                    &id[..id.len().min(10)],
+                    date(c.author_time)
                 ));
             } else if f.pre_existing {
                 d.push_str("  (already in history)");
@@ -192,8 +195,8 @@ impl Human {
                 writeln!(
                     out,
                     "    - Remove it from {} and read it from the environment: {}",
-                    f.path,
-                    env_snippet(&f.raw_path, env)
+                    escape(&f.path),
+                    env_snippet(&f.path, escape(env.as_bytes()).as_str())
                 )?;
             }
             writeln!(
@@ -243,7 +246,7 @@ impl Human {
         }
         for f in &files {
             writeln!(out)?;
-            let quoted = shell_quote(&f.raw_path);
+            let quoted = shell_quote(&f.path);
             if f.blocking {
                 writeln!(
                     out,
@@ -307,7 +310,11 @@ impl Human {
         if outcome.binary.is_empty() {
             return Ok(());
         }
-        let mut names = outcome.binary[..outcome.binary.len().min(BINARY_LISTED)].join(", ");
+        let mut names = outcome.binary[..outcome.binary.len().min(BINARY_LISTED)]
+            .iter()
+            .map(|p| escape(p))
+            .collect::<Vec<_>>()
+            .join(", ");
         if outcome.binary.len() > BINARY_LISTED {
             names.push_str(&format!(
                 " (+{} more)",
@@ -361,7 +368,7 @@ fn shell_quote(path: &[u8]) -> String {
 }
 
 fn shell_paths(findings: &[&Finding]) -> String {
-    let mut paths: Vec<String> = findings.iter().map(|f| shell_quote(&f.raw_path)).collect();
+    let mut paths: Vec<String> = findings.iter().map(|f| shell_quote(&f.path)).collect();
     paths.dedup();
     paths.join(" ")
 }

@@ -2,7 +2,8 @@
 //! `fingerprint`, `preview`, `pre_existing`, `blocking`), redacted like every other output.
 
 use super::Report;
-use crate::engine::Outcome;
+use crate::model::{date, Finding, Kind, Outcome};
+use serde::Serialize;
 use std::io;
 
 /// The JSON report.
@@ -11,7 +12,50 @@ pub struct Json;
 
 impl Report for Json {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, &outcome.findings)?;
+        let rows: Vec<Row<'_>> = outcome.findings.iter().map(Row::from).collect();
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
         writeln!(out)
+    }
+}
+
+/// One finding as JSON shows it: the path escaped like the terminal's (control characters
+/// made visible), the commit as hex and its author date.
+#[derive(Serialize)]
+struct Row<'a> {
+    kind: Kind,
+    rule_id: &'a str,
+    rule_name: &'a str,
+    path: String,
+    line: Option<usize>,
+    column: Option<usize>,
+    fingerprint: Option<&'a str>,
+    preview: Option<&'a str>,
+    pre_existing: bool,
+    blocking: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author_date: Option<String>,
+}
+
+impl<'a> From<&'a Finding> for Row<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Row {
+            kind: f.kind,
+            rule_id: &f.rule_id,
+            rule_name: &f.rule_name,
+            path: crate::redact::escape(&f.path),
+            line: f.line,
+            column: f.column,
+            fingerprint: f.fingerprint.as_deref(),
+            preview: f.preview.as_deref(),
+            pre_existing: f.pre_existing,
+            blocking: f.blocking,
+            note: f.note.as_deref(),
+            commit: f.commit.map(|c| c.id.to_string()),
+            author_date: f.commit.map(|c| date(c.author_time)),
+        }
     }
 }

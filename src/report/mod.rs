@@ -1,6 +1,7 @@
 //! Reports: one [`Report`] implementation per output format. This is the only code that
-//! formats findings, and findings carry no secret bytes: only redacted previews and
-//! fingerprints.
+//! formats findings; findings carry no secret bytes (only redacted previews and
+//! fingerprints) and raw paths, which each report escapes for its own output (terminal,
+//! JSON, SARIF URI, GitHub annotation).
 
 mod github;
 mod human;
@@ -14,8 +15,33 @@ pub use json::Json;
 pub use rules::{rule_list, write_rules_human, write_rules_json, RuleEntry};
 pub use sarif::Sarif;
 
-use crate::engine::Outcome;
+use crate::model::Outcome;
 use std::io;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// A JSON array of findings.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+}
+
+impl Format {
+    /// The report for this format; `color` and `context` shape the human one.
+    pub fn report(self, color: bool, context: Context) -> Box<dyn Report> {
+        match self {
+            Format::Human => Box::new(Human { color, context }),
+            Format::Json => Box::new(Json),
+            Format::Sarif => Box::new(Sarif),
+            Format::Github => Box::new(Github),
+        }
+    }
+}
 
 /// An output format.
 pub trait Report {

@@ -4,8 +4,7 @@
 //! message carries the redacted preview, never the secret.
 
 use super::Report;
-use crate::engine::Outcome;
-use crate::policy::{Finding, Kind};
+use crate::model::{date, Finding, Kind, Outcome};
 use serde_json::{json, Value};
 use std::io;
 
@@ -67,10 +66,8 @@ impl Report for Sarif {
                 }
                 let mut properties = serde_json::Map::new();
                 if let Some(c) = &f.commit {
-                    properties.insert("commit".into(), json!(c));
-                }
-                if let Some(d) = &f.author_date {
-                    properties.insert("authorDate".into(), json!(d));
+                    properties.insert("commit".into(), json!(c.id.to_string()));
+                    properties.insert("authorDate".into(), json!(date(c.author_time)));
                 }
                 if f.pre_existing {
                     properties.insert("preExisting".into(), json!(true));
@@ -110,10 +107,10 @@ fn level(f: &Finding) -> &'static str {
     }
 }
 
-/// A relative URI: path segments percent-encoded where they are not URI-safe.
-fn uri(path: &str) -> String {
+/// A relative URI: the raw path's bytes percent-encoded where they are not URI-safe.
+fn uri(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
+    for &b in path {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(b as char);
         } else {
@@ -145,5 +142,17 @@ fn help(f: &Finding) -> String {
             f.remedy
         ),
         _ => f.remedy.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_encode_the_raw_path_once() {
+        assert_eq!(uri(b"we\\ird/.env"), "we%5Cird/.env");
+        assert_eq!(uri(b"a b/\x1b.env"), "a%20b/%1B.env");
+        assert_eq!(uri("é.py".as_bytes()), "%C3%A9.py");
     }
 }

@@ -6,6 +6,7 @@
 //! built-in rules live as TOML under `src/rules/builtin/`, one file per provider family, and are
 //! compiled into the binary with `include_str!`.
 
+pub mod check;
 pub mod examples;
 
 use serde::Deserialize;

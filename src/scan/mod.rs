@@ -1,24 +1,23 @@
-//! The scanner: keyword prefilter → rule regex → filters → [`Match`].
+//! The scan stage: keyword prefilter → rule regex → filters → [`Candidate`]s, before any
+//! policy.
 //!
-//! One multi-pattern searcher holds every rule's keywords, matched ASCII case-insensitively. A
-//! blob is searched once with it; only the rules whose keywords occur are confirmed with their
-//! regex, and each regex is compiled on the first blob that needs it. A typical commit therefore
-//! compiles a handful of regexes, and a blob with no keyword costs one linear pass.
-//!
-//! The searcher looks for the keywords' first four bytes (the catalog's ~150 keywords share
-//! heads: 128 distinct), ASCII case-insensitively, and checks the full keywords where one is
-//! found. aho-corasick's SIMD "Teddy" searcher, several GB/s for a few dozen patterns, falls
-//! below 0.2 GB/s at this size (measured); its DFA keeps about 0.5 GB/s, and is built once a
-//! process has scanned a megabyte (a typical commit is scanned by the NFA, which is cheaper
-//! to build than to use on a few kilobytes).
+//! One multi-pattern searcher holds every rule's keywords ([`prefilter`]). A blob is searched
+//! once with it; only the rules whose keywords occur are confirmed with their regex, on the
+//! lines that hold a keyword ([`windows`]), and each regex is compiled on the first blob that
+//! needs it. A typical commit therefore compiles a handful of regexes, and a blob with no
+//! keyword costs one linear pass. What a match must also pass (entropy, placeholders,
+//! structural checks, what an assigned value can be) is [`filters`]; values encoded inside
+//! a file (Kubernetes `Secret` data) are [`decode`]d and scanned too.
 
 pub mod decode;
 pub mod filters;
+mod prefilter;
+pub mod windows;
 
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use filters::{entropy, looks_like_placeholder};
 use once_cell::sync::OnceCell;
+use prefilter::Prefilter;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
 
@@ -144,10 +143,64 @@ impl Scanner {
 
     /// Compiles every rule's regex now; used to validate a rule set up front.
     pub fn compile_all(&self) -> Result<(), ScanError> {
-        (0..self.rules.len()).try_for_each(|i| {
-            self.regex(i)?;
-            self.excluded(i, b"").map(|_| ())
+        (0..self.rules.len()).try_for_each(|i| self.compile_one(i))
+    }
+
+    /// Compiles rule `index`'s patterns now (see [`crate::rules::check`]).
+    pub fn compile_one(&self, index: usize) -> Result<(), ScanError> {
+        self.regex(index)?;
+        self.excluded(index, b"").map(|_| ())
+    }
+
+    /// Scans one blob at `path`: the whole of it, or only `windows` of a new version with
+    /// whether its base may hold a multi-line rule's keyword (see [`Scanner::scan_windows`]).
+    /// Encoded values (Kubernetes `Secret` data) are decoded from the whole blob either way.
+    pub fn examine(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        windows: Option<(&[Range<usize>], bool)>,
+    ) -> Result<BlobScan, ScanError> {
+        let binary = is_binary(data);
+        let (matches, multiline) = match windows {
+            Some((windows, base_multiline)) => {
+                self.scan_windows(path, data, binary, windows, base_multiline)?
+            }
+            None => self.scan_file_noting_multiline(path, data, binary)?,
+        };
+        let mut candidates: Vec<Candidate> = matches
+            .into_iter()
+            .map(|m| self.candidate(&data[m.secret.clone()], &m, m.secret.clone()))
+            .collect();
+        if !binary {
+            for d in decode::kubernetes_secret_values(data) {
+                // Reported where the encoded value is; pre-existing if that value was there.
+                let (line, column) = line_and_column(data, d.encoded.start);
+                for m in self.scan_file(path, &d.text, false)? {
+                    let mut c = self.candidate(&d.text[m.secret.clone()], &m, d.encoded.clone());
+                    (c.line, c.column) = (line, column);
+                    candidates.push(c);
+                }
+            }
+        }
+        Ok(BlobScan {
+            binary,
+            candidates,
+            multiline,
         })
+    }
+
+    fn candidate(&self, secret: &[u8], m: &Match, evidence: Range<usize>) -> Candidate {
+        let rule = self.rule(m.rule);
+        Candidate {
+            rule: m.rule,
+            line: m.line,
+            column: m.column,
+            inline_allowed: m.inline_allowed,
+            fingerprint: crate::redact::fingerprint(&rule.id, secret),
+            preview: crate::redact::preview(rule.public_prefix(secret), secret.len()),
+            evidence,
+        }
     }
 
     /// What a path changes in how a file is scanned: whether it holds code (assignments are
@@ -312,7 +365,7 @@ impl Scanner {
             let windows = if rule.multiline {
                 std::iter::once(0..data.len()).collect()
             } else {
-                lines_around(data, at)
+                windows::lines_around(data, at)
             };
             for window in windows {
                 let offset = window.start;
@@ -335,197 +388,55 @@ impl Scanner {
     }
 }
 
+/// What the scanner found in one blob, before the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobScan {
+    /// The blob is binary (see [`is_binary`]): only the rules marked `binary` ran.
+    pub binary: bool,
+    /// The matches, in the blob's order (decoded values' after the rest).
+    pub candidates: Vec<Candidate>,
+    /// A keyword of a multi-line rule may be in the blob (see [`Scanner::scan_windows`]).
+    pub multiline: bool,
+}
+
+/// A secret the scanner found, before the policy judges it. It holds no secret bytes: the
+/// fingerprint and the redacted preview are made here, where the value is at hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Index of the rule in the scanner's rule list.
+    pub rule: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Its line carries an inline allow marker such as `keyward:allow`.
+    pub inline_allowed: bool,
+    /// See [`crate::redact::fingerprint`].
+    pub fingerprint: String,
+    /// See [`crate::redact::preview`].
+    pub preview: String,
+    /// The bytes of the blob whose presence in the version it replaces makes it
+    /// pre-existing: the secret itself, or the encoded value it was decoded from.
+    pub evidence: Range<usize>,
+}
+
+/// 1-based line and character column of byte `at`.
+fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
+    let before = &data[..at];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let column = 1 + before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count();
+    (line, column)
+}
+
 /// See [`Scanner::path_profile`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathProfile {
     code: bool,
     excluded: Vec<bool>,
-}
-
-/// Keywords are searched by their first bytes at most: the catalog's keywords often share a
-/// head (`xoxb-`, `xoxp-`; `dp.pt.`, `dp.st.`), and fewer, shorter patterns keep the set
-/// within what the SIMD searcher takes. A hit is then checked against the full keywords.
-const ANCHOR_LEN: usize = 4;
-
-/// The keyword searcher: which rules have a keyword in a blob.
-struct Prefilter {
-    finder: Finder,
-    /// Lowercase keywords and the rule each belongs to.
-    keywords: Vec<(Vec<u8>, usize)>,
-    /// For each searched anchor (by pattern id), the keywords that can start where it is
-    /// found: those whose anchor is a prefix of it or has it as a prefix.
-    candidates: Vec<Vec<usize>>,
-}
-
-/// The anchor searcher. A DFA searches about four times faster than an NFA but takes half a
-/// millisecond to build for the catalog, more than a typical commit takes to scan: the NFA
-/// serves small scans and the DFA is built once a scan has seen enough bytes to repay it.
-struct Finder {
-    anchors: Vec<Vec<u8>>,
-    nfa: Option<AhoCorasick>,
-    dfa: OnceCell<AhoCorasick>,
-    /// Bytes searched so far with the NFA.
-    searched: std::sync::atomic::AtomicUsize,
-}
-
-/// Bytes after which the DFA pays for itself.
-const DFA_AFTER: usize = 1 << 20;
-
-impl Finder {
-    fn new(anchors: Vec<Vec<u8>>) -> Result<Self, ScanError> {
-        let nfa = if anchors.is_empty() {
-            None
-        } else {
-            Some(Self::build(&anchors, AhoCorasickKind::ContiguousNFA)?)
-        };
-        Ok(Finder {
-            anchors,
-            nfa,
-            dfa: OnceCell::new(),
-            searched: std::sync::atomic::AtomicUsize::new(0),
-        })
-    }
-
-    fn build(anchors: &[Vec<u8>], kind: AhoCorasickKind) -> Result<AhoCorasick, ScanError> {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .ascii_case_insensitive(true)
-            .kind(Some(kind))
-            // Its own prefilter cannot help with 128 patterns, and costs time to build.
-            .prefilter(false)
-            .build(anchors)
-            .map_err(|e| ScanError::Prefilter(e.to_string()))
-    }
-
-    /// The searcher for a blob of `len` bytes.
-    fn searcher(&self, len: usize) -> Option<&AhoCorasick> {
-        use std::sync::atomic::Ordering;
-        let nfa = self.nfa.as_ref()?;
-        let before = self.searched.fetch_add(len, Ordering::Relaxed);
-        if before + len < DFA_AFTER && self.dfa.get().is_none() {
-            return Some(nfa);
-        }
-        // A DFA that fails to build (it cannot here: the set is small) leaves the NFA in use.
-        Some(
-            self.dfa
-                .get_or_try_init(|| Self::build(&self.anchors, AhoCorasickKind::DFA))
-                .unwrap_or(nfa),
-        )
-    }
-}
-
-impl Prefilter {
-    fn new(keywords: Vec<(Vec<u8>, usize)>) -> Result<Self, ScanError> {
-        let heads: Vec<&[u8]> = keywords
-            .iter()
-            .map(|(k, _)| &k[..k.len().min(ANCHOR_LEN)])
-            .collect();
-        let mut anchors: Vec<Vec<u8>> = heads.iter().map(|h| h.to_vec()).collect();
-        anchors.sort_unstable();
-        anchors.dedup();
-        // Keywords by head; an anchor's candidates are the keywords whose head is a prefix of
-        // it (at most four lengths) or starts with it (a range of the sorted heads).
-        let mut by_head: Vec<(&[u8], usize)> =
-            heads.iter().enumerate().map(|(i, h)| (*h, i)).collect();
-        by_head.sort_unstable();
-        let candidates = anchors
-            .iter()
-            .map(|a| {
-                let from = by_head.partition_point(|(h, _)| h < &a.as_slice());
-                let mut list: Vec<usize> = by_head[from..]
-                    .iter()
-                    .take_while(|(h, _)| h.starts_with(a))
-                    .map(|(_, i)| *i)
-                    .collect();
-                for len in 1..a.len() {
-                    let shorter = &a[..len];
-                    let from = by_head.partition_point(|(h, _)| *h < shorter);
-                    list.extend(
-                        by_head[from..]
-                            .iter()
-                            .take_while(|(h, _)| *h == shorter)
-                            .map(|(_, i)| *i),
-                    );
-                }
-                list
-            })
-            .collect();
-        let finder = Finder::new(anchors)?;
-        Ok(Prefilter {
-            finder,
-            keywords,
-            candidates,
-        })
-    }
-
-    /// For each rule, where its keywords occur in `data` (any ASCII case): the start of each
-    /// occurrence, in order.
-    fn hits(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
-        let mut hits = vec![Vec::new(); rules];
-        let Some(searcher) = self.finder.searcher(data.len()) else {
-            return hits;
-        };
-        each_start(searcher, data, data.len(), |pos, anchor| {
-            for &i in &self.candidates[anchor] {
-                let (k, rule) = &self.keywords[i];
-                let seen: &mut Vec<usize> = &mut hits[*rule];
-                if seen.last() != Some(&pos)
-                    && data
-                        .get(pos..pos + k.len())
-                        .is_some_and(|w| w.eq_ignore_ascii_case(k))
-                {
-                    seen.push(pos);
-                }
-            }
-        });
-        hits
-    }
-
-    /// For each rule, whether one of its keywords occurs in `data`.
-    #[cfg(test)]
-    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
-        self.hits(data, rules)
-            .iter()
-            .map(|h| !h.is_empty())
-            .collect()
-    }
-}
-
-/// Calls `hit` with every position below `limit` where some anchor starts, and which.
-/// Leftmost-first search reports one anchor per position; the caller checks every keyword
-/// that can start there, and the search resumes one byte later, so keywords that overlap or
-/// share a prefix are all seen.
-fn each_start(searcher: &AhoCorasick, low: &[u8], limit: usize, mut hit: impl FnMut(usize, usize)) {
-    let mut at = 0;
-    while at < limit {
-        match searcher.find(aho_corasick::Input::new(low).range(at..low.len())) {
-            Some(m) if m.start() < limit => {
-                hit(m.start(), m.pattern().as_usize());
-                at = m.start() + 1;
-            }
-            _ => return,
-        }
-    }
-}
-
-/// The lines that hold the keyword occurrences `at` (sorted), merged where they meet: a
-/// single-line rule's match contains a keyword, so it lies on one of them. Searching only
-/// these lines keeps the cost of a rule whose keyword is common (`key`, `token`) proportional
-/// to the lines that mention it, not to the whole blob.
-fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
-    let mut windows: Vec<Range<usize>> = Vec::new();
-    for &pos in at {
-        if windows.last().is_some_and(|w| pos < w.end) {
-            continue;
-        }
-        let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-        match windows.last_mut() {
-            Some(w) if start <= w.end + 1 => w.end = end,
-            _ => windows.push(start..end),
-        }
-    }
-    windows
 }
 
 /// Whether `data` looks binary: a NUL byte among its first [`BINARY_SNIFF_LEN`] bytes.
@@ -631,75 +542,6 @@ mod tests {
         let x = data.iter().position(|&b| b == b'x').expect("x");
         let m = locate(data, vec![(0, x..x + 1)]);
         assert_eq!((m[0].line, m[0].column), (2, 8));
-    }
-
-    fn prefilter(keywords: &[(&str, usize)]) -> Prefilter {
-        Prefilter::new(
-            keywords
-                .iter()
-                .map(|(k, r)| (k.as_bytes().to_vec(), *r))
-                .collect(),
-        )
-        .expect("builds")
-    }
-
-    #[test]
-    fn prefilter_is_case_insensitive_and_sees_overlapping_keywords() {
-        let p = prefilter(&[("abcde", 0), ("bc", 1), ("ab", 2), ("zz", 3)]);
-        assert_eq!(p.fired(b"xxABCDEyy", 4), vec![true, true, true, false]);
-    }
-
-    #[test]
-    fn prefilter_checks_the_whole_keyword_after_its_head_anywhere_in_the_blob() {
-        let p = prefilter(&[("sk-proj-", 0)]);
-        let len = 3 << 16;
-        for offset in [0, 1, 4095, 65_536 - 4, len - 8] {
-            let mut data = vec![b'.'; len];
-            data[offset..offset + 8].copy_from_slice(b"SK-PROJ-");
-            assert_eq!(p.fired(&data, 1), vec![true], "at {offset}");
-            data[offset..offset + 8].copy_from_slice(b"sk-proj.");
-            assert_eq!(p.fired(&data, 1), vec![false], "at {offset}");
-        }
-    }
-
-    #[test]
-    fn prefilter_with_many_keywords_switches_to_the_dfa_after_a_megabyte() {
-        let names: Vec<String> = (0..300).map(|i| format!("{i:03}kwx")).collect();
-        let keywords: Vec<(&str, usize)> = names
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.as_str(), i))
-            .collect();
-        let p = prefilter(&keywords);
-        for _ in 0..2 {
-            let fired = p.fired(b"... 007KWX and 299kwx ...", 300);
-            assert_eq!(fired.iter().filter(|f| **f).count(), 2);
-            assert!(fired[7] && fired[299]);
-            assert!(p.finder.dfa.get().is_none());
-        }
-        let mut big = vec![b' '; DFA_AFTER];
-        big[DFA_AFTER - 6..].copy_from_slice(b"123kwx");
-        assert!(p.fired(&big, 300)[123]);
-        assert!(p.finder.dfa.get().is_some());
-        let fired = p.fired(b"... 007KWX and 299kwx ...", 300);
-        assert!(fired[7] && fired[299]);
-    }
-
-    #[test]
-    fn keywords_sharing_a_head_are_told_apart() {
-        let p = prefilter(&[
-            ("xoxb-", 0),
-            ("xoxp-", 1),
-            ("key", 2),
-            ("key-", 3),
-            ("k", 4),
-        ]);
-        assert_eq!(
-            p.fired(b"a XOXP- b", 5),
-            vec![false, true, false, false, false]
-        );
-        assert_eq!(p.fired(b"key-", 5), vec![false, false, true, true, true]);
-        assert_eq!(p.fired(b"xoxo-", 5), vec![false; 5]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Commits as a source: the blobs that a range of commits, a push, or the whole history
+//! The commit source: the blobs that a range of commits, a push or the whole history
 //! introduced, each blob once, with the first commit that carried it.
 //!
 //! Commits are visited oldest first. A tree already seen is skipped whole (an unchanged
@@ -6,73 +6,219 @@
 //! scanned once however many commits and paths carry it, and is attributed to the first
 //! commit (in that order) whose tree holds it. For a range `A..B` everything reachable from
 //! `A`'s tree is marked seen first: only what the range adds is listed.
+//!
+//! gix walks history in process; a push's objects sit in git's quarantine while pre-receive
+//! runs, where only git sees them, so pushes (and layouts gix does not read) are listed with
+//! `git log --raw` and read with `git cat-file --batch`.
 
+use super::{BlobRead, SourceError, Stage};
+use crate::git::packs::{Packs, Plan};
+use crate::git::plumbing::{self, CatFile};
+use crate::git::{GitError, ReadBlob};
+use crate::model::{CommitRef, Content, Item, Selection};
 use gix::bstr::{BString, ByteSlice};
 use gix::prelude::FindExt;
 use gix::ObjectId;
 use std::collections::HashSet;
 
-/// Errors reading history.
-#[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
-    /// Not a repository, or it cannot be opened.
-    #[error("cannot open the repository: {0}")]
-    Open(String),
-    /// A revision that does not name a commit.
-    #[error("unknown revision `{0}`")]
-    Revision(String),
-    /// A malformed range or pre-receive line.
-    #[error("{0}")]
-    Input(String),
-    /// An object could not be read.
-    #[error("reading history: {0}")]
-    Read(String),
+/// The blobs some commits introduced.
+pub struct Commits {
+    items: Vec<Item>,
+    reader: CommitReader,
+    plan: Option<Plan>,
 }
 
-/// What to walk.
-#[derive(Debug, Clone)]
-pub enum Selection {
-    /// `A..B`: commits reachable from `B` and not from `A`.
-    Range(String),
-    /// Every commit reachable from any ref, or from one branch.
-    History {
-        /// Only this branch.
-        branch: Option<String>,
-    },
-    /// A push: the new tips, minus everything the existing refs reach.
-    Push {
-        /// Commit ids the push makes refs point to.
-        tips: Vec<ObjectId>,
-    },
+/// Reads the blobs some commits introduced, and the versions they replaced.
+pub struct CommitReader {
+    /// For each item, the blob it replaced at its path, when known.
+    bases: Vec<Option<ObjectId>>,
+    /// The listed blobs.
+    listed: HashSet<ObjectId>,
+    reader: Reader,
 }
 
-/// One blob a commit introduced.
-#[derive(Debug, Clone)]
-pub struct Introduced {
-    /// The blob.
-    pub blob: ObjectId,
-    /// Its path in that commit.
-    pub path: BString,
-    /// The first commit that carried it.
-    pub commit: ObjectId,
-    /// That commit's author date, in seconds since the epoch.
-    pub author_time: i64,
-    /// The blob this one replaced at the same path, when it was listed (or, for a range,
-    /// is on the hidden side): its lines were scanned already.
-    pub base: Option<ObjectId>,
+enum Reader {
+    Gix(Box<gix::Repository>),
+    Plumbing(Option<CatFile>),
 }
 
-fn read_err(e: impl std::fmt::Display) -> HistoryError {
-    HistoryError::Read(e.to_string().lines().next().unwrap_or_default().to_owned())
+/// One blob the walk listed, and the blob it replaced at its path.
+struct Listed {
+    item: Item,
+    base: Option<ObjectId>,
+}
+
+impl Commits {
+    /// Lists what `selection` introduced in the repository around the current directory.
+    pub fn open(selection: &Selection) -> Result<Self, SourceError> {
+        Self::open_in(std::path::Path::new("."), selection)
+    }
+
+    /// [`Commits::open`] for the repository around `dir` (git's plumbing, for a push or a
+    /// layout gix does not read, runs in the current directory).
+    pub fn open_in(dir: &std::path::Path, selection: &Selection) -> Result<Self, SourceError> {
+        if matches!(selection, Selection::Push { .. }) {
+            return Self::open_plumbing(selection);
+        }
+        let repo = open_for_history(dir)?;
+        if crate::git::unsupported(&repo).is_some() {
+            return Self::open_plumbing(selection);
+        }
+        // The packs, read directly: see `crate::git::packs`.
+        let packs = Packs::open(&repo).ok();
+        let listed = introduced(&repo, packs.as_ref(), selection)?;
+        let (items, bases): (Vec<Item>, Vec<Option<ObjectId>>) =
+            listed.into_iter().map(|l| (l.item, l.base)).unzip();
+        // Where git packed versions of a file against each other (as it does when it packs),
+        // their delta chains are walked; otherwise each version is read and compared with the
+        // one before.
+        let plan = packs.and_then(|p| crate::git::packs::plan(p, &items));
+        Ok(Self::new(items, bases, Reader::Gix(Box::new(repo)), plan))
+    }
+
+    fn open_plumbing(selection: &Selection) -> Result<Self, SourceError> {
+        let revisions: Vec<String> = match selection {
+            Selection::Range(r) => vec![r.clone()],
+            Selection::History { branch: Some(b) } => vec![b.clone()],
+            Selection::History { branch: None } => vec!["--all".into()],
+            Selection::Push { tips } if tips.is_empty() => Vec::new(),
+            Selection::Push { tips } => tips
+                .iter()
+                .map(ToString::to_string)
+                .chain(["--not".into(), "--all".into()])
+                .collect(),
+        };
+        let mut items = Vec::new();
+        let mut bases = Vec::new();
+        if !revisions.is_empty() {
+            let mut seen = HashSet::new();
+            for commit in plumbing::log(&revisions)? {
+                for r in commit.records {
+                    // Deletions bring nothing; symlinks and submodules carry no content.
+                    if r.status == b'D' || !r.new_mode.starts_with(b"100") {
+                        continue;
+                    }
+                    if seen.insert(r.new_id) {
+                        items.push(Item {
+                            path: r.path,
+                            content: Content::Blob(r.new_id),
+                            symlink: false,
+                            commit: Some(CommitRef {
+                                id: commit.id,
+                                author_time: commit.author_time,
+                            }),
+                        });
+                        bases.push(r.old_id);
+                    }
+                }
+            }
+        }
+        Ok(Self::new(items, bases, Reader::Plumbing(None), None))
+    }
+
+    fn new(
+        items: Vec<Item>,
+        bases: Vec<Option<ObjectId>>,
+        reader: Reader,
+        plan: Option<Plan>,
+    ) -> Self {
+        let listed = items
+            .iter()
+            .filter_map(|i| match i.content {
+                Content::Blob(id) => Some(id),
+                Content::File(..) => None,
+            })
+            .collect();
+        Commits {
+            items,
+            reader: CommitReader {
+                bases,
+                listed,
+                reader,
+            },
+            plan,
+        }
+    }
+
+    /// For each item, the blob it replaced at its path, when the walk saw it: its lines
+    /// were scanned already.
+    pub fn bases(&self) -> &[Option<ObjectId>] {
+        &self.reader.bases
+    }
+
+    /// How many items the packs build along their delta chains, and how many are left to
+    /// read one by one (`None` without a plan).
+    pub fn planned(&self) -> Option<(usize, usize)> {
+        self.plan.as_ref().map(|p| (p.len(), p.rest.len()))
+    }
+
+    /// The items the packs build along their delta chains (see [`crate::git::packs`]),
+    /// taken once.
+    pub fn take_plan(&mut self) -> Option<Plan> {
+        self.plan.take()
+    }
+}
+
+impl CommitReader {
+    fn read_id(&mut self, id: ObjectId, buf: &mut Vec<u8>, cap: u64) -> Result<ReadBlob, GitError> {
+        match &mut self.reader {
+            Reader::Gix(repo) => crate::git::read_blob(repo, id, buf, cap),
+            Reader::Plumbing(cat) => {
+                let cat = match cat {
+                    Some(cat) => cat,
+                    slot @ None => slot.insert(CatFile::spawn()?),
+                };
+                Ok(cat.read(id, buf, cap)?)
+            }
+        }
+    }
+}
+
+impl super::Source for Commits {
+    fn stage(&self) -> Stage {
+        Stage::Committed
+    }
+
+    fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
+        (&self.items, &mut self.reader)
+    }
+}
+
+impl BlobRead for CommitReader {
+    fn read(&mut self, item: &Item, buf: &mut Vec<u8>, cap: u64) -> Result<ReadBlob, SourceError> {
+        let Content::Blob(id) = item.content else {
+            return Err(SourceError::Input("a commit's item is not a blob".into()));
+        };
+        Ok(self.read_id(id, buf, cap)?)
+    }
+
+    /// The version this one replaced, when the selection does not list it (the base of a
+    /// range, what the server has before a push): a secret it holds already was not
+    /// introduced here.
+    fn previous(
+        &mut self,
+        index: usize,
+        _: &Item,
+        buf: &mut Vec<u8>,
+        cap: u64,
+    ) -> Result<bool, SourceError> {
+        buf.clear();
+        match self.bases[index].filter(|b| !self.listed.contains(b)) {
+            Some(b) => Ok(self.read_id(b, buf, cap)? == ReadBlob::Read),
+            None => Ok(false),
+        }
+    }
 }
 
 /// Opens the repository around the current directory (bare repositories too), with a cache
 /// of delta bases: versions of a file are stored as chains of deltas, and reading history
 /// oldest first would otherwise rebuild each chain from its base every time.
-pub fn open() -> Result<gix::Repository, HistoryError> {
-    let mut repo = gix::discover_with_environment_overrides(".").map_err(|e| {
-        HistoryError::Open(e.to_string().lines().next().unwrap_or_default().to_owned())
-    })?;
+fn open_for_history(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
+    let mut repo = crate::git::open_in(dir)?;
     repo.objects.set_pack_cache(|| {
         Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
             PACK_CACHE_BYTES,
@@ -85,23 +231,23 @@ pub fn open() -> Result<gix::Repository, HistoryError> {
 const PACK_CACHE_BYTES: usize = 48 << 20;
 
 /// The commit a revision names (`main`, `origin/main`, `HEAD~3`, an id).
-fn commit_id(repo: &gix::Repository, spec: &str) -> Result<ObjectId, HistoryError> {
+fn commit_id(repo: &gix::Repository, spec: &str) -> Result<ObjectId, SourceError> {
     let id = repo
         .rev_parse_single(spec.as_bytes().as_bstr())
-        .map_err(|_| HistoryError::Revision(spec.to_owned()))?;
+        .map_err(|_| SourceError::Revision(spec.to_owned()))?;
     let commit = id
         .object()
-        .map_err(read_err)?
+        .map_err(|e| GitError::read(format!("revision {spec}"), e))?
         .peel_to_commit()
-        .map_err(|_| HistoryError::Revision(spec.to_owned()))?;
+        .map_err(|_| SourceError::Revision(spec.to_owned()))?;
     Ok(commit.id)
 }
 
 /// The commits every ref points to (tags peeled), for "reachable from anything".
-pub fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, HistoryError> {
-    let refs = repo.references().map_err(read_err)?;
+fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, SourceError> {
+    let refs = repo.references().map_err(|e| GitError::read("refs", e))?;
     let mut tips = Vec::new();
-    for r in refs.all().map_err(read_err)? {
+    for r in refs.all().map_err(|e| GitError::read("refs", e))? {
         let Ok(mut r) = r else { continue };
         if let Ok(commit) = r.peel_to_commit() {
             tips.push(commit.id);
@@ -114,20 +260,18 @@ pub fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, HistoryError> {
 
 /// Lists the blobs `selection` introduced, oldest commit first. Trees are read from `packs`
 /// where they are there (see [`crate::git::packs::Reader`]), otherwise through gix.
-pub fn introduced(
+fn introduced(
     repo: &gix::Repository,
-    packs: Option<&crate::git::packs::Packs>,
+    packs: Option<&Packs>,
     selection: &Selection,
-) -> Result<Vec<Introduced>, HistoryError> {
+) -> Result<Vec<Listed>, SourceError> {
+    let not_a_range =
+        |range: &str| SourceError::Input(format!("`{range}` is not a range (use A..B)"));
     let (tips, hidden) = match selection {
         Selection::Range(range) => {
-            let (a, b) = range.split_once("..").ok_or_else(|| {
-                HistoryError::Input(format!("`{range}` is not a range (use A..B)"))
-            })?;
+            let (a, b) = range.split_once("..").ok_or_else(|| not_a_range(range))?;
             if a.is_empty() || b.is_empty() || b.starts_with('.') {
-                return Err(HistoryError::Input(format!(
-                    "`{range}` is not a range (use A..B)"
-                )));
+                return Err(not_a_range(range));
             }
             (vec![commit_id(repo, b)?], vec![commit_id(repo, a)?])
         }
@@ -153,6 +297,7 @@ pub fn introduced(
     if tips.is_empty() {
         return Ok(Vec::new());
     }
+    let walk_err = |e| GitError::read("the commit graph", e);
     let mut commits: Vec<ObjectId> = Vec::new();
     let iter = repo
         .rev_walk(tips)
@@ -161,30 +306,36 @@ pub fn introduced(
             Default::default(),
         ))
         .all()
-        .map_err(read_err)?;
+        .map_err(walk_err)?;
     for info in iter {
-        commits.push(info.map_err(read_err)?.id);
+        commits.push(info.map_err(|e| GitError::read("the commit graph", e))?.id);
     }
     commits.reverse();
     for id in commits {
-        let commit = repo.find_commit(id).map_err(read_err)?;
+        let commit = repo
+            .find_commit(id)
+            .map_err(|e| GitError::read(format!("commit {id}"), e))?;
         let time = commit
             .author()
             .ok()
             .and_then(|a| a.time().ok())
             .map_or(0, |t| t.seconds);
-        let tree = commit.tree_id().map_err(read_err)?.detach();
+        let tree = commit
+            .tree_id()
+            .map_err(|e| GitError::read(format!("commit {id}"), e))?
+            .detach();
         walk.tree(tree, b"", Some((id, time)))?;
     }
     Ok(walk.out)
 }
 
-fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, HistoryError> {
+fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, SourceError> {
+    let err = |e| GitError::read(format!("commit {commit}"), e);
     Ok(repo
         .find_commit(commit)
-        .map_err(read_err)?
+        .map_err(err)?
         .tree_id()
-        .map_err(read_err)?
+        .map_err(|e| GitError::read(format!("commit {commit}"), e))?
         .detach())
 }
 
@@ -195,7 +346,7 @@ struct Walk<'r> {
     seen_blobs: gix::hashtable::HashSet<ObjectId>,
     /// The blob last listed (or marked seen) at each path.
     last_at: std::collections::HashMap<BString, ObjectId>,
-    out: Vec<Introduced>,
+    out: Vec<Listed>,
     buf: Vec<u8>,
 }
 
@@ -206,22 +357,30 @@ impl Walk<'_> {
         id: ObjectId,
         prefix: &[u8],
         commit: Option<(ObjectId, i64)>,
-    ) -> Result<(), HistoryError> {
+    ) -> Result<(), SourceError> {
         if !self.seen_trees.insert(id) {
             return Ok(());
         }
         let packed = match &mut self.reader {
-            Some(reader) => reader.read(&id).map_err(read_err)?,
+            Some(reader) => reader
+                .read(&id)
+                .map_err(|e| GitError::read(format!("tree {id}"), e))?,
             None => None,
         };
         let data: &[u8] = match &packed {
             Some((gix::objs::Kind::Tree, data)) => data,
-            Some(_) => return Err(HistoryError::Read(format!("{id} is not a tree"))),
+            Some(_) => {
+                return Err(GitError::read(
+                    format!("tree {id}"),
+                    std::io::Error::other("not a tree"),
+                )
+                .into())
+            }
             None => {
                 self.repo
                     .objects
                     .find_tree(&id, &mut self.buf)
-                    .map_err(read_err)?;
+                    .map_err(|e| GitError::read(format!("tree {id}"), e))?;
                 &self.buf
             }
         };
@@ -229,7 +388,7 @@ impl Walk<'_> {
             gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash())
                 .map(|e| e.map(|e| (e.mode, e.filename.to_owned(), e.oid.to_owned())))
                 .collect::<Result<_, _>>()
-                .map_err(read_err)?;
+                .map_err(|e| GitError::read(format!("tree {id}"), e))?;
         for (mode, name, oid) in entries {
             let mut path = Vec::with_capacity(prefix.len() + name.len() + 1);
             path.extend_from_slice(prefix);
@@ -242,11 +401,16 @@ impl Walk<'_> {
                 let path = BString::from(path);
                 let base = self.last_at.insert(path.clone(), oid);
                 if let Some((commit, author_time)) = commit {
-                    self.out.push(Introduced {
-                        blob: oid,
-                        path,
-                        commit,
-                        author_time,
+                    self.out.push(Listed {
+                        item: Item {
+                            path: path.into(),
+                            content: Content::Blob(oid),
+                            symlink: false,
+                            commit: Some(CommitRef {
+                                id: commit,
+                                author_time,
+                            }),
+                        },
                         base,
                     });
                 }
@@ -256,139 +420,9 @@ impl Walk<'_> {
     }
 }
 
-/// Reads blob `id` with gix, unless it is larger than `cap`.
-pub fn read_blob(
-    repo: &gix::Repository,
-    id: ObjectId,
-    buf: &mut Vec<u8>,
-    cap: u64,
-) -> Result<crate::git::Blob, HistoryError> {
-    let header = repo.find_header(id).map_err(read_err)?;
-    if header.size() > cap {
-        return Ok(crate::git::Blob::TooLarge(header.size()));
-    }
-    let blob = repo.objects.find_blob(&id, buf).map_err(read_err)?;
-    let len = blob.data.len();
-    buf.truncate(len);
-    Ok(crate::git::Blob::Read)
-}
-
-/// [`introduced`] through git plumbing (`git log --raw`), which sees what gix does not: the
-/// quarantined objects of a push, while the pre-receive hook runs. Each blob once, oldest
-/// commit first; merges count what they bring relative to their first parent.
-pub fn introduced_cli(selection: &Selection) -> Result<Vec<Introduced>, HistoryError> {
-    let mut cmd = crate::git::git();
-    cmd.args([
-        "log",
-        "--reverse",
-        "--raw",
-        "-z",
-        "--no-abbrev",
-        "--no-renames",
-        "--diff-merges=first-parent",
-        "--format=%x01%H %at",
-    ]);
-    match selection {
-        Selection::Range(r) => {
-            cmd.arg(r);
-        }
-        Selection::History { branch: Some(b) } => {
-            cmd.arg(b);
-        }
-        Selection::History { branch: None } => {
-            cmd.arg("--all");
-        }
-        Selection::Push { tips } => {
-            if tips.is_empty() {
-                return Ok(Vec::new());
-            }
-            cmd.args(tips.iter().map(|t| t.to_string()))
-                .args(["--not", "--all"]);
-        }
-    }
-    cmd.arg("--");
-    let out = cmd
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| HistoryError::Read(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(HistoryError::Read(
-            err.lines().next().unwrap_or("git log failed").to_owned(),
-        ));
-    }
-    parse_log_raw(&out.stdout)
-}
-
-/// Parses `git log --raw -z --format=%x01%H %at`: a commit header, then
-/// `:old-mode new-mode old-id new-id status\0path\0` records.
-fn parse_log_raw(out: &[u8]) -> Result<Vec<Introduced>, HistoryError> {
-    let bad = || HistoryError::Read("unexpected output from git log --raw".into());
-    let mut seen = HashSet::new();
-    let mut found = Vec::new();
-    let mut commit: Option<(ObjectId, i64)> = None;
-    let mut fields = out.split(|&b| b == 0).peekable();
-    while let Some(field) = fields.next() {
-        let field = field.strip_prefix(b"\n").unwrap_or(field);
-        if field.is_empty() {
-            continue;
-        }
-        if let Some(header) = field.strip_prefix(b"\x01") {
-            let header = header.to_str().map_err(|_| bad())?;
-            let (id, time) = header.trim().split_once(' ').ok_or_else(bad)?;
-            let id = ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?;
-            commit = Some((id, time.trim().parse().unwrap_or(0)));
-            // The header and the first record share a field: `\x01id time\n\n:…`.
-            if let Some(nl) = header.find('\n') {
-                let rest = header[nl..].trim_start_matches('\n');
-                if !rest.is_empty() {
-                    let path = fields.next().ok_or_else(bad)?;
-                    record(rest.as_bytes(), path, commit, &mut seen, &mut found)?;
-                }
-            }
-            continue;
-        }
-        let path = fields.next().ok_or_else(bad)?;
-        record(field, path, commit, &mut seen, &mut found)?;
-    }
-    Ok(found)
-}
-
-fn record(
-    meta: &[u8],
-    path: &[u8],
-    commit: Option<(ObjectId, i64)>,
-    seen: &mut HashSet<ObjectId>,
-    found: &mut Vec<Introduced>,
-) -> Result<(), HistoryError> {
-    let bad = || HistoryError::Read("unexpected output from git log --raw".into());
-    let meta = meta.strip_prefix(b":").ok_or_else(bad)?;
-    let parts: Vec<&[u8]> = meta.split(|&b| b == b' ').collect();
-    let [_, new_mode, old_id, new_id, status] = parts[..] else {
-        return Err(bad());
-    };
-    let (commit, author_time) = commit.ok_or_else(bad)?;
-    // Deletions bring nothing; symlinks and submodules carry no content.
-    if status.starts_with(b"D") || !new_mode.starts_with(b"100") {
-        return Ok(());
-    }
-    let blob = ObjectId::from_hex(new_id).map_err(|_| bad())?;
-    if seen.insert(blob) {
-        let base = ObjectId::from_hex(old_id).ok().filter(|id| !id.is_null());
-        found.push(Introduced {
-            blob,
-            path: path.into(),
-            commit,
-            author_time,
-            base,
-        });
-    }
-    Ok(())
-}
-
 /// Parses pre-receive input: `old new ref` per line. Returns the new tips (deletions, whose
 /// new id is all zeros, introduce nothing).
-pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, HistoryError> {
+pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, SourceError> {
     let mut tips = Vec::new();
     for (n, line) in input.lines().enumerate() {
         if line.trim().is_empty() {
@@ -396,13 +430,13 @@ pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, HistoryError> {
         }
         let parts: Vec<&str> = line.split_whitespace().collect();
         let [_old, new, _name] = parts[..] else {
-            return Err(HistoryError::Input(format!(
+            return Err(SourceError::Input(format!(
                 "pre-receive line {}: expected `old new ref`",
                 n + 1
             )));
         };
         let id = ObjectId::from_hex(new.as_bytes()).map_err(|_| {
-            HistoryError::Input(format!(
+            SourceError::Input(format!(
                 "pre-receive line {}: `{new}` is not an object id",
                 n + 1
             ))
@@ -414,31 +448,9 @@ pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, HistoryError> {
     Ok(tips)
 }
 
-/// `YYYY-MM-DD` of a time in seconds since the epoch (UTC).
-pub fn date(seconds: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = seconds.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(1_700_000_000), "2023-11-14");
-        assert_eq!(date(951_782_400), "2000-02-29");
-    }
 
     #[test]
     fn pre_receive_lines() {

@@ -1,4 +1,84 @@
-//! Sources: what to scan.
+//! Sources: what to scan. A source lists [`Item`]s — a path and where its bytes are — and
+//! reads them; the engine takes each item through the same scan and policy whatever the
+//! source. Nothing after a source knows about git.
+//!
+//! - [`staged`]: what the commit being made records (the hook, `scan --staged`).
+//! - [`commits`]: what a range, a push or the whole history introduced.
+//! - [`paths`]: files on disk (`scan PATH…`).
 
 pub mod commits;
 pub mod paths;
+pub mod staged;
+
+use crate::git::{GitError, ReadBlob};
+use crate::model::Item;
+
+/// Errors from listing or reading a source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The repository could not be read.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// A path on disk could not be read.
+    #[error("{path}")]
+    Path {
+        /// The path, escaped for the terminal.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A revision that does not name a commit.
+    #[error("unknown revision `{0}`")]
+    Revision(String),
+    /// Malformed input: a range, a pre-receive line.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl From<crate::git::plumbing::PlumbingError> for SourceError {
+    fn from(e: crate::git::plumbing::PlumbingError) -> Self {
+        SourceError::Git(e.into())
+    }
+}
+
+/// How the items of a source stand: what a finding in them means for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// About to be committed: a secret the replaced version held is already in history.
+    Staged,
+    /// Committed already (a range, a push, history): each finding is reported once, at the
+    /// first commit that introduced it.
+    Committed,
+    /// Files on disk, with no history to compare with.
+    Files,
+}
+
+/// A source: its items, and a reader of their bytes.
+pub trait Source {
+    /// How its findings stand.
+    fn stage(&self) -> Stage;
+
+    /// The items to scan, in the order findings are reported.
+    fn items(&self) -> &[Item];
+
+    /// The items and the reader, apart: workers look at the items while this thread reads.
+    fn split(&mut self) -> (&[Item], &mut dyn BlobRead);
+}
+
+/// Reads the bytes of a source's items.
+pub trait BlobRead {
+    /// Reads `item`'s bytes into `buf` (cleared first), unless they are more than `cap`.
+    fn read(&mut self, item: &Item, buf: &mut Vec<u8>, cap: u64) -> Result<ReadBlob, SourceError>;
+
+    /// Fills `buf` with what item `index` replaces and history already has: the version the
+    /// commit's parents hold at its path, the base side of a range. `false` when there is
+    /// none. Read only for items with findings.
+    fn previous(
+        &mut self,
+        index: usize,
+        item: &Item,
+        buf: &mut Vec<u8>,
+        cap: u64,
+    ) -> Result<bool, SourceError>;
+}

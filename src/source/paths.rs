@@ -1,74 +1,122 @@
-//! Sources: where the bytes to scan come from. The staged source reads blobs from the index
-//! and object database (see [`crate::git`]); the path source reads files on disk, skipping
-//! `.git` and whatever `.gitignore` ignores. Nothing after a source knows about git.
+//! The path source: files on disk (`keyward scan PATH…`). Directories are walked
+//! recursively, honouring `.gitignore` (also outside a repository) and never entering `.git`;
+//! a file named explicitly is always included.
 
+use super::{BlobRead, SourceError, Stage};
+use crate::git::ReadBlob;
+use crate::model::{Content, Item};
 use std::path::{Path, PathBuf};
 
-/// Errors from walking paths on disk.
-#[derive(Debug, thiserror::Error)]
-pub enum PathError {
-    /// A path given on the command line does not exist or cannot be read.
-    #[error("{path}: {message}")]
-    Unreadable {
-        /// The path, escaped.
-        path: String,
-        /// Why.
-        message: String,
-    },
+/// Files on disk.
+#[derive(Debug)]
+pub struct Paths {
+    items: Vec<Item>,
+    reader: FileReader,
 }
 
-/// The files under `roots`, in walk order, with their sizes. Directories are walked
-/// recursively, honouring `.gitignore` (also outside a repository) and never entering `.git`;
-/// a file named explicitly is always included.
-pub fn files(roots: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, PathError> {
-    let mut out = Vec::new();
-    for root in roots {
-        let meta = std::fs::symlink_metadata(root).map_err(|e| unreadable(root, e))?;
-        if !meta.is_dir() {
-            if meta.is_file() {
-                out.push((root.clone(), meta.len()));
-            }
-            continue;
-        }
-        let walk = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .require_git(false)
-            .follow_links(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walk {
-            let entry = entry.map_err(|e| PathError::Unreadable {
-                path: crate::redact::escape(root.as_os_str().as_encoded_bytes()),
-                message: e.to_string(),
-            })?;
-            if entry.file_type().is_some_and(|t| t.is_file()) {
-                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                out.push((entry.into_path(), len));
-            }
-        }
-    }
-    Ok(out)
-}
+/// Reads files.
+#[derive(Debug)]
+pub struct FileReader;
 
-fn unreadable(path: &Path, e: std::io::Error) -> PathError {
-    PathError::Unreadable {
-        path: crate::redact::escape(path.as_os_str().as_encoded_bytes()),
-        message: e.to_string(),
+impl Paths {
+    /// Lists the files under `roots`, in walk order.
+    pub fn open(roots: &[PathBuf]) -> Result<Self, SourceError> {
+        let mut items = Vec::new();
+        for root in roots {
+            let meta = std::fs::symlink_metadata(root).map_err(|e| unreadable(root, e))?;
+            if !meta.is_dir() {
+                if meta.is_file() {
+                    items.push(item(root.clone(), meta.len()));
+                }
+                continue;
+            }
+            let walk = ignore::WalkBuilder::new(root)
+                .hidden(false)
+                .require_git(false)
+                .follow_links(false)
+                .filter_entry(|e| e.file_name() != ".git")
+                .build();
+            for entry in walk {
+                let entry = entry.map_err(|e| SourceError::Path {
+                    path: crate::redact::escape(root.as_os_str().as_encoded_bytes()),
+                    source: std::io::Error::other(e),
+                })?;
+                if entry.file_type().is_some_and(|t| t.is_file()) {
+                    let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    items.push(item(entry.into_path(), len));
+                }
+            }
+        }
+        Ok(Paths {
+            items,
+            reader: FileReader,
+        })
     }
 }
 
-/// Reads one file found by [`files`].
-pub fn read(path: &Path, buf: &mut Vec<u8>) -> Result<(), PathError> {
-    use std::io::Read;
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .map(drop)
-        .map_err(|e| unreadable(path, e))
-}
-
-/// Display form of a path from the walk: without a leading `./`.
-pub fn display(path: &Path) -> &[u8] {
+/// The item for a file: its path as shown, without a leading `./`.
+fn item(path: PathBuf, len: u64) -> Item {
     let bytes = path.as_os_str().as_encoded_bytes();
-    bytes.strip_prefix(b"./").unwrap_or(bytes)
+    let shown = bytes.strip_prefix(b"./").unwrap_or(bytes).to_vec();
+    Item {
+        path: shown,
+        content: Content::File(path, len),
+        symlink: false,
+        commit: None,
+    }
+}
+
+fn unreadable(path: &Path, source: std::io::Error) -> SourceError {
+    SourceError::Path {
+        path: crate::redact::escape(path.as_os_str().as_encoded_bytes()),
+        source,
+    }
+}
+
+impl super::Source for Paths {
+    fn stage(&self) -> Stage {
+        Stage::Files
+    }
+
+    fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
+        (&self.items, &mut self.reader)
+    }
+}
+
+impl BlobRead for FileReader {
+    fn read(&mut self, item: &Item, buf: &mut Vec<u8>, cap: u64) -> Result<ReadBlob, SourceError> {
+        use std::io::Read;
+        buf.clear();
+        let Content::File(path, len) = &item.content else {
+            return Err(SourceError::Input("a path item is not a file".into()));
+        };
+        if *len > cap {
+            return Ok(ReadBlob::TooLarge(*len));
+        }
+        std::fs::File::open(path)
+            .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(buf))
+            .map_err(|e| unreadable(path, e))?;
+        // A file that grew past the cap since it was listed is not scanned either.
+        if buf.len() as u64 > cap {
+            let size = buf.len() as u64;
+            buf.clear();
+            return Ok(ReadBlob::TooLarge(size));
+        }
+        Ok(ReadBlob::Read)
+    }
+
+    fn previous(
+        &mut self,
+        _: usize,
+        _: &Item,
+        buf: &mut Vec<u8>,
+        _: u64,
+    ) -> Result<bool, SourceError> {
+        buf.clear();
+        Ok(false)
+    }
 }

@@ -532,11 +532,8 @@ fn packed_history_gives_the_findings_of_loose_objects() {
 
     // The packed scan did walk the packs: they hold every blob, mostly as deltas between
     // versions of a file.
-    let git = gix::open(&repo.dir).expect("open");
-    let packs = keyward::git::packs::Packs::open(&git).expect("packs");
-    let selection = keyward::source::commits::Selection::History { branch: None };
-    let items = keyward::source::commits::introduced(&git, Some(&packs), &selection).expect("walk");
-    let plan = keyward::git::packs::plan(packs, &items).expect("a plan");
-    assert_eq!(plan.len(), items.len());
-    assert!(plan.rest.is_empty());
+    let selection = keyward::model::Selection::History { branch: None };
+    let source = keyward::source::commits::Commits::open_in(&repo.dir, &selection).expect("walk");
+    let items = keyward::source::Source::items(&source).len();
+    assert_eq!(source.planned(), Some((items, 0)));
 }

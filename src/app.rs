@@ -1,0 +1,419 @@
+//! One function per command: each builds what it needs — the settings, the engine, the
+//! source — runs it and writes its report. Output goes to the writers in [`Io`]; nothing here
+//! prints, and nothing here decides what blocks (that is [`crate::policy`]).
+
+use crate::cli::{Command, HookAction, Options, Target};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::model::{Outcome, Selection};
+use crate::policy::allowlist::Allowlist;
+use crate::policy::Policy;
+use crate::report::{Context, Format};
+use crate::rules::RuleSet;
+use crate::settings::{Color, Settings};
+use crate::source::commits::Commits;
+use crate::source::paths::Paths;
+use crate::source::staged::Staged;
+use crate::source::SourceError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where a command writes, and what it may know about it.
+pub struct Io<'a> {
+    /// Standard output: reports.
+    pub out: &'a mut dyn Write,
+    /// Standard error: progress.
+    pub err: &'a mut dyn Write,
+    /// Standard output is a terminal (colour).
+    pub out_is_terminal: bool,
+    /// Standard error is a terminal (progress).
+    pub err_is_terminal: bool,
+    /// Standard input, for `pre-receive`.
+    pub input: &'a mut dyn std::io::Read,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule file of the catalog is broken.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::LoadError),
+    /// A rule does not pass the rule check.
+    #[error(transparent)]
+    Check(#[from] crate::rules::check::CheckError),
+    /// `.keyward.toml` is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A `keyward.*` git config value is invalid.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// The source could not be listed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The repository could not be opened.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    /// The scan failed.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::Error),
+    /// A file could not be read.
+    #[error("{path}")]
+    Read {
+        /// The file, escaped.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the output failed: nobody saw the verdict.
+    #[error("writing the report")]
+    Write(#[source] std::io::Error),
+}
+
+/// A failed command: the error, and what was being done (the hook fails closed and says how
+/// to bypass; a push is rejected).
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// The scan being run, if it was one.
+    pub context: Option<Context>,
+}
+
+/// Runs `command`; its exit code: 0 clean, 1 blocked (or a check failed), 2 error.
+pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
+    let plain = |error: Error| Failure {
+        error,
+        context: None,
+    };
+    match command {
+        Command::Help => write(io.out, format_args!("{}\n", crate::cli::USAGE)).map_err(plain),
+        Command::Version => write(
+            io.out,
+            format_args!(
+                "keyward {} ({})\n",
+                env!("CARGO_PKG_VERSION"),
+                crate::HOOK_MARKER
+            ),
+        )
+        .map_err(plain),
+        Command::Rules(format) => rules(format, io).map_err(plain),
+        Command::RulesCheck(files) => rules_check(&files, io).map_err(plain),
+        Command::Hooks(action, target) => Ok(hooks(action, target, io)),
+        Command::Allow {
+            fingerprint,
+            reason,
+            expires,
+        } => allow(&fingerprint, &reason, expires.as_deref(), io).map_err(plain),
+        Command::Config(options) => config(&options, io).map_err(plain),
+        Command::Hook(options) => scan(&options, Context::Commit, Scan::Staged, io),
+        Command::ScanStaged(options) => scan(&options, Context::Staged, Scan::Staged, io),
+        Command::ScanPaths(options, paths) => {
+            scan(&options, Context::Paths, Scan::Paths(&paths), io)
+        }
+        Command::ScanHistory(options, selection) => {
+            scan(&options, Context::History, Scan::Commits(selection), io)
+        }
+        Command::PreReceive(options) => {
+            let fail = |error: Error| Failure {
+                error,
+                context: Some(Context::Push),
+            };
+            let mut input = String::new();
+            io.input.read_to_string(&mut input).map_err(|source| {
+                fail(Error::Read {
+                    path: "the pushed refs (standard input)".into(),
+                    source,
+                })
+            })?;
+            let tips =
+                crate::source::commits::push_tips(&input).map_err(|e| fail(Error::Source(e)))?;
+            scan(
+                &options,
+                Context::Push,
+                Scan::Commits(Selection::Push { tips }),
+                io,
+            )
+        }
+    }
+}
+
+fn write(out: &mut dyn Write, text: std::fmt::Arguments<'_>) -> Result<u8, Error> {
+    out.write_fmt(text)
+        .and_then(|()| out.flush())
+        .map_err(Error::Write)?;
+    Ok(0)
+}
+
+/// What a scan reads.
+enum Scan<'a> {
+    Staged,
+    Paths(&'a [PathBuf]),
+    Commits(Selection),
+}
+
+/// The scanning commands: the source, the settings of the repository it is in, the engine,
+/// the report.
+fn scan(
+    options: &Options,
+    context: Context,
+    what: Scan<'_>,
+    io: &mut Io<'_>,
+) -> Result<u8, Failure> {
+    let fail = |error: Error| Failure {
+        error,
+        context: Some(context),
+    };
+    let (outcome, settings) = scan_outcome(options, what, io).map_err(fail)?;
+    let color = match settings.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            io.out_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let report = options.format.report(color, context);
+    let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
+    match written {
+        Ok(()) => Ok(u8::from(outcome.blocked())),
+        // Nobody saw the verdict: a blocked scan stays blocked, a clean one is an error.
+        Err(_) if outcome.blocked() => Ok(1),
+        Err(e) => Err(fail(Error::Write(e))),
+    }
+}
+
+fn scan_outcome(
+    options: &Options,
+    what: Scan<'_>,
+    io: &mut Io<'_>,
+) -> Result<(Outcome, Settings), Error> {
+    match what {
+        Scan::Staged => {
+            let mut source = Staged::open()?;
+            let root = source.root()?;
+            let git = source.keyward_config()?;
+            let (engine, settings) = build(options, root.as_deref(), &git)?;
+            Ok((engine.run(&mut source)?, settings))
+        }
+        Scan::Paths(paths) => {
+            let (engine, settings) = around_here(options)?;
+            let mut source = Paths::open(paths)?;
+            Ok((engine.run(&mut source)?, settings))
+        }
+        Scan::Commits(selection) => {
+            let (engine, settings) = around_here(options)?;
+            let mut source = Commits::open(&selection)?;
+            let total = crate::source::Source::items(&source).len();
+            let mut progress = Progress::new(total, io.err_is_terminal, io.err);
+            let outcome = engine.run_commits(&mut source, &mut |done, bytes| {
+                progress.show(done, bytes);
+            })?;
+            Ok((outcome, settings))
+        }
+    }
+}
+
+/// The engine under the policy of the repository around the current directory (its
+/// `.keyward.toml` and git config), or of a `.keyward.toml` in the current directory outside
+/// one.
+fn around_here(options: &Options) -> Result<(Engine, Settings), Error> {
+    let repo = match crate::git::open() {
+        Ok(repo) => Some(repo),
+        Err(crate::git::GitError::NotARepository) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let root = repo.as_ref().and_then(crate::git::workdir);
+    let git = repo
+        .as_ref()
+        .map(crate::git::keyward_config)
+        .unwrap_or_default();
+    build(options, root.as_deref(), &git)
+}
+
+/// Reads the policy file in `root` (the current directory when `None`), merges the
+/// settings and builds the engine: the team's rules first (a team's rule names its own
+/// secrets best), then the built-in ones, without the rules the file turns off.
+fn build(
+    options: &Options,
+    root: Option<&Path>,
+    git: &[(String, String)],
+) -> Result<(Engine, Settings), Error> {
+    let builtin = RuleSet::builtin()?;
+    let config = Config::load(root.unwrap_or(Path::new(".")), &builtin)?;
+    let settings = crate::settings::resolve(&options.flags, config.as_ref(), git)?;
+    let RuleSet { rules, mut files } = builtin;
+    let off: &[String] = config.as_ref().map_or(&[], |c| &c.file.allow.rules);
+    let mut content: Vec<_> = config
+        .iter()
+        .flat_map(|c| c.file.rule.iter().cloned())
+        .collect();
+    content.extend(rules);
+    content.retain(|r| !off.contains(&r.id));
+    files.retain(|r| !off.contains(&r.id));
+    let policy = Policy::new(
+        settings.strict,
+        settings.inline_allow,
+        files,
+        Allowlist::new(config),
+    );
+    let engine = Engine::new(content, policy, settings.max_file_size)?;
+    Ok((engine, settings))
+}
+
+/// A progress line on a terminal: blobs, bytes, rate, time left.
+struct Progress<'a> {
+    total: usize,
+    show: bool,
+    err: &'a mut dyn Write,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn new(total: usize, terminal: bool, err: &'a mut dyn Write) -> Self {
+        let now = std::time::Instant::now();
+        Progress {
+            total,
+            show: terminal && total > 0,
+            err,
+            start: now,
+            last: now,
+        }
+    }
+
+    fn show(&mut self, done: usize, bytes: u64) {
+        let now = std::time::Instant::now();
+        if !self.show || (now.duration_since(self.last).as_millis() < 100 && done < self.total) {
+            return;
+        }
+        self.last = now;
+        let secs = now.duration_since(self.start).as_secs_f64().max(1e-3);
+        let rate = bytes as f64 / secs / 1e6;
+        let eta = (self.total.saturating_sub(done)) as f64 * secs / done.max(1) as f64;
+        // Progress is a courtesy: a terminal that stopped listening changes no verdict.
+        let _ = write!(
+            self.err,
+            "\rkeyward: {done}/{} blobs, {:.1} MB, {rate:.1} MB/s, ETA {eta:.0} s   ",
+            self.total,
+            bytes as f64 / 1e6
+        );
+        if done >= self.total {
+            let _ = writeln!(self.err);
+        }
+    }
+}
+
+/// `keyward rules`.
+fn rules(format: Format, io: &mut Io<'_>) -> Result<u8, Error> {
+    let set = RuleSet::builtin()?;
+    let list = crate::report::rule_list(&set);
+    let written = match format {
+        Format::Json => crate::report::write_rules_json(&list, io.out),
+        _ => crate::report::write_rules_human(&list, io.out),
+    };
+    written
+        .and_then(|()| io.out.flush())
+        .map_err(Error::Write)?;
+    Ok(0)
+}
+
+/// `keyward rules check FILE…`: 0 when every rule of every file passes; the first failure is
+/// the error.
+fn rules_check(files: &[PathBuf], io: &mut Io<'_>) -> Result<u8, Error> {
+    for file in files {
+        let shown = crate::redact::escape(file.as_os_str().as_encoded_bytes());
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let count = crate::rules::check::check_file(&shown, &text)?;
+        writeln!(io.out, "keyward: {shown}: {count} rules pass").map_err(Error::Write)?;
+    }
+    io.out.flush().map_err(Error::Write)?;
+    Ok(0)
+}
+
+/// `keyward install | uninstall | status`: one line per place; 1 when a check fails, 2 on
+/// an error.
+fn hooks(action: HookAction, target: Target, io: &mut Io<'_>) -> u8 {
+    let binary = std::env::current_exe().unwrap_or_else(|_| "keyward".into());
+    let mut code = 0;
+    for line in crate::install::run(action, target, &binary) {
+        let (text, to_err) = match line {
+            crate::install::Line::Done(text) => (format!("keyward: {text}"), false),
+            crate::install::Line::Problem(text) => {
+                code = code.max(1);
+                (format!("keyward: {text}"), false)
+            }
+            crate::install::Line::Error(e) => {
+                code = 2;
+                (format!("keyward: error: {e}"), true)
+            }
+        };
+        let sink: &mut dyn Write = if to_err { &mut *io.err } else { &mut *io.out };
+        if writeln!(sink, "{text}").is_err() {
+            code = 2;
+        }
+    }
+    code
+}
+
+/// `keyward allow`: appends an exception to the repository's `.keyward.toml`.
+fn allow(
+    fingerprint: &str,
+    reason: &str,
+    expires: Option<&str>,
+    io: &mut Io<'_>,
+) -> Result<u8, Error> {
+    let root = match crate::git::open() {
+        Ok(repo) => crate::git::workdir(&repo),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| ".".into());
+    let builtin = RuleSet::builtin()?;
+    let path = crate::config::append_allow(&root, fingerprint, reason, expires, &builtin)?;
+    write(
+        io.out,
+        format_args!(
+            "keyward: {fingerprint} allowed in {} — commit that file so the team shares the exception\n",
+            crate::redact::escape(path.as_os_str().as_encoded_bytes())
+        ),
+    )
+}
+
+/// `keyward config`: each effective setting, its value and where it came from.
+fn config(options: &Options, io: &mut Io<'_>) -> Result<u8, Error> {
+    let (engine, settings) = around_here(options)?;
+    let mut text = String::new();
+    for (name, value, origin) in &settings.origins {
+        text.push_str(&format!("{name:<14} {value:<10} ({origin})\n"));
+    }
+    match engine.policy().allowlist().config() {
+        Some(c) => {
+            let a = &c.file.allow;
+            let today = crate::model::today();
+            let expired = a
+                .fingerprints
+                .iter()
+                .filter(|e| {
+                    e.expires
+                        .as_deref()
+                        .and_then(crate::model::parse_date)
+                        .is_some_and(|d| d < today)
+                })
+                .count();
+            text.push_str(&format!(
+                "policy         {}: {} allowed paths, {} allowed fingerprints ({expired} expired), {} rules off, {} extra forbidden paths, {} file exceptions, {} custom rules\n",
+                crate::config::FILE_NAME,
+                a.paths.len(),
+                a.fingerprints.len(),
+                a.rules.len(),
+                c.file.forbid.paths.len(),
+                a.files.len(),
+                c.file.rule.len()
+            ));
+        }
+        None => text.push_str(&format!("policy         no {}\n", crate::config::FILE_NAME)),
+    }
+    write(io.out, format_args!("{text}"))
+}

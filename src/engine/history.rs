@@ -1,0 +1,298 @@
+//! History's driver: the items of a commit source, scanned where each version differs from
+//! the one it replaced, as its patch would show it.
+//!
+//! The blobs the packs build are built along their delta chains, one delta tree per task on
+//! every core ([`crate::git::packs`]): a version whose base was scanned clean, at a path that
+//! scans the same way, is scanned on the lines the delta adds; one whose base had a match, or
+//! was not scanned, is scanned whole, so every version gets the findings a whole scan would
+//! give it. The rest (loose objects, packs whose deltas do not follow the versions of a file,
+//! blobs over the size cap) are read one by one on this thread and scanned on the others,
+//! each on the lines that differ from the version before (line hashes).
+
+use super::pool::{self, Event};
+use super::{Content, Engine, Error, Processed, Read};
+use crate::git::packs::{Plan, Version};
+use crate::git::ReadBlob;
+use crate::model::{self, Item, Outcome};
+use crate::scan::windows::{changed_lines, line_hashes, lines_not_in};
+use crate::scan::PathProfile;
+use crate::source::commits::Commits;
+use crate::source::{BlobRead, Source, Stage};
+use gix::ObjectId;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+
+/// Told how many blobs are done and how many bytes were scanned so far.
+pub type Progress<'a> = dyn FnMut(usize, u64) + 'a;
+
+impl Engine {
+    /// Takes the items of `source` (a range, a push, history) through the pipeline, each
+    /// version scanned where it differs from its base (see the module docs).
+    pub fn run_commits(
+        &self,
+        source: &mut Commits,
+        progress: &mut Progress<'_>,
+    ) -> Result<Outcome, Error> {
+        let plan = source.take_plan();
+        let bases = source.bases().to_vec();
+        let (items, reader) = source.split();
+        let mut done = Vec::new();
+        let mut total = (0usize, 0u64);
+        let mut progress = |n: usize, b: u64| {
+            total = (total.0 + n, total.1 + b);
+            progress(total.0, total.1);
+        };
+        let (rest, clean) = match &plan {
+            Some(plan) => {
+                let (mut left, clean) = self.walk_packs(plan, items, &mut done, &mut progress)?;
+                left.extend_from_slice(&plan.rest);
+                left.sort_unstable();
+                (left, clean)
+            }
+            None => ((0..items.len()).collect(), 0),
+        };
+        self.one_by_one(items, reader, &bases, &rest, &mut done, &mut progress)?;
+        self.settle(Stage::Committed, items, reader, done, clean)
+    }
+
+    /// Builds and scans the blobs `plan` holds (see the module docs). Returns the blobs left
+    /// to the one-by-one reader (over the size cap) and how many were scanned clean (those
+    /// are not in `done`: only what has something to report is kept).
+    fn walk_packs(
+        &self,
+        plan: &Plan,
+        items: &[Item],
+        done: &mut Vec<Processed>,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<(Vec<usize>, usize), Error> {
+        /// What a version's scan tells the versions built on it.
+        enum Base {
+            /// Not one of the wanted blobs, or at a path whose content is not scanned.
+            Unscanned,
+            Scanned {
+                profile: PathProfile,
+                clean: bool,
+                multiline: bool,
+            },
+        }
+        /// What a delta tree's walk hands back.
+        enum Out {
+            Processed(Processed),
+            /// Blobs to read one by one.
+            Skipped(Vec<usize>),
+        }
+        let cap = self.cap.0;
+        // Counted, not sent: thousands of wake-ups of this thread would cost more than the
+        // scans.
+        let (count, bytes, clean) = (AtomicUsize::new(0), AtomicU64::new(0), AtomicUsize::new(0));
+        let work = |inflate: &mut gix::zlib::Inflate,
+                    job: crate::git::packs::Job,
+                    emit: &mut dyn FnMut(Out)|
+         -> Result<(), Error> {
+            let mut visit = |v: Version<'_>, base: Option<&Base>| -> Result<Base, Error> {
+                let Some(index) = v.item else {
+                    return Ok(Base::Unscanned);
+                };
+                let item = &items[index];
+                // A base at another path serves if the path changes nothing in the scan
+                // (git deltas against similar files, not only earlier versions).
+                let profile = self.scanner.path_profile(&item.path)?;
+                let windows = match (v.changed, base) {
+                    (
+                        Some(changed),
+                        Some(Base::Scanned {
+                            profile: p,
+                            clean: true,
+                            multiline,
+                        }),
+                    ) if *p == profile => Some((changed_lines(v.data, changed), *multiline)),
+                    _ => None,
+                };
+                let content = Content::Bytes {
+                    data: v.data,
+                    windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
+                };
+                let mut p = self.process(index, item, content)?;
+                let state = match &p.scan {
+                    None => Base::Unscanned,
+                    Some(scan) => Base::Scanned {
+                        profile,
+                        clean: scan.candidates.is_empty(),
+                        multiline: scan.multiline,
+                    },
+                };
+                if p.matters() {
+                    if p.has_candidates() {
+                        p.data = Some(v.data.to_vec());
+                    }
+                    emit(Out::Processed(p));
+                } else if p.scan.is_some() {
+                    clean.fetch_add(1, Relaxed);
+                }
+                bytes.fetch_add(v.data.len() as u64, Relaxed);
+                count.fetch_add(1, Relaxed);
+                Ok(state)
+            };
+            let mut skipped = Vec::new();
+            plan.walk(job, cap, inflate, &mut visit, &mut skipped)?;
+            if !skipped.is_empty() {
+                emit(Out::Skipped(skipped));
+            }
+            Ok(())
+        };
+        let mut left = Vec::new();
+        let mut told = (0, 0);
+        let threads = pool::cores().clamp(1, 8);
+        pool::run(
+            threads,
+            gix::zlib::Inflate::default,
+            &work,
+            |feeder| {
+                for job in plan.jobs() {
+                    if !feeder.push(job)? {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |event| {
+                match event {
+                    Event::Output(Out::Processed(p)) => done.push(p),
+                    Event::Output(Out::Skipped(s)) => left.extend(s),
+                    Event::Tick => {}
+                }
+                let now = (count.load(Relaxed), bytes.load(Relaxed));
+                progress(now.0 - told.0, now.1 - told.1);
+                told = now;
+            },
+        )?;
+        Ok((left, clean.load(Relaxed)))
+    }
+
+    /// Reads the blobs `indexes` of `items` one by one on this thread and scans them on the
+    /// others. A version whose base was scanned before it is scanned where its lines differ
+    /// from the base's.
+    fn one_by_one(
+        &self,
+        items: &[Item],
+        reader: &mut dyn BlobRead,
+        bases: &[Option<ObjectId>],
+        indexes: &[usize],
+        done: &mut Vec<Processed>,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<(), Error> {
+        if indexes.is_empty() {
+            return Ok(());
+        }
+        let cap = self.cap.0;
+        // The lines of each version that a later one replaces, by blob id (hashed).
+        let needed: HashSet<ObjectId> = indexes.iter().filter_map(|&i| bases[i]).collect();
+        let lines = LineStore::default();
+        let work = |_: &mut (),
+                    (index, read): (usize, Read),
+                    emit: &mut dyn FnMut(Processed)|
+         -> Result<(), Error> {
+            let item = &items[index];
+            let data = match read {
+                Read::TooLarge(size) => {
+                    emit(self.process(index, item, Content::TooLarge(size))?);
+                    return Ok(());
+                }
+                Read::Bytes(data) => data,
+            };
+            let id = match item.content {
+                model::Content::Blob(id) => Some(id),
+                model::Content::File(..) => None,
+            };
+            let base = bases[index].and_then(|b| lines.get(&b));
+            let keep_lines = id.is_some_and(|id| needed.contains(&id));
+            // Lines are hashed only where a version is compared or kept.
+            let hashes = (base.is_some() || keep_lines).then(|| line_hashes(&data));
+            let windows = match (&base, &hashes) {
+                (Some((base, multiline)), Some(hashes)) => Some((
+                    changed_lines(&data, &lines_not_in(&data, hashes, base)),
+                    *multiline,
+                )),
+                _ => None,
+            };
+            let content = Content::Bytes {
+                data: &data,
+                windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
+            };
+            let mut p = self.process(index, item, content)?;
+            if let (Some(id), Some(hashes), Some(scan)) = (id, hashes, &p.scan) {
+                if keep_lines {
+                    lines.put(id, hashes, scan.multiline);
+                }
+            }
+            if p.has_candidates() {
+                p.data = Some(data);
+            }
+            emit(p);
+            Ok(())
+        };
+        let threads = pool::cores().saturating_sub(1).clamp(1, 8);
+        pool::run(
+            threads,
+            || (),
+            &work,
+            |feeder| {
+                let mut buf = Vec::new();
+                for &index in indexes {
+                    let read = match reader.read(&items[index], &mut buf, cap)? {
+                        ReadBlob::TooLarge(size) => Read::TooLarge(size),
+                        ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
+                    };
+                    let len = match &read {
+                        Read::Bytes(data) => data.len() as u64,
+                        Read::TooLarge(_) => 0,
+                    };
+                    if !feeder.push((index, read))? {
+                        break;
+                    }
+                    progress(1, len);
+                }
+                Ok(())
+            },
+            |event| {
+                if let Event::Output(p) = event {
+                    done.push(p);
+                }
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// Sorted line hashes of the versions later ones are compared with, bounded in memory: past
+/// the budget a version is simply scanned whole.
+#[derive(Default)]
+struct LineStore {
+    /// The versions kept, and how many hashes they hold in all.
+    map: Mutex<(HashMap<ObjectId, Lines>, usize)>,
+}
+
+/// A version's sorted line hashes, and whether a multi-line rule's keyword may be in it.
+type Lines = (Arc<Vec<u64>>, bool);
+
+/// Line hashes kept at most (8 bytes each).
+const LINE_STORE_BUDGET: usize = 4 << 20;
+
+impl LineStore {
+    fn get(&self, id: &ObjectId) -> Option<Lines> {
+        self.map.lock().ok()?.0.get(id).cloned()
+    }
+
+    fn put(&self, id: ObjectId, mut hashes: Vec<u64>, multiline: bool) {
+        hashes.sort_unstable();
+        hashes.dedup();
+        if let Ok(mut guard) = self.map.lock() {
+            let (map, used) = &mut *guard;
+            if *used + hashes.len() <= LINE_STORE_BUDGET {
+                *used += hashes.len();
+                map.insert(id, (Arc::new(hashes), multiline));
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! One pool for every scan: this thread feeds tasks (reading blobs: gix's repository handle
+//! stays on one thread), workers run them on the other cores, and their outputs come back
+//! to this thread. With one thread, tasks run inline as they are fed: a typical commit
+//! starts no thread at all.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How many threads can scan at once: the cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What the collector on this thread receives.
+pub enum Event<O> {
+    /// A task's output.
+    Output(O),
+    /// Nothing arrived for a while (at most every 100 ms while waiting): time to show
+    /// progress.
+    Tick,
+}
+
+/// A worker thread stopped without finishing (a bug; the scan fails closed).
+#[derive(Debug, thiserror::Error)]
+#[error("a scanning thread stopped unexpectedly")]
+pub struct WorkerDied;
+
+/// What a worker runs for each task: with its own state, emitting outputs.
+pub type Work<'a, T, O, W, E> = dyn Fn(&mut W, T, &mut dyn FnMut(O)) -> Result<(), E> + Sync + 'a;
+
+/// Hands tasks to the workers (see [`run`]).
+pub struct Feeder<'a, T, O, W, E> {
+    mode: Mode<'a, T, O, W, E>,
+}
+
+enum Mode<'a, T, O, W, E> {
+    Inline {
+        state: W,
+        work: &'a Work<'a, T, O, W, E>,
+        collect: &'a mut dyn FnMut(Event<O>),
+    },
+    Threads {
+        tasks: Option<SyncSender<T>>,
+        outputs: &'a Receiver<O>,
+        collect: &'a mut dyn FnMut(Event<O>),
+    },
+}
+
+impl<T, O, W, E> Feeder<'_, T, O, W, E> {
+    /// Hands over a task. `Ok(false)` when the workers stopped (one failed: its error is
+    /// returned by [`run`]), so feeding should stop too.
+    pub fn push(&mut self, task: T) -> Result<bool, E> {
+        match &mut self.mode {
+            Mode::Inline {
+                state,
+                work,
+                collect,
+            } => {
+                work(state, task, &mut |o| collect(Event::Output(o)))?;
+                Ok(true)
+            }
+            Mode::Threads {
+                tasks,
+                outputs,
+                collect,
+            } => {
+                let sent = tasks.as_ref().is_some_and(|t| t.send(task).is_ok());
+                // Collect what is ready, so outputs do not pile up while feeding.
+                while let Ok(o) = outputs.try_recv() {
+                    collect(Event::Output(o));
+                }
+                Ok(sent)
+            }
+        }
+    }
+}
+
+/// Runs `work` on every task `feed` pushes, on `threads` threads (inline on this thread when
+/// `threads` is 1 or less), each with its own state from `init`. `collect` receives, on this
+/// thread, every output a task emits (in the order they arrive) and a [`Event::Tick`] at least
+/// every 100 ms while the workers finish. The first error — from feeding or from a task —
+/// is returned once every thread has stopped.
+pub fn run<T, O, W, E>(
+    threads: usize,
+    init: impl Fn() -> W + Sync,
+    work: &Work<'_, T, O, W, E>,
+    feed: impl FnOnce(&mut Feeder<'_, T, O, W, E>) -> Result<(), E>,
+    mut collect: impl FnMut(Event<O>),
+) -> Result<(), E>
+where
+    T: Send,
+    O: Send,
+    E: Send + From<WorkerDied>,
+{
+    if threads <= 1 {
+        let mut feeder = Feeder {
+            mode: Mode::Inline {
+                state: init(),
+                work,
+                collect: &mut collect,
+            },
+        };
+        return feed(&mut feeder);
+    }
+    let (tasks, inbox) = mpsc::sync_channel::<T>(threads * 4);
+    // The queue's receiving end; a failing worker drops it, so that feeding stops instead of
+    // waiting on a full queue nobody drains.
+    let inbox = Mutex::new(Some(inbox));
+    let (out, outputs) = mpsc::channel::<O>();
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (inbox, out, failed, init) = (&inbox, out.clone(), &failed, &init);
+                scope.spawn(move || -> Result<(), E> {
+                    let mut state = init();
+                    let stop = |e: E| {
+                        failed.store(true, Ordering::Relaxed);
+                        if let Ok(mut rx) = inbox.lock() {
+                            rx.take();
+                        }
+                        Err(e)
+                    };
+                    while !failed.load(Ordering::Relaxed) {
+                        let next = match inbox.lock() {
+                            Ok(rx) => match rx.as_ref() {
+                                Some(rx) => rx.recv(),
+                                None => break,
+                            },
+                            Err(_) => return stop(WorkerDied.into()),
+                        };
+                        let Ok(task) = next else { break };
+                        // The receiver lives until every worker has stopped.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            work(&mut state, task, &mut |o| {
+                                let _ = out.send(o);
+                            })
+                        }));
+                        match result {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return stop(e),
+                            Err(_) => return stop(WorkerDied.into()),
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        drop(out);
+        let mut feeder = Feeder {
+            mode: Mode::Threads {
+                tasks: Some(tasks),
+                outputs: &outputs,
+                collect: &mut collect,
+            },
+        };
+        let fed = feed(&mut feeder);
+        // Closing the queue lets the workers finish what is in it and stop.
+        if let Mode::Threads { tasks, .. } = &mut feeder.mode {
+            tasks.take();
+        }
+        drop(feeder);
+        loop {
+            match outputs.recv_timeout(Duration::from_millis(100)) {
+                Ok(o) => collect(Event::Output(o)),
+                Err(RecvTimeoutError::Timeout) => collect(Event::Tick),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let mut first = fed.err();
+        for w in workers {
+            let result = w.join().unwrap_or_else(|_| Err(WorkerDied.into()));
+            if let (None, Err(e)) = (&first, result) {
+                first = Some(e);
+            }
+        }
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn squares(threads: usize, n: u64, fail_at: Option<u64>) -> Result<Vec<u64>, String> {
+        #[derive(Debug)]
+        struct E(String);
+        impl From<WorkerDied> for E {
+            fn from(e: WorkerDied) -> Self {
+                E(e.to_string())
+            }
+        }
+        let mut got = Vec::new();
+        let work = |_: &mut (), t: u64, emit: &mut dyn FnMut(u64)| {
+            if Some(t) == fail_at {
+                return Err(E(format!("task {t} failed")));
+            }
+            emit(t * t);
+            Ok(())
+        };
+        let result = run(
+            threads,
+            || (),
+            &work,
+            |feeder| {
+                for t in 0..n {
+                    if !feeder.push(t)? {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |e| {
+                if let Event::Output(o) = e {
+                    got.push(o);
+                }
+            },
+        );
+        got.sort_unstable();
+        result.map(|()| got).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn every_task_runs_once_inline_or_on_threads() {
+        let want: Vec<u64> = (0..500).map(|t| t * t).collect();
+        assert_eq!(squares(1, 500, None), Ok(want.clone()));
+        assert_eq!(squares(3, 500, None), Ok(want));
+    }
+
+    #[test]
+    fn a_failing_task_fails_the_run() {
+        assert_eq!(squares(1, 500, Some(7)), Err("task 7 failed".into()));
+        assert_eq!(squares(3, 500, Some(7)), Err("task 7 failed".into()));
+    }
+}

@@ -1,0 +1,250 @@
+//! What the stages hand each other: the [`Item`] a source yields, the [`Finding`] the policy
+//! settles, and the [`Outcome`] reports read. Nothing here knows how it was computed.
+
+use gix::ObjectId;
+
+/// One file to scan, as a source lists it: a path and where its content is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The path as git stores it (relative to the repository root, `/`-separated) or as it
+    /// was reached on disk: raw bytes, never escaped. Reports escape it for their output.
+    pub path: Vec<u8>,
+    /// Where the bytes are.
+    pub content: Content,
+    /// A symbolic link: its blob holds a target path, so no file-name rule applies to it.
+    pub symlink: bool,
+    /// The commit that introduced it (ranges, history, pushes).
+    pub commit: Option<CommitRef>,
+}
+
+/// Where an item's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// A blob in the object database.
+    Blob(ObjectId),
+    /// A file on disk, and its size when it was listed.
+    File(std::path::PathBuf, u64),
+}
+
+/// A commit, as findings name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitRef {
+    /// The commit id.
+    pub id: ObjectId,
+    /// Its author date, in seconds since the epoch.
+    pub author_time: i64,
+}
+
+/// Which commits a commit source walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// `A..B`: commits reachable from `B` and not from `A`.
+    Range(String),
+    /// Every commit reachable from any ref, or from one branch.
+    History {
+        /// Only this branch.
+        branch: Option<String>,
+    },
+    /// A push: the new tips, minus everything the existing refs reach.
+    Push {
+        /// Object ids the push makes refs point to.
+        tips: Vec<ObjectId>,
+    },
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A secret inside a file.
+    Secret,
+    /// A file that must not be committed at all.
+    ForbiddenFile,
+    /// A file that was not scanned (over the size cap): never silently clean.
+    NotScanned,
+}
+
+/// Everything a report needs about one problem. Holds no secret bytes: only the redacted
+/// preview and the fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What the finding is about.
+    pub kind: Kind,
+    /// Stable rule id (`kw.openai.project-key`, `kw.file.env`, `kw.not-scanned.too-large`).
+    pub rule_id: String,
+    /// Human name of the rule.
+    pub rule_name: String,
+    /// The path, raw (see [`Item::path`]).
+    pub path: Vec<u8>,
+    /// 1-based line of the secret.
+    pub line: Option<usize>,
+    /// 1-based column (characters) of the secret.
+    pub column: Option<usize>,
+    /// Identity of the secret: rule id + value, hashed.
+    pub fingerprint: Option<String>,
+    /// Redacted preview, e.g. `sk-proj-…(164 chars)`.
+    pub preview: Option<String>,
+    /// The value was already in history: in the version the commit replaces, or committed
+    /// already (ranges, history, pushes).
+    pub pre_existing: bool,
+    /// Whether this finding blocks.
+    pub blocking: bool,
+    /// Where to revoke the key, or what to do instead of committing the file.
+    pub remedy: String,
+    /// The environment variable to read the value from instead.
+    pub env_var: Option<String>,
+    /// Why a policy exception did not apply (an expired allow entry).
+    pub note: Option<String>,
+    /// The first commit that introduced the finding (ranges, history, pushes).
+    pub commit: Option<CommitRef>,
+}
+
+/// The result of a scan.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Problems found, in scan order.
+    pub findings: Vec<Finding>,
+    /// Binary files (raw paths): checked only with the rules marked `binary`.
+    pub binary: Vec<Vec<u8>>,
+    /// How many files or blobs were scanned.
+    pub scanned: usize,
+}
+
+impl Outcome {
+    /// Whether any finding blocks.
+    pub fn blocked(&self) -> bool {
+        self.findings.iter().any(|f| f.blocking)
+    }
+
+    /// How the findings weigh: `(blocking, secrets already in history, the rest)`.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let blocking = self.findings.iter().filter(|f| f.blocking).count();
+        let history = self
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Secret && f.pre_existing && !f.blocking)
+            .count();
+        (blocking, history, self.findings.len() - blocking - history)
+    }
+}
+
+/// A size in bytes, as settings and messages spell it: `4096`, `512k`, `64m`, `1g` (also
+/// `kb`, `MiB`, …) in, `64 MiB` out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Size(pub u64);
+
+impl std::str::FromStr for Size {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let lower = s.trim().to_ascii_lowercase();
+        let digits_end = lower
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(lower.len());
+        let (num, unit) = lower.split_at(digits_end);
+        let n: u64 = num.parse().map_err(|_| ())?;
+        let shift = match unit.trim() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(()),
+        };
+        n.checked_mul(1 << shift).map(Size).ok_or(())
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+        let n = self.0;
+        if n < 1024 {
+            return write!(f, "{n} bytes");
+        }
+        let mut v = n as f64 / 1024.0;
+        let mut unit = 0;
+        while v >= 1024.0 && unit + 1 < UNITS.len() {
+            v /= 1024.0;
+            unit += 1;
+        }
+        if v.fract() == 0.0 {
+            write!(f, "{v:.0} {}", UNITS[unit])
+        } else {
+            write!(f, "{v:.1} {}", UNITS[unit])
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a time in seconds since the epoch (UTC).
+pub fn date(seconds: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = seconds.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DD` → days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut parts = s.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if s.trim().len() != 10 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Today, in days since 1970-01-01 (UTC).
+pub fn today() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 86_400) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_print() {
+        for (s, want) in [
+            ("4096", Some(4096)),
+            ("1k", Some(1024)),
+            ("64m", Some(64 << 20)),
+            ("2GiB", Some(2 << 30)),
+            ("x", None),
+            ("", None),
+            ("1t", None),
+        ] {
+            assert_eq!(s.parse::<Size>().ok().map(|s| s.0), want, "{s}");
+        }
+        assert_eq!(Size(12).to_string(), "12 bytes");
+        assert_eq!(Size(64 << 20).to_string(), "64 MiB");
+        assert_eq!(Size(1536).to_string(), "1.5 KiB");
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_700_000_000), "2023-11-14");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(parse_date("2026-13-01"), None);
+    }
+}

@@ -1,0 +1,122 @@
+//! Which parts of a blob to scan. A single-line rule looks only at the lines holding one of
+//! its keywords; a new version of a file is looked at only where it differs from the version
+//! it replaces, as its patch would show it — by the delta's own record of what it inserts
+//! (see [`crate::git::packs`]) or by comparing line hashes.
+
+use std::ops::Range;
+
+/// The lines that hold the keyword occurrences `at` (sorted), merged where they meet: a
+/// single-line rule's match contains a keyword, so it lies on one of them. Searching only
+/// these lines keeps the cost of a rule whose keyword is common (`key`, `token`) proportional
+/// to the lines that mention it, not to the whole blob.
+pub fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for &pos in at {
+        if windows.last().is_some_and(|w| pos < w.end) {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        match windows.last_mut() {
+            Some(w) if start <= w.end + 1 => w.end = end,
+            _ => windows.push(start..end),
+        }
+    }
+    windows
+}
+
+/// The lines of `data` that hold a `changed` byte, each with the line before and the line
+/// after it (an edited `keyward:allow-next-line` speaks for the line below; a line may read
+/// as an assignment only with the one above), as sorted, merged byte ranges without their
+/// final line break.
+pub fn changed_lines(data: &[u8], changed: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for range in changed {
+        if range.start >= data.len() {
+            break;
+        }
+        if windows.last().is_some_and(|w| range.end <= w.end) {
+            continue;
+        }
+        let line_start = |at: usize| memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let line_end =
+            |at: usize| memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        let start = line_start(range.start);
+        let start = if start > 0 { line_start(start - 1) } else { 0 };
+        let last = range.end.min(data.len()) - 1;
+        let end = line_end(last);
+        let end = if end < data.len() {
+            line_end(end + 1)
+        } else {
+            end
+        };
+        match windows.last_mut() {
+            Some(w) if start <= w.end + 1 => w.end = w.end.max(end),
+            _ => windows.push(start..end),
+        }
+    }
+    windows
+}
+
+/// A 64-bit hash of each line of `data`, in order: eight bytes at a time, multiply and
+/// rotate (a collision would hide one changed line; at 64 bits that is out of reach).
+pub fn line_hashes(data: &[u8]) -> Vec<u64> {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    data.split(|&b| b == b'\n')
+        .map(|line| {
+            let mut h = (line.len() as u64).wrapping_mul(K);
+            let mut chunks = line.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            }
+            let mut w = [0u8; 8];
+            w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+            h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            h ^ (h >> 29)
+        })
+        .collect()
+}
+
+/// The lines of `data` (hashes `hashes`) that `base` (sorted hashes of the version it
+/// replaces) does not have, as byte ranges with their line break, in the form
+/// [`changed_lines`] widens into the windows to scan.
+pub fn lines_not_in(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut changed = Vec::new();
+    let mut start = 0;
+    for (line, h) in data.split(|&b| b == b'\n').zip(hashes) {
+        let end = (start + line.len() + 1).min(data.len());
+        if start < end && base.binary_search(h).is_err() {
+            changed.push(start..end);
+        }
+        start = end;
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_lines_are_the_ones_the_base_lacks() {
+        let old = b"a\nb\nc\nd\n";
+        let new = b"a\nB\nc\nd\ne\n";
+        let mut base = line_hashes(old);
+        base.sort_unstable();
+        let changed = lines_not_in(new, &line_hashes(new), &base);
+        // `B` and `e`, each with its line break.
+        assert_eq!(changed, vec![2..4, 8..10]);
+        assert_eq!(&new[changed[0].clone()], b"B\n");
+        assert_eq!(&new[changed[1].clone()], b"e\n");
+        // Widened by a line on each side, the two make one window.
+        let w = changed_lines(new, &changed);
+        assert_eq!(w, vec![0..10]);
+        // Adjacent changed lines make one window.
+        let new = b"x\ny\nc\nd";
+        let changed = lines_not_in(new, &line_hashes(new), &base);
+        assert_eq!(changed, vec![0..2, 2..4]);
+        assert_eq!(changed_lines(new, &changed), vec![0..5]);
+    }
+}
