@@ -16,14 +16,14 @@
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
+mod support;
+
 use keyward::rules::examples::Rng;
-use std::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
+use support::{Env, Job, Result};
 
 const COMMITS: usize = 5_000;
 const FILES: usize = 300;
@@ -36,15 +36,13 @@ fn main() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let base = keep.clone().unwrap_or_else(|| tmp.path().to_owned());
     let repo = base.join("history");
-    let runs: usize = std::env::var("KW_HISTORY_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let runs = support::runs_from_env("KW_HISTORY_RUNS", 3);
+    let env = Env::new(&base)?;
     let marker = repo.join("kw-history-ready");
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(READY) {
         let _ = std::fs::remove_dir_all(&repo);
         let started = Instant::now();
-        generate(&repo)?;
+        generate(&env, &repo)?;
         std::fs::write(&marker, READY)?;
         println!(
             "generated {} in {:.1} s",
@@ -54,7 +52,7 @@ fn main() -> Result<()> {
     } else {
         println!("reusing {}", repo.display());
     }
-    let unique = unique_blob_bytes(&repo)?;
+    let unique = unique_blob_bytes(&env, &repo)?;
     println!(
         "repository: {COMMITS} commits, {:.1} MB of unique blob data",
         unique as f64 / 1e6
@@ -65,7 +63,12 @@ fn main() -> Result<()> {
     let mut git_times = Vec::new();
     let mut found = 0;
     for _ in 0..runs {
-        let (t, out) = timed(&repo, keyward, &["scan", "--history", "--format", "json"])?;
+        let (t, out) = timed(
+            &env,
+            &repo,
+            keyward,
+            &["scan", "--history", "--format", "json"],
+        )?;
         kw_times.push(t);
         let findings: Vec<serde_json::Value> = serde_json::from_slice(&out)?;
         let mut fingerprints: Vec<&str> = findings
@@ -76,10 +79,16 @@ fn main() -> Result<()> {
         fingerprints.sort_unstable();
         fingerprints.dedup();
         found = fingerprints.len();
-        let (t, _) = timed(&repo, "git", &["log", "-p", "--all"])?;
+        let (t, _) = timed(&env, &repo, "git", &["log", "-p", "--all"])?;
         git_times.push(t);
     }
-    let rss = peak_rss(&repo, keyward, &["scan", "--history", "--format", "json"])?;
+    let scan = Job::new(
+        &env,
+        &repo,
+        keyward,
+        &["scan", "--history", "--format", "json"],
+    );
+    let rss = support::peak_rss_kib(&scan)?.ok_or("peak RSS needs GNU time at /usr/bin/time")?;
     let (kw, git) = (median(&mut kw_times), median(&mut git_times));
     let mbps = |t: Duration| unique as f64 / 1e6 / t.as_secs_f64();
     println!();
@@ -121,10 +130,12 @@ fn median(v: &mut [Duration]) -> Duration {
 }
 
 /// Runs `program args` in `dir`, returning the wall time and standard output.
-fn timed(dir: &Path, program: &str, args: &[&str]) -> Result<(Duration, Vec<u8>)> {
+fn timed(env: &Env, dir: &Path, program: &str, args: &[&str]) -> Result<(Duration, Vec<u8>)> {
     let start = Instant::now();
-    let out = isolated(program, dir)
+    let out = env
+        .command(program, dir)
         .args(args)
+        .env("GIT_PAGER", "cat")
         .stderr(Stdio::null())
         .output()?;
     let t = start.elapsed();
@@ -134,35 +145,10 @@ fn timed(dir: &Path, program: &str, args: &[&str]) -> Result<(Duration, Vec<u8>)
     Ok((t, out.stdout))
 }
 
-/// Peak resident memory of `program args`, in KiB, from GNU time.
-fn peak_rss(dir: &Path, program: &str, args: &[&str]) -> Result<u64> {
-    let out = isolated("/usr/bin/time", dir)
-        .args(["-f", "%M", program])
-        .args(args)
-        .stdout(Stdio::null())
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    text.lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or_else(|| format!("no RSS from /usr/bin/time: {text}").into())
-}
-
-fn isolated(program: &str, dir: &Path) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.current_dir(dir)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_PAGER", "cat");
-    cmd
-}
-
 /// Sum of the sizes of every blob reachable from any ref, each once.
-fn unique_blob_bytes(repo: &Path) -> Result<u64> {
-    let out = isolated("git", repo)
+fn unique_blob_bytes(env: &Env, repo: &Path) -> Result<u64> {
+    let out = env
+        .command("git", repo)
         .args([
             "cat-file",
             "--batch-all-objects",
@@ -253,16 +239,18 @@ fn file(rng: &mut Rng, size: usize) -> String {
     s
 }
 
-fn generate(repo: &Path) -> Result<()> {
+fn generate(env: &Env, repo: &Path) -> Result<()> {
     std::fs::create_dir_all(repo)?;
-    let ok = isolated("git", repo)
+    let ok = env
+        .command("git", repo)
         .args(["init", "-q", "-b", "main"])
         .status()?
         .success();
     if !ok {
         return Err("git init failed".into());
     }
-    let mut child = isolated("git", repo)
+    let mut child = env
+        .command("git", repo)
         .args(["fast-import", "--quiet"])
         .stdin(Stdio::piped())
         .spawn()?;
@@ -333,7 +321,8 @@ fn generate(repo: &Path) -> Result<()> {
     // Packed as a clone or `git gc --aggressive` leaves a real repository: deltas computed
     // afresh (`-f`), between versions of a file. Without `-f`, repack would keep fast-import's
     // deltas, each against the blob written just before it: another file.
-    let ok = isolated("git", repo)
+    let ok = env
+        .command("git", repo)
         .args(["repack", "-adfq", "--window=10", "--depth=50"])
         .status()?
         .success();

@@ -32,13 +32,17 @@
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
+mod support;
+
+use support::{compare, loadavg, peak_rss_kib, Env, Job, Stats, RSS_RUNS, WARMUP};
+
 use std::error::Error;
-use std::ffi::{OsStr, OsString};
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
@@ -46,9 +50,6 @@ type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 /// Bump when the fixtures change, so that a kept `KW_BENCH_DIR` is regenerated.
 const FIXTURE_VERSION: &str = "keyward-bench fixtures v1";
 const DEFAULT_RUNS: usize = 30;
-const WARMUP: usize = 5;
-/// Peak memory is the largest `ru_maxrss` over this many runs.
-const RSS_RUNS: usize = 3;
 
 const DIRS: usize = 100;
 const SUBDIRS: usize = 10;
@@ -66,21 +67,10 @@ const TYPICAL_EDITS: [(usize, usize, usize); 5] = [
 ];
 const TYPICAL_NEW: &str = "src/d042/s05/retry_policy.rs";
 
-const GITCONFIG: &str = "\
-[init]
-\tdefaultBranch = main
-[user]
-\tname = keyward bench
-\temail = bench@example.invalid
-[gc]
-\tauto = 0
-[advice]
-\tdetachedHead = false
-";
 const AUTHOR: &str = "keyward bench <bench@example.invalid> 1700000000 +0000";
 
 fn main() -> Result<()> {
-    let runs = runs_from_env();
+    let runs = support::runs_from_env("KW_BENCH_RUNS", DEFAULT_RUNS);
     let keyward = PathBuf::from(env!("CARGO_BIN_EXE_keyward"));
     let (_temp, root) = match std::env::var_os("KW_BENCH_DIR") {
         Some(dir) => {
@@ -204,81 +194,6 @@ fn main() -> Result<()> {
         println!("peak RSS needs GNU time at /usr/bin/time (package `time`)");
     }
     Ok(())
-}
-
-fn runs_from_env() -> usize {
-    match std::env::var("KW_BENCH_RUNS") {
-        Err(_) => DEFAULT_RUNS,
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("KW_BENCH_RUNS={v:?} is not a positive number; using {DEFAULT_RUNS}");
-                DEFAULT_RUNS
-            }
-        },
-    }
-}
-
-/// The isolated environment every git and keyward process runs in, like the integration tests'.
-struct Env {
-    home: PathBuf,
-}
-
-impl Env {
-    fn new(root: &Path) -> io::Result<Env> {
-        let home = root.join("home");
-        fs::create_dir_all(&home)?;
-        fs::write(home.join(".gitconfig"), GITCONFIG)?;
-        Ok(Env { home })
-    }
-
-    fn command(&self, program: impl AsRef<OsStr>, dir: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(dir).stdin(Stdio::null());
-        for var in [
-            "GIT_DIR",
-            "GIT_INDEX_FILE",
-            "GIT_WORK_TREE",
-            "GIT_COMMON_DIR",
-            "GIT_OBJECT_DIRECTORY",
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-            "GIT_CEILING_DIRECTORIES",
-            "GIT_CONFIG",
-            "GIT_CONFIG_PARAMETERS",
-            "GIT_CONFIG_COUNT",
-            "GIT_NAMESPACE",
-            "GIT_PREFIX",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"))
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("GIT_AUTHOR_NAME", "keyward bench")
-            .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
-            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-            .env("GIT_COMMITTER_NAME", "keyward bench")
-            .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
-            .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-            .env("LC_ALL", "C");
-        cmd
-    }
-
-    /// Runs git for set-up; its stdout, or an error with its stderr.
-    fn git(&self, dir: &Path, args: &[&str]) -> Result<String> {
-        let out = self.command("git", dir).args(args).output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "git {}: {}: {}",
-                args.join(" "),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )
-            .into());
-        }
-        Ok(String::from_utf8(out.stdout)?)
-    }
 }
 
 /// The generated repositories.
@@ -775,133 +690,6 @@ fn describe_index(path: &Path) -> String {
             )
         }
     }
-}
-
-/// A command to measure: where it runs, its argv, and the file it reads on stdin.
-struct Job<'a> {
-    env: &'a Env,
-    dir: &'a Path,
-    argv: Vec<OsString>,
-    stdin: Option<PathBuf>,
-}
-
-impl<'a> Job<'a> {
-    fn new(env: &'a Env, dir: &'a Path, program: impl AsRef<OsStr>, args: &[&str]) -> Job<'a> {
-        let mut argv = vec![program.as_ref().to_owned()];
-        argv.extend(args.iter().map(OsString::from));
-        Job {
-            env,
-            dir,
-            argv,
-            stdin: None,
-        }
-    }
-
-    /// The command, run under `wrapper` (a program and its arguments) if not empty.
-    fn command(&self, wrapper: &[&OsStr]) -> io::Result<Command> {
-        let mut argv = wrapper
-            .iter()
-            .copied()
-            .chain(self.argv.iter().map(OsString::as_os_str));
-        let mut cmd = self
-            .env
-            .command(argv.next().expect("argv is not empty"), self.dir);
-        cmd.args(argv).stdout(Stdio::null()).stderr(Stdio::null());
-        if let Some(path) = &self.stdin {
-            cmd.stdin(File::open(path)?);
-        }
-        Ok(cmd)
-    }
-
-    fn time_once(&self) -> io::Result<(Duration, ExitStatus)> {
-        let mut cmd = self.command(&[])?;
-        let start = Instant::now();
-        let status = cmd.status()?;
-        Ok((start.elapsed(), status))
-    }
-}
-
-/// Median and minimum of the timed runs, and the first unsuccessful exit status if any.
-struct Stats {
-    median: Duration,
-    min: Duration,
-    failure: Option<ExitStatus>,
-}
-
-impl Stats {
-    fn of(runs: &mut [(Duration, ExitStatus)]) -> Stats {
-        runs.sort_by_key(|r| r.0);
-        let n = runs.len();
-        let median = if n % 2 == 1 {
-            runs[n / 2].0
-        } else {
-            (runs[n / 2 - 1].0 + runs[n / 2].0) / 2
-        };
-        Stats {
-            median,
-            min: runs[0].0,
-            failure: runs.iter().map(|r| r.1).find(|s| !s.success()),
-        }
-    }
-}
-
-/// Warm-up runs of both, then `runs` of each, interleaved (a b, b a, a b, …).
-fn compare(runs: usize, a: &Job, b: &Job) -> io::Result<(Stats, Stats)> {
-    for _ in 0..WARMUP {
-        a.time_once()?;
-        b.time_once()?;
-    }
-    let (mut ta, mut tb) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
-    for i in 0..runs {
-        if i.is_multiple_of(2) {
-            ta.push(a.time_once()?);
-            tb.push(b.time_once()?);
-        } else {
-            tb.push(b.time_once()?);
-            ta.push(a.time_once()?);
-        }
-    }
-    Ok((Stats::of(&mut ta), Stats::of(&mut tb)))
-}
-
-/// Largest peak RSS in KiB over a few runs, from GNU time (`ru_maxrss` of the child it waits
-/// for: GNU time forks, so the child's image before `exec` is GNU time's own 2 MB). `None`
-/// without GNU time.
-fn peak_rss_kib(job: &Job) -> Result<Option<u64>> {
-    let report = tempfile::NamedTempFile::new()?;
-    let mut peak = None;
-    for _ in 0..RSS_RUNS {
-        let wrapper = [
-            OsStr::new("/usr/bin/time"),
-            OsStr::new("-f"),
-            OsStr::new("%M"),
-            OsStr::new("-o"),
-            report.path().as_os_str(),
-        ];
-        match job.command(&wrapper)?.status() {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        }
-        // GNU time may put "Command exited with non-zero status N" first.
-        let text = fs::read_to_string(report.path())?;
-        let Some(kib) = text
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse::<u64>().ok())
-        else {
-            return Ok(None);
-        };
-        peak = peak.max(Some(kib));
-    }
-    Ok(peak)
-}
-
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn megabytes(bytes: u64) -> String {

@@ -55,3 +55,24 @@ fn rules_lists_the_catalog() {
     assert!(ids.contains(&"kw.openai.api-key".to_owned()));
     assert!(ids.contains(&"kw.file.env".to_owned()));
 }
+
+/// `keyward rules check` runs the one rule check over a team's rule file: a rule that finds
+/// its examples passes; one whose example it misses fails with one line naming it.
+#[test]
+fn rules_check_proves_a_rule_file() {
+    let repo = Repo::new();
+    let rule = "[[rule]]\nid = \"acme.deploy-token\"\nname = \"Acme deploy token\"\nkeywords = [\"acmedt_\"]\npattern = '''(acmedt_[a-f0-9]{32})'''\nrevoke_url = \"https://deploy.acme.example/tokens\"\nenv_var = \"ACME_DEPLOY_TOKEN\"\nexamples = ['TOKEN=«acmedt_{{hex:32}}»']\nnegative_examples = ['TOKEN=acmedt_...']\n";
+    repo.write("rules/acme.toml", rule);
+    let out = repo.keyward(&["rules", "check", "rules/acme.toml"]);
+    out.assert_ok();
+    assert!(out.stdout_text().contains("1 rules pass"), "{}", out.all());
+    repo.write("rules/bad.toml", rule.replace("{{hex:32}}", "{{hex:12}}"));
+    let out = repo.keyward(&["rules", "check", "rules/bad.toml"]);
+    assert_eq!(out.code(), Some(2), "{}", out.all());
+    let err = String::from_utf8_lossy(&out.0.stderr).into_owned();
+    assert!(err.contains("rule acme.deploy-token"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    repo.write("rules/broken.toml", "[[rule]]\nid = 3\n");
+    let out = repo.keyward(&["rules", "check", "rules/broken.toml"]);
+    assert_eq!(out.code(), Some(2), "{}", out.all());
+}
