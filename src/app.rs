@@ -2,7 +2,7 @@
 //! source — runs it and writes its report. Output goes to the writers in [`Io`]; nothing here
 //! prints, and nothing here decides what blocks (that is [`crate::policy`]).
 
-use crate::cli::{Command, HookAction, Options, Target};
+use crate::cli::{Command, HookAction, Options, PolicyChoice, Target};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::model::{Outcome, Selection};
@@ -230,33 +230,44 @@ fn around_here(options: &Options) -> Result<(Engine, Settings), Error> {
     build(options, root.as_deref(), &git)
 }
 
-/// Reads the policy file in `root` (the current directory when `None`), merges the
-/// settings and builds the engine: the team's rules first (a team's rule names its own
-/// secrets best), then the built-in ones, without the rules the file turns off.
+/// Reads the policy — the file `--policy` or `KEYWARD_POLICY` names, none with
+/// `--no-repo-policy`, else `.keyward.toml` in `root` (the current directory when `None`) —,
+/// merges the settings and builds the engine: the team's rules first (a team's rule names its own
+/// secrets best), then the built-in ones.
 fn build(
     options: &Options,
     root: Option<&Path>,
     git: &[(String, String)],
 ) -> Result<(Engine, Settings), Error> {
     let builtin = RuleSet::builtin()?;
-    let config = Config::load(root.unwrap_or(Path::new(".")), &builtin)?;
+    let pinned = match &options.policy {
+        PolicyChoice::File(path) => Some(path.clone()),
+        PolicyChoice::Repository => std::env::var_os("KEYWARD_POLICY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        PolicyChoice::None => None,
+    };
+    let config = match (&options.policy, pinned) {
+        (_, Some(path)) => Some(Config::load_file(&path, &builtin)?),
+        (PolicyChoice::None, None) => None,
+        (_, None) => Config::load(root.unwrap_or(Path::new(".")), &builtin)?,
+    };
     let settings = crate::settings::resolve(&options.flags, config.as_ref(), git)?;
-    let RuleSet { rules, mut files } = builtin;
-    let off: &[String] = config.as_ref().map_or(&[], |c| &c.file.allow.rules);
+    // Every rule runs: those `allow.rules` turns off are reported as allowed, not dropped.
+    let RuleSet { rules, files } = builtin;
     let mut content: Vec<_> = config
         .iter()
         .flat_map(|c| c.file.rule.iter().cloned())
         .collect();
+    let custom = content.len();
     content.extend(rules);
-    content.retain(|r| !off.contains(&r.id));
-    files.retain(|r| !off.contains(&r.id));
     let policy = Policy::new(
         settings.strict,
         settings.inline_allow,
         files,
         Allowlist::new(config),
     );
-    let engine = Engine::new(content, policy, settings.max_file_size)?;
+    let engine = Engine::new(content, custom, policy, settings.max_file_size)?;
     Ok((engine, settings))
 }
 

@@ -34,6 +34,9 @@ Usage:
 Options:
   --strict                 also block secrets that are already in HEAD
   --no-inline-allow        refuse inline keyward:allow markers (for CI)
+  --policy FILE            use FILE as the policy instead of the repository's .keyward.toml
+                           (CI and servers pin their own; also KEYWARD_POLICY=FILE)
+  --no-repo-policy         ignore the repository's .keyward.toml
   --max-file-size SIZE     skip (and name) blobs larger than SIZE, e.g. 512k, 64m [default: 64m]
   --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
                            annotations) [default: human]
@@ -42,17 +45,32 @@ Options:
   -V, --version            the version
 
 Settings come from flags, then .keyward.toml at the repository root, then git config
-(keyward.strict, keyward.maxFileSize, keyward.inlineAllow, keyward.color; `git -c` works).
+(keyward.strict, keyward.maxFileSize, keyward.inlineAllow, keyward.color; `git -c` works);
+strict or a refusal of inline allows from any of them holds whatever the file says.
 Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`.
 Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
 
 /// Options shared by the scanning commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// The settings the flags give (they win over `.keyward.toml` and git config).
     pub flags: Flags,
     /// Output format.
     pub format: Format,
+    /// Which policy file applies.
+    pub policy: PolicyChoice,
+}
+
+/// Which policy file applies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PolicyChoice {
+    /// `.keyward.toml` at the repository root, unless `KEYWARD_POLICY` names another.
+    #[default]
+    Repository,
+    /// `--policy FILE`: this file instead (CI and servers pin their own).
+    File(PathBuf),
+    /// `--no-repo-policy`: none (built-in rules, settings from flags and git config).
+    None,
 }
 
 /// What to do.
@@ -134,6 +152,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut options = Options {
         flags: Flags::default(),
         format: Format::Human,
+        policy: PolicyChoice::Repository,
     };
     let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> = hook_name.map(|n| {
@@ -153,6 +172,22 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             Long("strict") => options.flags.strict = Some(true),
             Long("no-inline-allow") => options.flags.inline_allow = Some(false),
             Long("staged") => staged = true,
+            Long("policy") => {
+                if options.policy == PolicyChoice::None {
+                    return Err(UsageError(
+                        "--policy and --no-repo-policy exclude each other".into(),
+                    ));
+                }
+                options.policy = PolicyChoice::File(PathBuf::from(parser.value()?));
+            }
+            Long("no-repo-policy") => {
+                if matches!(options.policy, PolicyChoice::File(_)) {
+                    return Err(UsageError(
+                        "--policy and --no-repo-policy exclude each other".into(),
+                    ));
+                }
+                options.policy = PolicyChoice::None;
+            }
             Long("global") => global = true,
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;

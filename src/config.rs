@@ -145,12 +145,32 @@ impl Config {
                 })
             }
         };
-        Self::parse(&path, &text, builtin).map(Some)
+        Self::parse_named(&path, FILE_NAME, &text, builtin).map(Some)
+    }
+
+    /// Reads a policy file given by name (`--policy FILE`, `KEYWARD_POLICY`): it must exist.
+    pub fn load_file(path: &Path, builtin: &RuleSet) -> Result<Self, ConfigError> {
+        let shown = crate::redact::escape(path.as_os_str().as_encoded_bytes());
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        Self::parse_named(path, &shown, &text, builtin)
     }
 
     /// Parses and validates the text of a `.keyward.toml` (see [`Config::load`]).
     pub fn parse(path: &Path, text: &str, builtin: &RuleSet) -> Result<Self, ConfigError> {
-        let shown = FILE_NAME.to_owned();
+        Self::parse_named(path, FILE_NAME, text, builtin)
+    }
+
+    /// [`Config::parse`], naming the file `shown` in errors.
+    fn parse_named(
+        path: &Path,
+        shown: &str,
+        text: &str,
+        builtin: &RuleSet,
+    ) -> Result<Self, ConfigError> {
+        let shown = shown.to_owned();
         let file: File = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: shown.clone(),
             line: e.span().map_or(1, |s| {
@@ -162,10 +182,22 @@ impl Config {
             path: shown.clone(),
             message,
         };
-        let globs = |what: &str, list: &[String]| -> Result<GlobSet, ConfigError> {
+        let globs = |what: &str, list: &[String], allowing: bool| -> Result<GlobSet, ConfigError> {
             let mut b = GlobSetBuilder::new();
             for g in list {
-                b.add(glob(g).map_err(|e| value(format!("{what}: {e}")))?);
+                let compiled = glob(g).map_err(|e| value(format!("{what}: {e}")))?;
+                // An exception for every file is an off switch, not an exception.
+                if allowing && matches_everything(&compiled) {
+                    return Err(ConfigError::Invalid {
+                        path: shown.clone(),
+                        line: line_with(text, g),
+                        message: format!(
+                            "{what}: `{}` matches every file; name the files the exception is for",
+                            crate::redact::escape(g.as_bytes())
+                        ),
+                    });
+                }
+                b.add(compiled);
             }
             b.build().map_err(|e| value(format!("{what}: {e}")))
         };
@@ -173,8 +205,18 @@ impl Config {
             .max_file_size
             .as_deref()
             .map(|s| {
-                s.parse::<Size>()
-                    .map_err(|()| value(format!("max-file-size: invalid size `{s}`")))
+                let size = s.parse::<Size>().map_err(|()| {
+                    value(format!(
+                        "max-file-size: invalid size `{}`",
+                        crate::redact::escape(s.as_bytes())
+                    ))
+                })?;
+                if size < MIN_FILE_SIZE_CAP {
+                    return Err(value(format!(
+                        "max-file-size: {size} would leave ordinary files unscanned (at least {MIN_FILE_SIZE_CAP})"
+                    )));
+                }
+                Ok(size)
             })
             .transpose()?;
         for entry in &file.allow.fingerprints {
@@ -243,9 +285,9 @@ impl Config {
             .collect();
         Ok(Config {
             path: path.to_owned(),
-            allow_paths: globs("allow.paths", &file.allow.paths)?,
-            allow_files: globs("allow.files", &file.allow.files)?,
-            forbid_paths: globs("forbid.paths", &file.forbid.paths)?,
+            allow_paths: globs("allow.paths", &file.allow.paths, true)?,
+            allow_files: globs("allow.files", &file.allow.files, true)?,
+            forbid_paths: globs("forbid.paths", &file.forbid.paths, false)?,
             max_file_size,
             lines,
             file,
@@ -278,6 +320,36 @@ fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     globset::GlobBuilder::new(&pattern)
         .literal_separator(true)
         .build()
+}
+
+/// The smallest size cap a policy file may set: below it, ordinary source and config files
+/// would go unscanned (reported, but not checked).
+pub const MIN_FILE_SIZE_CAP: Size = Size(1 << 20);
+
+/// Paths of every usual kind, in many directories: a pattern that matches all of them is an
+/// exception for everything (`**`, `*`, `/**`, `**/*`, `**/*.*`, and `*/**`, everything below
+/// the root).
+const PROBES: &[&str] = &[
+    "src/app.py",
+    "config/deploy.py",
+    "lib/x/y/z.rs",
+    "deploy/.env",
+    "k8s/prod/secret.yaml",
+    "web/src/index.ts",
+    "a/b/c/d/e/f/g/h.txt",
+    "java/Main.java",
+];
+
+fn matches_everything(glob: &Glob) -> bool {
+    let m = glob.compile_matcher();
+    PROBES.iter().all(|p| m.is_match(p))
+}
+
+/// The 1-based line of `text` that holds `needle` (as a quoted string), or 1.
+fn line_with(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(&format!("\"{needle}\"")) || l.contains(&format!("'{needle}'")))
+        .map_or(1, |i| i + 1)
 }
 
 /// 8 lowercase hex digits.
@@ -387,6 +459,7 @@ mod tests {
             "[[allow.fingerprints]]\nfingerprint = \"0123abcd\"\nreason = \"x\"\nexpires = \"soon\"",
             "[allow]\nrules = [\"kw.nope\"]",
             "[allow]\npaths = [\"a[\"]",
+            "max-file-size = \"1k\"",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
@@ -395,6 +468,24 @@ mod tests {
         assert_eq!(ok.line_of("strict"), Some(1));
         assert!(ok.allow_paths.is_match("tests/fixtures/a/b.json"));
         assert!(!ok.allow_paths.is_match("src/tests/fixtures.rs"));
+    }
+
+    #[test]
+    fn exceptions_for_everything_are_refused_with_their_line() {
+        for all in ["**", "*", "/**", "**/*", "**/*.*", "*/**", "**/**"] {
+            for key in ["paths", "files"] {
+                let text = format!("strict = false\n[allow]\n{key} = [\"docs/*.md\", \"{all}\"]\n");
+                let e = parse(&text).expect_err(all).to_string();
+                assert!(e.starts_with(".keyward.toml:3:"), "{all}: {e}");
+                assert!(e.contains("matches every file"), "{all}: {e}");
+            }
+        }
+        for fine in ["tests/fixtures/**", "*.md", "docs/**", "**/testdata/*.json"] {
+            let text = format!("[allow]\npaths = [\"{fine}\"]\n");
+            parse(&text).unwrap_or_else(|e| panic!("{fine}: {e}"));
+        }
+        // Extra forbidden files may be as broad as a team likes.
+        parse("[forbid]\npaths = [\"**\"]\n").expect("forbidding is not an exception");
     }
 
     #[test]

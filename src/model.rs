@@ -13,8 +13,25 @@ pub struct Item {
     pub content: Content,
     /// A symbolic link: its blob holds a target path, so no file-name rule applies to it.
     pub symlink: bool,
+    /// Not at a path: a blob a push points a ref at directly. No path-based exception
+    /// (allowed paths, file exemptions) and no file-name rule applies to it; `path` only
+    /// names it for the report.
+    pub detached: bool,
     /// The commit that introduced it (ranges, history, pushes).
     pub commit: Option<CommitRef>,
+}
+
+impl Item {
+    /// An item at `path` with `content`, neither a link nor detached, outside any commit.
+    pub fn new(path: Vec<u8>, content: Content) -> Self {
+        Item {
+            path,
+            content,
+            symlink: false,
+            detached: false,
+            commit: None,
+        }
+    }
 }
 
 /// Where an item's bytes are.
@@ -45,11 +62,20 @@ pub enum Selection {
         /// Only this branch.
         branch: Option<String>,
     },
-    /// A push: the new tips, minus everything the existing refs reach.
+    /// A push: what the updated refs reach, minus everything the existing refs reach.
     Push {
-        /// Object ids the push makes refs point to.
-        tips: Vec<ObjectId>,
+        /// The refs the push creates or moves, and where to.
+        tips: Vec<PushedRef>,
     },
+}
+
+/// A ref a push creates or moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRef {
+    /// The object it will point at: a commit, an annotated tag, a tree or a blob.
+    pub id: ObjectId,
+    /// Its full name (`refs/heads/main`).
+    pub name: String,
 }
 
 /// What a finding is about.
@@ -97,6 +123,37 @@ pub struct Finding {
     pub note: Option<String>,
     /// The first commit that introduced the finding (ranges, history, pushes).
     pub commit: Option<CommitRef>,
+    /// The exception that allowed it, if one did: then it does not block, and reports show
+    /// it only as allowed (JSON and SARIF carry it for audit; the human report counts it).
+    pub allowed: Option<Allowance>,
+}
+
+/// An exception that allowed a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Allowance {
+    /// A marker on its line (`keyward:allow`, `gitleaks:allow`, …) or the line before.
+    Inline,
+    /// `allow.paths`: this pattern matched the path.
+    Path(String),
+    /// `allow.files`: this pattern exempts the file from the forbidden-file rules.
+    File(String),
+    /// `allow.rules`: the rule is turned off.
+    Rule,
+    /// `[[allow.fingerprints]]`, with the entry's reason.
+    Fingerprint(String),
+}
+
+impl Allowance {
+    /// How the exception is named in reports: `path`, `file`, `rule`, `fingerprint`, `inline`.
+    pub fn by(&self) -> &'static str {
+        match self {
+            Allowance::Inline => "inline",
+            Allowance::Path(_) => "path",
+            Allowance::File(_) => "file",
+            Allowance::Rule => "rule",
+            Allowance::Fingerprint(_) => "fingerprint",
+        }
+    }
 }
 
 /// The result of a scan.
@@ -116,15 +173,24 @@ impl Outcome {
         self.findings.iter().any(|f| f.blocking)
     }
 
-    /// How the findings weigh: `(blocking, secrets already in history, the rest)`.
+    /// The findings no exception allowed: what reports list.
+    pub fn shown(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.allowed.is_none())
+    }
+
+    /// The findings an exception allowed.
+    pub fn allowed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.allowed.is_some())
+    }
+
+    /// How the shown findings weigh: `(blocking, secrets already in history, the rest)`.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let blocking = self.findings.iter().filter(|f| f.blocking).count();
+        let blocking = self.shown().filter(|f| f.blocking).count();
         let history = self
-            .findings
-            .iter()
+            .shown()
             .filter(|f| f.kind == Kind::Secret && f.pre_existing && !f.blocking)
             .count();
-        (blocking, history, self.findings.len() - blocking - history)
+        (blocking, history, self.shown().count() - blocking - history)
     }
 }
 

@@ -1,6 +1,10 @@
 //! The effective settings, and where each came from: command-line flags win, then
 //! `.keyward.toml` (the team's policy), then git config (`keyward.*`: a person's choices, or a
-//! server's), then the defaults. One merge, written once, for every setting.
+//! server's), then the defaults. One merge, written once, for every setting — except that a
+//! refusal beats a permission from any layer: `strict` set anywhere, or inline allows
+//! refused anywhere (`--no-inline-allow`, `keyward.inlineAllow=false`, `git -c`), holds
+//! whatever `.keyward.toml` says, so a file committed in the change it should judge cannot
+//! switch a check off.
 
 use crate::config::Config;
 use crate::model::Size;
@@ -133,7 +137,8 @@ struct Layers<T> {
 }
 
 /// Merges flags, `.keyward.toml` and the `keyward.*` git config entries (`git`: keys
-/// lowercased, later entries win) over the defaults.
+/// lowercased, every level in git's order: the last of a key is its value, and a refusal at
+/// any level counts) over the defaults.
 pub fn resolve(
     flags: &Flags,
     file: Option<&Config>,
@@ -141,7 +146,8 @@ pub fn resolve(
 ) -> Result<Settings, SettingsError> {
     let mut origins = Vec::new();
     let from_file = |key: &'static str| file.and_then(|c| c.line_of(key));
-    let strict = pick(
+    let strict = pick_safest(
+        true,
         Layers {
             name: "strict",
             flag: flags.strict,
@@ -153,7 +159,8 @@ pub fn resolve(
         from_file,
         &mut origins,
     )?;
-    let inline_allow = pick(
+    let inline_allow = pick_safest(
+        false,
         Layers {
             name: "inline-allow",
             flag: flags.inline_allow,
@@ -200,6 +207,46 @@ pub fn resolve(
         color,
         origins,
     })
+}
+
+/// For a switch whose `safe` value is a refusal: the strongest layer that sets `safe`, if
+/// any does; otherwise as [`pick`].
+fn pick_safest(
+    safe: bool,
+    layers: Layers<bool>,
+    git: &[(String, String)],
+    line_of: impl Fn(&'static str) -> Option<usize>,
+    origins: &mut Vec<(&'static str, String, Origin)>,
+) -> Result<bool, SettingsError> {
+    // Any level of git config that refuses counts, not only the last.
+    let mut git_refusal = None;
+    if let Some((key, parse, what)) = layers.git {
+        let lower = format!("keyward.{}", key.to_ascii_lowercase());
+        for (_, raw) in git.iter().filter(|(k, _)| *k == lower) {
+            let value = parse(raw).ok_or_else(|| SettingsError {
+                key,
+                value: crate::redact::escape(raw.as_bytes()),
+                what,
+            })?;
+            if value == safe {
+                git_refusal = Some(key);
+            }
+        }
+    }
+    let refusal = if layers.flag == Some(safe) {
+        Some(Origin::Flag)
+    } else if layers.file.is_some_and(|(v, _)| v == safe) {
+        layers
+            .file
+            .map(|(_, key)| Origin::File(line_of(key).unwrap_or(1)))
+    } else {
+        git_refusal.map(Origin::GitConfig)
+    };
+    if let Some(origin) = refusal {
+        origins.push((layers.name, safe.to_string(), origin));
+        return Ok(safe);
+    }
+    pick(layers, git, line_of, origins)
 }
 
 /// The strongest layer that has a value, recorded with its origin.
@@ -271,6 +318,28 @@ mod tests {
         let s = resolve(&flags, None, &g).expect("flag");
         assert_eq!(s.max_file_size, Size(5));
         assert_eq!(s.origins[2].2, Origin::Flag);
+    }
+
+    #[test]
+    fn a_refusal_from_any_layer_beats_the_file() {
+        let builtin = crate::rules::RuleSet::builtin().expect("rules");
+        let file = Config::parse(
+            std::path::Path::new(".keyward.toml"),
+            "strict = false\ninline-allow = true\n",
+            &builtin,
+        )
+        .expect("valid");
+        let g = git(&[("keyward.strict", "true"), ("keyward.inlineallow", "false")]);
+        let s = resolve(&Flags::default(), Some(&file), &g).expect("resolves");
+        assert!(s.strict, "git config's strict holds over the file");
+        assert!(!s.inline_allow, "git config's refusal holds over the file");
+        assert_eq!(s.origins[0].2, Origin::GitConfig("strict"));
+        let s = resolve(&Flags::default(), Some(&file), &[]).expect("resolves");
+        assert!(
+            !s.strict && s.inline_allow,
+            "the file decides when nothing refuses"
+        );
+        assert_eq!(s.origins[0].2, Origin::File(1));
     }
 
     #[test]

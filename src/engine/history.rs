@@ -37,22 +37,45 @@ impl Engine {
         let plan = source.take_plan();
         let bases = source.bases().to_vec();
         let (items, reader) = source.split();
+        // A blob at several paths is read and scanned with its first item; the others are
+        // judged with the same bytes, each at its own path.
+        let mut first: HashMap<ObjectId, usize> = HashMap::new();
+        let mut others: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut is_other = vec![false; items.len()];
+        for (index, item) in items.iter().enumerate() {
+            if let model::Content::Blob(id) = item.content {
+                match first.entry(id) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(index);
+                    }
+                    std::collections::hash_map::Entry::Occupied(o) => {
+                        others.entry(*o.get()).or_default().push(index);
+                        is_other[index] = true;
+                    }
+                }
+            }
+        }
+        let group = Group {
+            items,
+            others: &others,
+        };
         let mut done = Vec::new();
         let mut total = (0usize, 0u64);
         let mut progress = |n: usize, b: u64| {
             total = (total.0 + n, total.1 + b);
             progress(total.0, total.1);
         };
-        let (rest, clean) = match &plan {
+        let (mut rest, clean) = match &plan {
             Some(plan) => {
-                let (mut left, clean) = self.walk_packs(plan, items, &mut done, &mut progress)?;
+                let (mut left, clean) = self.walk_packs(plan, &group, &mut done, &mut progress)?;
                 left.extend_from_slice(&plan.rest);
                 left.sort_unstable();
                 (left, clean)
             }
             None => ((0..items.len()).collect(), 0),
         };
-        self.one_by_one(items, reader, &bases, &rest, &mut done, &mut progress)?;
+        rest.retain(|&i| !is_other[i]);
+        self.one_by_one(&group, reader, &bases, &rest, &mut done, &mut progress)?;
         self.settle(Stage::Committed, items, reader, done, clean)
     }
 
@@ -62,7 +85,7 @@ impl Engine {
     fn walk_packs(
         &self,
         plan: &Plan,
-        items: &[Item],
+        group: &Group<'_>,
         done: &mut Vec<Processed>,
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<(Vec<usize>, usize), Error> {
@@ -94,7 +117,7 @@ impl Engine {
                 let Some(index) = v.item else {
                     return Ok(Base::Unscanned);
                 };
-                let item = &items[index];
+                let item = &group.items[index];
                 // A base at another path serves if the path changes nothing in the scan
                 // (git deltas against similar files, not only earlier versions).
                 let profile = self.scanner.path_profile(&item.path)?;
@@ -113,7 +136,7 @@ impl Engine {
                     data: v.data,
                     windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
                 };
-                let mut p = self.process(index, item, content)?;
+                let p = self.process(index, item, content)?;
                 let state = match &p.scan {
                     None => Base::Unscanned,
                     Some(scan) => Base::Scanned {
@@ -122,13 +145,19 @@ impl Engine {
                         multiline: scan.multiline,
                     },
                 };
-                if p.matters() {
-                    if p.has_candidates() {
-                        p.data = Some(v.data.to_vec());
+                let mut keep = |mut p: Processed| {
+                    if p.matters() {
+                        if p.has_candidates() {
+                            p.data = Some(v.data.to_vec());
+                        }
+                        emit(Out::Processed(p));
+                    } else if p.scan.is_some() {
+                        clean.fetch_add(1, Relaxed);
                     }
-                    emit(Out::Processed(p));
-                } else if p.scan.is_some() {
-                    clean.fetch_add(1, Relaxed);
+                };
+                keep(p);
+                for p in group.others_of(self, index, v.data)? {
+                    keep(p);
                 }
                 bytes.fetch_add(v.data.len() as u64, Relaxed);
                 count.fetch_add(1, Relaxed);
@@ -175,7 +204,7 @@ impl Engine {
     /// from the base's.
     fn one_by_one(
         &self,
-        items: &[Item],
+        group: &Group<'_>,
         reader: &mut dyn BlobRead,
         bases: &[Option<ObjectId>],
         indexes: &[usize],
@@ -193,10 +222,14 @@ impl Engine {
                     (index, read): (usize, Read),
                     emit: &mut dyn FnMut(Processed)|
          -> Result<(), Error> {
-            let item = &items[index];
+            let item = &group.items[index];
             let data = match read {
                 Read::TooLarge(size) => {
                     emit(self.process(index, item, Content::TooLarge(size))?);
+                    for &other in group.others.get(&index).into_iter().flatten() {
+                        let content = Content::TooLarge(size);
+                        emit(self.process(other, &group.items[other], content)?);
+                    }
                     return Ok(());
                 }
                 Read::Bytes(data) => data,
@@ -226,6 +259,12 @@ impl Engine {
                     lines.put(id, hashes, scan.multiline);
                 }
             }
+            for mut other in group.others_of(self, index, &data)? {
+                if other.has_candidates() {
+                    other.data = Some(data.clone());
+                }
+                emit(other);
+            }
             if p.has_candidates() {
                 p.data = Some(data);
             }
@@ -240,7 +279,7 @@ impl Engine {
             |feeder| {
                 let mut buf = Vec::new();
                 for &index in indexes {
-                    let read = match reader.read(&items[index], &mut buf, cap)? {
+                    let read = match reader.read(&group.items[index], &mut buf, cap)? {
                         ReadBlob::TooLarge(size) => Read::TooLarge(size),
                         ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
                     };
@@ -262,6 +301,38 @@ impl Engine {
             },
         )?;
         Ok(())
+    }
+}
+
+/// The items of a commit source, and the items that share a blob with an earlier one.
+struct Group<'a> {
+    items: &'a [Item],
+    /// By the first item of a blob, the later items with the same blob.
+    others: &'a HashMap<usize, Vec<usize>>,
+}
+
+impl Group<'_> {
+    /// The items after `first` with its blob (`data`), each processed at its own path (the
+    /// whole blob: a delta's windows are its first path's business).
+    fn others_of(
+        &self,
+        engine: &Engine,
+        first: usize,
+        data: &[u8],
+    ) -> Result<Vec<Processed>, Error> {
+        let Some(others) = self.others.get(&first) else {
+            return Ok(Vec::new());
+        };
+        others
+            .iter()
+            .map(|&i| {
+                let content = Content::Bytes {
+                    data,
+                    windows: None,
+                };
+                engine.process(i, &self.items[i], content)
+            })
+            .collect()
     }
 }
 

@@ -71,7 +71,7 @@ pub struct Processed {
     pub index: usize,
     /// What is settled already: a forbidden file, a file not scanned.
     pub findings: Vec<Finding>,
-    /// The scan, when the content was scanned (not over the cap, not on an allowed path).
+    /// The scan, when the content was scanned (not over the cap).
     pub scan: Option<BlobScan>,
     /// The content, kept when the scan has candidates: the policy needs it.
     pub data: Option<Vec<u8>>,
@@ -94,11 +94,12 @@ impl Processed {
 }
 
 impl Engine {
-    /// An engine over content rules `rules` (in priority order), under `policy`, reading
-    /// nothing larger than `cap`.
-    pub fn new(rules: Vec<Rule>, policy: Policy, cap: Size) -> Result<Self, Error> {
+    /// An engine over content rules `rules` (in priority order; the first `custom` are a
+    /// team's own, see [`Scanner::with_custom`]), under `policy`, reading nothing larger
+    /// than `cap`.
+    pub fn new(rules: Vec<Rule>, custom: usize, policy: Policy, cap: Size) -> Result<Self, Error> {
         Ok(Engine {
-            scanner: Scanner::new(rules)?,
+            scanner: Scanner::with_custom(rules, custom)?,
             policy,
             cap,
         })
@@ -114,9 +115,9 @@ impl Engine {
         &self.policy
     }
 
-    /// The step every item goes through: the forbidden-file rules (a symbolic link's blob is
-    /// a target path, so they do not apply to it), then — unless the content is over the
-    /// cap or on a path the policy does not scan — the scan.
+    /// The step every item goes through: the forbidden-file rules, then — unless the content
+    /// is over the cap — the scan. Content on an allowed path is scanned too: what the
+    /// exception allows is reported as allowed, never dropped unseen.
     pub fn process(
         &self,
         index: usize,
@@ -128,15 +129,12 @@ impl Engine {
             Content::TooLarge(_) => None,
             Content::Bytes { data, .. } => Some(data),
         };
-        if !item.symlink {
-            findings.extend(self.policy.forbidden(&item.path, data)?);
-        }
+        findings.extend(self.policy.forbidden(item, data)?);
         let scan = match content {
             Content::TooLarge(size) => {
                 findings.push(self.policy.not_scanned(&item.path, size, self.cap));
                 None
             }
-            Content::Bytes { .. } if !self.policy.scans_content(&item.path) => None,
             Content::Bytes { data, windows } => {
                 Some(self.scanner.examine(&item.path, data, windows)?)
             }
@@ -241,10 +239,19 @@ impl Engine {
             if scan.candidates.is_empty() {
                 continue;
             }
-            let had = reader.previous(p.index, item, &mut old, self.cap.0)?;
+            let data = p.data.as_deref().unwrap_or_default();
+            let mut had = reader.previous(p.index, item, &mut old, self.cap.0)?;
+            // The same content at another path before (the base of a range): in history
+            // already, unless only where the policy allows it.
+            let elsewhere = reader.elsewhere(p.index);
+            if elsewhere.iter().any(|path| !self.policy.allows_path(path)) {
+                old.push(b'\n');
+                old.extend_from_slice(data);
+                had = true;
+            }
             let judged = self.policy.judge(
-                &item.path,
-                p.data.as_deref().unwrap_or_default(),
+                item,
+                data,
                 scan.candidates,
                 had.then_some(old.as_slice()),
                 |rule| self.scanner.rule(rule),

@@ -59,7 +59,8 @@ pub enum ReadBlob {
 }
 
 /// Opens the repository around the current directory (bare ones too) from the environment
-/// git gives hooks and commands.
+/// git gives hooks and commands. Replacement objects (`refs/replace/*`) never apply: they
+/// would let a decoy stand in for what is scanned.
 pub fn open() -> Result<gix::Repository, GitError> {
     open_in(std::path::Path::new("."))
 }
@@ -67,7 +68,7 @@ pub fn open() -> Result<gix::Repository, GitError> {
 /// [`open`] for the repository around `dir`.
 pub fn open_in(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
     use gix::discover::upwards::Error as Upwards;
-    gix::discover_with_environment_overrides(dir).map_err(|e| {
+    let mut repo = gix::discover_with_environment_overrides(dir).map_err(|e| {
         match e.downcast_any_ref::<Upwards>() {
             Some(
                 Upwards::NoGitRepository { .. }
@@ -76,7 +77,9 @@ pub fn open_in(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
             ) => GitError::NotARepository,
             _ => GitError::Open(Box::new(e)),
         }
-    })
+    })?;
+    repo.objects.ignore_replacements = true;
+    Ok(repo)
 }
 
 /// What about this repository gix 0.90 would read wrongly rather than fail on: refs in a
@@ -96,23 +99,26 @@ pub fn workdir(repo: &gix::Repository) -> Option<std::path::PathBuf> {
 /// The settings keyward reads from git config (`keyward.<key>`, lowercased).
 pub const CONFIG_KEYS: &[&str] = &["strict", "maxfilesize", "inlineallow", "color"];
 
-/// The `keyward.*` git config: `(key, value)`, keys lowercased, later ones win. gix reads
-/// system, global, local and `GIT_CONFIG_COUNT` settings; `git -c` reaches hooks as
-/// `GIT_CONFIG_PARAMETERS`, which it does not read, so that comes last, as in git.
+/// Every `keyward.*` git config entry, from every level (system, global, local, worktree,
+/// `git -c`): `(key, value)`, keys lowercased, in git's order (the last one of a key is its
+/// effective value; a refusal in any of them counts, see [`crate::settings`]). gix reads the
+/// files and `GIT_CONFIG_COUNT` settings; `git -c` reaches hooks as `GIT_CONFIG_PARAMETERS`,
+/// which it does not read, so those come last, as in git.
 pub fn keyward_config(repo: &gix::Repository) -> Vec<(String, String)> {
     let snapshot = repo.config_snapshot();
-    let mut found: Vec<(String, String)> = CONFIG_KEYS
-        .iter()
-        .filter_map(|k| {
-            let key = format!("keyward.{k}");
-            snapshot.string(key.as_str()).map(|v| (key, v.to_string()))
-        })
-        .collect();
-    if let Ok(raw) = std::env::var("GIT_CONFIG_PARAMETERS") {
-        for (k, v) in config_parameters(&raw) {
-            found.retain(|(key, _)| *key != k);
-            found.push((k, v));
+    let mut found: Vec<(String, String)> = Vec::new();
+    for k in CONFIG_KEYS {
+        let key = format!("keyward.{k}");
+        for value in snapshot
+            .plumbing()
+            .strings(key.as_str())
+            .unwrap_or_default()
+        {
+            found.push((key.clone(), value.to_string()));
         }
+    }
+    if let Ok(raw) = std::env::var("GIT_CONFIG_PARAMETERS") {
+        found.extend(config_parameters(&raw));
     }
     found
 }

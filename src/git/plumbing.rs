@@ -5,7 +5,6 @@
 //! every setting that could change them fixed on the command line.
 
 use super::ReadBlob;
-use gix::bstr::ByteSlice;
 use gix::ObjectId;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -45,16 +44,28 @@ pub enum PlumbingError {
 }
 
 /// `git` with settings that no user, repository or server configuration may change: no
-/// pager, no colour, no path quoting.
+/// pager, no colour, no path quoting, no prefixes, no relative paths, no rename or copy
+/// detection, root commits shown, and no replacement objects (`refs/replace/*` would let a
+/// pusher show keyward a decoy instead of the commit it pushes). Each command also passes the
+/// explicit flags of its output format.
 pub fn git() -> Command {
     let mut cmd = Command::new("git");
-    cmd.args([
-        "--no-pager",
-        "-c",
+    cmd.arg("--no-pager");
+    for setting in [
         "color.ui=never",
-        "-c",
         "core.quotePath=false",
-    ]);
+        "diff.noprefix=false",
+        "diff.relative=false",
+        "diff.renames=false",
+        "log.showRoot=true",
+        "log.showSignature=false",
+        "core.useReplaceRefs=false",
+    ] {
+        cmd.args(["-c", setting]);
+    }
+    cmd.env("GIT_NO_REPLACE_OBJECTS", "1")
+        .env_remove("GIT_EXTERNAL_DIFF")
+        .env_remove("GIT_DIFF_OPTS");
     cmd
 }
 
@@ -138,76 +149,222 @@ fn raw_record(meta: &[u8], path: &[u8]) -> Option<RawRecord> {
     })
 }
 
-/// A commit of `git log --raw`, with its records.
+/// A commit and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogCommit {
     /// The commit.
     pub id: ObjectId,
     /// Its author date, seconds since the epoch.
     pub author_time: i64,
-    /// What it changed relative to its first parent.
+    /// What it changed relative to each of its parents (every path of a root commit).
     pub records: Vec<RawRecord>,
 }
 
-/// `git log --reverse --raw` over `revisions`, oldest first; merges show what they bring
-/// relative to their first parent.
-pub fn log(revisions: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
+/// The commits `args` select for `git rev-list` (`TIP… --not HIDDEN…`), parents before
+/// children, with what each changed: `git rev-list` then `git diff-tree --stdin`, plumbing
+/// that no diff or log setting reshapes.
+pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["rev-list", "--reverse", "--topo-order", "--format=%H %at"])
+        .args(args)
+        .arg("--");
+    let out = output(cmd, "rev-list")?;
+    let mut commits = Vec::new();
+    for line in String::from_utf8_lossy(&out).lines() {
+        // Older gits print a `commit <id>` line before each formatted one.
+        if line.starts_with("commit ") || line.trim().is_empty() {
+            continue;
+        }
+        let (id, time) = line
+            .split_once(' ')
+            .ok_or(PlumbingError::Output("rev-list"))?;
+        commits.push(LogCommit {
+            id: ObjectId::from_hex(id.as_bytes()).map_err(|_| PlumbingError::Output("rev-list"))?,
+            author_time: time.trim().parse().unwrap_or(0),
+            records: Vec::new(),
+        });
+    }
+    if commits.is_empty() {
+        return Ok(commits);
+    }
+    let mut input = Vec::new();
+    for c in &commits {
+        input.extend_from_slice(c.id.to_string().as_bytes());
+        input.push(b'\n');
+    }
     let mut cmd = git();
     cmd.args([
-        "log",
-        "--reverse",
-        "--raw",
+        "diff-tree",
+        "--stdin",
+        "-r",
         "-z",
-        "--no-abbrev",
+        "-m",
+        "--root",
         "--no-renames",
-        "--diff-merges=first-parent",
-        "--format=%x01%H %at",
+        "--no-abbrev",
+        "--no-ext-diff",
+        "--no-textconv",
     ]);
-    cmd.args(revisions).arg("--");
-    parse_log(&output(cmd, "log")?)
-}
-
-/// Parses `git log --raw -z --format=%x01%H %at`: a commit header, then
-/// `:old-mode new-mode old-id new-id status\0path\0` records.
-fn parse_log(out: &[u8]) -> Result<Vec<LogCommit>, PlumbingError> {
-    let bad = || PlumbingError::Output("log");
-    let mut commits: Vec<LogCommit> = Vec::new();
+    let out = output_with_input(cmd, "diff-tree", input)?;
+    let by_id: std::collections::HashMap<ObjectId, usize> =
+        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let mut current: Option<usize> = None;
     let mut fields = out.split(|&b| b == 0);
-    let record = |meta: &[u8], path: &[u8], commits: &mut Vec<LogCommit>| {
-        let r = raw_record(meta, path).ok_or_else(bad)?;
-        commits.last_mut().ok_or_else(bad)?.records.push(r);
-        Ok::<_, PlumbingError>(())
-    };
     while let Some(field) = fields.next() {
         let field = field.strip_prefix(b"\n").unwrap_or(field);
         if field.is_empty() {
             continue;
         }
-        if let Some(header) = field.strip_prefix(b"\x01") {
-            let header = header.to_str().map_err(|_| bad())?;
-            let (id, rest) = header.split_once(' ').ok_or_else(bad)?;
-            let (time, rest) = rest.split_once('\n').unwrap_or((rest, ""));
-            commits.push(LogCommit {
-                id: ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?,
-                author_time: time.trim().parse().unwrap_or(0),
-                records: Vec::new(),
-            });
-            // The header and the first record share a field: `\x01id time\n\n:…`.
-            let rest = rest.trim_start_matches('\n');
-            if !rest.is_empty() {
-                let path = fields.next().ok_or_else(bad)?;
-                record(rest.as_bytes(), path, &mut commits)?;
-            }
+        if field.starts_with(b":") {
+            let path = fields.next().ok_or(PlumbingError::Output("diff-tree"))?;
+            let record = raw_record(field, path).ok_or(PlumbingError::Output("diff-tree"))?;
+            let at = current.ok_or(PlumbingError::Output("diff-tree"))?;
+            commits[at].records.push(record);
             continue;
         }
-        let path = fields.next().ok_or_else(bad)?;
-        record(field, path, &mut commits)?;
+        // A commit header: its id (a merge's repeats, once for each parent).
+        let hex = field.split(|&b| b == b' ').next().unwrap_or_default();
+        let id = ObjectId::from_hex(hex).map_err(|_| PlumbingError::Output("diff-tree"))?;
+        current = Some(*by_id.get(&id).ok_or(PlumbingError::Output("diff-tree"))?);
     }
     Ok(commits)
 }
 
-/// The `keyward.*` entries of the effective git config: `(key, value)`, keys lowercased,
-/// later ones win.
+/// What kind of object each of `ids` is (`commit`, `tree`, `blob`, `tag`): `git cat-file
+/// --batch-check`. An object the repository does not have is an error.
+pub fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {
+    let mut input = Vec::new();
+    for id in ids {
+        input.extend_from_slice(id.to_string().as_bytes());
+        input.push(b'\n');
+    }
+    let mut cmd = git();
+    cmd.args(["cat-file", "--batch-check=%(objectname) %(objecttype)"]);
+    let out = output_with_input(cmd, "cat-file", input)?;
+    let text = String::from_utf8_lossy(&out);
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap_or("missing").to_owned())
+        .collect();
+    if kinds.len() != ids.len() {
+        return Err(PlumbingError::Output("cat-file"));
+    }
+    if let Some(i) = kinds.iter().position(|k| k == "missing") {
+        return Err(PlumbingError::Failed {
+            command: "cat-file",
+            message: format!("object {} is missing", ids[i]),
+        });
+    }
+    Ok(kinds)
+}
+
+/// The object annotated tag `id` points at (one level).
+pub fn tag_target(id: ObjectId) -> Result<ObjectId, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["cat-file", "tag", &id.to_string()]);
+    let out = output(cmd, "cat-file")?;
+    let text = String::from_utf8_lossy(&out);
+    let target = text
+        .lines()
+        .find_map(|l| l.strip_prefix("object "))
+        .ok_or(PlumbingError::Output("cat-file"))?;
+    ObjectId::from_hex(target.trim().as_bytes()).map_err(|_| PlumbingError::Output("cat-file"))
+}
+
+/// One entry of a tree, recursively: mode, object, path.
+pub type TreeEntry = (Vec<u8>, ObjectId, Vec<u8>);
+
+/// Every entry of tree `id` and its subtrees (`git ls-tree -r -z --full-tree`).
+pub fn ls_tree(id: ObjectId) -> Result<Vec<TreeEntry>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["ls-tree", "-r", "-z", "--full-tree", &id.to_string()]);
+    let out = output(cmd, "ls-tree")?;
+    let mut entries = Vec::new();
+    for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let bad = || PlumbingError::Output("ls-tree");
+        let tab = record.iter().position(|&b| b == b'\t').ok_or_else(bad)?;
+        let meta: Vec<&[u8]> = record[..tab].split(|&b| b == b' ').collect();
+        let [mode, _kind, id] = meta[..] else {
+            return Err(bad());
+        };
+        let id = ObjectId::from_hex(id).map_err(|_| bad())?;
+        entries.push((mode.to_vec(), id, record[tab + 1..].to_vec()));
+    }
+    Ok(entries)
+}
+
+/// Every ref and the object it points at (`git for-each-ref`).
+pub fn refs() -> Result<Vec<(ObjectId, String)>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["for-each-ref", "--format=%(objectname) %(refname)"]);
+    let out = output(cmd, "for-each-ref")?;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (id, name) = l
+                .split_once(' ')
+                .ok_or(PlumbingError::Output("for-each-ref"))?;
+            let id = ObjectId::from_hex(id.as_bytes())
+                .map_err(|_| PlumbingError::Output("for-each-ref"))?;
+            Ok((id, name.to_owned()))
+        })
+        .collect()
+}
+
+/// The commit `revision` names, if it names one.
+pub fn commit_of(revision: &str) -> Result<Option<ObjectId>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["rev-parse", "-q", "--verify", "--end-of-options"])
+        .arg(format!("{revision}^{{commit}}"));
+    match output(cmd, "rev-parse") {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out);
+            Ok(ObjectId::from_hex(text.trim().as_bytes()).ok())
+        }
+        Err(PlumbingError::Failed { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs `cmd` (git `name`) with `input` on its standard input, written from another thread
+/// so that neither side waits on a full pipe.
+fn output_with_input(
+    mut cmd: Command,
+    name: &'static str,
+    input: Vec<u8>,
+) -> Result<Vec<u8>, PlumbingError> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| PlumbingError::Spawn {
+            command: name,
+            source,
+        })?;
+    let mut stdin = child.stdin.take().ok_or(PlumbingError::Output(name))?;
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child
+        .wait_with_output()
+        .map_err(|source| PlumbingError::Io {
+            command: name,
+            source,
+        })?;
+    // A write error means git stopped reading: its status says why.
+    let _ = writer.join();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(PlumbingError::Failed {
+            command: name,
+            message: err.lines().next().unwrap_or("failed").to_owned(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// Every `keyward.*` entry of git config, from every level: `(key, value)`, keys lowercased,
+/// in git's order (see [`crate::git::keyward_config`]).
 pub fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["config", "--get-regexp", r"^keyward\."]);
@@ -220,9 +377,7 @@ pub fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
     let mut found: Vec<(String, String)> = Vec::new();
     for line in String::from_utf8_lossy(&out).lines() {
         let (k, v) = line.split_once(' ').unwrap_or((line, "true"));
-        let k = k.to_ascii_lowercase();
-        found.retain(|(key, _)| *key != k);
-        found.push((k, v.to_owned()));
+        found.push((k.to_ascii_lowercase(), v.to_owned()));
     }
     Ok(found)
 }
@@ -337,25 +492,5 @@ mod tests {
         assert_eq!(r.path, b"new file");
         assert!(raw_record(b":nonsense", b"p").is_none());
         assert!(raw_record(b":1 2 3 4 A", b"p").is_none());
-    }
-
-    #[test]
-    fn parses_log_output() {
-        let zero = "0".repeat(40);
-        let (c1, c2, a, b) = (
-            "1".repeat(40),
-            "2".repeat(40),
-            "a".repeat(40),
-            "b".repeat(40),
-        );
-        let out = format!(
-            "\x01{c1} 100\n\n:000000 100644 {zero} {a} A\0x.txt\0\n\x01{c2} 200\n\n:100644 100644 {a} {b} M\0x.txt\0:000000 120000 {zero} {a} A\0link\0"
-        );
-        let commits = parse_log(out.as_bytes()).expect("parses");
-        assert_eq!(commits.len(), 2);
-        assert_eq!(commits[0].author_time, 100);
-        assert_eq!(commits[1].records.len(), 2);
-        assert_eq!(commits[1].records[0].old_id.map(|i| i.to_string()), Some(a));
-        assert!(parse_log(b"\x01zz 1\n\n:x\0p\0").is_err());
     }
 }

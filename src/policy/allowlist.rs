@@ -38,18 +38,26 @@ impl Allowlist {
         self.config.as_ref()
     }
 
-    /// Whether `allow.paths` skips the content of `path`.
-    pub fn skips_content(&self, path: &[u8]) -> bool {
-        self.config
-            .as_ref()
-            .is_some_and(|c| c.allow_paths.is_match(glob_path(path).as_ref()))
+    /// The `allow.paths` pattern that allows the content of `path`, if one does.
+    pub fn allows_path(&self, path: &[u8]) -> Option<&str> {
+        let c = self.config.as_ref()?;
+        let first = *c.allow_paths.matches(glob_path(path).as_ref()).first()?;
+        c.file.allow.paths.get(first).map(String::as_str)
     }
 
-    /// Whether `allow.files` exempts `path` from the forbidden-file rules.
-    pub fn exempts_file(&self, path: &[u8]) -> bool {
+    /// The `allow.files` pattern that exempts `path` from the forbidden-file rules, if one
+    /// does.
+    pub fn exempts_file(&self, path: &[u8]) -> Option<&str> {
+        let c = self.config.as_ref()?;
+        let first = *c.allow_files.matches(glob_path(path).as_ref()).first()?;
+        c.file.allow.files.get(first).map(String::as_str)
+    }
+
+    /// Whether `allow.rules` turns rule `id` off.
+    pub fn turns_off(&self, id: &str) -> bool {
         self.config
             .as_ref()
-            .is_some_and(|c| c.allow_files.is_match(glob_path(path).as_ref()))
+            .is_some_and(|c| c.file.allow.rules.iter().any(|r| r == id))
     }
 
     /// Whether `forbid.paths` forbids `path`.

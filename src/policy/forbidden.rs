@@ -97,6 +97,7 @@ impl FileMatcher {
             env_var: None,
             note: None,
             commit: None,
+            allowed: None,
         }
     }
 }

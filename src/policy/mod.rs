@@ -5,7 +5,7 @@
 pub mod allowlist;
 pub mod forbidden;
 
-use crate::model::{Finding, Item, Kind, Size};
+use crate::model::{Allowance, Finding, Item, Kind, Size};
 use crate::rules::{FileRule, Rule};
 use crate::scan::Candidate;
 use crate::source::Stage;
@@ -51,31 +51,42 @@ impl Policy {
         &self.allowlist
     }
 
-    /// Whether the content at `path` is scanned (`allow.paths` skips it).
-    pub fn scans_content(&self, path: &[u8]) -> bool {
-        !self.allowlist.skips_content(path)
+    /// Whether `allow.paths` allows the content at `path`.
+    pub fn allows_path(&self, path: &[u8]) -> bool {
+        self.allowlist.allows_path(path).is_some()
     }
 
-    /// The forbidden-file finding for `path`, if any. `content` is `None` when the file was
-    /// too large to read (rules that depend on content are then skipped).
+    /// The forbidden-file finding for `item`, if any: none for a symbolic link (its blob is
+    /// a target path) or a detached blob (it has no name). `content` is `None` when the file
+    /// was too large to read (rules that depend on content are then skipped). A file
+    /// `allow.files` exempts, or whose rule `allow.rules` turns off, is reported as allowed.
     pub fn forbidden(
         &self,
-        path: &[u8],
+        item: &Item,
         content: Option<&[u8]>,
     ) -> Result<Option<Finding>, PolicyError> {
-        if self.allowlist.exempts_file(path) {
+        if item.symlink || item.detached {
             return Ok(None);
         }
-        if self.allowlist.forbids_file(path) {
-            return Ok(Some(FileMatcher::finding(
-                &forbidden::CONFIG_FORBIDDEN,
-                path,
-            )));
+        let path = item.path.as_slice();
+        let rule = if self.allowlist.forbids_file(path) {
+            Some(&*forbidden::CONFIG_FORBIDDEN)
+        } else {
+            self.files.matching(path, content)?
+        };
+        let Some(rule) = rule else { return Ok(None) };
+        let mut finding = FileMatcher::finding(rule, path);
+        finding.allowed = if self.allowlist.turns_off(&rule.id) {
+            Some(Allowance::Rule)
+        } else {
+            self.allowlist
+                .exempts_file(path)
+                .map(|glob| Allowance::File(glob.to_owned()))
+        };
+        if finding.allowed.is_some() {
+            finding.blocking = false;
         }
-        Ok(self
-            .files
-            .matching(path, content)?
-            .map(|rule| FileMatcher::finding(rule, path)))
+        Ok(Some(finding))
     }
 
     /// A file that was too large to scan: it does not block, but is named.
@@ -95,63 +106,81 @@ impl Policy {
             env_var: None,
             note: None,
             commit: None,
+            allowed: None,
         }
     }
 
-    /// Judges the candidates of one blob at `path` (`data`): an inline marker or an allow
-    /// entry drops one (an expired entry keeps it, with a note), and a value the replaced
+    /// Judges the candidates of one blob (`data`) at `item`'s path. A value the replaced
     /// version (`previous`) already holds is pre-existing, blocking only under the strict
-    /// policy. `rule` gives the rule behind a candidate.
+    /// policy. An exception allows a candidate — the rule turned off, the path allowed (not
+    /// for a detached blob), its fingerprint listed, an inline marker (unless refused) — and
+    /// the finding stays, allowed, for the record; an expired entry allows nothing and says
+    /// so. `rule` gives the rule behind a candidate.
     pub fn judge<'r>(
         &self,
-        path: &[u8],
+        item: &Item,
         data: &[u8],
         candidates: Vec<Candidate>,
         previous: Option<&[u8]>,
         rule: impl Fn(usize) -> &'r Rule,
     ) -> Vec<Finding> {
+        let path_allowed = (!item.detached)
+            .then(|| self.allowlist.allows_path(&item.path))
+            .flatten()
+            .map(|glob| Allowance::Path(glob.to_owned()));
         let mut out = Vec::with_capacity(candidates.len());
         for c in candidates {
-            if c.inline_allowed && self.inline_allow {
-                continue;
-            }
-            let note = match self.allowlist.fingerprint(&c.fingerprint) {
-                Verdict::Allowed(_) => continue,
-                Verdict::Expired(date) => Some(format!(
-                    "allowed in {} until {date}: expired (renew the entry or remove the secret)",
-                    crate::config::FILE_NAME
-                )),
-                Verdict::Unlisted => None,
+            let rule = rule(c.rule);
+            let mut note = None;
+            let allowed = if self.allowlist.turns_off(&rule.id) {
+                Some(Allowance::Rule)
+            } else if path_allowed.is_some() {
+                path_allowed.clone()
+            } else {
+                match self.allowlist.fingerprint(&c.fingerprint) {
+                    Verdict::Allowed(entry) => Some(Allowance::Fingerprint(entry.reason.clone())),
+                    verdict => {
+                        if let Verdict::Expired(date) = verdict {
+                            note = Some(format!(
+                                "allowed in {} until {date}: expired (renew the entry or remove the secret)",
+                                crate::config::FILE_NAME
+                            ));
+                        }
+                        (c.inline_allowed && self.inline_allow).then_some(Allowance::Inline)
+                    }
+                }
             };
             let evidence = &data[c.evidence.clone()];
             let pre_existing =
                 previous.is_some_and(|old| memchr::memmem::find(old, evidence).is_some());
-            let rule = rule(c.rule);
             out.push(Finding {
                 kind: Kind::Secret,
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                path: path.to_vec(),
+                path: item.path.clone(),
                 line: Some(c.line),
                 column: Some(c.column),
                 fingerprint: Some(c.fingerprint),
                 preview: Some(c.preview),
                 pre_existing,
-                blocking: !pre_existing || self.strict,
+                blocking: allowed.is_none() && (!pre_existing || self.strict),
                 remedy: rule.revoke_url.clone(),
                 env_var: Some(rule.env_var.clone()),
                 note,
                 commit: None,
+                allowed,
             });
         }
         out
     }
 
-    /// Settles the findings of a whole source (`(item index, finding)`, in scan order),
-    /// as `stage` requires. Committed findings are reported once, at the first commit (in
-    /// history order) that introduced them, and are in history by definition; a secret the
-    /// base side already held was not introduced by editing its file, and is reported only
-    /// under the strict policy.
+    /// Settles the findings of a whole source (`(item index, finding)`, in scan order), as
+    /// `stage` requires. Committed findings are in history by definition, and each is
+    /// reported once, at the first commit (in history order) that introduced it at a path
+    /// where it is not allowed. A secret the base side already held (the version a range's
+    /// commit or a push replaced) was not introduced by editing its file: it is reported as
+    /// already in history, blocking only under the strict policy, and so is every later
+    /// version that keeps it.
     pub fn settle(
         &self,
         stage: Stage,
@@ -162,37 +191,31 @@ impl Policy {
         if stage != Stage::Committed {
             return found.into_iter().map(|(_, f)| f).collect();
         }
-        if !self.strict {
-            let already: HashSet<(String, Option<String>)> = found
-                .iter()
-                .filter(|(_, f)| f.kind == Kind::Secret && f.pre_existing)
-                .map(|(_, f)| (f.rule_id.clone(), f.fingerprint.clone()))
-                .collect();
-            // Nor is it introduced by the later versions that keep it.
-            found.retain(|(_, f)| {
-                f.fingerprint.is_none()
-                    || !already.contains(&(f.rule_id.clone(), f.fingerprint.clone()))
-            });
-        }
-        // A secret that lives on through later versions of a file is one finding, reported
-        // at the first commit that introduced it; so is a forbidden file at one path.
+        let already: HashSet<(String, Option<String>)> = found
+            .iter()
+            .filter(|(_, f)| f.kind == Kind::Secret && f.pre_existing && f.allowed.is_none())
+            .map(|(_, f)| (f.rule_id.clone(), f.fingerprint.clone()))
+            .collect();
+        // One finding per secret (or per forbidden path) and exception: a secret allowed at
+        // one path and not at another is reported where it is not allowed.
         let mut reported = HashSet::new();
         found.retain(|(_, f)| {
-            reported.insert((
-                f.rule_id.clone(),
-                f.fingerprint
-                    .clone()
-                    .map_or_else(|| f.path.clone(), String::into_bytes),
-            ))
+            let what = f
+                .fingerprint
+                .clone()
+                .map_or_else(|| f.path.clone(), String::into_bytes);
+            reported.insert((f.rule_id.clone(), what, f.allowed.clone()))
         });
         found
             .into_iter()
             .map(|(index, mut f)| {
                 f.commit = items[index].commit;
-                // Committed already: the guidance is rotation first, then history rewriting.
                 if f.kind == Kind::Secret {
+                    let kept = already.contains(&(f.rule_id.clone(), f.fingerprint.clone()));
+                    // Committed already: the guidance is rotation first, then history
+                    // rewriting.
                     f.pre_existing = true;
-                    f.blocking = true;
+                    f.blocking = f.allowed.is_none() && (!kept || self.strict);
                 }
                 f
             })

@@ -13,7 +13,7 @@ pub struct Github;
 
 impl Report for Github {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
-        for f in &outcome.findings {
+        for f in outcome.shown() {
             let command = if f.blocking { "error" } else { "warning" };
             let mut props = format!("file={}", property(&escape(&f.path)));
             if let Some(line) = f.line {
@@ -39,7 +39,14 @@ impl Report for Github {
             if let Some(c) = &f.commit {
                 message.push_str(&format!(" (commit {}, {})", c.id, date(c.author_time)));
             }
-            writeln!(out, "::{command} {props}::{}", data(&message))?;
+            writeln!(
+                out,
+                "::{command} {props}::{}",
+                data(&escape(message.as_bytes()))
+            )?;
+        }
+        if let Some(line) = super::human::allowed_summary(outcome) {
+            writeln!(out, "::notice title=keyward policy::{}", data(&line))?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! what was committed).
 
 use super::{Context, Report};
-use crate::model::{date, Finding, Kind, Outcome};
+use crate::model::{date, Allowance, Finding, Kind, Outcome};
 use crate::redact::escape;
 use std::io;
 
@@ -85,15 +85,17 @@ impl Human {
 impl Report for Human {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         let (blocking, history, other) = outcome.counts();
-        if outcome.findings.is_empty() {
-            return self.binary_note(outcome, out);
+        let shown: Vec<&Finding> = outcome.shown().collect();
+        if shown.is_empty() {
+            self.binary_note(outcome, out)?;
+            return self.allowed_note(outcome, out);
         }
         writeln!(out, "{}", self.header(blocking, history, other))?;
         writeln!(out)?;
-        let rows: Vec<[String; 3]> = outcome.findings.iter().map(row).collect();
+        let rows: Vec<[String; 3]> = shown.iter().map(|f| row(f)).collect();
         let w0 = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
         let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
-        for (f, r) in outcome.findings.iter().zip(&rows) {
+        for (f, r) in shown.iter().zip(&rows) {
             let mark = match (f.blocking, f.kind, f.pre_existing) {
                 (true, _, _) => self.paint(RED, "✗"),
                 (false, Kind::Secret, true) => self.paint(YELLOW, "!"),
@@ -102,12 +104,66 @@ impl Report for Human {
             let line = format!("{:w0$}   {:w1$}   {}", r[0], r[1], r[2]);
             writeln!(out, "  {mark} {}", line.trim_end())?;
             if let Some(note) = &f.note {
-                writeln!(out, "      {}", self.paint(YELLOW, note))?;
+                writeln!(
+                    out,
+                    "      {}",
+                    self.paint(YELLOW, &escape(note.as_bytes()))
+                )?;
             }
         }
         self.guidance(outcome, out)?;
-        self.binary_note(outcome, out)
+        self.binary_note(outcome, out)?;
+        self.allowed_note(outcome, out)
     }
+}
+
+/// One line for the exceptions a run used, so that nothing is allowed unseen:
+/// `policy: 3 findings allowed — 2 by path (tests/fixtures/**), 1 by fingerprint (7c1e09a2)`.
+pub fn allowed_summary(outcome: &Outcome) -> Option<String> {
+    let allowed: Vec<&Finding> = outcome.allowed().collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (by, label) in [
+        ("path", "by path"),
+        ("fingerprint", "by fingerprint"),
+        ("inline", "inline"),
+        ("rule", "by rules turned off"),
+        ("file", "by file exemption"),
+    ] {
+        let these: Vec<&Finding> = allowed
+            .iter()
+            .copied()
+            .filter(|f| f.allowed.as_ref().is_some_and(|a| a.by() == by))
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        let mut names: Vec<String> = these
+            .iter()
+            .filter_map(|f| match f.allowed.as_ref()? {
+                Allowance::Path(glob) | Allowance::File(glob) => Some(escape(glob.as_bytes())),
+                Allowance::Fingerprint(_) => f.fingerprint.clone(),
+                Allowance::Rule => Some(escape(f.rule_id.as_bytes())),
+                Allowance::Inline => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        let listed = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", names.join(", "))
+        };
+        parts.push(format!("{} {label}{listed}", these.len()));
+    }
+    let n = allowed.len();
+    Some(format!(
+        "policy: {n} finding{} allowed — {}",
+        if n == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
 }
 
 /// The three columns: location, rule name, preview and fingerprint (or what is wrong).
@@ -140,29 +196,25 @@ fn row(f: &Finding) -> [String; 3] {
         Kind::ForbiddenFile => "should stay local (warning)".into(),
         Kind::NotScanned => "not scanned".into(),
     };
-    [location, f.rule_name.clone(), detail]
+    [location, escape(f.rule_name.as_bytes()), detail]
 }
 
 impl Human {
     fn guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         let new: Vec<&Finding> = outcome
-            .findings
-            .iter()
+            .shown()
             .filter(|f| f.kind == Kind::Secret && !f.pre_existing)
             .collect();
         let old: Vec<&Finding> = outcome
-            .findings
-            .iter()
+            .shown()
             .filter(|f| f.kind == Kind::Secret && f.pre_existing)
             .collect();
         let files: Vec<&Finding> = outcome
-            .findings
-            .iter()
+            .shown()
             .filter(|f| f.kind == Kind::ForbiddenFile)
             .collect();
         let skipped: Vec<&Finding> = outcome
-            .findings
-            .iter()
+            .shown()
             .filter(|f| f.kind == Kind::NotScanned)
             .collect();
         let staged = matches!(self.context, Context::Commit | Context::Staged);
@@ -230,7 +282,7 @@ impl Human {
                     "Already in history: anyone with a clone has this key."
                 )
             )?;
-            let mut urls: Vec<&str> = old.iter().map(|f| f.remedy.as_str()).collect();
+            let mut urls: Vec<String> = old.iter().map(|f| escape(f.remedy.as_bytes())).collect();
             urls.dedup();
             for url in urls {
                 writeln!(out, "    - Revoke it now and create a new one: {url}")?;
@@ -264,7 +316,7 @@ impl Human {
                 out,
                 "    git rm --cached {quoted} && echo {quoted} >> .gitignore"
             )?;
-            writeln!(out, "    Instead: {}", f.remedy)?;
+            writeln!(out, "    Instead: {}", escape(f.remedy.as_bytes()))?;
         }
         if !skipped.is_empty() {
             writeln!(out)?;
@@ -306,6 +358,13 @@ impl Human {
         Ok(())
     }
 
+    fn allowed_note(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        match allowed_summary(outcome) {
+            Some(line) => writeln!(out, "keyward: {}", self.paint(DIM, &line)),
+            None => Ok(()),
+        }
+    }
+
     fn binary_note(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         if outcome.binary.is_empty() {
             return Ok(());
@@ -326,7 +385,7 @@ impl Human {
             "keyward: {n} binary file{} checked for prefixed keys only: {names}",
             if n == 1 { "" } else { "s" }
         );
-        if !outcome.findings.is_empty() {
+        if outcome.shown().next().is_some() {
             writeln!(out)?;
         }
         writeln!(out, "{}", self.paint(DIM, &note))

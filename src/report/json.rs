@@ -1,8 +1,9 @@
 //! JSON: an array of findings (`kind`, `rule_id`, `rule_name`, `path`, `line`, `column`,
 //! `fingerprint`, `preview`, `pre_existing`, `blocking`), redacted like every other output.
+//! Findings an exception allowed are included, with `allowed` saying which (for audit).
 
 use super::Report;
-use crate::model::{date, Finding, Kind, Outcome};
+use crate::model::{date, Allowance, Finding, Kind, Outcome};
 use serde::Serialize;
 use std::io;
 
@@ -38,6 +39,20 @@ struct Row<'a> {
     commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     author_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<Allowed<'a>>,
+}
+
+/// The exception that allowed a finding: `{"by": "path", "pattern": "tests/fixtures/**"}`,
+/// `{"by": "fingerprint", "reason": "…"}`, `{"by": "inline"}`, `{"by": "rule"}`,
+/// `{"by": "file", "pattern": "…"}`.
+#[derive(Serialize)]
+struct Allowed<'a> {
+    by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 impl<'a> From<&'a Finding> for Row<'a> {
@@ -56,6 +71,17 @@ impl<'a> From<&'a Finding> for Row<'a> {
             note: f.note.as_deref(),
             commit: f.commit.map(|c| c.id.to_string()),
             author_date: f.commit.map(|c| date(c.author_time)),
+            allowed: f.allowed.as_ref().map(|a| Allowed {
+                by: a.by(),
+                pattern: match a {
+                    Allowance::Path(p) | Allowance::File(p) => Some(p),
+                    _ => None,
+                },
+                reason: match a {
+                    Allowance::Fingerprint(r) => Some(r),
+                    _ => None,
+                },
+            }),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! message carries the redacted preview, never the secret.
 
 use super::Report;
-use crate::model::{date, Finding, Kind, Outcome};
+use crate::model::{date, Allowance, Finding, Kind, Outcome};
 use serde_json::{json, Value};
 use std::io;
 
@@ -63,6 +63,20 @@ impl Report for Sarif {
                 });
                 if let Some(fp) = &f.fingerprint {
                     result["partialFingerprints"] = json!({ "keyward/v1": fp });
+                }
+                if let Some(a) = &f.allowed {
+                    // SARIF's own record of a suppressed result: in the source (an inline
+                    // marker) or outside it (the policy file), with why.
+                    let (kind, why) = match a {
+                        Allowance::Inline => ("inSource", "inline allow marker".to_owned()),
+                        Allowance::Path(p) => ("external", format!("allow.paths: {p}")),
+                        Allowance::File(p) => ("external", format!("allow.files: {p}")),
+                        Allowance::Rule => ("external", format!("allow.rules: {}", f.rule_id)),
+                        Allowance::Fingerprint(r) => {
+                            ("external", format!("allow.fingerprints: {r}"))
+                        }
+                    };
+                    result["suppressions"] = json!([{ "kind": kind, "justification": why }]);
                 }
                 let mut properties = serde_json::Map::new();
                 if let Some(c) = &f.commit {

@@ -97,6 +97,8 @@ struct Compiled {
 pub struct Scanner {
     rules: Vec<Compiled>,
     prefilter: Prefilter,
+    /// The first `custom` rules are a team's own (see [`Scanner::with_custom`]).
+    custom: usize,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -110,6 +112,15 @@ impl std::fmt::Debug for Scanner {
 impl Scanner {
     /// Builds the keyword searcher; regexes are left for [`Scanner::scan`] to compile.
     pub fn new(rules: Vec<Rule>) -> Result<Self, ScanError> {
+        Self::with_custom(rules, 0)
+    }
+
+    /// [`Scanner::new`] where the first `custom` rules are a team's own (`[[rule]]` in
+    /// `.keyward.toml`). Where two rules match the same bytes, the one earlier in the list
+    /// wins among built-in rules and among custom ones, but a custom rule never hides a
+    /// built-in rule's match (nor the reverse): a policy file can add findings, never remove
+    /// one by shadowing it.
+    pub fn with_custom(rules: Vec<Rule>, custom: usize) -> Result<Self, ScanError> {
         let mut keywords = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             for k in &rule.keywords {
@@ -125,7 +136,11 @@ impl Scanner {
                 path_exclude: OnceCell::new(),
             })
             .collect();
-        Ok(Scanner { rules, prefilter })
+        Ok(Scanner {
+            rules,
+            prefilter,
+            custom,
+        })
     }
 
     /// The rule behind a [`Match::rule`] index.
@@ -384,7 +399,7 @@ impl Scanner {
                 }
             }
         }
-        Ok(locate(data, dedupe(found)))
+        Ok(locate(data, dedupe(found, self.custom)))
     }
 }
 
@@ -467,14 +482,15 @@ fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>, c
 }
 
 /// Drops matches that overlap an earlier-priority rule's match at the same place, so a key
-/// that two rules recognise is reported once, under the more specific rule.
-fn dedupe(mut found: Vec<(usize, Range<usize>)>) -> Vec<(usize, Range<usize>)> {
+/// that two rules recognise is reported once, under the more specific rule. Rules below
+/// `custom` (a team's) and the others (built in) do not drop each other's matches.
+fn dedupe(mut found: Vec<(usize, Range<usize>)>, custom: usize) -> Vec<(usize, Range<usize>)> {
     found.sort_by_key(|(rule, range)| (*rule, range.start));
     let mut kept: Vec<(usize, Range<usize>)> = Vec::with_capacity(found.len());
     for (rule, range) in found {
-        let overlaps = kept
-            .iter()
-            .any(|(_, k)| k.start < range.end && range.start < k.end);
+        let overlaps = kept.iter().any(|(r, k)| {
+            (*r < custom) == (rule < custom) && k.start < range.end && range.start < k.end
+        });
         if !overlaps {
             kept.push((rule, range));
         }
@@ -546,7 +562,10 @@ mod tests {
 
     #[test]
     fn dedupe_keeps_the_higher_priority_rule() {
-        let kept = dedupe(vec![(1, 0..10), (0, 2..12), (1, 20..30)]);
+        let kept = dedupe(vec![(1, 0..10), (0, 2..12), (1, 20..30)], 0);
         assert_eq!(kept, vec![(0, 2..12), (1, 20..30)]);
+        // A custom rule (0) overlapping a built-in one (1): both are kept.
+        let kept = dedupe(vec![(1, 0..10), (0, 2..12)], 1);
+        assert_eq!(kept, vec![(1, 0..10), (0, 2..12)]);
     }
 }

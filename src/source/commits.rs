@@ -1,27 +1,33 @@
-//! The commit source: the blobs that a range of commits, a push or the whole history
-//! introduced, each blob once, with the first commit that carried it.
+//! The commit source: what a range of commits, a push or the whole history introduced — each
+//! (blob, path) pair once, with the first commit that carried it.
 //!
-//! Commits are visited oldest first. A tree already seen is skipped whole (an unchanged
-//! directory costs nothing), and a blob already seen is not listed again, so each blob is
-//! scanned once however many commits and paths carry it, and is attributed to the first
-//! commit (in that order) whose tree holds it. For a range `A..B` everything reachable from
-//! `A`'s tree is marked seen first: only what the range adds is listed.
+//! A blob's content is scanned once however many paths carry it (the engine groups them), but
+//! the policy judges every path: a key under an allowed path (`tests/fixtures/**`) copied to
+//! `config/deploy.py`, or a `.env` whose content equals `.env.example`'s, is judged where it
+//! landed, as the hook judges it.
+//!
+//! Commits are visited parents first. A tree already seen at the same path is skipped whole
+//! (an unchanged directory costs nothing), and a pair already seen is not listed again. For a
+//! range `A..B` everything `A`'s tree holds is marked seen first: only what the range adds is
+//! listed. Refs may point at any object, so tips are judged whatever their type: commits,
+//! annotated tags (peeled), trees (every blob at its path) and blobs (judged with no
+//! path-based exception). Replacement objects (`refs/replace/*`) never apply.
 //!
 //! gix walks history in process; a push's objects sit in git's quarantine while pre-receive
-//! runs, where only git sees them, so pushes (and layouts gix does not read) are listed with
-//! `git log --raw` and read with `git cat-file --batch`.
+//! runs, where only git sees them, so pushes (and layouts gix does not read, such as reftable
+//! refs) are listed with git's plumbing: `git rev-list`, `git diff-tree`, `git ls-tree`.
 
 use super::{BlobRead, SourceError, Stage};
 use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::{GitError, ReadBlob};
-use crate::model::{CommitRef, Content, Item, Selection};
-use gix::bstr::{BString, ByteSlice};
+use crate::model::{CommitRef, Content, Item, PushedRef, Selection};
+use gix::bstr::ByteSlice;
 use gix::prelude::FindExt;
 use gix::ObjectId;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-/// The blobs some commits introduced.
+/// The blobs some commits introduced, at their paths.
 pub struct Commits {
     items: Vec<Item>,
     reader: CommitReader,
@@ -30,10 +36,13 @@ pub struct Commits {
 
 /// Reads the blobs some commits introduced, and the versions they replaced.
 pub struct CommitReader {
-    /// For each item, the blob it replaced at its path, when known.
+    /// For each item, the blob it replaced at its path, when known (its own blob for a
+    /// rename).
     bases: Vec<Option<ObjectId>>,
-    /// The listed blobs.
-    listed: HashSet<ObjectId>,
+    /// The first item of each listed blob.
+    first: HashMap<ObjectId, usize>,
+    /// For each item, the other paths its blob had on the hidden side.
+    elsewhere: Vec<Vec<Vec<u8>>>,
     reader: Reader,
 }
 
@@ -42,10 +51,76 @@ enum Reader {
     Plumbing(Option<CatFile>),
 }
 
-/// One blob the walk listed, and the blob it replaced at its path.
-struct Listed {
-    item: Item,
-    base: Option<ObjectId>,
+/// What the listing collects: items in order, each (blob, path) pair once, and the blob each
+/// replaced at its path.
+#[derive(Default)]
+struct Listing {
+    items: Vec<Item>,
+    bases: Vec<Option<ObjectId>>,
+    /// (blob, path hash) pairs seen: on the hidden side, or listed.
+    pairs: HashSet<(ObjectId, u64)>,
+    /// Paths each blob had on the hidden side (a few).
+    hidden: HashMap<ObjectId, Vec<Vec<u8>>>,
+}
+
+/// Hidden-side paths kept per blob: enough to tell a copied fixture from a copied secret.
+const HIDDEN_PATHS: usize = 8;
+
+impl Listing {
+    /// Lists `blob` at `path`, unless that pair was seen; `commit` is `None` while marking
+    /// the hidden side.
+    fn pair(
+        &mut self,
+        blob: ObjectId,
+        path: &[u8],
+        base: Option<ObjectId>,
+        commit: Option<CommitRef>,
+        listing: bool,
+    ) {
+        if !self.pairs.insert((blob, path_hash(path))) {
+            return;
+        }
+        if !listing {
+            let paths = self.hidden.entry(blob).or_default();
+            if paths.len() < HIDDEN_PATHS {
+                paths.push(path.to_vec());
+            }
+            return;
+        }
+        self.items.push(Item {
+            path: path.to_vec(),
+            content: Content::Blob(blob),
+            symlink: false,
+            detached: false,
+            commit,
+        });
+        self.bases.push(base);
+    }
+
+    /// Lists a blob a ref points at directly: not at a path.
+    fn detached(&mut self, blob: ObjectId, name: &str) {
+        if !self.pairs.insert((blob, 0)) {
+            return;
+        }
+        let short = blob.to_string();
+        self.items.push(Item {
+            path: format!("{name} (blob {})", &short[..short.len().min(10)]).into_bytes(),
+            content: Content::Blob(blob),
+            symlink: false,
+            detached: true,
+            commit: None,
+        });
+        self.bases.push(None);
+    }
+}
+
+/// A hash of a path, for the set of pairs seen (64 bits: a collision would hide one pair of
+/// one blob; out of reach in practice, and the blob is still scanned at its other paths).
+fn path_hash(path: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish() | 1
 }
 
 impl Commits {
@@ -66,74 +141,107 @@ impl Commits {
         }
         // The packs, read directly: see `crate::git::packs`.
         let packs = Packs::open(&repo).ok();
-        let listed = introduced(&repo, packs.as_ref(), selection)?;
-        let (items, bases): (Vec<Item>, Vec<Option<ObjectId>>) =
-            listed.into_iter().map(|l| (l.item, l.base)).unzip();
+        let listing = list_gix(&repo, packs.as_ref(), selection)?;
         // Where git packed versions of a file against each other (as it does when it packs),
         // their delta chains are walked; otherwise each version is read and compared with the
         // one before.
-        let plan = packs.and_then(|p| crate::git::packs::plan(p, &items));
-        Ok(Self::new(items, bases, Reader::Gix(Box::new(repo)), plan))
+        let plan = packs.and_then(|p| crate::git::packs::plan(p, &listing.items));
+        Ok(Self::new(listing, Reader::Gix(Box::new(repo)), plan))
     }
 
     fn open_plumbing(selection: &Selection) -> Result<Self, SourceError> {
-        let revisions: Vec<String> = match selection {
-            Selection::Range(r) => vec![r.clone()],
-            Selection::History { branch: Some(b) } => vec![b.clone()],
-            Selection::History { branch: None } => vec!["--all".into()],
-            Selection::Push { tips } if tips.is_empty() => Vec::new(),
-            Selection::Push { tips } => tips
-                .iter()
-                .map(ToString::to_string)
-                .chain(["--not".into(), "--all".into()])
-                .collect(),
+        let (tips, hidden): (Vec<PushedRef>, Vec<String>) = match selection {
+            Selection::Push { tips } => (tips.clone(), vec!["--not".into(), "--all".into()]),
+            Selection::History { branch: None } => (
+                plumbing::refs()?
+                    .into_iter()
+                    .map(|(id, name)| PushedRef { id, name })
+                    .collect(),
+                Vec::new(),
+            ),
+            Selection::History { branch: Some(b) } => {
+                (vec![named(plumbing_commit(b)?, b)], Vec::new())
+            }
+            Selection::Range(range) => {
+                let (a, b) = split_range(range)?;
+                let base = plumbing_commit(a)?;
+                (
+                    vec![named(plumbing_commit(b)?, b)],
+                    vec!["--not".into(), base.to_string()],
+                )
+            }
         };
-        let mut items = Vec::new();
-        let mut bases = Vec::new();
-        if !revisions.is_empty() {
-            let mut seen = HashSet::new();
-            for commit in plumbing::log(&revisions)? {
+        let mut listing = Listing::default();
+        if let Selection::Range(range) = selection {
+            // What the base's tree holds is not new.
+            let (a, _) = split_range(range)?;
+            for (mode, id, path) in plumbing::ls_tree(plumbing_commit(a)?)? {
+                if mode.starts_with(b"100") {
+                    listing.pair(id, &path, None, None, false);
+                }
+            }
+        }
+        let tips = peel_plumbing(tips)?;
+        if !tips.commits.is_empty() {
+            let mut args: Vec<String> = tips.commits.iter().map(ToString::to_string).collect();
+            args.extend(hidden);
+            for commit in plumbing::commits(&args)? {
+                let at = Some(CommitRef {
+                    id: commit.id,
+                    author_time: commit.author_time,
+                });
+                // A blob deleted at one path and added at another is a rename: as the hook
+                // does, it is compared with itself (what it holds was there already).
+                let deleted: HashSet<ObjectId> = commit
+                    .records
+                    .iter()
+                    .filter(|r| r.status == b'D')
+                    .filter_map(|r| r.old_id)
+                    .collect();
                 for r in commit.records {
                     // Deletions bring nothing; symlinks and submodules carry no content.
                     if r.status == b'D' || !r.new_mode.starts_with(b"100") {
                         continue;
                     }
-                    if seen.insert(r.new_id) {
-                        items.push(Item {
-                            path: r.path,
-                            content: Content::Blob(r.new_id),
-                            symlink: false,
-                            commit: Some(CommitRef {
-                                id: commit.id,
-                                author_time: commit.author_time,
-                            }),
-                        });
-                        bases.push(r.old_id);
-                    }
+                    let base = r
+                        .old_id
+                        .or_else(|| deleted.contains(&r.new_id).then_some(r.new_id));
+                    listing.pair(r.new_id, &r.path, base, at, true);
                 }
             }
         }
-        Ok(Self::new(items, bases, Reader::Plumbing(None), None))
+        for tree in tips.trees {
+            for (mode, id, path) in plumbing::ls_tree(tree)? {
+                if mode.starts_with(b"100") {
+                    listing.pair(id, &path, None, None, true);
+                }
+            }
+        }
+        for (blob, name) in tips.blobs {
+            listing.detached(blob, &name);
+        }
+        Ok(Self::new(listing, Reader::Plumbing(None), None))
     }
 
-    fn new(
-        items: Vec<Item>,
-        bases: Vec<Option<ObjectId>>,
-        reader: Reader,
-        plan: Option<Plan>,
-    ) -> Self {
-        let listed = items
-            .iter()
-            .filter_map(|i| match i.content {
-                Content::Blob(id) => Some(id),
-                Content::File(..) => None,
-            })
-            .collect();
+    fn new(listing: Listing, reader: Reader, plan: Option<Plan>) -> Self {
+        let mut first = HashMap::new();
+        let mut elsewhere = Vec::with_capacity(listing.items.len());
+        for (index, item) in listing.items.iter().enumerate() {
+            let mut other = Vec::new();
+            if let Content::Blob(id) = item.content {
+                first.entry(id).or_insert(index);
+                if let Some(paths) = listing.hidden.get(&id) {
+                    other.extend(paths.iter().filter(|p| **p != item.path).cloned());
+                }
+            }
+            elsewhere.push(other);
+        }
         Commits {
-            items,
+            items: listing.items,
             reader: CommitReader {
-                bases,
-                listed,
+                bases: listing.bases,
+                first,
+                elsewhere,
                 reader,
             },
             plan,
@@ -198,25 +306,116 @@ impl BlobRead for CommitReader {
 
     /// The version this one replaced, when the selection does not list it (the base of a
     /// range, what the server has before a push): a secret it holds already was not
-    /// introduced here.
+    /// introduced here. A listed version was judged as its own item.
     fn previous(
         &mut self,
         index: usize,
-        _: &Item,
+        item: &Item,
         buf: &mut Vec<u8>,
         cap: u64,
     ) -> Result<bool, SourceError> {
         buf.clear();
-        match self.bases[index].filter(|b| !self.listed.contains(b)) {
-            Some(b) => Ok(self.read_id(b, buf, cap)? == ReadBlob::Read),
-            None => Ok(false),
+        let Some(base) = self.bases[index] else {
+            return Ok(false);
+        };
+        let own = matches!(item.content, Content::Blob(id) if id == base);
+        // A rename's base is the blob itself: old if no earlier item listed it.
+        let outside = match self.first.get(&base) {
+            None => true,
+            Some(&at) => own && at == index,
+        };
+        if !outside {
+            return Ok(false);
         }
+        Ok(self.read_id(base, buf, cap)? == ReadBlob::Read)
+    }
+
+    fn elsewhere(&self, index: usize) -> &[Vec<u8>] {
+        &self.elsewhere[index]
     }
 }
 
-/// Opens the repository around the current directory (bare repositories too), with a cache
-/// of delta bases: versions of a file are stored as chains of deltas, and reading history
-/// oldest first would otherwise rebuild each chain from its base every time.
+/// A ref named for the report.
+fn named(id: ObjectId, name: &str) -> PushedRef {
+    PushedRef {
+        id,
+        name: name.to_owned(),
+    }
+}
+
+/// `A..B` → `(A, B)`.
+fn split_range(range: &str) -> Result<(&str, &str), SourceError> {
+    let not_a_range = || SourceError::Input(format!("`{range}` is not a range (use A..B)"));
+    let (a, b) = range.split_once("..").ok_or_else(not_a_range)?;
+    if a.is_empty() || b.is_empty() || b.starts_with('.') {
+        return Err(not_a_range());
+    }
+    Ok((a, b))
+}
+
+/// The commit `revision` names, through git.
+fn plumbing_commit(revision: &str) -> Result<ObjectId, SourceError> {
+    plumbing::commit_of(revision)?.ok_or_else(|| unknown(revision, false))
+}
+
+/// An unknown revision; in a shallow clone the base is often simply not fetched.
+fn unknown(revision: &str, shallow: bool) -> SourceError {
+    SourceError::Revision {
+        revision: crate::redact::escape(revision.as_bytes()),
+        hint: shallow.then_some(
+            "this clone is shallow: fetch the history the range needs (actions/checkout with fetch-depth: 0, or git fetch --unshallow)",
+        ),
+    }
+}
+
+/// Tips sorted by what they point at, annotated tags peeled.
+#[derive(Default)]
+struct Tips {
+    commits: Vec<ObjectId>,
+    trees: Vec<ObjectId>,
+    blobs: Vec<(ObjectId, String)>,
+}
+
+/// Longer tag chains than anyone writes mean a loop.
+const MAX_PEEL: usize = 64;
+
+fn peel_plumbing(refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
+    let mut tips = Tips::default();
+    let mut pending = refs;
+    for _ in 0..MAX_PEEL {
+        if pending.is_empty() {
+            return Ok(tips);
+        }
+        let ids: Vec<ObjectId> = pending.iter().map(|r| r.id).collect();
+        let kinds = plumbing::object_kinds(&ids)?;
+        let mut next = Vec::new();
+        for (r, kind) in pending.into_iter().zip(kinds) {
+            match kind.as_str() {
+                "commit" => tips.commits.push(r.id),
+                "tree" => tips.trees.push(r.id),
+                "blob" => tips.blobs.push((r.id, r.name)),
+                "tag" => next.push(PushedRef {
+                    id: plumbing::tag_target(r.id)?,
+                    name: r.name,
+                }),
+                other => {
+                    return Err(SourceError::Input(format!(
+                        "{} points at a {other}",
+                        crate::redact::escape(r.name.as_bytes())
+                    )))
+                }
+            }
+        }
+        pending = next;
+    }
+    Err(SourceError::Input(
+        "an annotated tag chain does not end".into(),
+    ))
+}
+
+/// Opens the repository around `dir` (bare repositories too), with a cache of delta bases:
+/// versions of a file are stored as chains of deltas, and reading history oldest first would
+/// otherwise rebuild each chain from its base every time.
 fn open_for_history(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
     let mut repo = crate::git::open_in(dir)?;
     repo.objects.set_pack_cache(|| {
@@ -232,60 +431,113 @@ const PACK_CACHE_BYTES: usize = 48 << 20;
 
 /// The commit a revision names (`main`, `origin/main`, `HEAD~3`, an id).
 fn commit_id(repo: &gix::Repository, spec: &str) -> Result<ObjectId, SourceError> {
+    let unknown = || unknown(spec, repo.is_shallow().unwrap_or(false));
     let id = repo
         .rev_parse_single(spec.as_bytes().as_bstr())
-        .map_err(|_| SourceError::Revision(spec.to_owned()))?;
+        .map_err(|_| unknown())?;
     let commit = id
         .object()
-        .map_err(|e| GitError::read(format!("revision {spec}"), e))?
+        .map_err(|e| {
+            GitError::read(
+                format!("revision {}", crate::redact::escape(spec.as_bytes())),
+                e,
+            )
+        })?
         .peel_to_commit()
-        .map_err(|_| SourceError::Revision(spec.to_owned()))?;
+        .map_err(|_| unknown())?;
     Ok(commit.id)
 }
 
-/// The commits every ref points to (tags peeled), for "reachable from anything".
-fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, SourceError> {
+/// Every ref, named, pointing wherever it points.
+fn all_refs(repo: &gix::Repository) -> Result<Vec<PushedRef>, SourceError> {
     let refs = repo.references().map_err(|e| GitError::read("refs", e))?;
     let mut tips = Vec::new();
     for r in refs.all().map_err(|e| GitError::read("refs", e))? {
-        let Ok(mut r) = r else { continue };
-        if let Ok(commit) = r.peel_to_commit() {
-            tips.push(commit.id);
-        }
+        let r = r.map_err(|e| GitError::read("a ref", std::io::Error::other(e.to_string())))?;
+        let name = r.name().as_bstr().to_string();
+        // A symbolic ref names another ref, listed on its own.
+        let Some(id) = r.try_id().map(|id| id.detach()) else {
+            continue;
+        };
+        tips.push(PushedRef { id, name });
     }
-    tips.sort();
-    tips.dedup();
     Ok(tips)
 }
 
-/// Lists the blobs `selection` introduced, oldest commit first. Trees are read from `packs`
-/// where they are there (see [`crate::git::packs::Reader`]), otherwise through gix.
-fn introduced(
+/// Sorts `refs` by what they point at, peeling annotated tags, in process.
+fn peel_gix(repo: &gix::Repository, refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
+    let mut tips = Tips::default();
+    for r in refs {
+        let mut id = r.id;
+        let mut kind = None;
+        for _ in 0..MAX_PEEL {
+            let object = repo.find_object(id).map_err(|e| {
+                GitError::read(
+                    format!("{} ({id})", crate::redact::escape(r.name.as_bytes())),
+                    e,
+                )
+            })?;
+            match object.kind {
+                gix::objs::Kind::Tag => {
+                    id = object
+                        .try_into_tag()
+                        .map_err(|e| GitError::read(format!("tag {id}"), e))?
+                        .target_id()
+                        .map_err(|e| GitError::read(format!("tag {id}"), e))?
+                        .detach();
+                }
+                k => {
+                    kind = Some(k);
+                    break;
+                }
+            }
+        }
+        match kind {
+            Some(gix::objs::Kind::Commit) => tips.commits.push(id),
+            Some(gix::objs::Kind::Tree) => tips.trees.push(id),
+            Some(gix::objs::Kind::Blob) => tips.blobs.push((id, r.name)),
+            _ => {
+                return Err(SourceError::Input(format!(
+                    "{}: an annotated tag chain does not end",
+                    crate::redact::escape(r.name.as_bytes())
+                )))
+            }
+        }
+    }
+    tips.commits.sort();
+    tips.commits.dedup();
+    Ok(tips)
+}
+
+/// Lists what `selection` introduced, parents first. Trees are read from `packs` where they
+/// are there (see [`crate::git::packs::Reader`]), otherwise through gix.
+fn list_gix(
     repo: &gix::Repository,
     packs: Option<&Packs>,
     selection: &Selection,
-) -> Result<Vec<Listed>, SourceError> {
-    let not_a_range =
-        |range: &str| SourceError::Input(format!("`{range}` is not a range (use A..B)"));
-    let (tips, hidden) = match selection {
+) -> Result<Listing, SourceError> {
+    let (refs, hidden) = match selection {
         Selection::Range(range) => {
-            let (a, b) = range.split_once("..").ok_or_else(|| not_a_range(range))?;
-            if a.is_empty() || b.is_empty() || b.starts_with('.') {
-                return Err(not_a_range(range));
-            }
-            (vec![commit_id(repo, b)?], vec![commit_id(repo, a)?])
+            let (a, b) = split_range(range)?;
+            (
+                vec![named(commit_id(repo, b)?, b)],
+                vec![commit_id(repo, a)?],
+            )
         }
-        Selection::History { branch: Some(b) } => (vec![commit_id(repo, b)?], Vec::new()),
-        Selection::History { branch: None } => (ref_tips(repo)?, Vec::new()),
-        Selection::Push { tips } => (tips.clone(), ref_tips(repo)?),
+        Selection::History { branch: Some(b) } => (vec![named(commit_id(repo, b)?, b)], Vec::new()),
+        Selection::History { branch: None } => (all_refs(repo)?, Vec::new()),
+        Selection::Push { tips } => {
+            let existing = peel_gix(repo, all_refs(repo)?)?;
+            (tips.clone(), existing.commits)
+        }
     };
+    let tips = peel_gix(repo, refs)?;
     let mut walk = Walk {
         repo,
         reader: packs.map(crate::git::packs::Reader::new),
-        seen_trees: gix::hashtable::HashSet::default(),
-        seen_blobs: gix::hashtable::HashSet::default(),
-        last_at: std::collections::HashMap::new(),
-        out: Vec::new(),
+        seen_trees: HashSet::new(),
+        last_at: HashMap::new(),
+        listing: Listing::default(),
         buf: Vec::new(),
     };
     // What the hidden side already has is not new.
@@ -293,40 +545,45 @@ fn introduced(
         let tree = tree_of(repo, *id)?;
         walk.tree(tree, b"", None)?;
     }
-    walk.out.clear();
-    if tips.is_empty() {
-        return Ok(Vec::new());
+    if !tips.commits.is_empty() {
+        let walk_err = |e| GitError::read("the commit graph", e);
+        let mut commits: Vec<ObjectId> = Vec::new();
+        let iter = repo
+            .rev_walk(tips.commits)
+            .with_hidden(hidden)
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(
+                Default::default(),
+            ))
+            .all()
+            .map_err(walk_err)?;
+        for info in iter {
+            commits.push(info.map_err(|e| GitError::read("the commit graph", e))?.id);
+        }
+        commits.reverse();
+        for id in commits {
+            let commit = repo
+                .find_commit(id)
+                .map_err(|e| GitError::read(format!("commit {id}"), e))?;
+            let author_time = commit
+                .author()
+                .ok()
+                .and_then(|a| a.time().ok())
+                .map_or(0, |t| t.seconds);
+            let tree = commit
+                .tree_id()
+                .map_err(|e| GitError::read(format!("commit {id}"), e))?
+                .detach();
+            walk.tree(tree, b"", Some(CommitRef { id, author_time }))?;
+        }
     }
-    let walk_err = |e| GitError::read("the commit graph", e);
-    let mut commits: Vec<ObjectId> = Vec::new();
-    let iter = repo
-        .rev_walk(tips)
-        .with_hidden(hidden)
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            Default::default(),
-        ))
-        .all()
-        .map_err(walk_err)?;
-    for info in iter {
-        commits.push(info.map_err(|e| GitError::read("the commit graph", e))?.id);
+    for tree in tips.trees {
+        walk.tree(tree, b"", None)?;
     }
-    commits.reverse();
-    for id in commits {
-        let commit = repo
-            .find_commit(id)
-            .map_err(|e| GitError::read(format!("commit {id}"), e))?;
-        let time = commit
-            .author()
-            .ok()
-            .and_then(|a| a.time().ok())
-            .map_or(0, |t| t.seconds);
-        let tree = commit
-            .tree_id()
-            .map_err(|e| GitError::read(format!("commit {id}"), e))?
-            .detach();
-        walk.tree(tree, b"", Some((id, time)))?;
+    let mut listing = walk.listing;
+    for (blob, name) in tips.blobs {
+        listing.detached(blob, &name);
     }
-    Ok(walk.out)
+    Ok(listing)
 }
 
 fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, SourceError> {
@@ -342,40 +599,48 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, SourceE
 struct Walk<'r> {
     repo: &'r gix::Repository,
     reader: Option<crate::git::packs::Reader<'r>>,
-    seen_trees: gix::hashtable::HashSet<ObjectId>,
-    seen_blobs: gix::hashtable::HashSet<ObjectId>,
+    /// Trees seen, at the path they were seen at: the same tree at another path (a copied
+    /// directory) holds pairs not seen yet.
+    seen_trees: HashSet<(ObjectId, u64)>,
     /// The blob last listed (or marked seen) at each path.
-    last_at: std::collections::HashMap<BString, ObjectId>,
-    out: Vec<Listed>,
+    last_at: HashMap<Vec<u8>, ObjectId>,
+    listing: Listing,
     buf: Vec<u8>,
 }
 
 impl Walk<'_> {
-    /// Visits tree `id` at `prefix`; `commit` is `None` while marking the hidden side.
+    /// Visits tree `id` at `prefix` (which ends in `/` unless it is the root). Without a
+    /// `commit`, outside a commit's walk: the hidden side of a range or push (marked seen,
+    /// not listed), or a tree a ref points at (`listed` then).
     fn tree(
         &mut self,
         id: ObjectId,
         prefix: &[u8],
-        commit: Option<(ObjectId, i64)>,
+        commit: Option<CommitRef>,
     ) -> Result<(), SourceError> {
-        if !self.seen_trees.insert(id) {
+        self.visit(id, prefix, commit, commit.is_some())
+    }
+
+    fn visit(
+        &mut self,
+        id: ObjectId,
+        prefix: &[u8],
+        commit: Option<CommitRef>,
+        listing: bool,
+    ) -> Result<(), SourceError> {
+        if !self.seen_trees.insert((id, path_hash(prefix))) {
             return Ok(());
         }
+        let tree_err = |e: &dyn std::fmt::Display| {
+            GitError::read(format!("tree {id}"), std::io::Error::other(e.to_string()))
+        };
         let packed = match &mut self.reader {
-            Some(reader) => reader
-                .read(&id)
-                .map_err(|e| GitError::read(format!("tree {id}"), e))?,
+            Some(reader) => reader.read(&id).map_err(|e| tree_err(&e))?,
             None => None,
         };
         let data: &[u8] = match &packed {
             Some((gix::objs::Kind::Tree, data)) => data,
-            Some(_) => {
-                return Err(GitError::read(
-                    format!("tree {id}"),
-                    std::io::Error::other("not a tree"),
-                )
-                .into())
-            }
+            Some(_) => return Err(tree_err(&"not a tree").into()),
             None => {
                 self.repo
                     .objects
@@ -384,9 +649,9 @@ impl Walk<'_> {
                 &self.buf
             }
         };
-        let entries: Vec<(gix::objs::tree::EntryMode, BString, ObjectId)> =
+        let entries: Vec<(gix::objs::tree::EntryMode, Vec<u8>, ObjectId)> =
             gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash())
-                .map(|e| e.map(|e| (e.mode, e.filename.to_owned(), e.oid.to_owned())))
+                .map(|e| e.map(|e| (e.mode, e.filename.to_vec(), e.oid.to_owned())))
                 .collect::<Result<_, _>>()
                 .map_err(|e| GitError::read(format!("tree {id}"), e))?;
         for (mode, name, oid) in entries {
@@ -395,41 +660,27 @@ impl Walk<'_> {
             path.extend_from_slice(&name);
             if mode.is_tree() {
                 path.push(b'/');
-                self.tree(oid, &path, commit)?;
-            } else if mode.is_blob() && self.seen_blobs.insert(oid) {
+                self.visit(oid, &path, commit, listing)?;
+            } else if mode.is_blob() {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
-                let path = BString::from(path);
-                let base = self.last_at.insert(path.clone(), oid);
-                if let Some((commit, author_time)) = commit {
-                    self.out.push(Listed {
-                        item: Item {
-                            path: path.into(),
-                            content: Content::Blob(oid),
-                            symlink: false,
-                            commit: Some(CommitRef {
-                                id: commit,
-                                author_time,
-                            }),
-                        },
-                        base,
-                    });
-                }
+                let base = self.last_at.insert(path.clone(), oid).filter(|b| *b != oid);
+                self.listing.pair(oid, &path, base, commit, listing);
             }
         }
         Ok(())
     }
 }
 
-/// Parses pre-receive input: `old new ref` per line. Returns the new tips (deletions, whose
-/// new id is all zeros, introduce nothing).
-pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, SourceError> {
+/// Parses pre-receive input: `old new ref` per line. Returns the refs created or moved
+/// (deletions, whose new id is all zeros, introduce nothing).
+pub fn push_tips(input: &str) -> Result<Vec<PushedRef>, SourceError> {
     let mut tips = Vec::new();
     for (n, line) in input.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let parts: Vec<&str> = line.split_whitespace().collect();
-        let [_old, new, _name] = parts[..] else {
+        let [_old, new, name] = parts[..] else {
             return Err(SourceError::Input(format!(
                 "pre-receive line {}: expected `old new ref`",
                 n + 1
@@ -437,12 +688,16 @@ pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, SourceError> {
         };
         let id = ObjectId::from_hex(new.as_bytes()).map_err(|_| {
             SourceError::Input(format!(
-                "pre-receive line {}: `{new}` is not an object id",
-                n + 1
+                "pre-receive line {}: `{}` is not an object id",
+                n + 1,
+                crate::redact::escape(new.as_bytes())
             ))
         })?;
         if !id.is_null() {
-            tips.push(id);
+            tips.push(PushedRef {
+                id,
+                name: name.to_owned(),
+            });
         }
     }
     Ok(tips)
@@ -457,8 +712,18 @@ mod tests {
         let zero = "0".repeat(40);
         let a = "a".repeat(40);
         let input = format!("{zero} {a} refs/heads/new\n{a} {zero} refs/heads/gone\n");
-        assert_eq!(push_tips(&input).expect("valid").len(), 1);
+        let tips = push_tips(&input).expect("valid");
+        assert_eq!(tips.len(), 1);
+        assert_eq!(tips[0].name, "refs/heads/new");
         assert!(push_tips("nonsense").is_err());
         assert!(push_tips(&format!("{zero} xyz refs/heads/x")).is_err());
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(split_range("a..b").ok(), Some(("a", "b")));
+        assert!(split_range("a...b").is_err());
+        assert!(split_range("..b").is_err());
+        assert!(split_range("a").is_err());
     }
 }

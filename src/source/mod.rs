@@ -29,8 +29,13 @@ pub enum SourceError {
         source: std::io::Error,
     },
     /// A revision that does not name a commit.
-    #[error("unknown revision `{0}`")]
-    Revision(String),
+    #[error("unknown revision `{revision}`{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    Revision {
+        /// The revision, escaped.
+        revision: String,
+        /// What may be wrong.
+        hint: Option<&'static str>,
+    },
     /// Malformed input: a range, a pre-receive line.
     #[error("{0}")]
     Input(String),
@@ -81,4 +86,13 @@ pub trait BlobRead {
         buf: &mut Vec<u8>,
         cap: u64,
     ) -> Result<bool, SourceError>;
+
+    /// Other paths where item `index`'s content already was before the source's items (the
+    /// base of a range): what it holds is in history already, unless every one of those
+    /// paths is one the policy allows (a fixture's key copied to where it is not allowed is
+    /// new there).
+    fn elsewhere(&self, index: usize) -> &[Vec<u8>] {
+        let _ = index;
+        &[]
+    }
 }

@@ -58,12 +58,7 @@ impl Paths {
 fn item(path: PathBuf, len: u64) -> Item {
     let bytes = path.as_os_str().as_encoded_bytes();
     let shown = bytes.strip_prefix(b"./").unwrap_or(bytes).to_vec();
-    Item {
-        path: shown,
-        content: Content::File(path, len),
-        symlink: false,
-        commit: None,
-    }
+    Item::new(shown, Content::File(path, len))
 }
 
 fn unreadable(path: &Path, source: std::io::Error) -> SourceError {

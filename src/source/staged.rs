@@ -170,10 +170,8 @@ impl Staged {
         let items = changes
             .into_iter()
             .map(|c| Item {
-                path: c.path.into(),
-                content: Content::Blob(c.id),
                 symlink: c.symlink,
-                commit: None,
+                ..Item::new(c.path.into(), Content::Blob(c.id))
             })
             .collect();
         Staged {

@@ -7,6 +7,7 @@ use crate::repo::{isolated, write_executable, Repo, Run, KEYWARD};
 fn ids(out: &crate::repo::Out) -> Vec<(String, String)> {
     out.json()
         .iter()
+        .filter(|f| f.get("allowed").is_none())
         .map(|f| {
             (
                 f["path"].as_str().unwrap_or_default().to_owned(),
@@ -21,6 +22,7 @@ fn findings(out: &crate::repo::Out) -> Vec<(String, String, String, u64, String)
     let mut found: Vec<_> = out
         .json()
         .iter()
+        .filter(|f| f.get("allowed").is_none())
         .map(|f| {
             (
                 f["rule_id"].as_str().unwrap_or_default().to_owned(),
@@ -238,11 +240,17 @@ fn the_server_accepts_edits_around_a_secret_it_already_has() {
         "{}",
         push.all()
     );
+    // The secret the server already had is reported as such, and does not block.
+    let said = push.all();
+    let rows: Vec<&str> = said.lines().collect();
+    let old_row = rows.iter().find(|l| l.contains("settings.env.sample:11"));
     assert!(
-        !push.all().contains("settings.env.sample:11"),
+        old_row.is_some_and(|l| l.contains('!') && !l.contains('✗')),
         "{}",
         push.all()
     );
+    let new_row = rows.iter().find(|l| l.contains("settings.env.sample:32"));
+    assert!(new_row.is_some_and(|l| l.contains('✗')), "{}", push.all());
     assert_no_leak(&push.all(), &new);
 
     // Strict, the server refuses any push that carries a secret, old or new.
@@ -429,8 +437,13 @@ fn removing_an_allow_next_line_marker_exposes_the_line_below() {
     let out = repo.keyward(&["scan", "--history", "--format", "json"]);
     assert_eq!(out.code(), Some(1), "{}", out.all());
     let found = out.json();
-    assert_eq!(found.len(), 1, "{}", out.all());
-    assert_eq!(found[0]["commit"], head.as_str());
+    let (allowed, shown): (Vec<_>, Vec<_>) = found.iter().partition(|f| f.get("allowed").is_some());
+    assert_eq!(shown.len(), 1, "{}", out.all());
+    assert_eq!(shown[0]["commit"], head.as_str());
+    // The version with the marker is on record, allowed inline.
+    assert_eq!(allowed.len(), 1, "{}", out.all());
+    assert_eq!(allowed[0]["allowed"]["by"], "inline");
+    assert_eq!(allowed[0]["blocking"], false);
 }
 
 /// Packed, a file's older versions are deltas of its newer ones: a secret that an old
@@ -488,10 +501,19 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     let before = findings(&loose);
     // A range whose base side (read through the packs too, once packed) holds the token.
     let range = format!("{}..HEAD", commits[1]);
-    let range_loose = findings(&repo.keyward(&["scan", "--range", &range, "--format", "json"]));
-    // The token predates the range: editing its file does not introduce it.
-    assert_eq!(range_loose.len(), 3, "{range_loose:?}");
-    assert!(range_loose.iter().all(|f| f.1 != "app/pipeline.py"));
+    let range_out = repo.keyward(&["scan", "--range", &range, "--format", "json"]);
+    let range_loose = findings(&range_out);
+    // The token predates the range: editing its file does not introduce it (it is reported
+    // as already in history, not blocking).
+    assert_eq!(range_loose.len(), 4, "{range_loose:?}");
+    let old: Vec<_> = range_out
+        .json()
+        .into_iter()
+        .filter(|f| f["path"] == "app/pipeline.py")
+        .collect();
+    assert_eq!(old.len(), 1, "{}", range_out.all());
+    assert_eq!(old[0]["blocking"], false);
+    assert_eq!(old[0]["pre_existing"], true);
 
     repo.git(&["repack", "-adfq", "--window=10", "--depth=50"])
         .assert_ok();

@@ -255,7 +255,7 @@ fn allow_keeps_the_existing_file_byte_for_byte() {
 }
 
 #[test]
-fn git_config_reaches_the_hook_and_the_policy_file_wins() {
+fn git_config_reaches_the_hook_and_the_policy_file_cannot_relax_it() {
     let repo = Repo::new();
     let key = keys::github();
     repo.write("ci.yml", format!("token: {}\n", key.value));
@@ -275,14 +275,35 @@ fn git_config_reaches_the_hook_and_the_policy_file_wins() {
         config.all()
     );
     repo.commit(&[]).assert_blocked();
-    // The team's file wins over a person's git config.
-    repo.write(".keyward.toml", "strict = false\n");
+    // A file in the change cannot switch off what git config (a person, CI, a server) set:
+    // strict from any layer holds.
+    repo.write(".keyward.toml", "strict = false\ninline-allow = true\n");
     repo.git(&["add", "."]).assert_ok();
     let config = repo.keyward(&["config"]);
     assert!(
-        config.stdout_text().contains(".keyward.toml:1"),
+        config.stdout_text().contains("git config keyward.strict"),
         "{}",
         config.all()
     );
+    repo.commit(&[]).assert_blocked();
+    // Nor can it turn inline allows back on once git config refuses them.
+    repo.git(&["config", "--unset", "keyward.strict"])
+        .assert_ok();
+    repo.git(&["config", "keyward.inlineAllow", "false"])
+        .assert_ok();
+    let fresh = keys::github();
+    repo.write(
+        "app.py",
+        format!("TOKEN = \"{}\"  # keyward:allow\n", fresh.value),
+    );
+    repo.git(&["add", "app.py"]).assert_ok();
+    let c = repo.commit(&[]);
+    c.assert_blocked();
+    assert!(c.out.all().contains("app.py:1"), "{}", c.out.all());
+    let c = repo.commit_with(&["-c", "keyward.inlineAllow=true"]);
+    c.assert_blocked();
+    // With nothing refusing, the file decides.
+    repo.git(&["config", "--unset", "keyward.inlineAllow"])
+        .assert_ok();
     repo.commit(&[]).assert_passed();
 }
