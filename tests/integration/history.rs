@@ -107,7 +107,7 @@ fn history_covers_every_branch_or_one() {
 }
 
 /// A bare repository with keyward as its pre-receive hook, and a clone that pushes to it.
-fn server_and_clone() -> (Repo, tempfile::TempDir, std::path::PathBuf) {
+pub(crate) fn server_and_clone() -> (Repo, tempfile::TempDir, std::path::PathBuf) {
     let server = tempfile::tempdir().expect("tmp");
     let bare = server.path().join("origin.git");
     let home = server.path();
@@ -131,7 +131,11 @@ fn server_and_clone() -> (Repo, tempfile::TempDir, std::path::PathBuf) {
     (repo, server, bare)
 }
 
-fn remote_ref(bare: &std::path::Path, home: &std::path::Path, name: &str) -> Option<String> {
+pub(crate) fn remote_ref(
+    bare: &std::path::Path,
+    home: &std::path::Path,
+    name: &str,
+) -> Option<String> {
     let out = isolated("git", home)
         .args(["--git-dir"])
         .arg(bare)

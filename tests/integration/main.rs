@@ -1,8 +1,10 @@
 //! Integration tests: real git repositories in temporary directories, real `git commit` with
 //! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
 
+mod enforcement;
 mod history;
 mod hook;
+mod hook_scenarios;
 mod install;
 mod keys;
 mod policy;

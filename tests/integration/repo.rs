@@ -46,6 +46,23 @@ impl Run for Command {
     }
 }
 
+/// Starts a command whose standard streams the caller set, under [`SPAWN`], and waits.
+pub trait SpawnAndWait {
+    /// Spawns (under the lock) and waits for the output; panics if it cannot start.
+    fn spawn_and_wait(&mut self) -> Output;
+}
+
+impl SpawnAndWait for Command {
+    fn spawn_and_wait(&mut self) -> Output {
+        let child = {
+            let _started = SPAWN.read().unwrap_or_else(|e| e.into_inner());
+            #[allow(clippy::disallowed_methods)] // the lock is held
+            self.spawn()
+        };
+        child.expect("spawn").wait_with_output().expect("wait")
+    }
+}
+
 /// Writes an executable file (mode `mode`) under [`SPAWN`]: to a temporary file in the same
 /// directory, closed, then renamed into place, so the path git executes never names a file
 /// open for writing, not even briefly in a forked child.
