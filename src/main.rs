@@ -58,7 +58,12 @@ fn main() -> ExitCode {
             expires,
         } => return allow(&fingerprint, &reason, expires.as_deref()),
         Command::Config(o) => return show_config(&o),
-        Command::Hook(o) => (o, Context::Commit, Source::Staged),
+        Command::Hook(o) => {
+            if let Some(warning) = keyward::install::displaced() {
+                eprintln!("keyward: warning: {warning}");
+            }
+            (o, Context::Commit, Source::Staged)
+        }
         Command::ScanStaged(o) => (o, Context::Staged, Source::Staged),
         Command::ScanPaths(o, paths) => (o, Context::Paths, Source::Paths(paths)),
         Command::ScanHistory(o, selection) => (o, Context::History, Source::History(selection)),
