@@ -111,8 +111,24 @@ pub fn invocation() -> String {
         return "keyward".to_owned();
     };
     let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&exe).ok();
-    let on_path = std::env::var_os("PATH")
-        .and_then(|path| std::env::split_paths(&path).find_map(|d| executable_in(&d)));
+    // A hook's PATH is not the developer's shell's: keyward's own lines append their fallbacks
+    // to it (script::FALLBACK_PATH) and husky puts the relative `node_modules/.bin` first.
+    // Neither is where a shell would find `keyward`.
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let fallbacks: Vec<PathBuf> = script::FALLBACK_PATH
+        .split(':')
+        .map(|d| PathBuf::from(d.replace("$HOME", &home)))
+        .collect();
+    if dirs.ends_with(&fallbacks) {
+        dirs.truncate(dirs.len() - fallbacks.len());
+    }
+    let on_path = dirs
+        .iter()
+        .filter(|d| d.is_absolute())
+        .find_map(|d| executable_in(d));
     if on_path.as_deref().is_some_and(same) {
         return "keyward".to_owned();
     }

@@ -5,6 +5,8 @@ mod history;
 mod hook;
 mod install;
 mod keys;
+mod machine;
+mod managers;
 mod policy;
 mod repo;
 mod scan;
