@@ -103,27 +103,28 @@ pub fn uninstall(hooks: &Path) -> Result<bool, InstallError> {
     Ok(true)
 }
 
-/// lefthook keeps the hook it replaces as `pre-commit.old` and never runs it. When that is
-/// keyward's script, it is dead weight that looks like protection: remove it, and put the hook
-/// keyward had chained (the team's original) where lefthook would have kept it. Returns what
-/// was done, if anything.
-pub fn tidy_set_aside(hooks: &Path) -> Result<Option<String>, InstallError> {
-    let old = hooks.join("pre-commit.old");
+/// A manager keeps the hook it replaced beside its own: lefthook as `pre-commit.old` (and
+/// never runs it), the pre-commit framework as `pre-commit.legacy` (and runs it first). Once
+/// keyward is in the manager's configuration, keyward's script there is dead weight, or runs
+/// keyward twice: remove it, and put the hook keyward had chained (the team's original) under
+/// that name instead, where the manager would have kept it. Returns what was done, if anything.
+pub fn tidy_set_aside(hooks: &Path, name: &str) -> Result<Option<String>, InstallError> {
+    let old = hooks.join(name);
     if !matches!(hook_kind(&old), Some(Kind::Keyward { .. })) {
         return Ok(None);
     }
     let chained = hooks.join(CHAINED);
+    let shown = super::slashed(&old);
     if exists(&chained) {
+        // One rename: the name never lacks a hook.
         std::fs::rename(&chained, &old).map_err(|e| io(&chained, e))?;
         Ok(Some(format!(
-            "removed keyward's unused earlier hook {} (the hook it had kept aside is back there)",
-            super::slashed(&old)
+            "replaced keyward's earlier hook {shown} by the hook it had kept aside"
         )))
     } else {
         std::fs::remove_file(&old).map_err(|e| io(&old, e))?;
         Ok(Some(format!(
-            "removed keyward's unused earlier hook {}",
-            super::slashed(&old)
+            "removed keyward's unused earlier hook {shown}"
         )))
     }
 }

@@ -267,7 +267,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 edit::lefthook_add,
                 edit::lefthook_snippet,
             )?);
-            if let Some(tidied) = files::tidy_set_aside(&place.hooks)? {
+            if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.old")? {
                 lines.push(Line::Done(tidied));
             }
             if !installed {
@@ -277,14 +277,21 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
             }
         }
         Route::PreCommit { config } => {
-            lines.push(edit_file(
+            let line = edit_file(
                 place,
                 &config,
                 "",
                 0o644,
                 edit::precommit_add,
                 edit::precommit_snippet,
-            )?);
+            )?;
+            let configured = matches!(line, Line::Done(_));
+            lines.push(line);
+            if configured {
+                if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.legacy")? {
+                    lines.push(Line::Done(tidied));
+                }
+            }
         }
         Route::Manual {
             what,
@@ -321,7 +328,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                     )));
                 }
             }
-            if let Some(tidied) = files::tidy_set_aside(&place.hooks)? {
+            if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.old")? {
                 lines.push(Line::Done(tidied));
             }
         }
@@ -469,8 +476,10 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
     } else if lines.is_empty() {
         return Err(InstallError::Foreign(place.show(&place.hook())));
     }
-    if let Some(tidied) = files::tidy_set_aside(&place.hooks)? {
-        lines.push(Line::Done(tidied));
+    for set_aside in ["pre-commit.old", "pre-commit.legacy"] {
+        if let Some(tidied) = files::tidy_set_aside(&place.hooks, set_aside)? {
+            lines.push(Line::Done(tidied));
+        }
     }
     Ok(lines)
 }

@@ -195,13 +195,23 @@ impl Dev {
 
 /// Installs once per process (and, through the cache directory, once per target directory):
 /// runs `install` into a fresh directory, then renames it into place, so a half-done install
-/// is never used and two test processes never share one.
+/// is never used and two test processes never share one. A virtualenv cannot be moved (its
+/// scripts name their interpreter by full path): `in_place` installs where it stays, and a
+/// half-done one is started again.
 fn cached(
     name: &str,
+    in_place: bool,
     install: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<PathBuf, String> {
     let dir = Path::new(CACHE).join(name);
     if dir.join(".done").exists() {
+        return Ok(dir);
+    }
+    if in_place {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        install(&dir)?;
+        std::fs::write(dir.join(".done"), "").map_err(|e| e.to_string())?;
         return Ok(dir);
     }
     let tmp = Path::new(CACHE).join(format!("{name}.tmp-{}", std::process::id()));
@@ -238,7 +248,7 @@ pub fn npm_tools() -> Option<PathBuf> {
         return None;
     };
     let tools = TOOLS.get_or_init(|| {
-        cached("npm-hook-managers-v1", |dir| {
+        cached("npm-hook-managers-v1", false, |dir| {
             std::fs::write(dir.join("package.json"), "{\"private\":true}\n")
                 .map_err(|e| e.to_string())?;
             checked(
@@ -267,7 +277,7 @@ pub fn py_tools() -> Option<PathBuf> {
         if !venv_ok {
             return None;
         }
-        Some(cached("py-tools-v1", |dir| {
+        Some(cached("py-tools-v1", true, |dir| {
             checked(
                 output(Command::new(&python).args(["-m", "venv"]).arg(dir)),
                 "python3 -m venv",
