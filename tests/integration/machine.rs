@@ -19,6 +19,8 @@ pub const HUSKY: &str = "husky@9.1.7";
 /// See [`HUSKY`].
 pub const LEFTHOOK: &str = "lefthook@2.2.1";
 /// See [`HUSKY`].
+pub const SIMPLE_GIT_HOOKS: &str = "simple-git-hooks@2.13.1";
+/// See [`HUSKY`].
 pub const PRE_COMMIT: &str = "pre-commit==4.*";
 /// See [`HUSKY`].
 pub const MATURIN: &str = "maturin>=1.5,<2";
@@ -238,7 +240,7 @@ fn checked(out: std::io::Result<std::process::Output>, what: &str) -> Result<(),
     }
 }
 
-/// `node_modules` with husky and lefthook from the npm registry; `None` (with the reason
+/// `node_modules` with husky, lefthook and simple-git-hooks from the npm registry; `None` (with the reason
 /// printed) when npm is not installed. npm's own cache (the user's) makes a second install
 /// cheap; scripts are not run (lefthook's postinstall would install hooks here).
 pub fn npm_tools() -> Option<PathBuf> {
@@ -248,17 +250,17 @@ pub fn npm_tools() -> Option<PathBuf> {
         return None;
     };
     let tools = TOOLS.get_or_init(|| {
-        cached("npm-hook-managers-v1", false, |dir| {
+        cached("npm-hook-managers-v2", false, |dir| {
             std::fs::write(dir.join("package.json"), "{\"private\":true}\n")
                 .map_err(|e| e.to_string())?;
             checked(
                 output(
                     Command::new(&npm)
                         .args(["install", "--no-audit", "--no-fund", "--ignore-scripts"])
-                        .args([HUSKY, LEFTHOOK])
+                        .args([HUSKY, LEFTHOOK, SIMPLE_GIT_HOOKS])
                         .current_dir(dir),
                 ),
-                "npm install husky lefthook",
+                "npm install husky lefthook simple-git-hooks",
             )
         })
         .map(|d| d.join("node_modules"))
