@@ -4,7 +4,7 @@
 
 use super::script::{self, Kind, CHAINED};
 use super::{io, InstallError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What installing the hook script did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,25 +107,21 @@ pub fn uninstall(hooks: &Path) -> Result<bool, InstallError> {
 /// never runs it), the pre-commit framework as `pre-commit.legacy` (and runs it first). Once
 /// keyward is in the manager's configuration, keyward's script there is dead weight, or runs
 /// keyward twice: remove it, and put the hook keyward had chained (the team's original) under
-/// that name instead, where the manager would have kept it. Returns what was done, if anything.
-pub fn tidy_set_aside(hooks: &Path, name: &str) -> Result<Option<String>, InstallError> {
+/// that name instead, where the manager would have kept it. Returns the path and whether the
+/// team's hook took its place, when there was anything to do.
+pub fn tidy_set_aside(hooks: &Path, name: &str) -> Result<Option<(PathBuf, bool)>, InstallError> {
     let old = hooks.join(name);
     if !matches!(hook_kind(&old), Some(Kind::Keyward { .. })) {
         return Ok(None);
     }
     let chained = hooks.join(CHAINED);
-    let shown = super::slashed(&old);
     if exists(&chained) {
         // One rename: the name never lacks a hook.
         std::fs::rename(&chained, &old).map_err(|e| io(&chained, e))?;
-        Ok(Some(format!(
-            "replaced keyward's earlier hook {shown} by the hook it had kept aside"
-        )))
+        Ok(Some((old, true)))
     } else {
         std::fs::remove_file(&old).map_err(|e| io(&old, e))?;
-        Ok(Some(format!(
-            "removed keyward's unused earlier hook {shown}"
-        )))
+        Ok(Some((old, false)))
     }
 }
 

@@ -267,9 +267,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 edit::lefthook_add,
                 edit::lefthook_snippet,
             )?);
-            if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.old")? {
-                lines.push(Line::Done(tidied));
-            }
+            lines.extend(tidy(place, "pre-commit.old")?);
             if !installed {
                 lines.push(Line::Done(
                     "note: lefthook's hooks are not installed in this clone yet, so no hook runs at commit until they are: run npx lefthook install".into(),
@@ -288,9 +286,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
             let configured = matches!(line, Line::Done(_));
             lines.push(line);
             if configured {
-                if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.legacy")? {
-                    lines.push(Line::Done(tidied));
-                }
+                lines.extend(tidy(place, "pre-commit.legacy")?);
             }
         }
         Route::Manual {
@@ -328,12 +324,24 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                     )));
                 }
             }
-            if let Some(tidied) = files::tidy_set_aside(&place.hooks, "pre-commit.old")? {
-                lines.push(Line::Done(tidied));
-            }
+            lines.extend(tidy(place, "pre-commit.old")?);
         }
     }
     Ok(lines)
+}
+
+/// [`files::tidy_set_aside`], said.
+fn tidy(place: &Place, name: &str) -> Result<Option<Line>, InstallError> {
+    Ok(
+        files::tidy_set_aside(&place.hooks, name)?.map(|(path, restored)| {
+            let shown = place.show(&path);
+            Line::Done(if restored {
+                format!("replaced keyward's earlier hook {shown} by the hook it had kept aside")
+            } else {
+                format!("removed keyward's unused earlier hook {shown}")
+            })
+        }),
+    )
 }
 
 /// Adds keyward to another tool's `file` (created from `header` when missing), saying what
@@ -477,9 +485,7 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
         return Err(InstallError::Foreign(place.show(&place.hook())));
     }
     for set_aside in ["pre-commit.old", "pre-commit.legacy"] {
-        if let Some(tidied) = files::tidy_set_aside(&place.hooks, set_aside)? {
-            lines.push(Line::Done(tidied));
-        }
+        lines.extend(tidy(place, set_aside)?);
     }
     Ok(lines)
 }

@@ -10,8 +10,17 @@ use super::script::{self, Kind};
 use super::Line;
 use std::path::{Path, PathBuf};
 
-/// What `keyward status` says about `place`.
+/// What `keyward status` says about `place`. The fix it names is a command that runs as
+/// printed: `keyward` where that is this binary on `PATH`, else its full path.
 pub fn status(place: &Place) -> Line {
+    let fix = format!("run {} install", super::invocation());
+    match verdict(place) {
+        Line::Problem(text) => Line::Problem(text.replace("run keyward install", &fix)),
+        other => other,
+    }
+}
+
+fn verdict(place: &Place) -> Line {
     let hook = place.hook();
     let shown = place.show(&hook);
     let via = match &place.hooks_path {

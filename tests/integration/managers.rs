@@ -116,7 +116,7 @@ fn keyward_first_then_husky_status_says_so_and_install_fixes_it() {
     assert!(
         status.contains("git runs husky's .husky/_/pre-commit")
             && status.contains(".husky/pre-commit does not run keyward")
-            && status.contains("run keyward install"),
+            && status.contains("run ~/.local/bin/keyward install"),
         "{status}"
     );
     // What the team's setup script does on every machine: install again.
@@ -193,7 +193,7 @@ fn keyward_first_then_lefthook_status_names_the_set_aside_hook() {
         status.contains("git runs lefthook")
             && status.contains("lefthook.yml does not run keyward")
             && status.contains("set aside as .git/hooks/pre-commit.old")
-            && status.contains("run keyward install"),
+            && status.contains("run ~/.local/bin/keyward install"),
         "{status}"
     );
     // The key would pass now: that is what status says. Install fixes it.
