@@ -474,4 +474,15 @@ fn package_versions_agree_with_the_crate() {
     assert!(pyproject.contains("dynamic = [\"version\"]"));
     assert!(pyproject.contains("name = \"keyward-hook\""));
     assert!(pyproject.contains("bindings = \"bin\""));
+    // Every pinned install in the documentation names this version.
+    for doc in ["README.md", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(root.join(doc)).expect("doc");
+        for (i, _) in text.match_indices("keyward-hook==") {
+            let pinned: String = text[i + "keyward-hook==".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            assert_eq!(pinned.trim_end_matches('.'), version, "{doc}");
+        }
+    }
 }
