@@ -26,7 +26,8 @@ pub fn displaced() -> Option<String> {
 
 /// [`displaced`] for the hook at `hook`, run in the work tree at `root`.
 pub fn check(hook: &Path, root: &Path) -> Option<String> {
-    let fix = format!("run: {} install", super::invocation());
+    // Only when there is something to say: finding how keyward runs here costs a PATH walk.
+    let fix = || format!("run: {} install", super::invocation());
     let name = hook.file_name()?.to_string_lossy();
     if name != "pre-commit" && name != "pre-commit.legacy" {
         return Some(format!(
@@ -42,8 +43,9 @@ pub fn check(hook: &Path, root: &Path) -> Option<String> {
         let text = std::fs::read_to_string(&config).unwrap_or_default();
         if managers::lefthook_has_pre_commit(&text) && !script::runs_keyward(&text) {
             return Some(format!(
-                "{} has pre-commit commands but not keyward: when lefthook next syncs its hooks it renames this hook to pre-commit.old and never runs it; {fix}",
-                super::slashed(config.strip_prefix(root).unwrap_or(&config))
+                "{} has pre-commit commands but not keyward: when lefthook next syncs its hooks it renames this hook to pre-commit.old and never runs it; {}",
+                super::slashed(config.strip_prefix(root).unwrap_or(&config)),
+                fix()
             ));
         }
     }
@@ -52,14 +54,16 @@ pub fn check(hook: &Path, root: &Path) -> Option<String> {
         let team = std::fs::read_to_string(husky.join("pre-commit")).unwrap_or_default();
         if !script::runs_keyward(&team) {
             return Some(format!(
-                "husky is set up in .husky/ without keyward: once husky is installed (npm install), git runs .husky/ instead of this hook; {fix}"
+                "husky is set up in .husky/ without keyward: once husky is installed (npm install), git runs .husky/ instead of this hook; {}",
+                fix()
             ));
         }
     }
     let package = std::fs::read_to_string(root.join("package.json")).unwrap_or_default();
     if package.contains("\"simple-git-hooks\"") && !script::runs_keyward(&package) {
         return Some(format!(
-            "package.json configures simple-git-hooks without keyward: its next install overwrites this hook; {fix}"
+            "package.json configures simple-git-hooks without keyward: its next install overwrites this hook; {}",
+            fix()
         ));
     }
     None

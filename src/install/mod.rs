@@ -376,7 +376,15 @@ fn edit_file(
             if let Some(dir) = file.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
             }
-            files::write_file(file, new.as_bytes(), mode)?;
+            // A symlinked file (a configuration shared between repositories) is edited where
+            // it lives; replacing the link by a file would quietly fork it.
+            let target = match std::fs::symlink_metadata(file) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    std::fs::canonicalize(file).map_err(|e| io(file, e))?
+                }
+                _ => file.to_path_buf(),
+            };
+            files::write_file(&target, new.as_bytes(), mode)?;
             Line::Done(format!(
                 "added keyward to {shown} ({})",
                 place.commit_hint(file, existed)
@@ -474,7 +482,7 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
         }
         Route::Manual { .. } | Route::Plain => {}
     }
-    if managers::is_keyward_script(&place.hook()) || !exists(&place.hook()) && lines.is_empty() {
+    if managers::is_keyward_script(&place.hook()) || (!exists(&place.hook()) && lines.is_empty()) {
         let hook = place.show(&place.hook());
         lines.push(Line::Done(if files::uninstall(&place.hooks)? {
             format!("removed keyward's hook from {hook} (any previous hook is back)")

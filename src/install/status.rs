@@ -80,7 +80,7 @@ fn verdict(place: &Place) -> Line {
                 names.join(", ")
             };
             if managers::any_runs_keyward(&configs) {
-                return found(place, &format!("git runs lefthook ({shown}), and {names} runs keyward"), true);
+                return found(place, &format!("git runs lefthook ({shown}), and {names} runs keyward"), false);
             }
             let old = place.hooks.join("pre-commit.old");
             let set_aside = if managers::is_keyward_script(&old) {

@@ -486,3 +486,41 @@ fn package_versions_agree_with_the_crate() {
         }
     }
 }
+
+/// The README's setup script, exactly as printed, on a machine without keyward (the wheel
+/// comes from `PIP_FIND_LINKS` until keyward-hook is on the Python package index).
+#[test]
+fn the_readme_setup_script_runs_as_written() {
+    let _one = serial();
+    let Some(wheels) = wheel_dir() else { return };
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let start = readme
+        .find("#!/bin/sh\n# scripts/bootstrap.sh")
+        .expect("the setup script in the README");
+    let script = &readme[start..start + readme[start..].find("```").expect("end")];
+    let dev = Dev::new();
+    // python3 from the tools' environment; no toolchain, no keyward on PATH.
+    let python = py_tools().expect("python").join("bin");
+    let dev = Dev {
+        path: format!("{}:{}", python.display(), no_toolchain()),
+        ..dev
+    };
+    write_executable(
+        &dev.dir().join("scripts/bootstrap.sh"),
+        script.as_bytes(),
+        0o755,
+    );
+    let mut cmd = dev.cmd("sh", &["scripts/bootstrap.sh"]);
+    cmd.env("PIP_FIND_LINKS", &wheels);
+    let out = Out(cmd.run().expect("sh"));
+    assert!(out.0.status.success(), "{}", out.all());
+    assert!(
+        out.stdout_text()
+            .contains("installed .git/hooks/pre-commit"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout_text().contains("runs keyward"), "{}", out.all());
+    dev.assert_key_blocked(&[]);
+}
