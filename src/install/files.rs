@@ -45,11 +45,9 @@ pub fn install(hooks: &Path, binary: &Path) -> Result<Installed, InstallError> {
         // A hook of someone else's (or a dangling symlink): kept aside, run after keyward.
         _ => match keep_aside(&hook, &hooks.join(CHAINED)) {
             Ok(()) => Installed::Chained,
-            // Another install kept it aside first and has put keyward's hook in place since:
-            // that hook is the one to bring up to date, not an error.
-            Err(InstallError::ChainTaken(_))
-                if matches!(hook_kind(&hook), Some(Kind::Keyward { .. })) =>
-            {
+            // Another install kept it aside first and is putting keyward's hook in place (a
+            // rename away): that hook is the one to bring up to date, not an error.
+            Err(InstallError::ChainTaken(_)) if another_install_finishes(&hook) => {
                 return match install(hooks, binary)? {
                     Installed::Fresh | Installed::Chained => Ok(Installed::Chained),
                     other => Ok(other),
@@ -60,6 +58,19 @@ pub fn install(hooks: &Path, binary: &Path) -> Result<Installed, InstallError> {
     };
     write_hook(&hook, text.as_bytes())?;
     Ok(outcome)
+}
+
+/// Whether keyward's script replaces the hook at `hook` within a second: what a racing install
+/// that has just kept the team's hook aside does next. A chained hook left by something else
+/// (the hook at `hook` stays foreign) is a real conflict, reported after that wait.
+fn another_install_finishes(hook: &Path) -> bool {
+    for _ in 0..50 {
+        if matches!(hook_kind(hook), Some(Kind::Keyward { .. })) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
 }
 
 /// Keeps the team's hook at `chained`, exactly (bytes, mode, symlink-ness). A hard link is

@@ -298,6 +298,11 @@ pub fn route(place: &Place) -> Route {
         }
         _ => {}
     }
+    // The team pointed git at committed hooks: that is where keyward goes, whatever other
+    // tools' files lie around.
+    if place.hooks_path.is_some() && place.in_work_tree(&place.hooks) {
+        return Route::TreeHooks;
+    }
     if let Some(config) = lefthook_config(&root) {
         return lefthook_route(config, false);
     }
@@ -312,9 +317,6 @@ pub fn route(place: &Place) -> Route {
     }
     if let Some(route) = package_manager(&root) {
         return route;
-    }
-    if place.hooks_path.is_some() && place.inside(&place.hooks) {
-        return Route::TreeHooks;
     }
     Route::Plain
 }

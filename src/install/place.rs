@@ -15,6 +15,8 @@ pub struct Place {
     pub root: Option<PathBuf>,
     /// The directory git runs hooks from, absolute.
     pub hooks: PathBuf,
+    /// The repository's git directory (shared by its worktrees), absolute.
+    pub git_dir: Option<PathBuf>,
     /// `core.hooksPath`, when set: its value and the scope that set it (`local`, `global`, …).
     pub hooks_path: Option<(String, String)>,
 }
@@ -45,12 +47,14 @@ impl Place {
                 "--path-format=absolute",
                 "--git-path",
                 "hooks",
+                "--git-common-dir",
                 "--is-bare-repository",
             ],
         )
         .ok_or_else(not_repo)?;
         let mut lines = lines.lines();
         let hooks = PathBuf::from(lines.next().ok_or_else(not_repo)?);
+        let git_dir = lines.next().map(PathBuf::from);
         let bare = lines.next() == Some("true");
         let root = if bare {
             None
@@ -66,6 +70,7 @@ impl Place {
             name,
             root,
             hooks,
+            git_dir,
             hooks_path,
         })
     }
@@ -76,6 +81,7 @@ impl Place {
             name: "git's template directory".to_owned(),
             root: None,
             hooks,
+            git_dir: None,
             hooks_path: None,
         }
     }
@@ -90,35 +96,26 @@ impl Place {
         self.root.as_ref().map(|r| r.join(rel))
     }
 
-    /// Whether `path` lies inside the work tree.
-    pub fn inside(&self, path: &Path) -> bool {
+    /// Whether `path` lies in the work tree's content: under its root, not in the git directory
+    /// (`core.hooksPath=.git/hooks` is git's own directory, not a committed one).
+    pub fn in_work_tree(&self, path: &Path) -> bool {
         let Some(root) = &self.root else {
             return false;
         };
-        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        // The hooks directory may not exist yet: compare its nearest existing ancestor.
-        let mut probe = path.to_path_buf();
-        let mut tail = Vec::new();
-        while !probe.exists() {
-            match (probe.file_name(), probe.parent()) {
-                (Some(n), Some(p)) => {
-                    tail.push(n.to_owned());
-                    probe = p.to_path_buf();
-                }
-                _ => break,
-            }
-        }
-        let mut full = canon(&probe);
-        full.extend(tail.iter().rev());
-        full.starts_with(canon(root))
+        let path = canonical(path);
+        path.starts_with(canonical(root))
+            && !self
+                .git_dir
+                .as_deref()
+                .is_some_and(|g| path.starts_with(canonical(g)))
     }
 
     /// `path` for a message: relative to the work tree's root when inside it, with `/`
     /// separators, control characters escaped.
     pub fn show(&self, path: &Path) -> String {
         if let Some(root) = &self.root {
-            let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-            let (root, parent) = (canon(root), path.parent().map(canon));
+            // The file itself is not resolved: a symlink is shown by its own name.
+            let (root, parent) = (canonical(root), path.parent().map(canonical));
             if let (Some(parent), Some(name)) = (parent, path.file_name()) {
                 if let Ok(rel) = parent.join(name).strip_prefix(&root) {
                     return super::slashed(rel);
@@ -149,4 +146,23 @@ impl Place {
             "not tracked yet: commit it so every clone runs keyward"
         }
     }
+}
+
+/// `path` with symlinks resolved, also when its last components do not exist yet (a hooks
+/// directory before anything is written to it).
+fn canonical(path: &Path) -> PathBuf {
+    let mut probe = path.to_path_buf();
+    let mut tail = Vec::new();
+    while !probe.exists() {
+        match (probe.file_name(), probe.parent()) {
+            (Some(n), Some(p)) => {
+                tail.push(n.to_owned());
+                probe = p.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut full = std::fs::canonicalize(&probe).unwrap_or(probe);
+    full.extend(tail.iter().rev());
+    full
 }
