@@ -44,7 +44,11 @@ pub const HOW_TO_INSTALL: &str =
 /// The hook script for `binary`: runs it (or, when it has moved, the first keyward found on
 /// `PATH`, in `~/.local/bin` or `~/.cargo/bin`), then the hook it replaced.
 pub fn script(binary: &Path) -> String {
-    let quoted = super::slashed(binary).replace('\'', r"'\''");
+    // The path itself, not its escaped display: `sh` reads it between single quotes.
+    let path = binary.to_string_lossy();
+    #[cfg(windows)]
+    let path = path.replace('\\', "/");
+    let quoted = path.replace('\'', r"'\''");
     format!(
         r#"#!/bin/sh
 # {marker}

@@ -310,7 +310,7 @@ pub fn wheel_dir() -> Option<PathBuf> {
     WHEELS
         .get_or_init(|| {
             let tools = py_tools()?;
-            let out = Path::new(CACHE).join(format!("wheels-{}", std::process::id()));
+            let out = Path::new(CACHE).join("wheels");
             let _ = std::fs::remove_dir_all(&out);
             let built = output(
                 Command::new(tools.join("bin/maturin"))
