@@ -511,9 +511,12 @@ fn the_readme_setup_script_runs_as_written() {
         script.as_bytes(),
         0o755,
     );
-    let mut cmd = dev.cmd("sh", &["scripts/bootstrap.sh"]);
-    cmd.env("PIP_FIND_LINKS", &wheels);
-    let out = Out(cmd.run().expect("sh"));
+    let bootstrap = || {
+        let mut cmd = dev.cmd("sh", &["scripts/bootstrap.sh"]);
+        cmd.env("PIP_FIND_LINKS", &wheels);
+        Out(cmd.run().expect("sh"))
+    };
+    let out = bootstrap();
     assert!(out.0.status.success(), "{}", out.all());
     assert!(
         out.stdout_text()
@@ -522,5 +525,22 @@ fn the_readme_setup_script_runs_as_written() {
         out.all()
     );
     assert!(out.stdout_text().contains("runs keyward"), "{}", out.all());
+    dev.assert_key_blocked(&[]);
+    // A team with committed hooks: the shim finds this keyward through ~/.local/bin, which is
+    // not on PATH. Running the script again is harmless.
+    dev.git(&["config", "core.hooksPath", ".githooks"])
+        .assert_ok();
+    let out = bootstrap();
+    assert!(out.0.status.success(), "{}", out.all());
+    assert!(
+        out.stdout_text().contains("wrote .githooks/pre-commit"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout_text().contains("keyward's shim, which runs"),
+        "{}",
+        out.all()
+    );
     dev.assert_key_blocked(&[]);
 }
