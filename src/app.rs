@@ -106,7 +106,14 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
             expires,
         } => allow(&fingerprint, &reason, expires.as_deref(), io).map_err(plain),
         Command::Config(options) => config(&options, io).map_err(plain),
-        Command::Hook(options) => scan(&options, Context::Commit, Scan::Staged, io),
+        Command::Hook(options) => {
+            // The hook may be about to be replaced by a hook manager: say so where it runs.
+            if let Some(warning) = crate::install::displaced() {
+                // A warning that cannot be written changes no verdict.
+                let _ = writeln!(io.err, "keyward: warning: {warning}");
+            }
+            scan(&options, Context::Commit, Scan::Staged, io)
+        }
         Command::ScanStaged(options) => scan(&options, Context::Staged, Scan::Staged, io),
         Command::ScanPaths(options, paths) => {
             scan(&options, Context::Paths, Scan::Paths(&paths), io)

@@ -339,7 +339,8 @@ impl Human {
                 )?;
                 writeln!(
                     out,
-                    "    keyward allow {fp} --reason \"why this is not a leak\""
+                    "    {} allow {fp} --reason \"why this is not a leak\"",
+                    crate::install::invocation()
                 )?;
             }
             if self.context == Context::Push {

@@ -2,6 +2,7 @@
 //! real repositories, followed by real commits.
 
 use crate::keys;
+use crate::machine::{npm_tools, Dev};
 use crate::repo::{isolated, write_executable, Repo, Run, KEYWARD};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -106,14 +107,10 @@ fn installs_racing_each_other_keep_the_team_hook() {
             .collect()
     });
     for out in &outs {
-        // The losers of the race say the chained name is taken; nobody overwrites it.
-        assert!(
-            out.code() == Some(0) || out.all().contains("already exists"),
-            "{}",
-            out.all()
-        );
+        // Whoever loses the race to keep the team's hook aside finds keyward's hook in place
+        // and brings it up to date; nobody overwrites the kept hook, nobody fails.
+        assert_eq!(out.code(), Some(0), "{}", out.all());
     }
-    assert!(outs.iter().any(|o| o.code() == Some(0)));
     let chained = hook.with_file_name("pre-commit.keyward-chained");
     assert_eq!(
         std::fs::read_to_string(&chained).expect("chained"),
@@ -188,17 +185,6 @@ fn status_explains_what_is_wrong_in_one_line() {
 }
 
 #[test]
-fn core_hooks_path_is_honoured() {
-    let repo = bare_repo();
-    repo.git(&["config", "core.hooksPath", ".githooks"])
-        .assert_ok();
-    repo.keyward(&["install"]).assert_ok();
-    assert!(repo.dir.join(".githooks/pre-commit").exists());
-    secret_file(&repo, &repo.dir);
-    repo.commit(&[]).assert_blocked();
-}
-
-#[test]
 fn linked_worktree_and_subdirectory_and_spaces() {
     let repo = Repo::new_with(&[]);
     std::fs::remove_file(hook_path(&repo)).expect("rm");
@@ -220,45 +206,6 @@ fn linked_worktree_and_subdirectory_and_spaces() {
     let out = repo.run_in(&wt.join("sub/dir"), "git", &["commit", "-q", "-m", "x"]);
     assert_eq!(out.code(), Some(1), "{}", out.all());
     assert!(out.all().contains("sub/dir/leak.txt:1:"), "{}", out.all());
-}
-
-#[test]
-fn the_shim_blocks_with_the_install_command_when_keyward_is_missing() {
-    let repo = bare_repo();
-    let shim = concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/pre-commit");
-    write_hook(
-        &repo.dir.join("hooks/pre-commit"),
-        &std::fs::read_to_string(shim).expect("shim"),
-    );
-    repo.git(&["config", "core.hooksPath", "hooks"]).assert_ok();
-    repo.write("a.txt", "clean\n");
-    repo.git(&["add", "a.txt"]).assert_ok();
-    // PATH with git but without keyward, and a HOME without ~/.local/bin/keyward.
-    let git = repo.git(&["--exec-path"]).stdout_text();
-    let path = format!("{}:/usr/bin:/bin", Path::new(git.trim()).display());
-    let out = isolated("git", &repo.dir)
-        .args(["commit", "-q", "-m", "x"])
-        .env("PATH", &path)
-        .current_dir(&repo.dir)
-        .run()
-        .expect("git");
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "{text}");
-    assert!(text.contains("./install.sh"), "{text}");
-    assert_eq!(repo.head(), None);
-    // With keyward on PATH the shim runs it.
-    let bin = Path::new(KEYWARD).parent().expect("dir");
-    let out = isolated("git", &repo.dir)
-        .args(["commit", "-q", "-m", "x"])
-        .env("PATH", format!("{}:{path}", bin.display()))
-        .current_dir(&repo.dir)
-        .run()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -365,4 +312,325 @@ fn install_sh_installs_checks_and_uninstalls() {
         .expect("sh");
     assert_eq!(not_repo.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&not_repo.stderr).lines().count(), 1);
+}
+
+/// keyward's shim as this repository ships it.
+const SHIM: &str = include_str!("../../hooks/pre-commit");
+
+#[test]
+fn a_hooks_path_in_the_work_tree_gets_the_portable_shim_not_a_machine_path() {
+    let dev = Dev::new().with_local_bin();
+    dev.git(&["config", "core.hooksPath", ".githooks"])
+        .assert_ok();
+    let out = dev.keyward(&["install"]);
+    out.assert_ok();
+    assert!(
+        out.stdout_text()
+            .contains("wrote .githooks/pre-commit: keyward's shim, with no machine's paths (new file: commit it"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".githooks/pre-commit")).expect("shim"),
+        SHIM
+    );
+    let status = dev.status(0);
+    assert!(status.contains("keyward's shim, which runs"), "{status}");
+    assert!(status.contains(".local/bin/keyward"), "{status}");
+    dev.assert_key_blocked(&[]);
+    // The team commits it; a second install changes nothing.
+    dev.git(&["add", ".githooks/pre-commit"]).assert_ok();
+    dev.commit().assert_passed();
+    assert!(dev
+        .keyward(&["install"])
+        .stdout_text()
+        .contains("is keyward's shim, up to date"));
+    assert_eq!(
+        dev.git(&["status", "--porcelain", ".githooks"])
+            .stdout_text(),
+        ""
+    );
+}
+
+#[test]
+fn the_committed_shim_is_recognised_and_fails_closed_without_keyward() {
+    // The team's repository carries the shim; a new clone points git at it.
+    let dev = Dev::new();
+    write_executable(
+        &dev.dir().join("githooks/pre-commit"),
+        SHIM.as_bytes(),
+        0o755,
+    );
+    dev.git(&["add", "githooks"]).assert_ok();
+    dev.git(&["commit", "-q", "--no-verify", "-m", "hooks"])
+        .assert_ok();
+    dev.git(&["config", "core.hooksPath", "githooks"])
+        .assert_ok();
+
+    // keyward not installed on this machine: status says so, the commit is blocked with how
+    // to install it.
+    let status = dev.status(1);
+    assert!(
+        status.contains("keyward's shim, but this machine has no keyward"),
+        "{status}"
+    );
+    dev.stage_clean("a.txt");
+    let commit = dev.commit();
+    assert!(!commit.moved);
+    assert!(
+        commit.out.all().contains("pip install keyward-hook"),
+        "{}",
+        commit.out.all()
+    );
+    assert!(
+        commit.out.all().contains("git commit --no-verify"),
+        "{}",
+        commit.out.all()
+    );
+
+    // Installed the way install.sh does (~/.local/bin, not on PATH): recognised, and
+    // installing does not touch the tracked file.
+    let dev = dev.with_local_bin();
+    dev.status(0);
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("githooks/pre-commit is keyward's shim, up to date"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        dev.git(&["status", "--porcelain", "githooks"])
+            .stdout_text(),
+        ""
+    );
+    dev.assert_key_blocked(&[]);
+    dev.commit().assert_passed();
+}
+
+#[test]
+fn a_tracked_team_hook_gets_two_lines_and_says_so() {
+    let dev = Dev::new().with_local_bin();
+    let team = "#!/bin/sh\nset -e\necho team checks >> \"$(git rev-parse --git-dir)/team.log\"\n";
+    write_executable(
+        &dev.dir().join(".githooks/pre-commit"),
+        team.as_bytes(),
+        0o755,
+    );
+    dev.git(&["add", ".githooks"]).assert_ok();
+    dev.git(&["commit", "-q", "--no-verify", "-m", "hooks"])
+        .assert_ok();
+    dev.git(&["config", "core.hooksPath", ".githooks"])
+        .assert_ok();
+    assert!(dev.status(1).contains("is not keyward's hook"));
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("added keyward to .githooks/pre-commit (a tracked file: commit the change"),
+        "{}",
+        out.all()
+    );
+    let text = std::fs::read_to_string(dev.dir().join(".githooks/pre-commit")).expect("hook");
+    assert!(text.starts_with("#!/bin/sh\n# keyward:"), "{text}");
+    assert!(!text.contains(&*dev.home.to_string_lossy()), "{text}");
+    dev.status(0);
+    dev.assert_key_blocked(&[]);
+    assert!(
+        !dev.repo.git_dir().join("team.log").exists(),
+        "keyward runs first"
+    );
+    dev.stage_clean("a.txt");
+    dev.commit().assert_passed();
+    assert!(dev.repo.git_dir().join("team.log").exists());
+    dev.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".githooks/pre-commit")).expect("hook"),
+        team
+    );
+}
+
+#[test]
+fn a_hook_keyward_cannot_edit_is_refused_with_the_snippet() {
+    let dev = Dev::new().with_local_bin();
+    let team = "#!/usr/bin/env python3\nimport sys\nsys.exit(0)\n";
+    write_executable(
+        &dev.dir().join(".githooks/pre-commit"),
+        team.as_bytes(),
+        0o755,
+    );
+    dev.git(&["config", "core.hooksPath", ".githooks"])
+        .assert_ok();
+    let out = dev.keyward(&["install"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert!(
+        out.stdout_text()
+            .contains("not edited (it is a `python3` script"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout_text().contains("keyward hook || exit $?"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".githooks/pre-commit")).expect("hook"),
+        team
+    );
+}
+
+/// simple-git-hooks (from the npm registry) writes git's hook from package.json on every
+/// install: keyward refuses to install a hook it would overwrite, and prints the command to
+/// add; with it added, the key is blocked.
+#[test]
+fn simple_git_hooks_gets_the_snippet_and_the_snippet_works() {
+    let Some(modules) = npm_tools() else { return };
+    let dev = Dev::new().with_local_bin();
+    std::os::unix::fs::symlink(&modules, dev.dir().join("node_modules")).expect("symlink");
+    let package = |pre_commit: &str| {
+        format!(
+            "{{\n  \"name\": \"app\",\n  \"simple-git-hooks\": {{ \"pre-commit\": {} }}\n}}\n",
+            serde_json::Value::String(pre_commit.into())
+        )
+    };
+    dev.write("package.json", &package("echo linted"));
+    let apply = || {
+        dev.run(dev.dir().join("node_modules/.bin/simple-git-hooks"), &[])
+            .assert_ok()
+    };
+    apply();
+    let status = dev.status(1);
+    assert!(
+        status.contains("written by simple-git-hooks from package.json"),
+        "{status}"
+    );
+    let out = dev.keyward(&["install"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let snippet = out
+        .stdout_text()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"pre-commit\": ").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no snippet: {}", out.all()));
+    let command: String = serde_json::from_str(&snippet).expect("a JSON string");
+    assert!(
+        command.ends_with("keyward hook && echo linted"),
+        "{command}"
+    );
+    // The team applies it.
+    dev.write("package.json", &package(&command));
+    apply();
+    dev.status(0);
+    dev.assert_key_blocked(&[]);
+}
+
+#[test]
+fn install_sh_uses_a_release_archive_binary_and_refuses_a_wrong_one() {
+    let dev = Dev::new();
+    let archive = dev.home.join("keyward-0.1.0-x86_64-unknown-linux-musl");
+    let script = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh")).expect("read");
+    write_executable(&archive.join("install.sh"), &script, 0o755);
+    write_executable(
+        &archive.join("keyward"),
+        &std::fs::read(KEYWARD).expect("read"),
+        0o755,
+    );
+    // No Rust toolchain on PATH: the archive needs none.
+    let path = crate::machine::path_without(&["cargo", "rustc"]);
+    let mut cmd = dev.cmd("sh", &[&archive.join("install.sh").to_string_lossy()]);
+    let out = crate::repo::Out(cmd.env("PATH", &path).run().expect("sh"));
+    assert!(out.0.status.success(), "{}", out.all());
+    assert!(
+        out.stdout_text()
+            .contains("using the prebuilt binary of this release archive"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout_text().contains("is not on your PATH"),
+        "{}",
+        out.all()
+    );
+    assert!(dev.local_bin().exists());
+    dev.status(0);
+    dev.assert_key_blocked(&[]);
+    // A binary that is not keyward is refused, and nothing is installed from it.
+    let mut cmd = dev.cmd(
+        "sh",
+        &[&archive.join("install.sh").to_string_lossy(), "--no-hook"],
+    );
+    let out = crate::repo::Out(cmd.env("KEYWARD_PREBUILT", "/bin/true").run().expect("sh"));
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert!(
+        out.all().contains("is not a keyward binary"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn hooks_paths_outside_the_work_tree_get_the_script() {
+    // core.hooksPath naming git's own directory is not a committed hooks directory.
+    let dev = Dev::new().with_local_bin();
+    dev.git(&["config", "core.hooksPath", ".git/hooks"])
+        .assert_ok();
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("installed .git/hooks/pre-commit"),
+        "{}",
+        out.all()
+    );
+    dev.status(0);
+    dev.assert_key_blocked(&[]);
+
+    // A personal hooks directory for every repository (global config): keyward's script
+    // there, and the output says it applies everywhere.
+    let dev = Dev::new().with_local_bin();
+    let global = dev.home.join("git-hooks");
+    let global_s = global.to_string_lossy().into_owned();
+    dev.git(&["config", "--global", "core.hooksPath", &global_s])
+        .assert_ok();
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("comes from global config: every repository that uses it runs this hook"),
+        "{}",
+        out.all()
+    );
+    let script = std::fs::read_to_string(global.join("pre-commit")).expect("hook");
+    assert!(script.contains("keyward-pre-commit-hook"), "{script}");
+    dev.status(0);
+    dev.assert_key_blocked(&[]);
+}
+
+/// Parallel installs into a manager's configuration: each writes the whole file by a rename,
+/// so the result is one whole file with keyward in it once.
+#[test]
+fn installs_racing_on_a_manager_file_leave_one_entry() {
+    let dev = Dev::new().with_local_bin();
+    let original = "pre-commit:\n  commands:\n    lint:\n      run: echo lint\n";
+    dev.write("lefthook.yml", original);
+    let outs: Vec<_> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| dev.keyward(&["install"])))
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("thread"))
+            .collect()
+    });
+    for out in &outs {
+        assert_eq!(out.code(), Some(0), "{}", out.all());
+    }
+    let text = std::fs::read_to_string(dev.dir().join("lefthook.yml")).expect("read");
+    assert_eq!(text.matches("keyward hook").count(), 1, "{text}");
+    assert!(
+        text.ends_with(original.trim_start_matches("pre-commit:\n  commands:\n")),
+        "{text}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dev.dir())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("keyward-new"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }

@@ -7,6 +7,9 @@ mod hook;
 mod hook_scenarios;
 mod install;
 mod keys;
+#[allow(dead_code)] // the packaging tests use the rest
+mod machine;
+mod managers;
 mod policy;
 mod repo;
 mod scan;

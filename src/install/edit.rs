@@ -1,0 +1,586 @@
+//! Adding keyward to the files of hook managers, and taking it out again, as text: every
+//! line keyward did not write stays byte for byte (comments, quoting, order, line endings).
+//! Where the file is in a form these edits do not understand (flow-style YAML, anchors, a hook
+//! file in another language), they refuse, and the caller prints the exact snippet instead.
+//!
+//! YAML is edited by indentation, not parsed: the structures edited are block mappings and
+//! sequences written one key per line, which is how lefthook's and pre-commit's own examples
+//! (and, in practice, teams) write them.
+
+use super::script;
+
+/// The comment on the first line of each YAML entry keyward adds; `uninstall` finds the
+/// entry by it.
+pub const YAML_MARK: &str = "# keyward: blocks staged secrets (`keyward uninstall` removes it)";
+
+/// The result of adding keyward to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// The new text.
+    Added(String),
+    /// The file already runs keyward.
+    Already,
+    /// Not edited, and why.
+    Refused(String),
+}
+
+/// One line, without its terminator.
+struct Line<'a> {
+    text: &'a str,
+    indent: usize,
+}
+
+impl<'a> Line<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        let indent = text.len() - text.trim_start_matches(' ').len();
+        Line { text, indent }
+    }
+    /// Blank or a comment: carries no structure.
+    fn is_filler(&self) -> bool {
+        let t = self.text.trim_start();
+        t.is_empty() || t.starts_with('#')
+    }
+    fn content(&self) -> &'a str {
+        self.text.trim_start()
+    }
+    /// The value after `key:` on this line with any comment removed, if the line is `key:`.
+    fn value_of(&self, key: &str) -> Option<&'a str> {
+        let rest = self.content().strip_prefix(key)?.strip_prefix(':')?;
+        if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+            return None;
+        }
+        let rest = rest.trim();
+        Some(if rest.starts_with('#') { "" } else { rest })
+    }
+}
+
+/// The file's lines and its line terminator.
+fn split(text: &str) -> (Vec<&str>, &'static str) {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    if lines.last() == Some(&"") {
+        lines.pop();
+    }
+    (lines, eol)
+}
+
+fn join(lines: &[String], eol: &str) -> String {
+    let mut out = lines.join(eol);
+    out.push_str(eol);
+    out
+}
+
+/// Whether the file carries keyward already: its command, or a hook with id `keyward`.
+fn has_keyward(text: &str) -> bool {
+    script::runs_keyward(text)
+        || text.lines().any(|l| {
+            let l = l.trim_start().trim_start_matches('-').trim_start();
+            !l.starts_with('#')
+                && (l.starts_with("id: keyward") || l.contains("keyward-hook=="))
+                && !l.starts_with("id: keyward-")
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shell hook files: husky's `.husky/pre-commit`, a committed `.githooks/pre-commit`.
+
+/// Adds keyward's two lines to a shell hook file, before the team's own commands (after the
+/// `#!` line and husky 8's `. …/husky.sh`), so a key is refused before slower checks run.
+pub fn sh_add(text: &str) -> Edit {
+    if script::runs_keyward(text) {
+        return Edit::Already;
+    }
+    let (lines, eol) = split(text);
+    let mut at = 0;
+    if let Some(first) = lines.first() {
+        if let Some(shebang) = first.strip_prefix("#!") {
+            let interpreter = shebang
+                .split_whitespace()
+                .map(|w| w.rsplit('/').next().unwrap_or(w))
+                .find(|w| *w != "env" && !w.starts_with('-'))
+                .unwrap_or("");
+            if !matches!(interpreter, "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash") {
+                return Edit::Refused(format!(
+                    "it is a `{interpreter}` script, not a shell script"
+                ));
+            }
+            at = 1;
+        }
+    }
+    while at < lines.len()
+        && lines[at].trim_start().starts_with(". ")
+        && lines[at].contains("husky.sh")
+    {
+        at += 1;
+    }
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    for (i, l) in script::sh_lines().into_iter().enumerate() {
+        out.insert(at + i, l);
+    }
+    Edit::Added(join(&out, eol))
+}
+
+/// Takes keyward's two lines out of a shell hook file; `None` when they are not there.
+pub fn sh_remove(text: &str) -> Option<String> {
+    let (lines, eol) = split(text);
+    let i = lines
+        .iter()
+        .position(|l| l.trim_end_matches('\r') == script::SH_COMMENT)?;
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let next_is_ours = out
+        .get(i + 1)
+        .is_some_and(|l| script::runs_keyward(l.trim_end_matches('\r')));
+    out.drain(i..i + if next_is_ours { 2 } else { 1 });
+    Some(if out.is_empty() {
+        String::new()
+    } else {
+        join(&out, eol)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML block structure.
+
+/// The end (exclusive) of the block that starts after line `start` and holds the lines
+/// indented more than `indent` (or, with `sequence_at_indent`, also `- ` items at `indent`,
+/// which YAML allows under a key).
+fn block_end(lines: &[Line], start: usize, indent: usize, sequence_at_indent: bool) -> usize {
+    let mut end = start + 1;
+    let mut last_content = start;
+    while end < lines.len() {
+        let l = &lines[end];
+        if !l.is_filler() {
+            let belongs = l.indent > indent
+                || (sequence_at_indent && l.indent == indent && l.content().starts_with('-'));
+            if !belongs {
+                break;
+            }
+            last_content = end;
+        }
+        end += 1;
+    }
+    // Trailing blank lines and comments belong to what follows.
+    last_content + 1
+}
+
+/// The first content line in `lines[from..to]`.
+fn first_content(lines: &[Line], from: usize, to: usize) -> Option<usize> {
+    (from..to).find(|&i| !lines[i].is_filler())
+}
+
+/// The smallest indentation step the file uses (2 when it has none).
+fn unit(lines: &[Line]) -> usize {
+    lines
+        .iter()
+        .filter(|l| !l.is_filler() && l.indent > 0)
+        .map(|l| l.indent)
+        .min()
+        .unwrap_or(2)
+}
+
+/// A top-level key's line, refusing forms not edited here (`key: {…}`, `key: &anchor`).
+fn top_level(lines: &[Line], key: &str) -> Result<Option<usize>, String> {
+    let Some(i) = lines
+        .iter()
+        .position(|l| l.indent == 0 && l.value_of(key).is_some())
+    else {
+        return Ok(None);
+    };
+    match lines[i].value_of(key) {
+        Some("") => Ok(Some(i)),
+        Some(v) => Err(format!(
+            "`{key}: {v}` is written in a form keyward does not edit"
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Removes the entry whose first line carries [`YAML_MARK`] (with every line indented more
+/// than that line), and a `commands:`/`jobs:` key, then a `pre-commit:` key, left empty by it.
+fn yaml_remove(text: &str) -> Option<String> {
+    let (raw, eol) = split(text);
+    let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
+    let at = lines.iter().position(|l| l.text.contains(YAML_MARK))?;
+    let end = block_end(&lines, at, lines[at].indent, false);
+    let mut keep: Vec<bool> = vec![true; lines.len()];
+    keep[at..end].iter_mut().for_each(|k| *k = false);
+    // Walk up: a parent key whose only child was the entry goes too.
+    let mut child = at;
+    while let Some(parent) = (0..child).rev().find(|&i| !lines[i].is_filler()) {
+        let p = &lines[parent];
+        let is_container = ["commands", "jobs", "pre-commit"]
+            .iter()
+            .any(|k| p.value_of(k) == Some(""));
+        let parent_end = block_end(&lines, parent, p.indent, true);
+        let only_child = (parent + 1..parent_end).all(|i| !keep[i] || lines[i].is_filler());
+        if !(is_container && lines[child].indent >= p.indent && only_child) {
+            break;
+        }
+        keep[parent..parent_end].iter_mut().for_each(|k| *k = false);
+        // The blank line keyward put before a `pre-commit:` block it appended at the end.
+        if p.indent == 0
+            && parent > 0
+            && parent_end == lines.len()
+            && lines[parent - 1].text.trim().is_empty()
+        {
+            keep[parent - 1] = false;
+        }
+        child = parent;
+        if p.indent == 0 {
+            break;
+        }
+    }
+    let out: Vec<String> = raw
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| l.to_string())
+        .collect();
+    Some(if out.is_empty() {
+        String::new()
+    } else {
+        join(&out, eol)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// lefthook: `lefthook.yml` and its variants.
+
+/// The `run:` value, single-quoted for YAML (the command holds no single quote).
+fn lefthook_run() -> String {
+    format!("run: '{}'", script::command())
+}
+
+/// What to add by hand to a lefthook configuration.
+pub fn lefthook_snippet() -> String {
+    format!(
+        "pre-commit:\n  commands:\n    keyward:\n      {}\n",
+        lefthook_run()
+    )
+}
+
+/// Adds a `keyward` command to lefthook's `pre-commit` hook: to its `commands:` (or `jobs:`)
+/// if it has them, else a `commands:` of its own; a `pre-commit:` at the end when there is
+/// none.
+pub fn lefthook_add(text: &str) -> Edit {
+    if has_keyward(text) {
+        return Edit::Already;
+    }
+    let (raw, eol) = split(text);
+    let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
+    let mut out: Vec<String> = raw.iter().map(|l| l.to_string()).collect();
+    let u = unit(&lines);
+    let hook = match top_level(&lines, "pre-commit") {
+        Ok(h) => h,
+        Err(why) => return Edit::Refused(why),
+    };
+    let Some(hook) = hook else {
+        if out.last().is_some_and(|l| !l.trim().is_empty()) {
+            out.push(String::new());
+        }
+        out.push("pre-commit:".into());
+        out.push(format!("{}commands:", " ".repeat(u)));
+        out.push(format!("{}keyward: {YAML_MARK}", " ".repeat(2 * u)));
+        out.push(format!("{}{}", " ".repeat(3 * u), lefthook_run()));
+        return Edit::Added(join(&out, eol));
+    };
+    let end = block_end(&lines, hook, 0, false);
+    let child = first_content(&lines, hook + 1, end).map_or(u, |i| lines[i].indent);
+    let list = (hook + 1..end).find(|&i| {
+        lines[i].indent == child
+            && (lines[i].value_of("commands").is_some() || lines[i].value_of("jobs").is_some())
+    });
+    let Some(list) = list else {
+        let step = child;
+        let entry = [
+            format!("{}commands:", " ".repeat(child)),
+            format!("{}keyward: {YAML_MARK}", " ".repeat(child + step)),
+            format!("{}{}", " ".repeat(child + 2 * step), lefthook_run()),
+        ];
+        out.splice(hook + 1..hook + 1, entry);
+        return Edit::Added(join(&out, eol));
+    };
+    let l = &lines[list];
+    let jobs = l.value_of("jobs").is_some();
+    let value = l.value_of("jobs").or(l.value_of("commands")).unwrap_or("");
+    if !value.is_empty() {
+        return Edit::Refused(format!(
+            "`{}` is written in a form keyward does not edit",
+            l.content()
+        ));
+    }
+    let list_end = block_end(&lines, list, child, jobs);
+    let first = first_content(&lines, list + 1, list_end);
+    let entry = if jobs {
+        let (indent, offset) = first.map_or((child + u, 2), |i| {
+            let c = lines[i].content();
+            let after = c.strip_prefix('-').unwrap_or(c);
+            (lines[i].indent, 1 + after.len() - after.trim_start().len())
+        });
+        vec![
+            format!(
+                "{}-{}name: keyward {YAML_MARK}",
+                " ".repeat(indent),
+                " ".repeat(offset - 1)
+            ),
+            format!("{}{}", " ".repeat(indent + offset), lefthook_run()),
+        ]
+    } else {
+        let indent = first.map_or(child + u, |i| lines[i].indent);
+        if (list + 1..list_end)
+            .any(|i| lines[i].indent == indent && lines[i].value_of("keyward").is_some())
+        {
+            return Edit::Refused(
+                "it has a command named `keyward` that does not run keyward's hook".into(),
+            );
+        }
+        let step = indent - child;
+        vec![
+            format!("{}keyward: {YAML_MARK}", " ".repeat(indent)),
+            format!("{}{}", " ".repeat(indent + step), lefthook_run()),
+        ]
+    };
+    out.splice(list + 1..list + 1, entry);
+    Edit::Added(join(&out, eol))
+}
+
+/// Takes keyward's command out of a lefthook configuration; `None` when it is not there.
+pub fn lefthook_remove(text: &str) -> Option<String> {
+    yaml_remove(text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pre-commit framework: `.pre-commit-config.yaml`.
+
+/// The hook's lines, each with its indentation relative to the list item's `-`.
+fn precommit_entry() -> Vec<(usize, String)> {
+    let version = env!("CARGO_PKG_VERSION");
+    vec![
+        (0, format!("repo: local {YAML_MARK}")),
+        (1, "hooks:".into()),
+        (2, "id: keyward".into()),
+        (3, "name: keyward (staged secrets and env files)".into()),
+        (3, "entry: keyward hook".into()),
+        // A prebuilt binary from the Python package index: no toolchain, no PATH needed.
+        (3, "language: python".into()),
+        (
+            3,
+            format!("additional_dependencies: [keyward-hook=={version}]"),
+        ),
+        (3, "pass_filenames: false".into()),
+        (3, "always_run: true".into()),
+        (3, "stages: [pre-commit]".into()),
+    ]
+}
+
+/// What to add by hand under `repos:` in `.pre-commit-config.yaml`.
+pub fn precommit_snippet() -> String {
+    render_precommit(2, 2, 2).join("\n") + "\n"
+}
+
+/// The entry at item indentation `indent`, `offset` from `-` to the key, and nested lists
+/// indented `nested` more than their key.
+fn render_precommit(indent: usize, offset: usize, nested: usize) -> Vec<String> {
+    let dash = |n: usize, text: &str| {
+        format!(
+            "{}-{}{text}",
+            " ".repeat(n),
+            " ".repeat(offset.saturating_sub(1).max(1))
+        )
+    };
+    precommit_entry()
+        .into_iter()
+        .map(|(level, text)| match level {
+            0 => dash(indent, &text),
+            1 => format!("{}{text}", " ".repeat(indent + offset)),
+            2 => dash(indent + offset + nested, &text),
+            _ => format!("{}{text}", " ".repeat(indent + offset + nested + offset)),
+        })
+        .collect()
+}
+
+/// Adds a `repo: local` entry running keyward (installed by the framework from the
+/// `keyward-hook` wheel) at the end of `repos:`, in the file's own list style.
+pub fn precommit_add(text: &str) -> Edit {
+    if has_keyward(text) {
+        return Edit::Already;
+    }
+    let (raw, eol) = split(text);
+    let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
+    let repos = match top_level(&lines, "repos") {
+        Ok(Some(i)) => i,
+        Ok(None) => return Edit::Refused("it has no `repos:` list".into()),
+        Err(why) => return Edit::Refused(why),
+    };
+    let end = block_end(&lines, repos, 0, true);
+    let first = first_content(&lines, repos + 1, end);
+    let (indent, offset) = match first {
+        Some(i) => {
+            let c = lines[i].content();
+            let Some(after) = c.strip_prefix('-') else {
+                return Edit::Refused("`repos:` is not a list of `- repo:` entries".into());
+            };
+            (lines[i].indent, 1 + after.len() - after.trim_start().len())
+        }
+        None => (2, 2),
+    };
+    // How the file nests `hooks:` lists: from the first `hooks:` key and its first item.
+    let nested = (repos + 1..end)
+        .find(|&i| lines[i].value_of("hooks").is_some())
+        .and_then(|h| {
+            let key = lines[h].indent + lines[h].content().find("hooks:").unwrap_or(0);
+            first_content(&lines, h + 1, end).map(|i| lines[i].indent.saturating_sub(key))
+        })
+        .unwrap_or(2);
+    let mut out: Vec<String> = raw.iter().map(|l| l.to_string()).collect();
+    out.splice(end..end, render_precommit(indent, offset, nested));
+    Edit::Added(join(&out, eol))
+}
+
+/// Takes keyward's entry out of `.pre-commit-config.yaml`; `None` when it is not there.
+pub fn precommit_remove(text: &str) -> Option<String> {
+    yaml_remove(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn added(e: Edit) -> String {
+        match e {
+            Edit::Added(t) => t,
+            other => panic!("not added: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sh_lines_go_after_the_shebang_and_come_out_again() {
+        for original in [
+            "npm test\n",
+            "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n\nnpx lint-staged\n",
+            "#!/bin/bash\r\nmake lint\r\n",
+            "",
+        ] {
+            let new = added(sh_add(original));
+            assert!(script::runs_keyward(&new), "{new}");
+            assert_eq!(sh_add(&new), Edit::Already);
+            assert_eq!(sh_remove(&new).as_deref(), Some(original), "{new}");
+        }
+        let husky8 = added(sh_add(
+            "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\nnpm test\n",
+        ));
+        assert!(
+            husky8.lines().nth(2) == Some(script::SH_COMMENT),
+            "{husky8}"
+        );
+        assert!(matches!(
+            sh_add("#!/usr/bin/env python3\nprint()\n"),
+            Edit::Refused(_)
+        ));
+        assert_eq!(sh_remove("npm test\n"), None);
+    }
+
+    #[test]
+    fn lefthook_commands_jobs_and_none() {
+        let cases = [
+            // No pre-commit hook yet (lefthook's generated file is all comments).
+            "# EXAMPLE USAGE:\n#\n# pre-commit:\n#   commands:\n",
+            "pre-push:\n  commands:\n    audit:\n      run: npm audit\n",
+            // commands, 4-space indentation, a comment kept in place.
+            "pre-commit:\n    parallel: true\n    commands:\n        # lint first\n        eslint:\n            run: npx eslint {staged_files}\n",
+            // jobs, list items at the key's indentation.
+            "pre-commit:\n  jobs:\n  - name: lint\n    run: npx eslint\npre-push:\n  jobs:\n    - run: npm test\n",
+            // jobs, indented items.
+            "pre-commit:\n  jobs:\n    -   name: lint\n        run: npx eslint\n",
+            // A hook with only options.
+            "pre-commit:\n  parallel: true\n",
+            "",
+        ];
+        for original in cases {
+            let new = added(lefthook_add(original));
+            assert!(new.contains(&lefthook_run()), "{new}");
+            assert_eq!(lefthook_add(&new), Edit::Already, "{new}");
+            assert_eq!(lefthook_remove(&new).as_deref(), Some(original), "{new}");
+        }
+        let jobs = added(lefthook_add(cases[3]));
+        assert!(
+            jobs.starts_with(&format!(
+                "pre-commit:\n  jobs:\n  - name: keyward {YAML_MARK}\n    run: '"
+            )),
+            "{jobs}"
+        );
+        let four = added(lefthook_add(cases[2]));
+        assert!(
+            four.contains(&format!(
+                "    commands:\n        keyward: {YAML_MARK}\n            run: '"
+            )),
+            "{four}"
+        );
+        let indented = added(lefthook_add(cases[4]));
+        assert!(
+            indented.contains(&format!(
+                "    -   name: keyward {YAML_MARK}\n        run: '"
+            )),
+            "{indented}"
+        );
+    }
+
+    #[test]
+    fn lefthook_forms_not_edited_are_refused() {
+        for text in [
+            "pre-commit: {commands: {lint: {run: x}}}\n",
+            "pre-commit: &hook\n  commands:\n    a:\n      run: x\n",
+            "pre-commit:\n  commands: {a: {run: x}}\n",
+            "pre-commit:\n  commands:\n    keyward:\n      run: echo not ours\n",
+        ] {
+            assert!(matches!(lefthook_add(text), Edit::Refused(_)), "{text}");
+        }
+    }
+
+    #[test]
+    fn precommit_entries_follow_the_file_style() {
+        let styles = [
+            "repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n    rev: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n",
+            "default_stages: [pre-commit]\nrepos:\n  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n\n# trailing comment\nci:\n  autofix_prs: false\n",
+            "repos:\n",
+        ];
+        for original in styles {
+            let new = added(precommit_add(original));
+            assert!(
+                new.contains("additional_dependencies: [keyward-hook=="),
+                "{new}"
+            );
+            assert_eq!(precommit_add(&new), Edit::Already, "{new}");
+            assert_eq!(precommit_remove(&new).as_deref(), Some(original), "{new}");
+        }
+        let sample = added(precommit_add(styles[0]));
+        assert!(
+            sample.contains(&format!(
+                "-   repo: local {YAML_MARK}\n    hooks:\n    -   id: keyward\n        name:"
+            )),
+            "{sample}"
+        );
+        let indented = added(precommit_add(styles[1]));
+        assert!(
+            indented.contains(&format!(
+                "      - id: black\n  - repo: local {YAML_MARK}\n    hooks:\n      - id: keyward\n        name:"
+            )),
+            "{indented}"
+        );
+        assert!(indented.ends_with("\n# trailing comment\nci:\n  autofix_prs: false\n"));
+        assert!(matches!(precommit_add("repos: []\n"), Edit::Refused(_)));
+        assert!(matches!(
+            precommit_add("fail_fast: true\n"),
+            Edit::Refused(_)
+        ));
+        // A hook of the keyward repository already configured counts.
+        assert_eq!(
+            precommit_add("repos:\n- repo: https://example.com/keyward\n  rev: v0.1.0\n  hooks:\n  - id: keyward\n"),
+            Edit::Already
+        );
+    }
+}

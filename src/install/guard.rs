@@ -1,0 +1,115 @@
+//! At commit time: is keyward's hook about to stop being the one git runs? keyward's script
+//! passes its own path (`KEYWARD_HOOK`); the hook runs at the top of the work tree, where a
+//! hook manager keeps its files. A manager there that does not run keyward will take git's hook
+//! when it is next installed or syncs its hooks (lefthook re-syncs whenever its configuration
+//! changes, husky on every `npm install`, simple-git-hooks too) — and from then on no keyward
+//! runs at commit, silently. Warn while keyward still runs.
+//!
+//! Cost: a handful of `stat`s and, only where a manager's file exists, reading it; no
+//! subprocess. Nothing when keyward runs through a manager or the shim (no `KEYWARD_HOOK`):
+//! then it is the manager's own route.
+
+use super::managers;
+use super::script;
+use std::path::Path;
+
+/// The variable keyward's hook script sets to its own path for the `keyward hook` it runs.
+pub const HOOK_VAR: &str = "KEYWARD_HOOK";
+
+/// A one-line warning for the developer when keyward's hook script is about to be displaced
+/// (or was renamed and runs by another route); `None` otherwise, and whenever keyward was not
+/// started by its own script.
+pub fn displaced() -> Option<String> {
+    let hook = std::env::var_os(HOOK_VAR)?;
+    check(Path::new(&hook), Path::new("."))
+}
+
+/// [`displaced`] for the hook at `hook`, run in the work tree at `root`.
+pub fn check(hook: &Path, root: &Path) -> Option<String> {
+    // Only when there is something to say: finding how keyward runs here costs a PATH walk.
+    let fix = || format!("run: {} install", super::invocation());
+    let name = hook.file_name()?.to_string_lossy();
+    if name != "pre-commit" && name != "pre-commit.legacy" {
+        return Some(format!(
+            "keyward's hook runs as {name}, not as git's pre-commit hook: whatever runs it now may stop; check with {} status",
+            super::invocation()
+        ));
+    }
+    if let Some(config) = managers::LEFTHOOK_CONFIGS
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+    {
+        let text = std::fs::read_to_string(&config).unwrap_or_default();
+        if managers::lefthook_has_pre_commit(&text) && !script::runs_keyward(&text) {
+            return Some(format!(
+                "{} has pre-commit commands but not keyward: when lefthook next syncs its hooks it renames this hook to pre-commit.old and never runs it; {}",
+                super::slashed(config.strip_prefix(root).unwrap_or(&config)),
+                fix()
+            ));
+        }
+    }
+    let husky = root.join(".husky");
+    if husky.is_dir() {
+        let team = std::fs::read_to_string(husky.join("pre-commit")).unwrap_or_default();
+        if !script::runs_keyward(&team) {
+            return Some(format!(
+                "husky is set up in .husky/ without keyward: once husky is installed (npm install), git runs .husky/ instead of this hook; {}",
+                fix()
+            ));
+        }
+    }
+    let package = std::fs::read_to_string(root.join("package.json")).unwrap_or_default();
+    if package.contains("\"simple-git-hooks\"") && !script::runs_keyward(&package) {
+        return Some(format!(
+            "package.json configures simple-git-hooks without keyward: its next install overwrites this hook; {}",
+            fix()
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managers_about_to_take_the_hook_are_named() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path();
+        let hook = root.join(".git/hooks/pre-commit");
+        assert_eq!(check(&hook, root), None);
+        // lefthook's generated configuration (all comments) takes no hook.
+        std::fs::write(root.join("lefthook.yml"), "# pre-commit:\n#   commands:\n").expect("w");
+        assert_eq!(check(&hook, root), None);
+        std::fs::write(
+            root.join("lefthook.yml"),
+            "pre-commit:\n  commands:\n    lint:\n      run: x\n",
+        )
+        .expect("w");
+        let w = check(&hook, root).expect("warns");
+        assert!(w.starts_with("lefthook.yml has pre-commit commands"), "{w}");
+        assert!(w.contains(" install"), "{w}");
+        std::fs::write(
+            root.join("lefthook.yml"),
+            super::super::edit::lefthook_snippet(),
+        )
+        .expect("w");
+        assert_eq!(check(&hook, root), None);
+        std::fs::create_dir(root.join(".husky")).expect("mkdir");
+        std::fs::write(root.join(".husky/pre-commit"), "npm test\n").expect("w");
+        assert!(check(&hook, root)
+            .expect("warns")
+            .starts_with("husky is set up"));
+        std::fs::write(
+            root.join(".husky/pre-commit"),
+            script::sh_lines().join("\n"),
+        )
+        .expect("w");
+        assert_eq!(check(&hook, root), None);
+        let old = root.join(".git/hooks/pre-commit.old");
+        assert!(check(&old, root)
+            .expect("warns")
+            .contains("runs as pre-commit.old"));
+    }
+}

@@ -1,0 +1,338 @@
+//! Which tool decides what git runs at `git commit`, and so where keyward belongs: husky's
+//! `.husky/pre-commit`, lefthook's configuration, the pre-commit framework's configuration, a
+//! committed hooks directory (`core.hooksPath` in the work tree), or git's own hooks directory.
+//! Facts behind each (measured with husky 9.1, lefthook 2.2, pre-commit 4.x):
+//!
+//! - husky 9 sets `core.hooksPath=.husky/_`; git then runs `.husky/_/pre-commit`, a stub that
+//!   runs `.husky/pre-commit` with `sh -e` and `node_modules/.bin` first on `PATH`. A hook in
+//!   `.git/hooks` is ignored from then on.
+//! - lefthook, when its configuration has a `pre-commit` hook, renames the hook it finds to
+//!   `pre-commit.old` and never runs it; it re-syncs its hooks whenever its configuration
+//!   changes, so that can happen long after keyward was installed.
+//! - the pre-commit framework keeps a hook it finds as `pre-commit.legacy` and still runs it.
+//! - simple-git-hooks and husky 4 write `.git/hooks/pre-commit` from `package.json` on every
+//!   `npm install`, over whatever was there.
+
+use super::files;
+use super::place::Place;
+use super::script::{self, Kind};
+use std::path::{Path, PathBuf};
+
+/// lefthook's configuration files, in the order lefthook reads them.
+pub const LEFTHOOK_CONFIGS: [&str; 6] = [
+    "lefthook.yml",
+    ".lefthook.yml",
+    "lefthook.yaml",
+    ".lefthook.yaml",
+    ".config/lefthook.yml",
+    ".config/lefthook.yaml",
+];
+
+/// lefthook's configuration files in other formats (not edited: the snippet is printed).
+const LEFTHOOK_OTHER: [&str; 5] = [
+    "lefthook.toml",
+    ".lefthook.toml",
+    "lefthook.json",
+    ".lefthook.json",
+    "lefthook.jsonc",
+];
+
+/// lefthook's personal overrides, merged over the configuration.
+const LEFTHOOK_LOCAL: [&str; 4] = [
+    "lefthook-local.yml",
+    ".lefthook-local.yml",
+    "lefthook-local.yaml",
+    ".lefthook-local.yaml",
+];
+
+const HUSKY4_CONFIGS: [&str; 6] = [
+    ".huskyrc",
+    ".huskyrc.json",
+    ".huskyrc.yaml",
+    ".huskyrc.yml",
+    ".huskyrc.js",
+    "husky.config.js",
+];
+
+const SIMPLE_GIT_HOOKS_CONFIGS: [&str; 8] = [
+    ".simple-git-hooks.cjs",
+    ".simple-git-hooks.js",
+    ".simple-git-hooks.mjs",
+    ".simple-git-hooks.json",
+    "simple-git-hooks.cjs",
+    "simple-git-hooks.js",
+    "simple-git-hooks.mjs",
+    "simple-git-hooks.json",
+];
+
+/// Where keyward belongs in a repository.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// husky: two lines in the team's `.husky/pre-commit`.
+    Husky {
+        /// The team's hook file.
+        file: PathBuf,
+        /// husky's hooks are installed in this clone (`core.hooksPath` points at them).
+        installed: bool,
+        /// husky 8 (git runs the file itself, which sources `_/husky.sh`).
+        v8: bool,
+    },
+    /// lefthook: a `keyward` command in its YAML configuration.
+    Lefthook {
+        /// The configuration file (it may not exist yet).
+        config: PathBuf,
+        /// lefthook's hook is what git runs.
+        installed: bool,
+    },
+    /// The pre-commit framework (its hook installed): a hook in `.pre-commit-config.yaml`.
+    PreCommit {
+        /// The configuration file.
+        config: PathBuf,
+    },
+    /// A manager whose configuration keyward does not edit: the snippet to add by hand.
+    Manual {
+        /// The manager, for messages.
+        what: &'static str,
+        /// Its configuration file.
+        file: PathBuf,
+        /// What to add.
+        snippet: String,
+        /// The command that re-applies the configuration.
+        then: &'static str,
+        /// The configuration runs keyward already.
+        runs_keyward: bool,
+    },
+    /// `core.hooksPath` inside the work tree: a committed hooks directory.
+    TreeHooks,
+    /// git's hooks directory (or a `core.hooksPath` outside the work tree): keyward's script.
+    Plain,
+}
+
+/// The lefthook configuration in `root`, if any.
+pub fn lefthook_config(root: &Path) -> Option<PathBuf> {
+    LEFTHOOK_CONFIGS
+        .iter()
+        .chain(&LEFTHOOK_OTHER)
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+}
+
+/// lefthook's configuration files in `root` that exist, personal overrides included.
+pub fn lefthook_files(root: &Path) -> Vec<PathBuf> {
+    LEFTHOOK_CONFIGS
+        .iter()
+        .chain(&LEFTHOOK_OTHER)
+        .chain(&LEFTHOOK_LOCAL)
+        .map(|n| root.join(n))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// Whether a lefthook configuration names a `pre-commit` hook (so lefthook takes git's).
+pub fn lefthook_has_pre_commit(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.starts_with("pre-commit:")
+            || l.starts_with("[pre-commit")
+            || l.trim_start().starts_with("\"pre-commit\"")
+    })
+}
+
+/// Whether any of `files` carries keyward.
+pub fn any_runs_keyward(files: &[PathBuf]) -> bool {
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            script::runs_keyward(&t) || t.contains("keyward-hook==") || t.contains("id: keyward\n")
+        })
+    })
+}
+
+fn package_json(root: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A `package.json`-driven manager (husky 4, simple-git-hooks): where its pre-commit command
+/// is, and that command.
+fn package_manager(root: &Path) -> Option<Route> {
+    let pkg = package_json(root);
+    let command_in = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .filter(|c| !c.trim().is_empty())
+    };
+    let manual = |what, file: PathBuf, existing: Option<String>, json_path: &str, then| {
+        let runs_keyward = existing.as_deref().is_some_and(script::runs_keyward);
+        let command = match existing {
+            Some(c) => format!("{} && {c}", script::command()),
+            None => script::command(),
+        };
+        let value = serde_json::Value::String(command).to_string();
+        Route::Manual {
+            what,
+            file,
+            snippet: format!("{json_path}\"pre-commit\": {value}"),
+            then,
+            runs_keyward,
+        }
+    };
+    if let Some(hooks) = pkg.as_ref().and_then(|p| p.get("husky")?.get("hooks")) {
+        return Some(manual(
+            "husky 4",
+            root.join("package.json"),
+            command_in(hooks.get("pre-commit")),
+            "in \"husky\": { \"hooks\": { … } }:\n    ",
+            "commit as usual (husky 4 reads package.json at each commit)",
+        ));
+    }
+    if let Some(file) = HUSKY4_CONFIGS
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+    {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let mut route = manual(
+            "husky 4",
+            file,
+            None,
+            "in \"hooks\": { … }:\n    ",
+            "commit as usual",
+        );
+        if let Route::Manual { runs_keyward, .. } = &mut route {
+            *runs_keyward = script::runs_keyward(&text);
+        }
+        return Some(route);
+    }
+    if let Some(cfg) = pkg.as_ref().and_then(|p| p.get("simple-git-hooks")) {
+        return Some(manual(
+            "simple-git-hooks",
+            root.join("package.json"),
+            command_in(cfg.get("pre-commit")),
+            "in \"simple-git-hooks\": { … }:\n    ",
+            "run npx simple-git-hooks",
+        ));
+    }
+    if let Some(file) = SIMPLE_GIT_HOOKS_CONFIGS
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+    {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let mut route = manual(
+            "simple-git-hooks",
+            file,
+            None,
+            "as its pre-commit command:\n    ",
+            "run npx simple-git-hooks",
+        );
+        if let Route::Manual { runs_keyward, .. } = &mut route {
+            *runs_keyward = script::runs_keyward(&text);
+        }
+        return Some(route);
+    }
+    None
+}
+
+/// A lefthook configuration in a format keyward does not edit.
+fn lefthook_manual(config: PathBuf, installed: bool) -> Route {
+    let command = script::command();
+    let name = config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let snippet = if name.ends_with(".toml") {
+        format!("[pre-commit.commands.keyward]\n    run = '{command}'")
+    } else {
+        let value = serde_json::Value::String(command).to_string();
+        format!("\"pre-commit\": {{ \"commands\": {{ \"keyward\": {{ \"run\": {value} }} }} }}")
+    };
+    Route::Manual {
+        what: "lefthook",
+        runs_keyward: any_runs_keyward(std::slice::from_ref(&config)),
+        file: config,
+        snippet,
+        then: if installed {
+            "commit as usual (lefthook re-reads its configuration)"
+        } else {
+            "run npx lefthook install"
+        },
+    }
+}
+
+/// Where keyward belongs in `place`.
+pub fn route(place: &Place) -> Route {
+    let hook_kind = files::hook_kind(&place.hook());
+    let Some(root) = place.root.clone() else {
+        return Route::Plain;
+    };
+    if let Some((value, _)) = &place.hooks_path {
+        let value = value.replace('\\', "/");
+        let value = value.trim_end_matches('/');
+        if value == ".husky/_" || value.ends_with("/.husky/_") {
+            let dir = place.hooks.parent().unwrap_or(&place.hooks);
+            return Route::Husky {
+                file: dir.join("pre-commit"),
+                installed: true,
+                v8: false,
+            };
+        }
+        if hook_kind == Some(Kind::Husky8)
+            || ((value == ".husky" || value.ends_with("/.husky"))
+                && place.hooks.join("_/husky.sh").is_file())
+        {
+            return Route::Husky {
+                file: place.hook(),
+                installed: true,
+                v8: true,
+            };
+        }
+    }
+    match hook_kind {
+        Some(Kind::Lefthook) => {
+            let config = lefthook_config(&root).unwrap_or_else(|| root.join("lefthook.yml"));
+            return lefthook_route(config, true);
+        }
+        Some(Kind::PreCommit) => {
+            return Route::PreCommit {
+                config: root.join(".pre-commit-config.yaml"),
+            }
+        }
+        _ => {}
+    }
+    // The team pointed git at committed hooks: that is where keyward goes, whatever other
+    // tools' files lie around.
+    if place.hooks_path.is_some() && place.in_work_tree(&place.hooks) {
+        return Route::TreeHooks;
+    }
+    if let Some(config) = lefthook_config(&root) {
+        return lefthook_route(config, false);
+    }
+    if root.join(".husky").is_dir() {
+        let file = root.join(".husky/pre-commit");
+        let v8 = std::fs::read_to_string(&file).is_ok_and(|t| t.contains("husky.sh"));
+        return Route::Husky {
+            file,
+            installed: false,
+            v8,
+        };
+    }
+    if let Some(route) = package_manager(&root) {
+        return route;
+    }
+    Route::Plain
+}
+
+fn lefthook_route(config: PathBuf, installed: bool) -> Route {
+    let yaml = config
+        .extension()
+        .is_some_and(|e| e == "yml" || e == "yaml");
+    if yaml {
+        Route::Lefthook { config, installed }
+    } else {
+        lefthook_manual(config, installed)
+    }
+}
+
+/// Whether the hook at `path` is keyward's script.
+pub fn is_keyward_script(path: &Path) -> bool {
+    matches!(files::hook_kind(path), Some(Kind::Keyward { .. }))
+}

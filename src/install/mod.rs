@@ -1,0 +1,499 @@
+//! `keyward install`, `uninstall` and `status`: keyward where git will run it at `git commit`.
+//!
+//! Where that is depends on who owns the repository's hook ([`managers`]): a hook manager
+//! (husky, lefthook, the pre-commit framework) gets keyward added to *its* configuration —
+//! a file the team commits, edited line by line and named in the output ([`edit`]); a
+//! committed hooks directory (`core.hooksPath` in the work tree) gets keyward's portable shim
+//! or two lines in the team's hook; otherwise git's hooks directory gets keyward's script
+//! ([`script`]), which runs the installed binary and then, if keyward passes, the hook that
+//! was there before (kept beside it as `pre-commit.keyward-chained`). `uninstall` takes out
+//! exactly what `install` put in. `status` ([`status`]) follows what git will run to its end.
+//! At commit time, [`displaced`] warns when a manager is about to take the hook from keyward.
+//!
+//! Every file is written atomically ([`files`]): a commit made meanwhile runs the old hook or
+//! the new one, never a half-written one and never none.
+
+mod edit;
+mod files;
+mod guard;
+mod managers;
+mod place;
+mod script;
+mod status;
+
+use crate::cli::{HookAction, Target};
+use edit::Edit;
+use files::{exists, Installed};
+use managers::Route;
+use place::Place;
+use script::Kind;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use guard::{displaced, HOOK_VAR};
+pub use script::{CHAINED, SHIM, SHIM_MARKER};
+
+/// Errors from installing or inspecting the hook; each is one line.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// `git` could not say where the hooks live.
+    #[error("{0}: not a git repository (or git is not installed)")]
+    NotARepository(String),
+    /// A file operation failed.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The hook is not keyward's; nothing was changed.
+    #[error("{0} is not keyward's hook; leaving it alone")]
+    Foreign(String),
+    /// A previous hook is already kept aside and the current one is not keyward's.
+    #[error("{0} already exists; move it away before installing")]
+    ChainTaken(String),
+}
+
+fn io(path: &Path, e: std::io::Error) -> InstallError {
+    InstallError::Io {
+        path: slashed(path),
+        message: e.to_string(),
+    }
+}
+
+/// One line of output from [`run`].
+#[derive(Debug)]
+pub enum Line {
+    /// Something done or found in order.
+    Done(String),
+    /// A check that failed, or a change keyward would not make (with the snippet to make by
+    /// hand on the lines after the first).
+    Problem(String),
+    /// An error; nothing was changed at that place.
+    Error(InstallError),
+}
+
+/// `path` for output: `/` between components on every platform (Windows too, where Git for
+/// Windows and its `sh` take them), control characters escaped.
+pub fn slashed(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    #[cfg(windows)]
+    let text = text.replace('\\', "/");
+    crate::redact::escape(text.as_bytes())
+}
+
+/// The executable named keyward in `dir`, if any.
+fn executable_in(dir: &Path) -> Option<PathBuf> {
+    ["keyward", "keyward.exe"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| is_executable(p))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// How to run this keyward in a shell, for commands keyward prints (`keyward allow …` in a
+/// blocked commit's report, `keyward install` in a warning): `keyward` when that name on
+/// `PATH` is this binary, else its full path (`~/` for the home directory, quoted where the
+/// shell needs it), so the command runs as printed wherever keyward was installed.
+pub fn invocation() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "keyward".to_owned();
+    };
+    let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&exe).ok();
+    // A hook's PATH is not the developer's shell's: keyward's own lines append their fallbacks
+    // to it (script::FALLBACK_PATH) and husky puts the relative `node_modules/.bin` first.
+    // Neither is where a shell would find `keyward`.
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let fallbacks: Vec<PathBuf> = script::FALLBACK_PATH
+        .split(':')
+        .map(|d| PathBuf::from(d.replace("$HOME", &home)))
+        .collect();
+    if dirs.ends_with(&fallbacks) {
+        dirs.truncate(dirs.len() - fallbacks.len());
+    }
+    let on_path = dirs
+        .iter()
+        .filter(|d| d.is_absolute())
+        .find_map(|d| executable_in(d));
+    if on_path.as_deref().is_some_and(same) {
+        return "keyward".to_owned();
+    }
+    shell_word(&exe)
+}
+
+/// `path` as one shell word: `~/…` under the home directory, single-quoted when it holds
+/// anything a shell would split or expand.
+fn shell_word(path: &Path) -> String {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b))
+    };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some(rest) = home.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
+        let rest = slashed(rest);
+        if plain(&rest) {
+            return format!("~/{rest}");
+        }
+    }
+    let full = slashed(path);
+    if plain(&full) {
+        full
+    } else if cfg!(windows) {
+        format!("\"{full}\"")
+    } else {
+        format!("'{}'", full.replace('\'', r"'\''"))
+    }
+}
+
+/// The template directory that `keyward install --global` uses: git's `init.templateDir` if
+/// the user has one, else keyward's own, which is then registered with git.
+pub fn global_template() -> Result<PathBuf, InstallError> {
+    let out = Command::new("git")
+        .args(["config", "--global", "--path", "--get", "init.templateDir"])
+        .output()
+        .map_err(|_| InstallError::NotARepository("git".into()))?;
+    let configured = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if out.status.success() && !configured.is_empty() {
+        return Ok(PathBuf::from(configured));
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .ok_or_else(|| InstallError::Io {
+            path: "$HOME".into(),
+            message: "not set".into(),
+        })?;
+    let dir = PathBuf::from(home).join(".config/keyward/git-template");
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let set = Command::new("git")
+        .args(["config", "--global", "init.templateDir"])
+        .arg(&dir)
+        .status()
+        .map_err(|e| io(&dir, e))?;
+    if !set.success() {
+        return Err(InstallError::Io {
+            path: "git config --global init.templateDir".into(),
+            message: "could not be set".into(),
+        });
+    }
+    Ok(dir)
+}
+
+/// Carries out `keyward install | uninstall | status` at each place of `target`, installing
+/// hooks that run `binary`.
+pub fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line> {
+    let places: Vec<Result<Place, InstallError>> = match target {
+        Target::Global => vec![global_template().map(|t| Place::template(t.join("hooks")))],
+        Target::Repos(repos) => repos.iter().map(|r| Place::repo(r)).collect(),
+    };
+    let mut lines = Vec::new();
+    for place in places {
+        let place = match place {
+            Ok(p) => p,
+            Err(e) => {
+                lines.push(Line::Error(e));
+                continue;
+            }
+        };
+        let result = match action {
+            HookAction::Install => install(&place, binary),
+            HookAction::Uninstall => uninstall(&place),
+            HookAction::Status => Ok(vec![status::status(&place)]),
+        };
+        match result {
+            Ok(mut done) => lines.append(&mut done),
+            Err(e) => lines.push(Line::Error(e)),
+        }
+    }
+    lines
+}
+
+/// The snippet lines of a refusal, indented under its message.
+fn indented(snippet: &str) -> String {
+    snippet
+        .lines()
+        .map(|l| format!("\n    {l}"))
+        .collect::<String>()
+}
+
+/// Installs keyward where git will run it in `place`.
+fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
+    let mut lines = Vec::new();
+    match managers::route(place) {
+        Route::Husky {
+            file,
+            installed,
+            v8,
+        } => {
+            let header = if v8 {
+                "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n"
+            } else {
+                ""
+            };
+            lines.push(edit_file(
+                place,
+                &file,
+                header,
+                if v8 { 0o755 } else { 0o644 },
+                edit::sh_add,
+                || script::sh_lines().join("\n"),
+            )?);
+            if !installed {
+                lines.push(Line::Done(
+                    "note: husky is not installed in this clone yet (core.hooksPath is not set), so no hook runs at commit until it is: run npm install, or npx husky".into(),
+                ));
+            }
+        }
+        Route::Lefthook { config, installed } => {
+            lines.push(edit_file(
+                place,
+                &config,
+                "",
+                0o644,
+                edit::lefthook_add,
+                edit::lefthook_snippet,
+            )?);
+            lines.extend(tidy(place, "pre-commit.old")?);
+            if !installed {
+                lines.push(Line::Done(
+                    "note: lefthook's hooks are not installed in this clone yet, so no hook runs at commit until they are: run npx lefthook install".into(),
+                ));
+            }
+        }
+        Route::PreCommit { config } => {
+            let line = edit_file(
+                place,
+                &config,
+                "",
+                0o644,
+                edit::precommit_add,
+                edit::precommit_snippet,
+            )?;
+            let configured = matches!(line, Line::Done(_));
+            lines.push(line);
+            if configured {
+                lines.extend(tidy(place, "pre-commit.legacy")?);
+            }
+        }
+        Route::Manual {
+            what,
+            file,
+            snippet,
+            then,
+            runs_keyward,
+        } => {
+            lines.push(if runs_keyward {
+                Line::Done(format!("{} already runs keyward ({what})", place.show(&file)))
+            } else {
+                Line::Problem(format!(
+                    "{what} writes git's hook from {}, which keyward does not edit: add keyward to it, then {then}:{}",
+                    place.show(&file),
+                    indented(&snippet)
+                ))
+            });
+        }
+        Route::TreeHooks => lines.push(install_tree(place)?),
+        Route::Plain => {
+            let hook = place.show(&place.hook());
+            lines.push(Line::Done(match files::install(&place.hooks, binary)? {
+                Installed::Fresh => format!("installed {hook}"),
+                Installed::Chained => format!(
+                    "installed {hook}; the previous hook runs after keyward passes ({CHAINED})"
+                ),
+                Installed::Updated => format!("updated {hook}"),
+                Installed::Unchanged => format!("{hook} is already up to date"),
+            }));
+            if let Some((value, scope)) = &place.hooks_path {
+                if scope != "local" && scope != "worktree" {
+                    lines.push(Line::Done(format!(
+                        "note: core.hooksPath={value} comes from {scope} config: every repository that uses it runs this hook"
+                    )));
+                }
+            }
+            lines.extend(tidy(place, "pre-commit.old")?);
+        }
+    }
+    Ok(lines)
+}
+
+/// [`files::tidy_set_aside`], said.
+fn tidy(place: &Place, name: &str) -> Result<Option<Line>, InstallError> {
+    Ok(
+        files::tidy_set_aside(&place.hooks, name)?.map(|(path, restored)| {
+            let shown = place.show(&path);
+            Line::Done(if restored {
+                format!("replaced keyward's earlier hook {shown} by the hook it had kept aside")
+            } else {
+                format!("removed keyward's unused earlier hook {shown}")
+            })
+        }),
+    )
+}
+
+/// Adds keyward to another tool's `file` (created from `header` when missing), saying what
+/// changed and that the team should commit it; refuses with `snippet` where the edit would
+/// not be safe.
+fn edit_file(
+    place: &Place,
+    file: &Path,
+    header: &str,
+    mode: u32,
+    add: fn(&str) -> Edit,
+    snippet: impl Fn() -> String,
+) -> Result<Line, InstallError> {
+    let shown = place.show(file);
+    let existed = exists(file);
+    let text = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                return Ok(Line::Problem(format!(
+                    "{shown} is not UTF-8 text, so keyward did not edit it: add this to it:{}",
+                    indented(&snippet())
+                )))
+            }
+        },
+        Err(_) if !existed => header.to_owned(),
+        Err(e) => return Err(io(file, e)),
+    };
+    Ok(match add(&text) {
+        Edit::Already => Line::Done(format!("{shown} already runs keyward")),
+        Edit::Added(new) => {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            }
+            // A symlinked file (a configuration shared between repositories) is edited where
+            // it lives; replacing the link by a file would quietly fork it.
+            let target = match std::fs::symlink_metadata(file) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    std::fs::canonicalize(file).map_err(|e| io(file, e))?
+                }
+                _ => file.to_path_buf(),
+            };
+            files::write_file(&target, new.as_bytes(), mode)?;
+            Line::Done(format!(
+                "added keyward to {shown} ({})",
+                place.commit_hint(file, existed)
+            ))
+        }
+        Edit::Refused(why) => Line::Problem(format!(
+            "{shown}: not edited ({why}); add this to it:{}",
+            indented(&snippet())
+        )),
+    })
+}
+
+/// `core.hooksPath` inside the work tree: the hooks there are the team's, committed, so
+/// nothing machine-specific goes in. A missing hook becomes keyward's shim; a hook of the
+/// team's gets keyward's two lines.
+fn install_tree(place: &Place) -> Result<Line, InstallError> {
+    let hook = place.hook();
+    let shown = place.show(&hook);
+    let bytes = std::fs::read(&hook).ok();
+    let kind = bytes.as_deref().map(script::kind);
+    let write_shim = |what: &str, existed: bool| -> Result<Line, InstallError> {
+        std::fs::create_dir_all(&place.hooks).map_err(|e| io(&place.hooks, e))?;
+        let hint = place.commit_hint(&hook, existed);
+        files::write_hook(&hook, SHIM.as_bytes())?;
+        Ok(Line::Done(format!(
+            "{what} {shown}: keyward's shim, with no machine's paths ({hint})"
+        )))
+    };
+    match kind {
+        None if !exists(&hook) => write_shim("wrote", false),
+        Some(Kind::Shim) if bytes.as_deref() == Some(SHIM.as_bytes()) => {
+            Ok(Line::Done(format!("{shown} is keyward's shim, up to date")))
+        }
+        Some(Kind::Shim) => write_shim("updated", true),
+        Some(Kind::Keyward { .. }) if exists(&place.hooks.join(CHAINED)) => Ok(Line::Done(
+            format!("{shown} is keyward's hook for this machine, chaining {CHAINED}; left as is"),
+        )),
+        Some(Kind::Keyward { .. }) => write_shim("replaced the machine-specific hook at", true),
+        _ => edit_file(place, &hook, "", 0o755, edit::sh_add, || {
+            script::sh_lines().join("\n")
+        }),
+    }
+}
+
+/// Takes keyward out of `place`: what `install` added, and keyward's script wherever git
+/// would find it, putting back what it replaced.
+fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
+    let mut lines = Vec::new();
+    let remove = |file: &Path, take: fn(&str) -> Option<String>| -> Result<Line, InstallError> {
+        let shown = place.show(file);
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        Ok(match take(&text) {
+            Some(new) => {
+                files::write_file(file, new.as_bytes(), 0o644)?;
+                let hint = if place.tracked(file) {
+                    " (a tracked file: commit the change)"
+                } else {
+                    ""
+                };
+                Line::Done(format!("removed keyward from {shown}{hint}"))
+            }
+            None if script::runs_keyward(&text) => Line::Problem(format!(
+                "{shown} runs keyward in lines keyward did not write: remove them by hand"
+            )),
+            None => Line::Done(format!("{shown} does not run keyward; nothing to do")),
+        })
+    };
+    match managers::route(place) {
+        Route::Husky { file, .. } => lines.push(remove(&file, edit::sh_remove)?),
+        Route::Lefthook { config, .. } => lines.push(remove(&config, edit::lefthook_remove)?),
+        Route::PreCommit { config } => lines.push(remove(&config, edit::precommit_remove)?),
+        Route::Manual {
+            what,
+            file,
+            runs_keyward: true,
+            ..
+        } => lines.push(Line::Problem(format!(
+            "{} runs keyward through {what}: remove it there by hand",
+            place.show(&file)
+        ))),
+        Route::TreeHooks => {
+            let hook = place.hook();
+            match files::hook_kind(&hook) {
+                Some(Kind::Shim) if place.tracked(&hook) => lines.push(Line::Problem(format!(
+                    "{} is keyward's shim, committed for the team: remove it with git rm",
+                    place.show(&hook)
+                ))),
+                Some(Kind::Shim) => {
+                    std::fs::remove_file(&hook).map_err(|e| io(&hook, e))?;
+                    lines.push(Line::Done(format!("removed {}", place.show(&hook))));
+                }
+                Some(Kind::Other) => lines.push(remove(&hook, edit::sh_remove)?),
+                _ => {}
+            }
+        }
+        Route::Manual { .. } | Route::Plain => {}
+    }
+    if managers::is_keyward_script(&place.hook()) || (!exists(&place.hook()) && lines.is_empty()) {
+        let hook = place.show(&place.hook());
+        lines.push(Line::Done(if files::uninstall(&place.hooks)? {
+            format!("removed keyward's hook from {hook} (any previous hook is back)")
+        } else {
+            format!("no hook at {hook}; nothing to do")
+        }));
+    } else if lines.is_empty() {
+        return Err(InstallError::Foreign(place.show(&place.hook())));
+    }
+    for set_aside in ["pre-commit.old", "pre-commit.legacy"] {
+        lines.extend(tidy(place, set_aside)?);
+    }
+    Ok(lines)
+}

@@ -1,0 +1,272 @@
+//! `keyward status`: follows what git will run at `git commit` — `core.hooksPath`, a manager's
+//! stub and configuration, the committed shim — to its end, and passes only when that end is
+//! keyward (and a keyward binary is there for it to run). Otherwise one line: what runs
+//! instead, and the fix.
+
+use super::files::{exists, hook_kind};
+use super::managers::{self, Route};
+use super::place::Place;
+use super::script::{self, Kind};
+use super::Line;
+use std::path::{Path, PathBuf};
+
+/// What `keyward status` says about `place`. The fix it names is a command that runs as
+/// printed: `keyward` where that is this binary on `PATH`, else its full path.
+pub fn status(place: &Place) -> Line {
+    let fix = format!("run {} install", super::invocation());
+    match verdict(place) {
+        Line::Problem(text) => Line::Problem(text.replace("run keyward install", &fix)),
+        other => other,
+    }
+}
+
+fn verdict(place: &Place) -> Line {
+    let hook = place.hook();
+    let shown = place.show(&hook);
+    let via = match &place.hooks_path {
+        Some((value, scope)) => format!(" (core.hooksPath={value}, {scope} config)"),
+        None => String::new(),
+    };
+    let route = managers::route(place);
+    let Some(kind) = hook_kind(&hook) else {
+        return Line::Problem(match route {
+            Route::Lefthook { config, .. } => format!(
+                "no hook runs at commit: {} is here, but lefthook's hooks are not installed in this clone: run npx lefthook install",
+                place.show(&config)
+            ),
+            Route::Husky { file, .. } => format!(
+                "no hook runs at commit: husky is set up in {}, but not installed in this clone (core.hooksPath is not set): run npm install, or npx husky",
+                place.show(file.parent().unwrap_or(&file))
+            ),
+            _ if place.hooks_path.is_some() => {
+                format!("no hook at {shown}{via}: run keyward install")
+            }
+            _ => format!("no pre-commit hook in {}: run keyward install", place.name),
+        });
+    };
+    match kind {
+        Kind::Keyward { version, binary } => keyward_script(place, &shown, &via, &version, binary, &route),
+        Kind::Shim => match find(place, false) {
+            Some(bin) => Line::Done(format!(
+                "git runs {shown}{via}, keyward's shim, which runs {}",
+                place.show(&bin)
+            )),
+            None => Line::Problem(format!(
+                "git runs {shown}{via}, keyward's shim, but this machine has no keyward where it looks (PATH, ~/.local/bin, ~/.cargo/bin, node_modules/.bin): {}",
+                script::HOW_TO_INSTALL
+            )),
+        },
+        Kind::HuskyStub => {
+            let team = hook
+                .parent()
+                .and_then(Path::parent)
+                .map(|d| d.join("pre-commit"))
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&team).unwrap_or_default();
+            let what = format!("git runs husky's {shown}{via}");
+            through_shell(place, &what, &place.show(&team), &text, true)
+        }
+        Kind::Husky8 => {
+            let text = std::fs::read_to_string(&hook).unwrap_or_default();
+            through_shell(place, "git runs husky", &shown, &text, true)
+        }
+        Kind::Lefthook => {
+            let root = place.root.clone().unwrap_or_default();
+            let configs = managers::lefthook_files(&root);
+            let names: Vec<String> = configs.iter().map(|c| place.show(c)).collect();
+            let names = if names.is_empty() {
+                "no lefthook configuration".to_owned()
+            } else {
+                names.join(", ")
+            };
+            if managers::any_runs_keyward(&configs) {
+                return found(place, &format!("git runs lefthook ({shown}), and {names} runs keyward"), false);
+            }
+            let old = place.hooks.join("pre-commit.old");
+            let set_aside = if managers::is_keyward_script(&old) {
+                format!(
+                    "; keyward's earlier hook was set aside as {}, which nothing runs",
+                    place.show(&old)
+                )
+            } else {
+                String::new()
+            };
+            Line::Problem(format!(
+                "git runs lefthook ({shown}), and {names} does not run keyward{set_aside}: run keyward install"
+            ))
+        }
+        Kind::PreCommit => {
+            let config = place
+                .in_tree(".pre-commit-config.yaml")
+                .unwrap_or_default();
+            let legacy = place.hooks.join("pre-commit.legacy");
+            if managers::any_runs_keyward(std::slice::from_ref(&config)) {
+                Line::Done(format!(
+                    "git runs the pre-commit framework ({shown}), and {} runs keyward",
+                    place.show(&config)
+                ))
+            } else if managers::is_keyward_script(&legacy) {
+                Line::Done(format!(
+                    "git runs the pre-commit framework ({shown}), which runs keyward's hook first ({}, migration mode)",
+                    place.show(&legacy)
+                ))
+            } else {
+                Line::Problem(format!(
+                    "git runs the pre-commit framework ({shown}), and {} does not run keyward: run keyward install",
+                    place.show(&config)
+                ))
+            }
+        }
+        Kind::Husky4 | Kind::SimpleGitHooks | Kind::Other => {
+            let text = std::fs::read_to_string(&hook).unwrap_or_default();
+            if script::runs_keyward(&text) {
+                return found(place, &format!("git runs {shown}{via}, which runs keyward"), false);
+            }
+            match route {
+                Route::Manual {
+                    what,
+                    file,
+                    runs_keyward,
+                    then,
+                    ..
+                } => {
+                    if runs_keyward {
+                        Line::Problem(format!(
+                            "{shown} was written by {what} before {} ran keyward: {then}",
+                            place.show(&file)
+                        ))
+                    } else {
+                        Line::Problem(format!(
+                            "git runs {shown}, written by {what} from {}, which does not run keyward: run keyward install for the line to add",
+                            place.show(&file)
+                        ))
+                    }
+                }
+                _ => Line::Problem(format!(
+                    "{shown}{via} is not keyward's hook: run keyward install to chain it"
+                )),
+            }
+        }
+    }
+}
+
+/// keyward's own script is what git runs: is it current, is its binary there, and is a
+/// manager in the work tree about to set it aside?
+fn keyward_script(
+    place: &Place,
+    shown: &str,
+    via: &str,
+    version: &str,
+    binary: Option<PathBuf>,
+    route: &Route,
+) -> Line {
+    let this = env!("CARGO_PKG_VERSION");
+    if script::older(version, this) {
+        return Line::Problem(format!(
+            "{shown} was installed by keyward {version}, older than this keyward {this}: run keyward install"
+        ));
+    }
+    if let Some(b) = binary.filter(|b| !b.exists()) {
+        return Line::Problem(format!(
+            "{shown} runs {}, which no longer exists: install keyward again ({}), then run keyward install",
+            super::slashed(&b),
+            script::HOW_TO_INSTALL
+        ));
+    }
+    if let Some(warning) = future(place, route) {
+        return Line::Problem(warning);
+    }
+    let chained = exists(&place.hooks.join(script::CHAINED));
+    Line::Done(format!(
+        "{shown}{via} runs keyward {this}{}",
+        if chained {
+            ", then the previous hook"
+        } else {
+            ""
+        }
+    ))
+}
+
+/// A manager configured in the work tree but not installed in this clone, which will take
+/// git's hook from keyward's script when it is, without running keyward.
+pub fn future(place: &Place, route: &Route) -> Option<String> {
+    match route {
+        Route::Lefthook {
+            config,
+            installed: false,
+        } => {
+            let text = std::fs::read_to_string(config).unwrap_or_default();
+            (managers::lefthook_has_pre_commit(&text) && !script::runs_keyward(&text)).then(|| {
+                format!(
+                    "{} has pre-commit commands but does not run keyward: when lefthook installs its hooks it sets keyward's aside (as pre-commit.old) and never runs it: run keyward install",
+                    place.show(config)
+                )
+            })
+        }
+        Route::Husky {
+            file,
+            installed: false,
+            ..
+        } => {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            (!script::runs_keyward(&text)).then(|| {
+                format!(
+                    "husky is set up in {} without keyward: once husky is installed (npm install), git runs its hooks instead of this one: run keyward install",
+                    place.show(file.parent().unwrap_or(file))
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The hook runs shell text (`team`, shown as `file`): does it run keyward, and is there one?
+fn through_shell(place: &Place, what: &str, file: &str, team: &str, node_first: bool) -> Line {
+    if team.is_empty() {
+        Line::Problem(format!(
+            "{what}, and there is no {file}: run keyward install"
+        ))
+    } else if script::runs_keyward(team) {
+        found(
+            place,
+            &format!("{what}, which runs keyward from {file}"),
+            node_first,
+        )
+    } else {
+        Line::Problem(format!(
+            "{what}, and {file} does not run keyward: run keyward install"
+        ))
+    }
+}
+
+/// `what` passes when keyward's command finds a binary where it looks.
+fn found(place: &Place, what: &str, node_first: bool) -> Line {
+    match find(place, node_first) {
+        Some(bin) => Line::Done(format!("{what} ({})", place.show(&bin))),
+        None => Line::Problem(format!(
+            "{what}, but this machine has no keyward where it looks (PATH, ~/.local/bin, ~/.cargo/bin, node_modules/.bin): install it: {}",
+            script::HOW_TO_INSTALL
+        )),
+    }
+}
+
+/// The keyward that keyward's command in a hook file would run: the first on `PATH` (after
+/// `node_modules/.bin` when the manager puts that first, as husky does), then the fallbacks of
+/// [`script::FALLBACK_PATH`].
+fn find(place: &Place, node_first: bool) -> Option<PathBuf> {
+    let node = place.in_tree("node_modules/.bin");
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if node_first {
+        dirs.extend(node.clone());
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    if let Some(home) = home {
+        dirs.push(home.join(".local/bin"));
+        dirs.push(home.join(".cargo/bin"));
+    }
+    dirs.extend(node);
+    dirs.into_iter().find_map(|d| super::executable_in(&d))
+}
