@@ -58,7 +58,7 @@ struct Listing {
     items: Vec<Item>,
     bases: Vec<Option<ObjectId>>,
     /// (blob, path hash) pairs seen: on the hidden side, or listed.
-    pairs: HashSet<(ObjectId, u64)>,
+    pairs: PairSet,
     /// Paths each blob had on the hidden side (a few).
     hidden: HashMap<ObjectId, Vec<Vec<u8>>>,
 }
@@ -67,25 +67,25 @@ struct Listing {
 const HIDDEN_PATHS: usize = 8;
 
 impl Listing {
-    /// Lists `blob` at `path`, unless that pair was seen; `commit` is `None` while marking
-    /// the hidden side.
+    /// Lists `blob` at `path` (whose [`path_hash`] is `at`), unless that pair was seen; only
+    /// marks it seen, on the hidden side, unless `listing`. Returns whether it is new.
     fn pair(
         &mut self,
         blob: ObjectId,
-        path: &[u8],
+        (path, at): (&[u8], u64),
         base: Option<ObjectId>,
         commit: Option<CommitRef>,
         listing: bool,
-    ) {
-        if !self.pairs.insert((blob, path_hash(path))) {
-            return;
+    ) -> bool {
+        if !self.pairs.insert((blob, at)) {
+            return false;
         }
         if !listing {
             let paths = self.hidden.entry(blob).or_default();
             if paths.len() < HIDDEN_PATHS {
                 paths.push(path.to_vec());
             }
-            return;
+            return true;
         }
         self.items.push(Item {
             path: path.to_vec(),
@@ -95,6 +95,7 @@ impl Listing {
             commit,
         });
         self.bases.push(base);
+        true
     }
 
     /// Lists a blob a ref points at directly: not at a path.
@@ -114,14 +115,54 @@ impl Listing {
     }
 }
 
-/// A hash of a path, for the set of pairs seen (64 bits: a collision would hide one pair of
-/// one blob; out of reach in practice, and the blob is still scanned at its other paths).
+/// A 64-bit hash of a path, for the sets of pairs and trees seen (a collision would hide one
+/// pair of one blob; at 64 bits that is out of reach, and the blob is still scanned at its
+/// other paths). Eight bytes at a time, multiply and rotate: the walk hashes every entry of
+/// every tree it reads, and SipHash cost a tenth of a history scan.
 fn path_hash(path: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    path.hash(&mut h);
-    h.finish() | 1
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (path.len() as u64).wrapping_mul(K);
+    let mut chunks = path.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let mut w = [0u8; 8];
+    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    (h ^ (h >> 29)) | 1
 }
+
+/// Hashes `(object id, path hash)` keys by their bits: object ids are uniformly random
+/// already, and the path hash is one.
+#[derive(Default)]
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(w);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).rotate_left(17);
+    }
+
+    fn write_usize(&mut self, _: usize) {
+        // Slice lengths (the object id's): the same for every key.
+    }
+}
+
+/// A set of `(object id, path hash)`.
+type PairSet = HashSet<(ObjectId, u64), std::hash::BuildHasherDefault<PairHasher>>;
 
 impl Commits {
     /// Lists what `selection` introduced in the repository around the current directory.
@@ -177,7 +218,7 @@ impl Commits {
             let (a, _) = split_range(range)?;
             for (mode, id, path) in plumbing::ls_tree(plumbing_commit(a)?)? {
                 if mode.starts_with(b"100") {
-                    listing.pair(id, &path, None, None, false);
+                    listing.pair(id, (&path, path_hash(&path)), None, None, false);
                 }
             }
         }
@@ -206,14 +247,14 @@ impl Commits {
                     let base = r
                         .old_id
                         .or_else(|| deleted.contains(&r.new_id).then_some(r.new_id));
-                    listing.pair(r.new_id, &r.path, base, at, true);
+                    listing.pair(r.new_id, (&r.path, path_hash(&r.path)), base, at, true);
                 }
             }
         }
         for tree in tips.trees {
             for (mode, id, path) in plumbing::ls_tree(tree)? {
                 if mode.starts_with(b"100") {
-                    listing.pair(id, &path, None, None, true);
+                    listing.pair(id, (&path, path_hash(&path)), None, None, true);
                 }
             }
         }
@@ -535,8 +576,8 @@ fn list_gix(
     let mut walk = Walk {
         repo,
         reader: packs.map(crate::git::packs::Reader::new),
-        seen_trees: HashSet::new(),
-        last_at: HashMap::new(),
+        seen_trees: PairSet::default(),
+        last_at: HashMap::default(),
         listing: Listing::default(),
         buf: Vec::new(),
     };
@@ -601,9 +642,9 @@ struct Walk<'r> {
     reader: Option<crate::git::packs::Reader<'r>>,
     /// Trees seen, at the path they were seen at: the same tree at another path (a copied
     /// directory) holds pairs not seen yet.
-    seen_trees: HashSet<(ObjectId, u64)>,
-    /// The blob last listed (or marked seen) at each path.
-    last_at: HashMap<Vec<u8>, ObjectId>,
+    seen_trees: PairSet,
+    /// The blob last listed (or marked seen) at each path (by path hash).
+    last_at: HashMap<u64, ObjectId, std::hash::BuildHasherDefault<PairHasher>>,
     listing: Listing,
     buf: Vec<u8>,
 }
@@ -663,8 +704,11 @@ impl Walk<'_> {
                 self.visit(oid, &path, commit, listing)?;
             } else if mode.is_blob() {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
-                let base = self.last_at.insert(path.clone(), oid).filter(|b| *b != oid);
-                self.listing.pair(oid, &path, base, commit, listing);
+                let at = path_hash(&path);
+                let base = self.last_at.get(&at).copied().filter(|b| *b != oid);
+                if self.listing.pair(oid, (&path, at), base, commit, listing) {
+                    self.last_at.insert(at, oid);
+                }
             }
         }
         Ok(())
