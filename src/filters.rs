@@ -213,7 +213,6 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
         b"example",
         b"placeholder",
         b"your",
-        b"xxx",
         b"redacted",
         b"dummy",
         b"sample",
@@ -245,7 +244,10 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
     // turn up by chance inside long random hex (one in 700 for 48 digits): only short values
     // are judged by them.
     const SHORT_WORDS: &[&[u8]] = &[b"abc1", b"1234"];
+    // A mask is written in one case (`xxx`, `XXX`); `XxX` turns up in random values.
     if WORDS.iter().any(|w| contains(&lower, w))
+        || contains(v, b"xxx")
+        || contains(v, b"XXX")
         || (v.len() <= 20 && SHORT_WORDS.iter().any(|w| contains(&lower, w)))
     {
         return false;

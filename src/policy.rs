@@ -17,6 +17,9 @@ pub enum Kind {
     ForbiddenFile,
     /// A file that was not scanned (over the size cap): never silently clean.
     NotScanned,
+    /// A practice the seed's checklist warns against (a provider key in a browser-exposed
+    /// variable, an env file copied into an image): blocks only under `--strict`.
+    Warning,
 }
 
 /// Everything a report needs about one problem. Holds no secret bytes: only the redacted
@@ -97,6 +100,9 @@ impl Policy {
         }
         let secret = &data[m.secret.clone()];
         let pre_existing = previous.is_some_and(|old| memchr::memmem::find(old, secret).is_some());
+        if rule.action == FileAction::Warn {
+            return Some(self.warning(rule, m, secret, path, pre_existing));
+        }
         Some(Finding {
             kind: Kind::Secret,
             rule_id: rule.id.clone(),
@@ -115,6 +121,39 @@ impl Policy {
             commit: None,
             author_date: None,
         })
+    }
+
+    /// A warning rule's finding: what it points at is a name or a path, not a secret, so it
+    /// is shown; it blocks only under `--strict`, and its remedy is the rule's guidance.
+    pub fn warning(
+        &self,
+        rule: &Rule,
+        m: &Match,
+        what: &[u8],
+        path: &[u8],
+        pre_existing: bool,
+    ) -> Finding {
+        Finding {
+            kind: Kind::Warning,
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            path: redact::escape(path),
+            line: Some(m.line),
+            column: Some(m.column),
+            fingerprint: Some(redact::fingerprint(&rule.id, what)),
+            preview: Some(redact::escape(what)),
+            pre_existing,
+            blocking: self.strict,
+            remedy: rule
+                .guidance
+                .clone()
+                .unwrap_or_else(|| rule.revoke_url.clone()),
+            env_var: Some(rule.env_var.clone()),
+            raw_path: path.to_vec(),
+            note: None,
+            commit: None,
+            author_date: None,
+        }
     }
 
     /// A finding for a blob that was too large to scan; it does not block, but is named.

@@ -18,6 +18,17 @@ pub struct Rule {
     pub id: String,
     /// Human name shown in reports, e.g. "OpenAI project API key".
     pub name: String,
+    /// The family the rule belongs to (`ai`, `cloud`, `code-hosting`, …): `keyward rules`
+    /// groups the catalog by it. A team's own rules may leave it out.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Block (a credential) or warn (a practice the seed's checklist warns against, such as a
+    /// provider key in a browser-exposed variable: reported, blocking only under `--strict`).
+    #[serde(default)]
+    pub action: FileAction,
+    /// For a warning: what to do instead, shown in place of the revoke step.
+    #[serde(default)]
+    pub guidance: Option<String>,
     /// Literals (lowercase) of which at least one occurs in every match. The prefilter runs the
     /// rule's regex only on blobs that contain one of them.
     pub keywords: Vec<String>,
@@ -86,11 +97,12 @@ fn yes() -> bool {
     true
 }
 
-/// What happens when a forbidden-file rule matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What happens when a rule matches: a forbidden file, or a content rule's finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileAction {
     /// The commit is blocked.
+    #[default]
     Block,
     /// The file is reported but the commit goes through.
     Warn,
