@@ -80,7 +80,7 @@ pub fn assigned_value_is_secret(
             return false;
         }
     }
-    value_is_secret(name, data, value, quoted)
+    value_is_secret(name, data, value, quoted, code)
 }
 
 /// Whether `path` names a source file in a programming language (by its extension).
@@ -101,7 +101,13 @@ pub fn is_code_path(path: &[u8]) -> bool {
 
 /// [`assigned_value_is_secret`], told whether the value is a literal (quoted, or in a place
 /// where code cannot stand, such as a URL's password).
-fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quoted: bool) -> bool {
+fn value_is_secret(
+    name: &[u8],
+    data: &[u8],
+    value: std::ops::Range<usize>,
+    quoted: bool,
+    code: bool,
+) -> bool {
     let v = &data[value.clone()];
     // A value cut short by a template (`key-{{ env }}`, `pre${SUFFIX}`) or made of non-ASCII
     // text (a label in another language) is not a credential.
@@ -168,6 +174,96 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
         b"tokenizer",
         b"publickey",
         b"maxtokens",
+        // Settings about a secret, not the secret: `password_hash_algorithm: argon2id`,
+        // `PasswordLastUsed: 2024-…`, `token_refresh_enabled: yes`.
+        b"algorithm",
+        b"algo",
+        b"scheme",
+        b"cipher",
+        b"kdf",
+        b"strength",
+        b"rounds",
+        b"iterations",
+        b"complexity",
+        b"history",
+        b"lastused",
+        b"used",
+        b"changed",
+        b"changedat",
+        b"createdat",
+        b"updatedat",
+        b"expiresat",
+        b"rotatedat",
+        b"enabled",
+        b"required",
+        b"hint",
+        b"validator",
+        b"validation",
+        b"encoding",
+        b"encoder",
+        b"hasher",
+        b"rule",
+        b"rules",
+        b"maxage",
+        b"minage",
+        b"source",
+        b"backend",
+        b"manager",
+        b"helper",
+        b"handler",
+        b"class",
+        b"module",
+        b"command",
+        b"script",
+        b"template",
+        // `_key` names that hold no secret: database and cache keys, lookups, UI keys.
+        b"primarykey",
+        b"foreignkey",
+        b"sortkey",
+        b"partitionkey",
+        b"rangekey",
+        b"hashkey",
+        b"cachekey",
+        b"rowkey",
+        b"lookupkey",
+        b"mapkey",
+        b"objectkey",
+        b"bucketkey",
+        b"s3key",
+        b"storagekey",
+        b"querykey",
+        b"routekey",
+        b"routingkey",
+        b"eventkey",
+        b"groupkey",
+        b"shardkey",
+        b"indexkey",
+        b"tablekey",
+        b"columnkey",
+        b"fieldkey",
+        b"i18nkey",
+        b"translationkey",
+        b"labelkey",
+        b"messagekey",
+        b"localekey",
+        b"hotkey",
+        b"shortcutkey",
+        b"dedupkey",
+        b"idempotencykey",
+        b"sshkey",
+        b"gpgkey",
+        b"licensekey",
+        b"reactkey",
+        b"uniquekey",
+        b"compositekey",
+        b"statekey",
+        b"contextkey",
+        b"configkey",
+        b"settingkey",
+        b"settingskey",
+        b"metadatakey",
+        b"tagkey",
+        b"labelselectorkey",
     ];
     // Tokens that page through results or make a request idempotent: handed out to anyone.
     const NOT_SECRET_TOKENS: &[&[u8]] = &[
@@ -193,6 +289,66 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
     }
     if v.iter().all(u8::is_ascii_digit) {
         return false; // numbers: counts, ports, timeouts
+    }
+    if in_public_url(data, value.clone()) {
+        return false;
+    }
+    // Algorithm and key-type names (`ssh-ed25519`, `aes-256-gcm`, `HS256`).
+    const ALGORITHMS: &[&[u8]] = &[
+        b"ssh-",
+        b"ecdsa-",
+        b"ed25519",
+        b"rsa-",
+        b"aes-",
+        b"aes128",
+        b"aes256",
+        b"sha1",
+        b"sha256",
+        b"sha384",
+        b"sha512",
+        b"hmac-",
+        b"hmacsha",
+        b"argon2",
+        b"bcrypt",
+        b"pbkdf2",
+        b"scrypt",
+        b"chacha20",
+        b"x25519",
+        b"secp256",
+        b"prime256",
+        b"hs256",
+        b"rs256",
+        b"es256",
+    ];
+    let folded = v.to_ascii_lowercase();
+    if v.len() <= 24 && ALGORITHMS.iter().any(|a| folded.starts_with(a)) {
+        return false;
+    }
+    // The name of an environment variable or a setting, quoted: `ACCESS_KEY =
+    // "AWS_ACCESS_KEY_ID"`, `CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"`.
+    if quoted
+        && v.contains(&b'_')
+        && v.first().is_some_and(u8::is_ascii_uppercase)
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+    {
+        return false;
+    }
+    // A path of words is a label or a route (`"auth-request-type/at"`, `"oauth/token"`).
+    if v.contains(&b'/')
+        && v.split(|&b| b == b'/').all(|seg| {
+            seg.iter()
+                .all(|b| b.is_ascii_lowercase() || b"-_".contains(b))
+        })
+    {
+        return false;
+    }
+    // Base64 of words (`aGVsbG8gd29ybGQ=`, "hello world"): a label, encoded. A password
+    // encoded is judged as the password.
+    if let Some(text) = base64_of_text(v) {
+        if text.iter().any(u8::is_ascii_whitespace) || text.iter().all(u8::is_ascii_alphabetic) {
+            return false;
+        }
     }
     // Short hex is an id or a truncated hash (`"ApiKey": "48205d4ffd7feba3"`), not a key.
     if v.len() < 20 && v.iter().all(u8::is_ascii_hexdigit) {
@@ -276,7 +432,12 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
         b"<%",
         b"://",
     ];
-    if starts_like_reference(v, quoted) || REFERENCES.iter().any(|r| contains(&lower, r)) {
+    // `#` starts a comment only after white space (`key: # note`); `PASSWORD=#a1…` in an env
+    // or INI file is a value.
+    let after_space = value.start > 0 && matches!(data[value.start - 1], b' ' | b'\t');
+    if starts_like_reference(v, quoted && !after_space, after_space)
+        || REFERENCES.iter().any(|r| contains(&lower, r))
+    {
         return false;
     }
     // Paths and file names (`certs/client.key`) and e-mail addresses (`ops@example.org`).
@@ -285,7 +446,9 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
     }
     // Code, not a literal: a path (`windows_sys::core::PCWSTR`, `Token::Literal`), a macro
     // or function call (`bracketed!(…)`, `load(…)`).
-    if contains(v, b"::") || (!quoted && (v.ends_with(b"!") || data.get(value.end) == Some(&b'(')))
+    // (A `!` ends many a password in a config file; in code it ends a macro name.)
+    if contains(v, b"::")
+        || (!quoted && ((code && v.ends_with(b"!")) || data.get(value.end) == Some(&b'(')))
     {
         return false;
     }
@@ -374,7 +537,7 @@ fn value_is_secret(name: &[u8], data: &[u8], value: std::ops::Range<usize>, quot
 /// `==`, a YAML anchor or alias (`&name`, `*name`), a Ruby symbol (`:name`), a comment (`#`
 /// unquoted), a lowercase absolute path. Passwords start with such characters too (`_`, `*`,
 /// `#`, `=`, `%`), so each is judged with what follows it.
-fn starts_like_reference(v: &[u8], quoted: bool) -> bool {
+fn starts_like_reference(v: &[u8], quoted: bool, after_space: bool) -> bool {
     let (Some(&first), rest) = (v.first(), v.get(1..).unwrap_or_default()) else {
         return false;
     };
@@ -384,7 +547,7 @@ fn starts_like_reference(v: &[u8], quoted: bool) -> bool {
         b'$' | b'{' | b'<' | b'[' | b'(' | b'\\' => true,
         b'%' => matches!(second, b'(' | b'{') || v.ends_with(b"%"),
         b'&' | b'*' | b':' => name_like(rest),
-        b'#' => !quoted,
+        b'#' => !quoted && after_space,
         b'~' => second == b'/',
         b'.' => second == b'/' || name_like(rest),
         b'=' => second == b'=',
@@ -417,35 +580,30 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
     let v = &data[value.clone()];
     match validator {
         Validator::UrlCredentials => {
-            // Documentation hosts and the developer's own machine: a password there is a
-            // sample or a local default, not a leaked credential.
             let host = &data[value.end..];
-            let host = host.strip_prefix(b"@").unwrap_or(host);
-            let end = host
-                .iter()
-                .position(|b| !(b.is_ascii_alphanumeric() || b"-._".contains(b)))
-                .unwrap_or(host.len());
-            let host = host[..end].to_ascii_lowercase();
-            let local = [
-                &b"localhost"[..],
-                b"127.0.0.1",
-                b"0.0.0.0",
-                b"host.docker.internal",
-            ]
-            .contains(&host.as_slice())
-                || [
-                    &b"example.com"[..],
-                    b"example.org",
-                    b"example.net",
-                    b".example",
-                    b".local",
-                    b".test",
-                    b".invalid",
-                ]
-                .iter()
-                .any(|h| host.ends_with(h));
-            !local && value_is_secret(b"", data, value, true)
+            let host = host_name(host.strip_prefix(b"@").unwrap_or(host));
+            if is_local_or_documentation_host(&host) {
+                return false;
+            }
+            // On a real host (a domain name or an address), any password that is not a
+            // template, a placeholder or the user name again is the real one, even a
+            // dictionary word: `mongodb+srv://app:sunshine@cluster0.ab1cd.mongodb.net`. On a
+            // single-label host (`db`, `redis`: a compose service) it is judged like any value.
+            if host.contains(&b'.') {
+                let user = url_user(data, value.start);
+                return plausible_password(v) && v != user;
+            }
+            value_is_secret(b"", data, value, true, false)
         }
+        Validator::ConnectionPassword => {
+            let line_start = memchr::memrchr(b'\n', &data[..value.start]).map_or(0, |i| i + 1);
+            let line_end =
+                memchr::memchr(b'\n', &data[value.end..]).map_or(data.len(), |i| value.end + i);
+            let line = &data[line_start..line_end];
+            let host = connection_host(line);
+            !host.as_deref().is_some_and(is_local_or_documentation_host) && plausible_password(v)
+        }
+        Validator::DerPrivateKey => is_der_private_key(v),
         Validator::Jwt => is_private_jwt(v),
         Validator::BasicAuth => {
             let Some(decoded) = crate::decode::base64(v) else {
@@ -453,12 +611,210 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
             };
             match memchr::memchr(b':', &decoded) {
                 Some(colon) if colon > 0 => {
-                    value_is_secret(b"", &decoded, colon + 1..decoded.len(), true)
+                    value_is_secret(b"", &decoded, colon + 1..decoded.len(), true, false)
                 }
                 _ => false,
             }
         }
     }
+}
+
+/// The host name at the start of `rest` (what follows a URL's `@`), lowercase.
+fn host_name(rest: &[u8]) -> Vec<u8> {
+    let end = rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || b"-._".contains(b)))
+        .unwrap_or(rest.len());
+    rest[..end].to_ascii_lowercase()
+}
+
+/// The developer's own machine and the documentation domains: a password there is a sample
+/// or a local default, not a leaked credential.
+fn is_local_or_documentation_host(host: &[u8]) -> bool {
+    let host = host.to_ascii_lowercase();
+    let host = host.as_slice();
+    [
+        &b"localhost"[..],
+        b"127.0.0.1",
+        b"0.0.0.0",
+        b"::1",
+        b"host.docker.internal",
+        b".",
+        b"(local)",
+        b"(localdb)",
+    ]
+    .contains(&host)
+        || host.starts_with(b"(localdb)")
+        || host.starts_with(b"localhost")
+        || [
+            &b"example.com"[..],
+            b"example.org",
+            b"example.net",
+            b".example",
+            b".local",
+            b".localhost",
+            b".test",
+            b".invalid",
+        ]
+        .iter()
+        .any(|h| host.ends_with(h))
+}
+
+/// The user name of the URL whose password starts at `password_start`.
+fn url_user(data: &[u8], password_start: usize) -> &[u8] {
+    let before = &data[..password_start.saturating_sub(1)];
+    let from = memchr::memmem::rfind(before, b"//").map_or(0, |i| i + 2);
+    &before[from..]
+}
+
+/// The server a connection string on `line` names (`Server=`, `Data Source=`, `Host=`,
+/// `Address=`, or a URL's host), without port or instance.
+fn connection_host(line: &[u8]) -> Option<Vec<u8>> {
+    let lower = line.to_ascii_lowercase();
+    for key in [
+        &b"server="[..],
+        b"data source=",
+        b"datasource=",
+        b"host=",
+        b"hostname=",
+        b"address=",
+        b"addr=",
+        b"server =",
+        b"data source =",
+        b"host =",
+    ] {
+        if let Some(at) = memchr::memmem::find(&lower, key) {
+            let rest = lower[at + key.len()..].trim_ascii_start();
+            let rest = rest.strip_prefix(b"tcp:").unwrap_or(rest);
+            let end = rest
+                .iter()
+                .position(|b| b";,\\\"' \t".contains(b))
+                .unwrap_or(rest.len());
+            return Some(rest[..end].to_vec());
+        }
+    }
+    let at = memchr::memmem::find(&lower, b"://")?;
+    let authority = &lower[at + 3..];
+    let end = authority
+        .iter()
+        .position(|b| b"/?#\"' ".contains(b))
+        .unwrap_or(authority.len());
+    let authority = &authority[..end];
+    let host = authority
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(authority, |i| &authority[i + 1..]);
+    Some(host_name(host))
+}
+
+/// Whether a password known to be one by its place (a URL on a real host, a connection
+/// string's `Password=`) is real: not a template or reference, not a placeholder word or a
+/// well-known default, not a mask.
+fn plausible_password(v: &[u8]) -> bool {
+    if v.len() < 4 || !v.is_ascii() {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    const DEFAULTS: &[&[u8]] = &[
+        b"password",
+        b"passw0rd",
+        b"pass",
+        b"pwd",
+        b"secret",
+        b"admin",
+        b"root",
+        b"guest",
+        b"postgres",
+        b"mysql",
+        b"redis",
+        b"sa",
+        b"user",
+        b"test",
+        b"demo",
+        b"default",
+        b"none",
+        b"null",
+        b"changeme",
+        b"changeit",
+        b"letmein",
+        b"1234",
+        b"12345",
+        b"123456",
+        b"12345678",
+        b"qwerty",
+        b"dbpassword",
+        b"mypassword",
+        b"yourpassword",
+    ];
+    const MARKERS: &[&[u8]] = &[
+        b"your",
+        b"example",
+        b"placeholder",
+        b"change_me",
+        b"change-me",
+        b"changeme",
+        b"redacted",
+        b"xxx",
+        b"***",
+        b"...",
+        b"\xe2\x80\xa6",
+        b"{{",
+        b"${",
+        b"$(",
+        b"#{",
+        b"<%",
+        b"%(",
+        b"env(",
+        b"env:",
+        b"secret(",
+    ];
+    !DEFAULTS.contains(&lower.as_slice())
+        && !MARKERS.iter().any(|m| contains(&lower, m))
+        && !matches!(v[0], b'$' | b'<' | b'{' | b'[')
+        && !(v[0] == b'%' && v.ends_with(b"%"))
+        && !looks_like_placeholder(v)
+        && v.iter().collect::<std::collections::HashSet<_>>().len() >= 3
+}
+
+/// Whether `v` is base64 (optionally with JSON-escaped line breaks) of a DER private key:
+/// `SEQUENCE { INTEGER 0|1, … }` as PKCS#1 (RSA), SEC1 (EC) and PKCS#8 keys begin, filling
+/// the decoded bytes. A certificate or a public key starts with a nested `SEQUENCE` instead.
+pub fn is_der_private_key(v: &[u8]) -> bool {
+    let compact: Vec<u8> = v
+        .split(|&b| b == b'\\')
+        .enumerate()
+        .flat_map(|(i, part)| {
+            // `\n` escapes: drop the `n` that followed each backslash.
+            if i == 0 {
+                part
+            } else {
+                part.get(1..).unwrap_or_default()
+            }
+        })
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let Some(der) = crate::decode::base64(&compact) else {
+        return false;
+    };
+    let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
+        return false;
+    };
+    // The outer length, short or long form.
+    let (len, header) = match first {
+        n if n < 0x80 => (usize::from(n), 2),
+        0x81 => (usize::from(*der.get(2).unwrap_or(&0)), 3),
+        0x82 => (
+            usize::from(*der.get(2).unwrap_or(&0)) << 8 | usize::from(*der.get(3).unwrap_or(&0)),
+            4,
+        ),
+        _ => return false,
+    };
+    // The content fills the decoded bytes (base64 padding may add none or one byte).
+    let fits = header + len <= der.len() && der.len() <= header + len + 2;
+    fits && der
+        .get(header..header + 3)
+        .is_some_and(|v| v[0] == 0x02 && v[1] == 0x01 && v[2] <= 1)
 }
 
 /// Whether `token` is a signed JWT that grants something. Public tokens are not secrets: a
@@ -496,7 +852,68 @@ fn is_private_jwt(token: &[u8]) -> bool {
 /// Hex values assigned to these names are keys even at SHA length (some providers use 40 hex).
 fn quoted_in_env(name: &[u8]) -> bool {
     let n = name.to_ascii_lowercase();
-    contains(&n, b"key") || contains(&n, b"secret")
+    [
+        &b"key"[..],
+        b"secret",
+        b"token",
+        b"auth",
+        b"passw",
+        b"pwd",
+        b"credential",
+    ]
+    .iter()
+    .any(|w| contains(&n, w))
+}
+
+/// Standard base64 that decodes to printable ASCII text, for values that look encoded: a
+/// length of 12 or more, in whole groups of four.
+fn base64_of_text(v: &[u8]) -> Option<Vec<u8>> {
+    if v.len() < 12
+        || !v.len().is_multiple_of(4)
+        || !v
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+    {
+        return None;
+    }
+    let text = crate::decode::base64(v)?;
+    text.iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ')
+        .then_some(text)
+}
+
+/// Whether the value is a query parameter of a URL that is public or not a secret's home: a
+/// badge (`…/badge.svg?token=…`, shields.io) or a documentation or local host.
+fn in_public_url(data: &[u8], value: std::ops::Range<usize>) -> bool {
+    let line_start = memchr::memrchr(b'\n', &data[..value.start]).map_or(0, |i| i + 1);
+    let before = &data[line_start..value.start];
+    // The name must be a query parameter: `?name=` or `&name=` right before the value.
+    let Some(eq) = before.iter().rposition(|&b| b == b'=') else {
+        return false;
+    };
+    let param_start = before[..eq]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || b"_-.".contains(b)))
+        .map_or(0, |i| i + 1);
+    if param_start == 0 || !matches!(before[param_start - 1], b'?' | b'&' | b';') {
+        return false;
+    }
+    let Some(scheme) = memchr::memmem::rfind(&before[..param_start], b"://") else {
+        return false;
+    };
+    let url = before[scheme + 3..].to_ascii_lowercase();
+    let authority_end = url
+        .iter()
+        .position(|b| b"/?#".contains(b))
+        .unwrap_or(url.len());
+    let authority = &url[..authority_end];
+    let host = authority
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(authority, |i| &authority[i + 1..]);
+    contains(&url, b"badge")
+        || contains(host, b"shields.io")
+        || is_local_or_documentation_host(&host_name(host))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -89,8 +89,15 @@ pub enum Validator {
     /// filters as an assigned secret.
     BasicAuth,
     /// The password of a URL (`scheme://user:password@host`): not for documentation hosts
-    /// (`example.com`) or the local machine, and passing the filters of an assigned secret.
+    /// (`example.com`) or the local machine; on a real host (a domain name) any password but
+    /// a template, a placeholder or the user name again, elsewhere one that passes the filters
+    /// of an assigned secret.
     UrlCredentials,
+    /// The password of a connection string (`Server=…;User ID=…;Password=…`): not for the
+    /// local machine or a documentation host, not a template, placeholder or default.
+    ConnectionPassword,
+    /// Base64 of a DER private key (PKCS#1, SEC1 or PKCS#8), without PEM armour.
+    DerPrivateKey,
 }
 
 fn yes() -> bool {
