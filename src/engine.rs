@@ -81,6 +81,8 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Engine {
     scanner: Scanner,
+    /// Rules decided by code rather than the scanner (the seed's Dockerfile checks).
+    checks: Vec<Rule>,
     files: FileMatcher,
     settings: Settings,
     config: Option<Config>,
@@ -112,7 +114,15 @@ impl Engine {
             rules.rules = custom;
             rules.files.retain(|r| !off.contains(&r.id));
         }
+        let checks = rules
+            .rules
+            .iter()
+            .filter(|r| r.check.is_some())
+            .cloned()
+            .collect();
+        rules.rules.retain(|r| r.check.is_none());
         Ok(Engine {
+            checks,
             scanner: Scanner::new(rules.rules)?,
             files: FileMatcher::new(rules.files),
             settings,
@@ -227,6 +237,12 @@ impl Engine {
                     } else {
                         if !change.symlink {
                             self.forbidden(&change.path, Some(&buf), &mut one)?;
+                            self.dockerfile_warnings(
+                                &change.path,
+                                &buf,
+                                |p| Ok(staged.index_blob(p, cap)?),
+                                &mut one,
+                            )?;
                         }
                         if self.content_allowed(&change.path) {
                             ordered.extend(one.findings.into_iter().map(|f| (index, f)));
@@ -297,6 +313,12 @@ impl Engine {
             // A symlink's blob is a target path: it carries no secret, whatever its name.
             if !change.symlink {
                 self.forbidden(&change.path, Some(&buf), &mut out)?;
+                self.dockerfile_warnings(
+                    &change.path,
+                    &buf,
+                    |p| Ok(staged.index_blob(p, cap)?),
+                    &mut out,
+                )?;
             }
             if self.content_allowed(&change.path) {
                 continue;
@@ -660,6 +682,12 @@ impl Engine {
             }
             source::read(&path, &mut buf)?;
             self.forbidden(shown, Some(&buf), &mut out)?;
+            self.dockerfile_warnings(
+                shown,
+                &buf,
+                |p| Ok(std::fs::read(bytes_path(p).as_ref()).ok()),
+                &mut out,
+            )?;
             if self.content_allowed(shown) {
                 continue;
             }
@@ -699,6 +727,50 @@ impl Engine {
         if let Some(rule) = rule {
             out.findings.push(FileMatcher::finding(rule, path));
         }
+        Ok(())
+    }
+
+    /// The seed's Dockerfile checks (see [`crate::rules::dockerfile`]): when `path` is a
+    /// Dockerfile, warns about env files it would bake into the image. `read_ignore` reads a
+    /// file beside it (the `.dockerignore`; from the index for a commit), only when the
+    /// Dockerfile copies its whole build context.
+    fn dockerfile_warnings(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        mut read_ignore: impl FnMut(&[u8]) -> Result<Option<Vec<u8>>, Error>,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        use crate::rules::dockerfile;
+        if self.checks.is_empty() || !dockerfile::is_dockerfile(path) {
+            return Ok(());
+        }
+        let mut found = dockerfile::check(path, data, None);
+        if found.iter().any(|f| f.rule == dockerfile::WHOLE_CONTEXT) {
+            for candidate in dockerfile::ignore_files(path) {
+                if let Some(ignore) = read_ignore(&candidate)? {
+                    found = dockerfile::check(path, data, Some(&ignore));
+                    break;
+                }
+            }
+        }
+        let start = out.findings.len();
+        for f in found {
+            let Some(rule) = self.checks.iter().find(|r| r.id == f.rule) else {
+                continue; // turned off in .keyward.toml
+            };
+            let (line, column) = line_and_column(data, f.span.start);
+            let m = crate::scan::Match {
+                rule: 0,
+                secret: f.span,
+                line,
+                column,
+                inline_allowed: false,
+            };
+            out.findings
+                .extend(self.settings.policy.secret(rule, &m, data, path, None));
+        }
+        self.apply_allowlist(out, start);
         Ok(())
     }
 

@@ -326,6 +326,60 @@ impl Staged {
     }
 }
 
+impl Staged {
+    /// The staged content of `path` (an index entry at stage 0), or `None` when the index has
+    /// no such file. The seed's Dockerfile check reads the `.dockerignore` beside a staged
+    /// Dockerfile with it: only then is the index searched (the lean reader, a linear scan).
+    pub fn index_blob(&mut self, path: &[u8], cap: u64) -> Result<Option<Vec<u8>>, GitError> {
+        let id = match &self.reader {
+            Reader::Gix(repo) => {
+                let index_path = index_path(repo);
+                let found = match index::read(&index_path, repo.object_hash()) {
+                    Ok(index::Read::Index(index)) => (0..index.len())
+                        .find(|&i| index.stage(i) == 0 && index.path(i) == path)
+                        .map(|i| index.id(i).to_owned()),
+                    _ => gix::index::File::at(
+                        &index_path,
+                        repo.object_hash(),
+                        false,
+                        Default::default(),
+                    )
+                    .ok()
+                    .and_then(|file| file.entry_by_path(path.as_bstr()).map(|e| e.id)),
+                };
+                found
+            }
+            Reader::Cli(_) => {
+                let spec = format!(":{}", String::from_utf8_lossy(path));
+                let out = git()
+                    .args(["rev-parse", "--verify", "--quiet", &spec])
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|e| GitError::Blob {
+                        id: spec.clone(),
+                        path: crate::redact::escape(path),
+                        message: format!("cannot run git: {e}"),
+                    })?;
+                std::str::from_utf8(&out.stdout)
+                    .ok()
+                    .and_then(|hex| ObjectId::from_hex(hex.trim().as_bytes()).ok())
+            }
+        };
+        let Some(id) = id else { return Ok(None) };
+        let change = Change {
+            path: path.into(),
+            id,
+            symlink: false,
+            previous: None,
+        };
+        let mut buf = Vec::new();
+        Ok(match self.read(&change, id, &mut buf, cap)? {
+            Blob::Read => Some(buf),
+            Blob::TooLarge(_) => None,
+        })
+    }
+}
+
 /// The index git asked for: `GIT_INDEX_FILE` when set (a temporary index during
 /// `git commit -a` and `git commit <paths>`), resolved against the working directory as git
 /// does, else the repository's own index.

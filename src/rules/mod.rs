@@ -6,6 +6,7 @@
 //! built-in rules live as TOML under `src/rules/builtin/`, one file per provider family, and are
 //! compiled into the binary with `include_str!`.
 
+pub mod dockerfile;
 pub mod examples;
 
 use serde::Deserialize;
@@ -32,8 +33,15 @@ pub struct Rule {
     /// Literals (lowercase) of which at least one occurs in every match. The prefilter runs the
     /// rule's regex only on blobs that contain one of them.
     pub keywords: Vec<String>,
-    /// Regular expression over bytes; capture group 1 is the secret.
+    /// Regular expression over bytes; capture group 1 is the secret. Empty for a rule that a
+    /// [`Check`] decides.
+    #[serde(default)]
     pub pattern: String,
+    /// A check in code that decides this rule instead of a pattern, for findings that need
+    /// more than one file (see [`Check`]). Such a rule has no keywords: the scanner never
+    /// runs it.
+    #[serde(default)]
+    pub check: Option<Check>,
     /// Minimum Shannon entropy (bits per byte) of the secret; lower is treated as a placeholder.
     #[serde(default)]
     pub min_entropy: Option<f64>,
@@ -98,6 +106,14 @@ pub enum Validator {
     ConnectionPassword,
     /// Base64 of a DER private key (PKCS#1, SEC1 or PKCS#8), without PEM armour.
     DerPrivateKey,
+}
+
+/// Rules decided by code rather than a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// A Dockerfile read with the `.dockerignore` of its build context (see [`dockerfile`]).
+    Dockerfile,
 }
 
 fn yes() -> bool {
@@ -256,7 +272,15 @@ mod tests {
     /// prefilter would never run the regex). No negative example may produce a finding.
     #[test]
     fn every_rule_finds_its_examples_and_none_of_its_negative_examples() {
-        let set = RuleSet::builtin_with_examples().expect("built-in rules parse");
+        let mut set = RuleSet::builtin_with_examples().expect("built-in rules parse");
+        let checked: Vec<Rule> = set
+            .rules
+            .iter()
+            .filter(|r| r.check.is_some())
+            .cloned()
+            .collect();
+        set.rules.retain(|r| r.check.is_none());
+        every_checked_rule_finds_its_examples(&checked);
         let scanner = Scanner::new(set.rules.clone()).expect("scanner builds");
         scanner.compile_all().expect("every pattern compiles");
         let mut rng = Rng::new(u64::from_le_bytes(*b"keyward!"));
@@ -309,6 +333,53 @@ mod tests {
                         .iter()
                         .map(|m| scanner.rule(m.rule).id.as_str())
                         .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    /// The rules a [`Check`] decides: their examples are Dockerfiles (without a
+    /// `.dockerignore`), and the check must report exactly the marked span under the rule.
+    fn every_checked_rule_finds_its_examples(rules: &[Rule]) {
+        let mut rng = Rng::new(7);
+        assert!(!rules.is_empty());
+        for rule in rules {
+            assert!(
+                rule.keywords.is_empty(),
+                "{}: the scanner must never run it",
+                rule.id
+            );
+            assert!(
+                rule.family.is_some() && !rule.examples.is_empty(),
+                "{}",
+                rule.id
+            );
+            let found = |text: &str| -> Vec<(String, std::ops::Range<usize>)> {
+                match rule.check {
+                    Some(Check::Dockerfile) => {
+                        dockerfile::check(b"Dockerfile", text.as_bytes(), None)
+                            .into_iter()
+                            .map(|f| (f.rule.to_owned(), f.span))
+                            .collect()
+                    }
+                    None => Vec::new(),
+                }
+            };
+            for template in &rule.examples {
+                let ex = expand(template, &mut rng).expect("valid example");
+                let want = ex.secret.clone().expect("examples mark the span");
+                assert!(
+                    found(&ex.text).contains(&(rule.id.clone(), want)),
+                    "{}: example not found: {template}",
+                    rule.id
+                );
+            }
+            for template in &rule.negative_examples {
+                let ex = expand(template, &mut rng).expect("valid negative example");
+                assert!(
+                    !found(&ex.text).iter().any(|(id, _)| *id == rule.id),
+                    "{}: negative example found: {template}",
+                    rule.id
                 );
             }
         }
