@@ -587,7 +587,7 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
             }
             // On a real host (a domain name or an address), any password that is not a
             // template, a placeholder or the user name again is the real one, even a
-            // dictionary word: `mongodb+srv://app:sunshine@cluster0.ab1cd.mongodb.net`. On a
+            // dictionary word (`sunshine` as the password of a MongoDB Atlas cluster). On a
             // single-label host (`db`, `redis`: a compose service) it is judged like any value.
             if host.contains(&b'.') {
                 let user = url_user(data, value.start);
