@@ -171,6 +171,7 @@ fn value_is_secret(
         b"provider",
         b"store",
         b"tokens",
+        b"keys",
         b"tokenizer",
         b"publickey",
         b"maxtokens",
@@ -282,8 +283,61 @@ fn value_is_secret(
         b"csrf",
         b"xsrf",
     ];
-    if NOT_SECRET_SUFFIXES.iter().any(|s| compact.ends_with(s))
+    // A trailing version or index is not part of what the name says (`SAML_TOKEN_TYPE_V1`).
+    let trimmed = compact.trim_ascii_end();
+    let mut base = trimmed.len();
+    while base > 0 && trimmed[base - 1].is_ascii_digit() {
+        base -= 1;
+    }
+    if base < trimmed.len() && base > 0 && trimmed[base - 1] == b'v' {
+        base -= 1;
+    }
+    let unversioned = &compact[..base];
+    if NOT_SECRET_SUFFIXES
+        .iter()
+        .any(|s| compact.ends_with(s) || unversioned.ends_with(s))
         || NOT_SECRET_TOKENS.iter().any(|t| contains(&compact, t))
+    {
+        return false;
+    }
+    if WELL_KNOWN_PUBLIC.contains(&v) || v.starts_with(b"urn:") {
+        return false;
+    }
+    // A name that says only "key" (`ACME_KEY`, `activationKey`, `result_key`) holds a secret
+    // less often than one that says "secret" or "token": its value must look generated.
+    const STRONG: &[&[u8]] = &[
+        b"apikey",
+        b"secret",
+        b"token",
+        b"passw",
+        b"pwd",
+        b"credential",
+        b"authkey",
+        b"accesskey",
+        b"privatekey",
+        b"signingkey",
+        b"encryptionkey",
+        b"masterkey",
+        b"clientkey",
+        b"serverkey",
+        b"licensekey",
+    ];
+    if !name.is_empty() && !STRONG.iter().any(|w| contains(&compact, w)) {
+        let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+        if v.len() < 16 || digits == 0 || entropy(v) < 3.5 || camel_words(v) {
+            return false;
+        }
+    }
+    // Words run together (`AWSAccessKeyId`, `pkInitKDC`) are identifiers, not keys.
+    if quoted && !v.iter().any(u8::is_ascii_digit) && camel_words(v) {
+        return false;
+    }
+    // Words joined by separators (`struct.HashMap.html#method.into_keys`, `a-b_c/d`): a
+    // link, a path or a label.
+    if !name.is_empty()
+        && v.iter().any(|b| b"._#-/:".contains(b))
+        && v.split(|b| b"._#-/:".contains(b))
+            .all(|seg| seg.iter().all(u8::is_ascii_alphabetic))
     {
         return false;
     }
@@ -548,7 +602,12 @@ fn starts_like_reference(v: &[u8], quoted: bool, after_space: bool) -> bool {
         b'%' => matches!(second, b'(' | b'{') || v.ends_with(b"%"),
         b'&' | b'*' | b':' => name_like(rest),
         b'#' => !quoted && after_space,
-        b'~' => second == b'/',
+        b'~' => {
+            second == b'/'
+                || rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._".contains(b))
+        }
         b'.' => second == b'/' || name_like(rest),
         b'=' => second == b'=',
         b'/' => v
@@ -556,6 +615,39 @@ fn starts_like_reference(v: &[u8], quoted: bool, after_space: bool) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/_.-".contains(b)),
         _ => false,
     }
+}
+
+/// Values published as examples that are never secret: the Azure Storage emulator's account
+/// key, which Microsoft documents and every Azurite setup uses.
+const WELL_KNOWN_PUBLIC: &[&[u8]] =
+    &[b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
+
+/// Whether `v` reads as words run together, as identifiers are written (`AWSAccessKeyId`,
+/// `pkInitKDC`, `Ipv6CidrAssociations`): letters and digits only, at most two digits, in
+/// segments (`AWS`, `Access`, `Key`, `Id`) of three characters on average. Random characters
+/// switch case every other character or so.
+fn camel_words(v: &[u8]) -> bool {
+    if v.len() < 6
+        || !v.iter().all(u8::is_ascii_alphanumeric)
+        || v.iter().filter(|b| b.is_ascii_digit()).count() > 2
+    {
+        return false;
+    }
+    // A segment starts at a capital after a lowercase letter or a digit, at a capital that
+    // begins a word after capitals (`AWSAccess`: the `A` of `Access`), and at a digit run.
+    let mut segments = 1;
+    for i in 1..v.len() {
+        let (prev, cur) = (v[i - 1], v[i]);
+        let next_lower = v.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+        let starts = (cur.is_ascii_uppercase()
+            && (prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)))
+            || (cur.is_ascii_digit() && !prev.is_ascii_digit())
+            || (cur.is_ascii_lowercase() && prev.is_ascii_digit());
+        segments += usize::from(starts);
+    }
+    segments >= 2 && v.len() >= segments * 3
 }
 
 /// Whether half of `v` sits in lowercase runs of four or more letters, as in the
@@ -604,6 +696,7 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
             !host.as_deref().is_some_and(is_local_or_documentation_host) && plausible_password(v)
         }
         Validator::DerPrivateKey => is_der_private_key(v),
+        Validator::PemBody => !is_truncated_der(v),
         Validator::Jwt => is_private_jwt(v),
         Validator::BasicAuth => {
             let Some(decoded) = crate::decode::base64(v) else {
@@ -776,6 +869,44 @@ fn plausible_password(v: &[u8]) -> bool {
         && v.iter().collect::<std::collections::HashSet<_>>().len() >= 3
 }
 
+/// `v` without white space and JSON-escaped line breaks (`\n`, `\r`).
+fn base64_body(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\' && matches!(v.get(i + 1), Some(b'n' | b'r')) {
+            i += 2;
+            continue;
+        }
+        if !v[i].is_ascii_whitespace() {
+            out.push(v[i]);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether a PEM body is a DER structure cut short: it declares (`SEQUENCE` of N bytes) far
+/// more than it holds, as in documentation that shows a key's first line and `...`. Bodies
+/// with headers (`Proc-Type:`), OpenSSH and PGP keys, and anything that is not DER are left
+/// to the other filters.
+fn is_truncated_der(v: &[u8]) -> bool {
+    let body = base64_body(v);
+    let end = body
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || b"+/=".contains(b)))
+        .unwrap_or(body.len());
+    let Some(der) = crate::decode::base64(&body[..end - end % 4]) else {
+        return false;
+    };
+    let declared = match der.get(..4) {
+        Some([0x30, 0x81, n, _]) => 3 + usize::from(*n),
+        Some([0x30, 0x82, a, b]) => 4 + (usize::from(*a) << 8 | usize::from(*b)),
+        _ => return false,
+    };
+    declared > der.len() + 16 && end < body.len()
+}
+
 /// Whether `v` is base64 (optionally with JSON-escaped line breaks) of a DER private key:
 /// `SEQUENCE { INTEGER 0|1, … }` as PKCS#1 (RSA), SEC1 (EC) and PKCS#8 keys begin, filling
 /// the decoded bytes. A certificate or a public key starts with a nested `SEQUENCE` instead.
@@ -846,7 +977,33 @@ fn is_private_jwt(token: &[u8]) -> bool {
     let role = field(&payload, "role").unwrap_or_default();
     let sample = field(&payload, "sub").as_deref() == Some("1234567890")
         && field(&payload, "name").as_deref() == Some("John Doe");
-    role != "anon" && !sample
+    // A token that grants something says who or until when: a payload with none of these
+    // claims (`{"some": "payload"}`) is a library's documentation sample.
+    const CLAIMS: &[&str] = &[
+        "exp",
+        "iat",
+        "nbf",
+        "sub",
+        "iss",
+        "aud",
+        "jti",
+        "role",
+        "scope",
+        "scp",
+        "azp",
+        "client_id",
+        "uid",
+        "user_id",
+        "email",
+        "tid",
+        "oid",
+        "ref",
+        "k",
+        "id",
+        "org",
+    ];
+    let claims = CLAIMS.iter().any(|c| payload.contains_key(*c));
+    role != "anon" && !sample && claims
 }
 
 /// Hex values assigned to these names are keys even at SHA length (some providers use 40 hex).
@@ -953,6 +1110,52 @@ mod tests {
     }
 
     #[test]
+    fn der_private_keys_are_told_from_certificates_and_truncated_examples() {
+        // SEQUENCE (3 bytes of content) { INTEGER 0 }: a private key's opening, complete.
+        assert!(is_der_private_key(b"MAMCAQA="));
+        // SEQUENCE { SEQUENCE …: a certificate or a public key.
+        assert!(!is_der_private_key(b"MAUwAwIBAA=="));
+        // A SEQUENCE that declares 1,189 bytes and holds a few dozen, then `.`.
+        let doc = b"MIIEpQIBAAKCAQEAuyf/lNrH9ck8DmNyo3fGgvCI1l9s+cmBY3WIz+cUDqmxiieR\\n.";
+        assert!(is_truncated_der(doc));
+        assert!(!is_truncated_der(
+            b"MIIEpQIBAAKCAQEAuyf/lNrH9ck8DmNyo3fGgvCI1l9s"
+        ));
+    }
+
+    #[test]
+    fn passwords_by_their_place() {
+        let line = |s: &str, v: &str| {
+            let at = s.find(v).expect("value in line");
+            validate(
+                Validator::ConnectionPassword,
+                s.as_bytes(),
+                at..at + v.len(),
+            )
+        };
+        // Assembled at run time: this file is scanned too.
+        let word = format!("Summer{}!", 2024);
+        let real = format!("Server=db01.acme.io;Uid=etl;Pwd={word};");
+        assert!(line(&real, &word));
+        assert!(!line(&real.replace("db01.acme.io", "localhost"), &word));
+        assert!(!line(
+            "Server=db01.acme.io;Uid=etl;Pwd=changeme;",
+            "changeme"
+        ));
+        let url = |s: &str, v: &str| {
+            let at = s.find(v).expect("value in line");
+            validate(Validator::UrlCredentials, s.as_bytes(), at..at + v.len())
+        };
+        let atlas = format!(
+            "mongodb+srv://app:{}@cluster0.ab1cd.mongodb.net/x",
+            "sunshine"
+        );
+        assert!(url(&atlas, "sunshine"));
+        assert!(!url("postgres://app:app@db.acme.io/x", "app"));
+        assert!(!url("postgres://app:sunshine@db/x", "sunshine"));
+    }
+
+    #[test]
     fn entropy_of_uniform_and_constant_strings() {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
@@ -981,6 +1184,31 @@ mod tests {
             ),
             ("api_key", "self.apiKey", false),
             ("password", "userPassword", false),
+            // Settings about a secret, names of variables, labels, links, identifiers.
+            ("password_hash_algorithm", "argon2id-v19", false),
+            ("PasswordLastUsed", "2024-05-01T10:00:00Z", false),
+            ("ACCESS_KEY", "AWS_ACCESS_KEY_ID", false),
+            ("CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS", false),
+            (
+                "TOKEN_TYPE_V1",
+                "urn:oasis:names:tc:SAML:1.0:assertion",
+                false,
+            ),
+            ("token_path", "auth-request-type/at", false),
+            ("ACCESS_KEY", "AWSAccessKeyId", false),
+            ("result_key", "Ipv6CidrAssociations", false),
+            ("limit_key", "maximumPageSize", false),
+            ("secret", "aGVsbG8gd29ybGQ=", false),
+            ("into_keys", "struct.HashMap.html#method.into_keys", false),
+            (
+                "credential",
+                "~azure.core.credentials.AzureKeyCredential",
+                false,
+            ),
+            // Real values: symbols, a provider's own `_key`, a base64-encoded password.
+            ("SMTP_PASSWORD", "Xk9!pQ~2*vL.7=", true),
+            ("ACME_KEY", "q8ZfR2mXv9LpT4wKc7NhY3bD", true),
+            ("db_password", "UzNjcjN0UEBzcw==", true),
         ];
         for (name, value, want) in cases {
             let data = format!("\"{value}\"");

@@ -106,6 +106,9 @@ pub enum Validator {
     ConnectionPassword,
     /// Base64 of a DER private key (PKCS#1, SEC1 or PKCS#8), without PEM armour.
     DerPrivateKey,
+    /// A PEM block's body that is not a DER structure cut short (documentation showing a
+    /// key's first line and `...`).
+    PemBody,
 }
 
 /// Rules decided by code rather than a pattern.
