@@ -693,7 +693,13 @@ pub fn validate(validator: Validator, data: &[u8], value: std::ops::Range<usize>
                 memchr::memchr(b'\n', &data[value.end..]).map_or(data.len(), |i| value.end + i);
             let line = &data[line_start..line_end];
             let host = connection_host(line);
-            !host.as_deref().is_some_and(is_local_or_documentation_host) && plausible_password(v)
+            // `Pwd={password}`: a format string's placeholder, not ODBC's brace quoting.
+            let braced_name = value.start > 0
+                && data[value.start - 1] == b'{'
+                && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            !braced_name
+                && !host.as_deref().is_some_and(is_local_or_documentation_host)
+                && plausible_password(v)
         }
         Validator::DerPrivateKey => is_der_private_key(v),
         Validator::PemBody => !is_truncated_der(v),
