@@ -8,3 +8,4 @@ mod keys;
 mod policy;
 mod repo;
 mod scan;
+mod seed;
