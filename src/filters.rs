@@ -347,6 +347,18 @@ fn value_is_secret(
     if in_public_url(data, value.clone()) {
         return false;
     }
+    // A connection string for the developer's machine (`Server=localhost;…;Password=…`).
+    if !name.is_empty() {
+        let line_start = memchr::memrchr(b'\n', &data[..value.start]).map_or(0, |i| i + 1);
+        let line_end =
+            memchr::memchr(b'\n', &data[value.end..]).map_or(data.len(), |i| value.end + i);
+        let line = &data[line_start..line_end];
+        if memchr::memchr(b';', line).is_some()
+            && connection_host(line).is_some_and(|h| is_local_or_documentation_host(&h))
+        {
+            return false;
+        }
+    }
     // Algorithm and key-type names (`ssh-ed25519`, `aes-256-gcm`, `HS256`).
     const ALGORITHMS: &[&[u8]] = &[
         b"ssh-",
@@ -488,7 +500,11 @@ fn value_is_secret(
     ];
     // `#` starts a comment only after white space (`key: # note`); `PASSWORD=#a1…` in an env
     // or INI file is a value.
-    let after_space = value.start > 0 && matches!(data[value.start - 1], b' ' | b'\t');
+    // …and only where `#` starts a comment: after `key: ` in YAML. An env or INI value
+    // (`DB_PASSWORD = #a1…`) and a Dockerfile's `ENV NAME #a1…` are values.
+    let before = data[..value.start].trim_ascii_end();
+    let after_space =
+        value.start > 0 && matches!(data[value.start - 1], b' ' | b'\t') && before.ends_with(b":");
     if starts_like_reference(v, quoted && !after_space, after_space)
         || REFERENCES.iter().any(|r| contains(&lower, r))
     {
@@ -541,16 +557,22 @@ fn value_is_secret(
     let identifier = v
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    // A dotted name (`config.secret_token`, `os.environ`) is a reference; a dotted token
+    // (Discord's, with digits in its parts) is not.
+    let dotted_name = v.contains(&b'.')
+        && v.split(|&b| b == b'.').all(|seg| {
+            !seg.is_empty()
+                && (seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
+                    || (seg.first().is_some_and(u8::is_ascii_alphabetic)
+                        && seg.iter().filter(|b| b.is_ascii_digit()).count() <= 1))
+        });
     // Words in an identifier start with a capital (`userPassword`, `DB_PASSWORD`); a random
     // letters-only value (one alphanumeric password in 30 has no digit) is half capitals.
     let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
     let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
-    let word_like = upper * 3 <= v.len() || lower == 0 || v.contains(&b'_') || v.contains(&b'.');
+    let word_like = upper * 3 <= v.len() || lower == 0 || v.contains(&b'_') || dotted_name;
     let no_digit = !v.iter().any(u8::is_ascii_digit);
-    if identifier
-        && (!quoted || v.contains(&b'.'))
-        && ((no_digit && word_like) || v.contains(&b'.'))
-    {
+    if identifier && (!quoted || dotted_name) && ((no_digit && word_like) || dotted_name) {
         return false;
     }
     // Quoted words are labels and enum values (`"next_marker"`, `"IAmSensitive"`), not keys;
@@ -623,9 +645,10 @@ const WELL_KNOWN_PUBLIC: &[&[u8]] =
     &[b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="];
 
 /// Whether `v` reads as words run together, as identifiers are written (`AWSAccessKeyId`,
-/// `pkInitKDC`, `Ipv6CidrAssociations`): letters and digits only, at most two digits, in
-/// segments (`AWS`, `Access`, `Key`, `Id`) of three characters on average. Random characters
-/// switch case every other character or so.
+/// `pkInitKDC`, `Ipv6CidrAssociations`, `maximumPageSize`): letters and at most two digits,
+/// every segment a word — a capital and two or more lowercase letters, a lowercase run, an
+/// acronym of two to five capitals, a short number, or a trailing `Id`-like pair. Random
+/// characters leave single capitals and pairs behind.
 fn camel_words(v: &[u8]) -> bool {
     if v.len() < 6
         || !v.iter().all(u8::is_ascii_alphanumeric)
@@ -633,21 +656,35 @@ fn camel_words(v: &[u8]) -> bool {
     {
         return false;
     }
-    // A segment starts at a capital after a lowercase letter or a digit, at a capital that
-    // begins a word after capitals (`AWSAccess`: the `A` of `Access`), and at a digit run.
-    let mut segments = 1;
+    // Segment starts: a capital after a lowercase letter or a digit, the capital that begins
+    // a word after an acronym (`AWSAccess`: the second `A`), a digit run, a letter after one.
+    let mut starts = vec![0];
     for i in 1..v.len() {
         let (prev, cur) = (v[i - 1], v[i]);
         let next_lower = v.get(i + 1).is_some_and(u8::is_ascii_lowercase);
-        let starts = (cur.is_ascii_uppercase()
+        if (cur.is_ascii_uppercase()
             && (prev.is_ascii_lowercase()
                 || prev.is_ascii_digit()
                 || (prev.is_ascii_uppercase() && next_lower)))
             || (cur.is_ascii_digit() && !prev.is_ascii_digit())
-            || (cur.is_ascii_lowercase() && prev.is_ascii_digit());
-        segments += usize::from(starts);
+            || (cur.is_ascii_alphabetic() && prev.is_ascii_digit())
+        {
+            starts.push(i);
+        }
     }
-    segments >= 2 && v.len() >= segments * 3
+    starts.push(v.len());
+    let segments: Vec<&[u8]> = starts.windows(2).map(|w| &v[w[0]..w[1]]).collect();
+    let last = segments.len() - 1;
+    segments.len() >= 2
+        && segments.iter().enumerate().all(|(i, seg)| {
+            let (head, tail) = seg.split_at(1);
+            let capitalized =
+                head[0].is_ascii_uppercase() && tail.iter().all(u8::is_ascii_lowercase);
+            (capitalized && (seg.len() >= 3 || (i == last && seg.len() == 2)))
+                || (seg.len() >= 2 && seg.iter().all(u8::is_ascii_lowercase))
+                || ((2..=5).contains(&seg.len()) && seg.iter().all(u8::is_ascii_uppercase))
+                || seg.iter().all(u8::is_ascii_digit)
+        })
 }
 
 /// Whether half of `v` sits in lowercase runs of four or more letters, as in the
@@ -1014,9 +1051,21 @@ fn is_private_jwt(token: &[u8]) -> bool {
 
 /// Hex values assigned to these names are keys even at SHA length (some providers use 40 hex).
 fn quoted_in_env(name: &[u8]) -> bool {
-    let n = name.to_ascii_lowercase();
+    let n: Vec<u8> = name
+        .iter()
+        .filter(|b| !b"_-.".contains(b))
+        .map(u8::to_ascii_lowercase)
+        .collect();
     [
-        &b"key"[..],
+        &b"apikey"[..],
+        b"accesskey",
+        b"privatekey",
+        b"secretkey",
+        b"signingkey",
+        b"encryptionkey",
+        b"masterkey",
+        b"clientkey",
+        b"serverkey",
         b"secret",
         b"token",
         b"auth",
