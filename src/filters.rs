@@ -904,12 +904,12 @@ fn plausible_password(v: &[u8]) -> bool {
         b"env:",
         b"secret(",
     ];
-    !DEFAULTS.contains(&lower.as_slice())
-        && !MARKERS.iter().any(|m| contains(&lower, m))
-        && !matches!(v[0], b'$' | b'<' | b'{' | b'[')
-        && !(v[0] == b'%' && v.ends_with(b"%"))
-        && !looks_like_placeholder(v)
-        && v.iter().collect::<std::collections::HashSet<_>>().len() >= 3
+    let template = matches!(v[0], b'$' | b'<' | b'{' | b'[') || (v[0] == b'%' && v.ends_with(b"%"));
+    let varied = v.iter().collect::<std::collections::HashSet<_>>().len() >= 3;
+    let fake = DEFAULTS.contains(&lower.as_slice())
+        || MARKERS.iter().any(|m| contains(&lower, m))
+        || looks_like_placeholder(v);
+    !template && !fake && varied
 }
 
 /// `v` without white space and JSON-escaped line breaks (`\n`, `\r`).
