@@ -742,7 +742,8 @@ impl Engine {
         out: &mut Outcome,
     ) -> Result<(), Error> {
         use crate::rules::dockerfile;
-        if self.checks.is_empty() || !dockerfile::is_dockerfile(path) {
+        if self.checks.is_empty() || !dockerfile::is_dockerfile(path) || self.content_allowed(path)
+        {
             return Ok(());
         }
         let mut found = dockerfile::check(path, data, None);
