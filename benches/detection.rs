@@ -2022,6 +2022,12 @@ fn main() -> Result<()> {
     git(repo, &["init", "-q"])?;
     git(repo, &["add", "-A", "-f"])?;
     let keyward = env!("CARGO_BIN_EXE_keyward");
+    let corpus_bytes: usize = corpus
+        .files
+        .values()
+        .map(|lines| lines.iter().map(|l| l.len() + 1).sum::<usize>())
+        .sum();
+    let started = std::time::Instant::now();
     let output = Command::new(keyward)
         .args(["scan", "--staged", "--format", "json"])
         .current_dir(repo)
@@ -2036,6 +2042,7 @@ fn main() -> Result<()> {
         )
         .into());
     }
+    let elapsed = started.elapsed();
     let findings: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)?;
     // Lines that carry a finding, by path.
     let mut flagged: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -2078,6 +2085,13 @@ fn main() -> Result<()> {
 
     println!("keyward detection quality — {} files, {} planted keys in {} families, {} hard negatives (seed {seed})",
         corpus.files.len(), corpus.positives.len(), by_family.len(), corpus.negatives.len());
+    println!(
+        "scan --staged: {:.1} MB in {} files, {:.2} s ({:.1} MB/s, reading the index and blobs included)",
+        corpus_bytes as f64 / 1e6,
+        corpus.files.len(),
+        elapsed.as_secs_f64(),
+        corpus_bytes as f64 / 1e6 / elapsed.as_secs_f64()
+    );
     println!();
     println!(
         "{:<22} {:>7} {:>7} {:>8}",
@@ -2159,6 +2173,7 @@ fn real_code(keyward: &str, _show: bool) -> Result<()> {
     let (mut all_bytes, mut all_alarms) = (0u64, 0usize);
     for dir in &dirs {
         let bytes = tree_bytes(dir);
+        let started = std::time::Instant::now();
         let output = Command::new(keyward)
             .args(["scan", "--format", "json"])
             .arg(dir)
@@ -2191,8 +2206,9 @@ fn real_code(keyward: &str, _show: bool) -> Result<()> {
         }
         let mb = bytes as f64 / 1e6;
         println!(
-            "{}: {mb:.0} MB, {} findings, {alarms} false alarms = {:.4} per MB",
+            "{}: {mb:.0} MB in {:.1} s, {} findings, {alarms} false alarms = {:.4} per MB",
             dir.display(),
+            started.elapsed().as_secs_f64(),
             findings.len(),
             alarms as f64 / mb
         );

@@ -334,10 +334,19 @@ fn value_is_secret(
     }
     // Words joined by separators (`struct.HashMap.html#method.into_keys`, `a-b_c/d`): a
     // link, a path or a label.
+    let word = |seg: &[u8]| {
+        let (first, rest) = seg.split_first().unwrap_or((&b'a', &[]));
+        seg.iter().all(u8::is_ascii_lowercase)
+            || (first.is_ascii_uppercase() && rest.iter().all(u8::is_ascii_lowercase))
+            || (seg.len() <= 5 && seg.iter().all(u8::is_ascii_uppercase))
+            || camel_words(seg)
+    };
     if !name.is_empty()
-        && v.iter().any(|b| b"._#-/:".contains(b))
         && v.split(|b| b"._#-/:".contains(b))
-            .all(|seg| seg.iter().all(u8::is_ascii_alphabetic))
+            .filter(|seg| !seg.is_empty())
+            .count()
+            >= 2
+        && v.split(|b| b"._#-/:".contains(b)).all(word)
     {
         return false;
     }
@@ -647,8 +656,8 @@ const WELL_KNOWN_PUBLIC: &[&[u8]] =
 /// Whether `v` reads as words run together, as identifiers are written (`AWSAccessKeyId`,
 /// `pkInitKDC`, `Ipv6CidrAssociations`, `maximumPageSize`): letters and at most two digits,
 /// every segment a word — a capital and two or more lowercase letters, a lowercase run, an
-/// acronym of two to five capitals, a short number, or a trailing `Id`-like pair. Random
-/// characters leave single capitals and pairs behind.
+/// acronym of two to four capitals, a short number, or a trailing `Id`-like pair — and three
+/// characters a segment on average. Random characters leave single capitals and pairs behind.
 fn camel_words(v: &[u8]) -> bool {
     if v.len() < 6
         || !v.iter().all(u8::is_ascii_alphanumeric)
@@ -666,7 +675,7 @@ fn camel_words(v: &[u8]) -> bool {
             && (prev.is_ascii_lowercase()
                 || prev.is_ascii_digit()
                 || (prev.is_ascii_uppercase() && next_lower)))
-            || (cur.is_ascii_digit() && !prev.is_ascii_digit())
+            || (cur.is_ascii_digit() && prev.is_ascii_lowercase())
             || (cur.is_ascii_alphabetic() && prev.is_ascii_digit())
         {
             starts.push(i);
@@ -676,14 +685,20 @@ fn camel_words(v: &[u8]) -> bool {
     let segments: Vec<&[u8]> = starts.windows(2).map(|w| &v[w[0]..w[1]]).collect();
     let last = segments.len() - 1;
     segments.len() >= 2
+        && v.len() >= segments.len() * 3
         && segments.iter().enumerate().all(|(i, seg)| {
             let (head, tail) = seg.split_at(1);
             let capitalized =
                 head[0].is_ascii_uppercase() && tail.iter().all(u8::is_ascii_lowercase);
             (capitalized && (seg.len() >= 3 || (i == last && seg.len() == 2)))
                 || (seg.len() >= 2 && seg.iter().all(u8::is_ascii_lowercase))
-                || ((2..=5).contains(&seg.len()) && seg.iter().all(u8::is_ascii_uppercase))
+                || ((2..=4).contains(&seg.len()) && seg.iter().all(u8::is_ascii_uppercase))
                 || seg.iter().all(u8::is_ascii_digit)
+                // `V2`, `S3`, `MD5`: capitals and a version.
+                || (seg.first().is_some_and(u8::is_ascii_uppercase)
+                    && seg.len() <= 5
+                    && seg.iter().any(u8::is_ascii_digit)
+                    && seg.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
         })
 }
 
@@ -1080,11 +1095,14 @@ fn quoted_in_env(name: &[u8]) -> bool {
 /// Standard base64 that decodes to printable ASCII text, for values that look encoded: a
 /// length of 12 or more, in whole groups of four.
 fn base64_of_text(v: &[u8]) -> Option<Vec<u8>> {
+    let body = v.iter().position(|&b| b == b'=').unwrap_or(v.len());
     if v.len() < 12
         || !v.len().is_multiple_of(4)
-        || !v
+        || v.len() - body > 2
+        || !v[..body]
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b))
+            .all(|b| b.is_ascii_alphanumeric() || b"+/".contains(b))
+        || !v[body..].iter().all(|&b| b == b'=')
     {
         return None;
     }
