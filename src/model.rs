@@ -88,6 +88,9 @@ pub enum Kind {
     ForbiddenFile,
     /// A file that was not scanned (over the size cap): never silently clean.
     NotScanned,
+    /// A practice the seed's checklist warns against (a provider key in a browser-exposed
+    /// variable, an env file copied into an image): blocks only under `--strict`.
+    Warning,
 }
 
 /// Everything a report needs about one problem. Holds no secret bytes: only the redacted

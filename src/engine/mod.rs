@@ -12,9 +12,10 @@ use crate::git::packs::PackError;
 use crate::git::ReadBlob;
 use crate::model::{Finding, Item, Outcome, Size};
 use crate::policy::{Policy, PolicyError};
+use crate::rules::dockerfile;
 use crate::rules::Rule;
-use crate::scan::{BlobScan, ScanError, Scanner};
-use crate::source::{BlobRead, Source, SourceError, Stage};
+use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
+use crate::source::{BlobRead, Sibling, Source, SourceError, Stage};
 use pool::Event;
 use std::ops::Range;
 
@@ -45,6 +46,8 @@ const PARALLEL_FROM: usize = 64;
 #[derive(Debug)]
 pub struct Engine {
     scanner: Scanner,
+    /// Rules decided by code rather than the scanner (the seed's Dockerfile checks).
+    checks: Vec<Rule>,
     policy: Policy,
     cap: Size,
 }
@@ -75,12 +78,15 @@ pub struct Processed {
     pub scan: Option<BlobScan>,
     /// The content, kept when the scan has candidates: the policy needs it.
     pub data: Option<Vec<u8>>,
+    /// What the Dockerfile checks found, when the item is a Dockerfile; `true` when the
+    /// `.dockerignore` beside it decides the rest (see [`crate::rules::dockerfile`]).
+    pub dockerfile: Option<(Vec<dockerfile::Finding>, bool)>,
 }
 
 impl Processed {
     /// Whether the scan found anything for the policy to judge.
     pub fn has_candidates(&self) -> bool {
-        self.scan.as_ref().is_some_and(|s| !s.candidates.is_empty())
+        self.scan.as_ref().is_some_and(|s| !s.candidates.is_empty()) || self.dockerfile.is_some()
     }
 
     /// Whether there is anything to report or judge (a clean, scanned text blob has not).
@@ -96,9 +102,13 @@ impl Processed {
 impl Engine {
     /// An engine over content rules `rules` (in priority order; the first `custom` are a
     /// team's own, see [`Scanner::with_custom`]), under `policy`, reading nothing larger
-    /// than `cap`.
+    /// than `cap`. Rules decided by code (a `check`) are kept apart from the scanner.
     pub fn new(rules: Vec<Rule>, custom: usize, policy: Policy, cap: Size) -> Result<Self, Error> {
+        let (checks, rules): (Vec<Rule>, Vec<Rule>) =
+            rules.into_iter().partition(|r| r.check.is_some());
+        let custom = custom.min(rules.len());
         Ok(Engine {
+            checks,
             scanner: Scanner::with_custom(rules, custom)?,
             policy,
             cap,
@@ -139,11 +149,20 @@ impl Engine {
                 Some(self.scanner.examine(&item.path, data, windows)?)
             }
         };
+        let dockerfile = match data {
+            Some(data) if !self.checks.is_empty() && dockerfile::is_dockerfile(&item.path) => {
+                let found = dockerfile::check(&item.path, data, None);
+                let whole_context = found.iter().any(|f| f.rule == dockerfile::WHOLE_CONTEXT);
+                (!found.is_empty()).then_some((found, whole_context))
+            }
+            _ => None,
+        };
         Ok(Processed {
             index,
             findings,
             scan,
             data: None,
+            dockerfile,
         })
     }
 
@@ -231,6 +250,10 @@ impl Engine {
         for p in done {
             let item = &items[p.index];
             found.extend(p.findings.into_iter().map(|f| (p.index, f)));
+            if let (Some(docker), Some(data)) = (p.dockerfile, p.data.as_deref()) {
+                let judged = self.dockerfile(item, data, docker, reader)?;
+                found.extend(judged.into_iter().map(|f| (p.index, f)));
+            }
             let Some(scan) = p.scan else { continue };
             out.scanned += 1;
             if scan.binary {
@@ -260,6 +283,58 @@ impl Engine {
         }
         out.findings = self.policy.settle(stage, items, found);
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// The seed's Dockerfile checks for `item` (`data`): what they found, with the
+    /// `.dockerignore` of its build context read through `reader` when it decides
+    /// (`COPY . .`); where the source cannot tell whether there is one, that warning is left
+    /// out rather than guessed.
+    fn dockerfile(
+        &self,
+        item: &Item,
+        data: &[u8],
+        (mut found, whole_context): (Vec<dockerfile::Finding>, bool),
+        reader: &mut dyn BlobRead,
+    ) -> Result<Vec<Finding>, Error> {
+        if whole_context {
+            let mut known = false;
+            for candidate in dockerfile::ignore_files(&item.path) {
+                match reader.sibling(&candidate, self.cap.0)? {
+                    Sibling::Found(ignore) => {
+                        found = dockerfile::check(&item.path, data, Some(&ignore));
+                        known = true;
+                        break;
+                    }
+                    Sibling::Absent => known = true,
+                    Sibling::Unknown => {}
+                }
+            }
+            if !known {
+                found.retain(|f| f.rule != dockerfile::WHOLE_CONTEXT);
+            }
+        }
+        let candidates: Vec<Candidate> = found
+            .into_iter()
+            .filter_map(|f| {
+                let rule = self.checks.iter().position(|r| r.id == f.rule)?;
+                let (line, column) = crate::scan::line_and_column(data, f.span.start);
+                let what = &data[f.span.clone()];
+                Some(Candidate {
+                    rule,
+                    line,
+                    column,
+                    inline_allowed: false,
+                    fingerprint: crate::redact::fingerprint(&self.checks[rule].id, what),
+                    preview: crate::redact::escape(what),
+                    evidence: f.span,
+                })
+            })
+            .collect();
+        Ok(self
+            .policy
+            .judge(item, data, candidates, None, |rule| &self.checks[rule]))
     }
 }
 

@@ -327,6 +327,18 @@ pub fn commit_of(revision: &str) -> Result<Option<ObjectId>, PlumbingError> {
     }
 }
 
+/// The blob the index holds at `path` (stage 0), if any.
+pub fn index_entry(path: &[u8]) -> Result<Option<ObjectId>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!(":{}", String::from_utf8_lossy(path)));
+    match output(cmd, "rev-parse") {
+        Ok(out) => Ok(ObjectId::from_hex(String::from_utf8_lossy(&out).trim().as_bytes()).ok()),
+        Err(PlumbingError::Failed { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs `cmd` (git `name`) with `input` on its standard input, written from another thread
 /// so that neither side waits on a full pipe.
 fn output_with_input(

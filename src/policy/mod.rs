@@ -6,7 +6,7 @@ pub mod allowlist;
 pub mod forbidden;
 
 use crate::model::{Allowance, Finding, Item, Kind, Size};
-use crate::rules::{FileRule, Rule};
+use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Candidate;
 use crate::source::Stage;
 use allowlist::{Allowlist, Verdict};
@@ -153,8 +153,16 @@ impl Policy {
             let evidence = &data[c.evidence.clone()];
             let pre_existing =
                 previous.is_some_and(|old| memchr::memmem::find(old, evidence).is_some());
+            // A warning (a practice the seed warns against) blocks only under the strict
+            // policy, and its remedy is what to do instead.
+            let warning = rule.action == FileAction::Warn;
+            let blocks = if warning {
+                self.strict
+            } else {
+                !pre_existing || self.strict
+            };
             out.push(Finding {
-                kind: Kind::Secret,
+                kind: if warning { Kind::Warning } else { Kind::Secret },
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
                 path: item.path.clone(),
@@ -163,8 +171,11 @@ impl Policy {
                 fingerprint: Some(c.fingerprint),
                 preview: Some(c.preview),
                 pre_existing,
-                blocking: allowed.is_none() && (!pre_existing || self.strict),
-                remedy: rule.revoke_url.clone(),
+                blocking: allowed.is_none() && blocks,
+                remedy: match (&rule.guidance, warning) {
+                    (Some(g), true) => g.clone(),
+                    _ => rule.revoke_url.clone(),
+                },
                 env_var: Some(rule.env_var.clone()),
                 note,
                 commit: None,

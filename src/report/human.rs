@@ -192,6 +192,12 @@ fn row(f: &Finding) -> [String; 3] {
             }
             d
         }
+        Kind::Warning => format!(
+            "{}  fp:{}  (warning{})",
+            f.preview.as_deref().unwrap_or(""),
+            f.fingerprint.as_deref().unwrap_or(""),
+            if f.blocking { ", --strict" } else { "" }
+        ),
         Kind::ForbiddenFile if f.blocking => "must not be committed".into(),
         Kind::ForbiddenFile => "should stay local (warning)".into(),
         Kind::NotScanned => "not scanned".into(),
@@ -212,6 +218,11 @@ impl Human {
         let files: Vec<&Finding> = outcome
             .shown()
             .filter(|f| f.kind == Kind::ForbiddenFile)
+            .collect();
+        let warnings: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.kind == Kind::Warning)
             .collect();
         let skipped: Vec<&Finding> = outcome
             .shown()
@@ -317,6 +328,26 @@ impl Human {
                 "    git rm --cached {quoted} && echo {quoted} >> .gitignore"
             )?;
             writeln!(out, "    Instead: {}", escape(f.remedy.as_bytes()))?;
+        }
+        // Warnings point at a practice, not a key: each rule's fix once.
+        let mut explained: Vec<&str> = Vec::new();
+        for f in &warnings {
+            if explained.contains(&f.rule_id.as_str()) {
+                continue;
+            }
+            explained.push(&f.rule_id);
+            writeln!(out)?;
+            let strict = if f.blocking {
+                ""
+            } else {
+                " (a warning; --strict blocks it)"
+            };
+            writeln!(
+                out,
+                "  {}{strict}",
+                self.paint(BOLD, &format!("{}:", f.rule_name))
+            )?;
+            writeln!(out, "    {}", f.remedy)?;
         }
         if !skipped.is_empty() {
             writeln!(out)?;

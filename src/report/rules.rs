@@ -1,4 +1,4 @@
-//! `keyward rules`: the catalog, for people and for machines.
+//! `keyward rules`: the catalog, for people and for machines, grouped by family.
 
 use crate::rules::{FileAction, RuleSet};
 use serde::Serialize;
@@ -11,6 +11,9 @@ pub struct RuleEntry {
     pub id: String,
     /// Human name.
     pub name: String,
+    /// The family the rule belongs to (`ai`, `cloud`, …; `files` for forbidden files,
+    /// `custom` for a team's own rules without one).
+    pub family: String,
     /// `secret` (content) or `file` (forbidden file name).
     pub kind: &'static str,
     /// `block` or `warn`.
@@ -19,39 +22,89 @@ pub struct RuleEntry {
     pub guidance: String,
 }
 
+fn action(a: FileAction) -> &'static str {
+    match a {
+        FileAction::Block => "block",
+        FileAction::Warn => "warn",
+    }
+}
+
 /// Every rule of `set`, content rules first, in priority order.
 pub fn rule_list(set: &RuleSet) -> Vec<RuleEntry> {
     let secrets = set.rules.iter().map(|r| RuleEntry {
         id: r.id.clone(),
         name: r.name.clone(),
+        family: r.family.clone().unwrap_or_else(|| "custom".into()),
         kind: "secret",
-        action: "block",
-        guidance: r.revoke_url.clone(),
+        action: action(r.action),
+        guidance: r.guidance.clone().unwrap_or_else(|| r.revoke_url.clone()),
     });
     let files = set.files.iter().map(|f| RuleEntry {
         id: f.id.clone(),
         name: f.name.clone(),
+        family: "files".into(),
         kind: "file",
-        action: match f.action {
-            FileAction::Block => "block",
-            FileAction::Warn => "warn",
-        },
+        action: action(f.action),
         guidance: f.guidance.clone(),
     });
     secrets.chain(files).collect()
 }
 
-/// A table: id, kind, action, name.
+/// A table per family, in the order families first appear: id, action, name.
 pub fn write_rules_human(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
     let w = list.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut families: Vec<&str> = Vec::new();
     for r in list {
-        writeln!(out, "{:w$}  {:6}  {:5}  {}", r.id, r.kind, r.action, r.name)?;
+        if !families.contains(&r.family.as_str()) {
+            families.push(&r.family);
+        }
     }
-    writeln!(out, "{} rules", list.len())
+    for family in &families {
+        let members: Vec<&RuleEntry> = list.iter().filter(|r| r.family == *family).collect();
+        writeln!(out, "{family} ({})", members.len())?;
+        for r in members {
+            writeln!(out, "  {:w$}  {:5}  {}", r.id, r.action, r.name)?;
+        }
+        writeln!(out)?;
+    }
+    let content = list.iter().filter(|r| r.kind == "secret").count();
+    writeln!(
+        out,
+        "{} rules in {} families: {content} content rules, {} forbidden-file rules",
+        list.len(),
+        families.len(),
+        list.len() - content
+    )
 }
 
 /// A JSON array of [`RuleEntry`].
 pub fn write_rules_json(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, list)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_is_grouped_by_family_and_every_built_in_rule_has_one() {
+        let set = RuleSet::builtin().expect("built-in rules parse");
+        assert!(set.rules.iter().all(|r| r.family.is_some()));
+        let list = rule_list(&set);
+        let mut out = Vec::new();
+        write_rules_human(&list, &mut out).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains("\nfiles ("), "{text}");
+        // Each family is one block: a family's header appears once.
+        for r in &list {
+            let header = format!("{} (", r.family);
+            assert_eq!(
+                text.lines().filter(|l| l.starts_with(&header)).count(),
+                1,
+                "{}",
+                r.family
+            );
+        }
+    }
 }

@@ -144,7 +144,7 @@ fn message(f: &Finding) -> String {
             f.remedy
         ),
         Kind::ForbiddenFile => format!("{}: {}", f.rule_name, f.remedy),
-        Kind::NotScanned => format!("{}: {}", f.rule_name, f.remedy),
+        Kind::NotScanned | Kind::Warning => format!("{}: {}", f.rule_name, f.remedy),
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Examples are written with generators instead of key-shaped literals, so that no real-looking
 //! key is ever committed: `{{alnum:20}}`, `{{base64url:74}}`, `{{base64:40}}`, `{{hex:32}}`,
-//! `{{upper:16}}`, `{{base32:16}}`, `{{digits:10}}`, `{{lower:8}}`. The expected secret is
+//! `{{upper:16}}`, `{{base32:16}}`, `{{digits:10}}`, `{{lower:8}}`, `{{lowernum:30}}`,
+//! `{{hexup:32}}`, `{{bech32:58}}`, and structured values such as `{{uuid}}` and `{{jwt}}`. The expected secret is
 //! marked with `«` and `»`. A `{{` followed by a space is literal text (a quoted template such
 //! as `{{ .Values.apiKey }}`).
 
@@ -47,17 +48,32 @@ pub fn alphabet(name: &str) -> Option<&'static [u8]> {
         "base32" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
         "lower" => b"abcdefghijklmnopqrstuvwxyz",
         "digits" => b"0123456789",
+        "lowernum" => b"abcdefghijklmnopqrstuvwxyz0123456789",
+        "hexup" => b"0123456789ABCDEF",
+        "bech32" => b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
         _ => return None,
     })
 }
 
-/// Generators of values with inner structure: `{{basic-auth}}` (base64 of `user:password`),
+/// Generators of values with inner structure: `{{uuid}}` (a version-4 UUID),
+/// `{{basic-auth}}` (base64 of `user:password`),
 /// `{{jwt}}` (a signed-looking JWT for a service role), and the public look-alikes
 /// `{{jwt:anon}}` (a Supabase `anon` key), `{{jwt:sample}}` (jwt.io's sample) and
 /// `{{jwt:none}}` (unsigned).
 fn structured(spec: &str, rng: &mut Rng) -> Option<String> {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     match spec {
+        "uuid" => {
+            const HEX: &[u8] = b"0123456789abcdef";
+            Some(format!(
+                "{}-{}-4{}-a{}-{}",
+                rng.string(HEX, 8),
+                rng.string(HEX, 4),
+                rng.string(HEX, 3),
+                rng.string(HEX, 3),
+                rng.string(HEX, 12)
+            ))
+        }
         "basic-auth" => {
             let credentials = format!("ci-bot:{}", rng.string(ALNUM, 20));
             Some(base64(credentials.as_bytes(), false))

@@ -7,6 +7,7 @@
 //! compiled into the binary with `include_str!`.
 
 pub mod check;
+pub mod dockerfile;
 pub mod examples;
 
 use serde::Deserialize;
@@ -19,11 +20,29 @@ pub struct Rule {
     pub id: String,
     /// Human name shown in reports, e.g. "OpenAI project API key".
     pub name: String,
+    /// The family the rule belongs to (`ai`, `cloud`, `code-hosting`, …): `keyward rules`
+    /// groups the catalog by it. A team's own rules may leave it out.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Block (a credential) or warn (a practice the seed's checklist warns against, such as a
+    /// provider key in a browser-exposed variable: reported, blocking only under `--strict`).
+    #[serde(default)]
+    pub action: FileAction,
+    /// For a warning: what to do instead, shown in place of the revoke step.
+    #[serde(default)]
+    pub guidance: Option<String>,
     /// Literals (lowercase) of which at least one occurs in every match. The prefilter runs the
     /// rule's regex only on blobs that contain one of them.
     pub keywords: Vec<String>,
-    /// Regular expression over bytes; capture group 1 is the secret.
+    /// Regular expression over bytes; capture group 1 is the secret. Empty for a rule that a
+    /// [`Check`] decides.
+    #[serde(default)]
     pub pattern: String,
+    /// A check in code that decides this rule instead of a pattern, for findings that need
+    /// more than one file (see [`Check`]). Such a rule has no keywords: the scanner never
+    /// runs it.
+    #[serde(default)]
+    pub check: Option<Check>,
     /// Minimum Shannon entropy (bits per byte) of the secret; lower is treated as a placeholder.
     #[serde(default)]
     pub min_entropy: Option<f64>,
@@ -79,19 +98,38 @@ pub enum Validator {
     /// filters as an assigned secret.
     BasicAuth,
     /// The password of a URL (`scheme://user:password@host`): not for documentation hosts
-    /// (`example.com`) or the local machine, and passing the filters of an assigned secret.
+    /// (`example.com`) or the local machine; on a real host (a domain name) any password but
+    /// a template, a placeholder or the user name again, elsewhere one that passes the filters
+    /// of an assigned secret.
     UrlCredentials,
+    /// The password of a connection string (`Server=…;User ID=…;Password=…`): not for the
+    /// local machine or a documentation host, not a template, placeholder or default.
+    ConnectionPassword,
+    /// Base64 of a DER private key (PKCS#1, SEC1 or PKCS#8), without PEM armour.
+    DerPrivateKey,
+    /// A PEM block's body that is not a DER structure cut short (documentation showing a
+    /// key's first line and `...`).
+    PemBody,
+}
+
+/// Rules decided by code rather than a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// A Dockerfile read with the `.dockerignore` of its build context (see [`dockerfile`]).
+    Dockerfile,
 }
 
 fn yes() -> bool {
     true
 }
 
-/// What happens when a forbidden-file rule matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What happens when a rule matches: a forbidden file, or a content rule's finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileAction {
     /// The commit is blocked.
+    #[default]
     Block,
     /// The file is reported but the commit goes through.
     Warn,
@@ -238,7 +276,15 @@ mod tests {
     /// prefilter would never run the regex). No negative example may produce a finding.
     #[test]
     fn every_rule_finds_its_examples_and_none_of_its_negative_examples() {
-        let set = RuleSet::builtin_with_examples().expect("built-in rules parse");
+        let mut set = RuleSet::builtin_with_examples().expect("built-in rules parse");
+        let checked: Vec<Rule> = set
+            .rules
+            .iter()
+            .filter(|r| r.check.is_some())
+            .cloned()
+            .collect();
+        set.rules.retain(|r| r.check.is_none());
+        every_checked_rule_finds_its_examples(&checked);
         let scanner = Scanner::new(set.rules.clone()).expect("scanner builds");
         scanner.compile_all().expect("every pattern compiles");
         let mut rng = Rng::new(u64::from_le_bytes(*b"keyward!"));
@@ -250,47 +296,58 @@ mod tests {
                 "{}: ids start with kw.",
                 rule.id
             );
-            assert!(!rule.examples.is_empty(), "{}: needs examples", rule.id);
+            assert!(rule.family.is_some(), "{}: needs a family", rule.id);
+            // The one rule check (`keyward rules check` runs it too), examples drawn several
+            // times so that a pattern that only works for lucky bodies fails; negative
+            // examples must produce no finding from any rule of the catalog.
+            if let Err(e) = check::check(&scanner, index, check::DRAWS, &mut rng) {
+                panic!("{e}");
+            }
+        }
+    }
+
+    /// The rules a [`Check`] decides: their examples are Dockerfiles (without a
+    /// `.dockerignore`), and the check must report exactly the marked span under the rule.
+    fn every_checked_rule_finds_its_examples(rules: &[Rule]) {
+        let mut rng = Rng::new(7);
+        assert!(!rules.is_empty());
+        for rule in rules {
             assert!(
-                rule.keywords.iter().all(|k| *k == k.to_lowercase()),
-                "{}: keywords are lowercase",
+                rule.keywords.is_empty(),
+                "{}: the scanner must never run it",
                 rule.id
             );
-            for template in &rule.examples {
-                // Several draws, so that a pattern that only works for lucky bodies fails.
-                for _ in 0..8 {
-                    let ex = expand(template, &mut rng).expect("valid example");
-                    let want = ex.secret.clone().expect("examples mark the secret");
-                    let lower = ex.text.to_lowercase();
-                    assert!(
-                        rule.keywords.iter().any(|k| lower.contains(k.as_str())),
-                        "{}: example has none of the keywords: {template}",
-                        rule.id
-                    );
-                    let found = scanner.scan(ex.text.as_bytes(), false).expect("scan");
-                    assert!(
-                        found.iter().any(|m| m.rule == index && m.secret == want),
-                        "{}: example not found with the right span: {template}\ndrawn: {}\nfound: {:?}",
-                        rule.id,
-                        ex.text,
-                        found
-                            .iter()
-                            .map(|m| (scanner.rule(m.rule).id.as_str(), m.secret.clone()))
-                            .collect::<Vec<_>>()
-                    );
+            assert!(
+                rule.family.is_some() && !rule.examples.is_empty(),
+                "{}",
+                rule.id
+            );
+            let found = |text: &str| -> Vec<(String, std::ops::Range<usize>)> {
+                match rule.check {
+                    Some(Check::Dockerfile) => {
+                        dockerfile::check(b"Dockerfile", text.as_bytes(), None)
+                            .into_iter()
+                            .map(|f| (f.rule.to_owned(), f.span))
+                            .collect()
+                    }
+                    None => Vec::new(),
                 }
+            };
+            for template in &rule.examples {
+                let ex = expand(template, &mut rng).expect("valid example");
+                let want = ex.secret.clone().expect("examples mark the span");
+                assert!(
+                    found(&ex.text).contains(&(rule.id.clone(), want)),
+                    "{}: example not found: {template}",
+                    rule.id
+                );
             }
             for template in &rule.negative_examples {
                 let ex = expand(template, &mut rng).expect("valid negative example");
-                let found = scanner.scan(ex.text.as_bytes(), false).expect("scan");
                 assert!(
-                    found.is_empty(),
-                    "{}: negative example flagged by {:?}: {template}",
-                    rule.id,
-                    found
-                        .iter()
-                        .map(|m| scanner.rule(m.rule).id.as_str())
-                        .collect::<Vec<_>>()
+                    !found(&ex.text).iter().any(|(id, _)| *id == rule.id),
+                    "{}: negative example found: {template}",
+                    rule.id
                 );
             }
         }

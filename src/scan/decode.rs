@@ -21,6 +21,10 @@ pub fn kubernetes_secret_values(data: &[u8]) -> Vec<Decoded> {
     if memchr::memmem::find(data, b"Secret").is_none() {
         return out;
     }
+    if data.trim_ascii_start().starts_with(b"{") {
+        json_secret_values(data, &mut out);
+        return out;
+    }
     let mut offset = 0;
     for doc in split_documents(data) {
         let is_secret = lines(doc).any(|(_, l)| {
@@ -33,6 +37,77 @@ pub fn kubernetes_secret_values(data: &[u8]) -> Vec<Decoded> {
         offset += doc.len();
     }
     out
+}
+
+/// The same for JSON (`kubectl get secret -o json`, a `List` of them, manifests written as
+/// JSON): every object with `"kind": "Secret"` and its `data` map.
+fn json_secret_values(data: &[u8], out: &mut Vec<Decoded>) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let mut stack = vec![&value];
+    let mut searched_from = 0;
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+                    for (key, encoded) in map
+                        .get("data")
+                        .and_then(|d| d.as_object())
+                        .into_iter()
+                        .flatten()
+                    {
+                        let Some(encoded) = encoded.as_str() else {
+                            continue;
+                        };
+                        let Some(text) = base64_text(encoded.as_bytes()) else {
+                            continue;
+                        };
+                        // Where the encoded value sits: the next `"key": "value"` pair in
+                        // document order (an equal pair earlier in the file is skipped).
+                        let Some(at) = pair_at(data, searched_from, key, encoded)
+                            .or_else(|| pair_at(data, 0, key, encoded))
+                        else {
+                            continue;
+                        };
+                        searched_from = at;
+                        let text = if text.contains(&b'\n') {
+                            text
+                        } else {
+                            [key.as_bytes(), b": ", &text].concat()
+                        };
+                        out.push(Decoded {
+                            text,
+                            encoded: at..at + encoded.len(),
+                        });
+                    }
+                }
+                stack.extend(map.values().rev());
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+}
+
+/// The offset of `value` in the first `"key": "value"` pair at or after `from`.
+fn pair_at(data: &[u8], from: usize, key: &str, value: &str) -> Option<usize> {
+    let needle = format!("\"{key}\"");
+    let mut at = from;
+    while let Some(i) = memchr::memmem::find(&data[at..], needle.as_bytes()) {
+        let after = at + i + needle.len();
+        let rest = &data[after..];
+        let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if let Some(r) = rest[skip..].strip_prefix(b":") {
+            let skip2 = r.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let r = &r[skip2..];
+            if r.first() == Some(&b'"') && r[1..].starts_with(value.as_bytes()) {
+                return Some(after + skip + 1 + skip2 + 1);
+            }
+        }
+        at = after;
+    }
+    None
 }
 
 /// Splits a YAML stream at `---` lines, keeping every byte (the separators stay with the
@@ -164,6 +239,19 @@ mod tests {
         );
         assert_eq!(base64_text(b"AAECAwQFBgc="), None, "binary is not text");
         assert_eq!(base64_text(b"not base64!"), None);
+    }
+
+    #[test]
+    fn finds_the_data_values_of_json_secrets() {
+        let json = br#"{"kind": "List", "items": [{"kind": "ConfigMap", "data": {"a": "aGVsbG8gd29ybGQ="}}, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "data": {"db-password": "aGVsbG8gd29ybGQ="}}]}"#; // keyward:allow (base64 of "hello world")
+        let found = kubernetes_secret_values(json);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, b"db-password: hello world");
+        assert_eq!(&json[found[0].encoded.clone()], b"aGVsbG8gd29ybGQ=");
+        assert!(
+            found[0].encoded.start > 100,
+            "the Secret's value, not the ConfigMap's"
+        );
     }
 
     #[test]

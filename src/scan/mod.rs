@@ -207,13 +207,19 @@ impl Scanner {
 
     fn candidate(&self, secret: &[u8], m: &Match, evidence: Range<usize>) -> Candidate {
         let rule = self.rule(m.rule);
+        // A warning rule matches a practice (a variable's name), not a secret: it is shown.
+        let preview = if rule.action == crate::rules::FileAction::Warn {
+            crate::redact::escape(secret)
+        } else {
+            crate::redact::preview(rule.public_prefix(secret), secret.len())
+        };
         Candidate {
             rule: m.rule,
             line: m.line,
             column: m.column,
             inline_allowed: m.inline_allowed,
             fingerprint: crate::redact::fingerprint(&rule.id, secret),
-            preview: crate::redact::preview(rule.public_prefix(secret), secret.len()),
+            preview,
             evidence,
         }
     }
@@ -436,7 +442,7 @@ pub struct Candidate {
 }
 
 /// 1-based line and character column of byte `at`.
-fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
+pub fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
     let before = &data[..at];
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
     let line = 1 + memchr::memchr_iter(b'\n', before).count();

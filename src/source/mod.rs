@@ -95,4 +95,23 @@ pub trait BlobRead {
         let _ = index;
         &[]
     }
+
+    /// What `path` (a file beside an item, such as the `.dockerignore` of a Dockerfile's
+    /// build context) holds in the same state as the items: staged, on disk. `Unknown` where
+    /// the source cannot tell (commits).
+    fn sibling(&mut self, path: &[u8], cap: u64) -> Result<Sibling, SourceError> {
+        let _ = (path, cap);
+        Ok(Sibling::Unknown)
+    }
+}
+
+/// What [`BlobRead::sibling`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sibling {
+    /// The file's bytes.
+    Found(Vec<u8>),
+    /// There is no such file.
+    Absent,
+    /// The source cannot say.
+    Unknown,
 }

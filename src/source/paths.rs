@@ -2,7 +2,7 @@
 //! recursively, honouring `.gitignore` (also outside a repository) and never entering `.git`;
 //! a file named explicitly is always included.
 
-use super::{BlobRead, SourceError, Stage};
+use super::{BlobRead, Sibling, SourceError, Stage};
 use crate::git::ReadBlob;
 use crate::model::{Content, Item};
 use std::path::{Path, PathBuf};
@@ -113,5 +113,34 @@ impl BlobRead for FileReader {
     ) -> Result<bool, SourceError> {
         buf.clear();
         Ok(false)
+    }
+
+    fn sibling(&mut self, path: &[u8], cap: u64) -> Result<Sibling, SourceError> {
+        use std::io::Read;
+        let path = path_of(path);
+        let mut buf = Vec::new();
+        match std::fs::File::open(&path) {
+            Ok(f) => {
+                f.take(cap)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| unreadable(&path, e))?;
+                Ok(Sibling::Found(buf))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Sibling::Absent),
+            Err(e) => Err(unreadable(&path, e)),
+        }
+    }
+}
+
+/// A path from the bytes an item shows (on Unix, any bytes; elsewhere, UTF-8).
+fn path_of(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
     }
 }

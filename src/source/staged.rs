@@ -10,7 +10,7 @@
 //! (reftable refs, a sparse directory that changed), git's plumbing answers:
 //! `git diff --cached --raw -z` and `git cat-file --batch`.
 
-use super::{BlobRead, SourceError, Stage};
+use super::{BlobRead, Sibling, SourceError, Stage};
 use crate::git::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::{GitError, ReadBlob};
@@ -254,6 +254,39 @@ impl BlobRead for StagedReader {
             }
         }
         Ok(any)
+    }
+
+    /// The staged content of `path` (stage 0): the index is searched only when a check asks
+    /// (a Dockerfile's `.dockerignore`), with the reader that listed the changes.
+    fn sibling(&mut self, path: &[u8], cap: u64) -> Result<Sibling, SourceError> {
+        let id = match &self.reader {
+            Reader::Gix { repo, .. } => {
+                let index_path = index_path(repo);
+                match index::read(&index_path, repo.object_hash()) {
+                    Ok(index::Read::Index(index)) => (0..index.len())
+                        .find(|&i| index.stage(i) == 0 && index.path(i) == path)
+                        .map(|i| index.id(i).to_owned()),
+                    _ => gix::index::File::at(
+                        &index_path,
+                        repo.object_hash(),
+                        true,
+                        Default::default(),
+                    )
+                    .map_err(|e| GitError::read(format!("the index {}", index_path.display()), e))?
+                    .entry_by_path(path.as_bstr())
+                    .map(|e| e.id),
+                }
+            }
+            Reader::Plumbing(_) => plumbing::index_entry(path)?,
+        };
+        let Some(id) = id else {
+            return Ok(Sibling::Absent);
+        };
+        let mut buf = Vec::new();
+        Ok(match self.read_id(id, &mut buf, cap)? {
+            ReadBlob::Read => Sibling::Found(buf),
+            ReadBlob::TooLarge(_) => Sibling::Unknown,
+        })
     }
 }
 

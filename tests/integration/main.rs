@@ -13,3 +13,4 @@ mod managers;
 mod policy;
 mod repo;
 mod scan;
+mod seed;
