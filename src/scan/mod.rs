@@ -127,7 +127,7 @@ impl Scanner {
                 keywords.push((k.to_ascii_lowercase().into_bytes(), i));
             }
         }
-        let prefilter = Prefilter::new(keywords)?;
+        let prefilter = Prefilter::new(keywords);
         let rules = rules
             .into_iter()
             .map(|rule| Compiled {
@@ -284,6 +284,16 @@ impl Scanner {
             }
             Ok(re)
         })
+    }
+
+    /// How many keyword occurrences the prefilter finds in `data` (for benchmarks: the
+    /// prefilter alone, without confirming anything).
+    pub fn keyword_hits(&self, data: &[u8]) -> usize {
+        self.prefilter
+            .hits(data, self.rules.len())
+            .iter()
+            .map(Vec::len)
+            .sum()
     }
 
     /// Finds the secrets in `data`. A binary blob (see [`is_binary`]) is only checked with the
