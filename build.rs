@@ -1,9 +1,13 @@
-//! Converts the built-in rule files (`src/rules/builtin/*.toml`, the form people edit) into
-//! JSON in `OUT_DIR`, plus a table of them (`builtin_rules.rs`), which the binary embeds:
-//! parsing JSON at start-up costs a tenth of parsing TOML, and the hook pays it on every commit.
-//! The schema is still checked at run time, and by the rule tests. Two tables are written: the
-//! full rules (`builtin_rules_full.rs`, for the tests that prove every example), and the rules
-//! without their examples (`builtin_rules.rs`, what a commit needs: a third of the parsing).
+//! Turns the built-in rule files (`src/rules/builtin/*.toml`, the form people edit) into what
+//! the binary embeds:
+//! - `builtin_static.rs` and `builtin_static_files.rs`: the rules as Rust values
+//!   (`StaticRule`, `StaticFileRule`), so that nothing is parsed at start-up — with 350 rules,
+//!   parsing them took longer than a typical commit's whole scan — and a rule is turned into
+//!   an owned `Rule` only when its keyword occurs;
+//! - `builtin_rules_full.rs`: the files as JSON with their examples, for the tests that prove
+//!   every example through serde (which also checks the schema: unknown keys are errors).
+//!
+//! A key this script does not know fails the build, naming the file and the rule.
 
 use std::path::Path;
 
@@ -18,12 +22,13 @@ fn main() {
         .collect();
     names.sort();
     // The table of embedded files, in file-name order: that order is rule priority.
-    let mut table = String::from("&[\n");
     let mut full = String::from("&[\n");
+    let mut rules = String::from("&[\n");
+    let mut files = String::from("&[\n");
     for path in names {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("readable rule file");
-        let mut value: toml::Value =
+        let value: toml::Value =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let file = path
             .file_name()
@@ -36,30 +41,193 @@ fn main() {
         full.push_str(&format!(
             "    ({file:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/{full_name}\"))),\n"
         ));
-        strip_examples(&mut value);
-        let json_name = format!("{file}.json");
-        let json = serde_json::to_string(&value).expect("TOML values are JSON values");
-        std::fs::write(Path::new(&out).join(&json_name), json).expect("OUT_DIR is writable");
-        table.push_str(&format!(
-            "    ({file:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/{json_name}\"))),\n"
-        ));
+        for rule in list(&value, "rule") {
+            rules.push_str(&static_rule(&file, rule));
+        }
+        for rule in list(&value, "file") {
+            files.push_str(&static_file_rule(&file, rule));
+        }
     }
-    table.push(']');
     full.push(']');
-    std::fs::write(Path::new(&out).join("builtin_rules.rs"), table).expect("OUT_DIR is writable");
-    std::fs::write(Path::new(&out).join("builtin_rules_full.rs"), full)
-        .expect("OUT_DIR is writable");
+    rules.push(']');
+    files.push(']');
+    let write = |name: &str, text: &str| {
+        std::fs::write(Path::new(&out).join(name), text).expect("OUT_DIR is writable")
+    };
+    write("builtin_rules_full.rs", &full);
+    write("builtin_static.rs", &rules);
+    write("builtin_static_files.rs", &files);
 }
 
-/// Drops the example fields of every rule: scanning never reads them.
-fn strip_examples(value: &mut toml::Value) {
-    for list in ["rule", "file"] {
-        if let Some(rules) = value.get_mut(list).and_then(|v| v.as_array_mut()) {
-            for rule in rules.iter_mut().filter_map(|r| r.as_table_mut()) {
-                for key in ["examples", "negative_examples", "content_example"] {
-                    rule.remove(key);
-                }
-            }
+fn list<'a>(value: &'a toml::Value, key: &str) -> Vec<&'a toml::Table> {
+    value
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|r| r.as_table()).collect())
+        .unwrap_or_default()
+}
+
+/// Renders one `[[rule]]` as a `StaticRule` literal.
+fn static_rule(file: &str, t: &toml::Table) -> String {
+    let mut f = Fields::new(file, t);
+    let text = format!(
+        "    StaticRule {{ id: {}, name: {}, family: {}, action: {}, guidance: {}, keywords: {}, pattern: {}, check: {}, min_entropy: {}, placeholder_filter: {}, assignment: {}, validate: {}, multiline: {}, path_exclude: {}, binary: {}, prefixes: {}, allow_values: {}, revoke_url: {}, env_var: {} }},\n",
+        f.string("id"),
+        f.string("name"),
+        f.optional_string("family"),
+        f.variant("action", "FileAction", Some("block")),
+        f.optional_string("guidance"),
+        f.strings("keywords"),
+        f.string_or_empty("pattern"),
+        f.optional_variant("check", "Check"),
+        f.float("min_entropy"),
+        f.boolean("placeholder_filter", true),
+        f.boolean("assignment", false),
+        f.optional_variant("validate", "Validator"),
+        f.boolean("multiline", false),
+        f.optional_string("path_exclude"),
+        f.boolean("binary", false),
+        f.strings("prefixes"),
+        f.strings("allow_values"),
+        f.string("revoke_url"),
+        f.string("env_var"),
+    );
+    f.done();
+    text
+}
+
+/// Renders one `[[file]]` as a `StaticFileRule` literal.
+fn static_file_rule(file: &str, t: &toml::Table) -> String {
+    let mut f = Fields::new(file, t);
+    let text = format!(
+        "    StaticFileRule {{ id: {}, name: {}, name_pattern: {}, name_keywords: {}, except_pattern: {}, content_pattern: {}, action: {}, guidance: {} }},\n",
+        f.string("id"),
+        f.string("name"),
+        f.string("name_pattern"),
+        f.strings("name_keywords"),
+        f.optional_string("except_pattern"),
+        f.optional_string("content_pattern"),
+        f.variant("action", "FileAction", None),
+        f.string("guidance"),
+    );
+    f.done();
+    text
+}
+
+/// A rule's fields, each taken once; what is left over is a key this script does not know.
+struct Fields<'a> {
+    file: &'a str,
+    table: toml::Table,
+}
+
+impl<'a> Fields<'a> {
+    fn new(file: &'a str, table: &toml::Table) -> Self {
+        let mut table = table.clone();
+        for key in ["examples", "negative_examples", "content_example"] {
+            table.remove(key);
+        }
+        Fields { file, table }
+    }
+
+    fn fail(&self, message: &str) -> ! {
+        let id = self.table.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+        panic!("src/rules/builtin/{}: rule {id}: {message}", self.file)
+    }
+
+    fn take(&mut self, key: &str) -> Option<toml::Value> {
+        self.table.remove(key)
+    }
+
+    fn string(&mut self, key: &str) -> String {
+        match self.take(key) {
+            Some(toml::Value::String(s)) => format!("{s:?}"),
+            _ => self.fail(&format!("`{key}` must be a string")),
+        }
+    }
+
+    fn string_or_empty(&mut self, key: &str) -> String {
+        match self.take(key) {
+            None => "\"\"".into(),
+            Some(toml::Value::String(s)) => format!("{s:?}"),
+            Some(_) => self.fail(&format!("`{key}` must be a string")),
+        }
+    }
+
+    fn optional_string(&mut self, key: &str) -> String {
+        match self.take(key) {
+            None => "None".into(),
+            Some(toml::Value::String(s)) => format!("Some({s:?})"),
+            Some(_) => self.fail(&format!("`{key}` must be a string")),
+        }
+    }
+
+    fn strings(&mut self, key: &str) -> String {
+        let items = match self.take(key) {
+            None => Vec::new(),
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| match v.as_str() {
+                    Some(s) => format!("{s:?}"),
+                    None => self.fail(&format!("`{key}` must be strings")),
+                })
+                .collect(),
+            Some(_) => self.fail(&format!("`{key}` must be a list")),
+        };
+        format!("&[{}]", items.join(", "))
+    }
+
+    fn boolean(&mut self, key: &str, default: bool) -> bool {
+        match self.take(key) {
+            None => default,
+            Some(toml::Value::Boolean(b)) => b,
+            Some(_) => self.fail(&format!("`{key}` must be true or false")),
+        }
+    }
+
+    fn float(&mut self, key: &str) -> String {
+        match self.take(key) {
+            None => "None".into(),
+            Some(toml::Value::Float(x)) => format!("Some({x:?})"),
+            Some(toml::Value::Integer(x)) => format!("Some({x}.0)"),
+            Some(_) => self.fail(&format!("`{key}` must be a number")),
+        }
+    }
+
+    /// `kebab-case` → `Enum::KebabCase` (a variant that does not exist fails to compile).
+    fn variant(&mut self, key: &str, enumeration: &str, default: Option<&str>) -> String {
+        let value = match self.take(key) {
+            Some(toml::Value::String(s)) => s,
+            None => match default {
+                Some(d) => d.to_owned(),
+                None => self.fail(&format!("`{key}` is required")),
+            },
+            Some(_) => self.fail(&format!("`{key}` must be a string")),
+        };
+        let camel: String = value
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        format!("{enumeration}::{camel}")
+    }
+
+    fn optional_variant(&mut self, key: &str, enumeration: &str) -> String {
+        if self.table.contains_key(key) {
+            format!("Some({})", self.variant(key, enumeration, None))
+        } else {
+            "None".into()
+        }
+    }
+
+    /// Every key was taken: none is unknown.
+    fn done(self) {
+        if let Some(key) = self.table.keys().next() {
+            self.fail(&format!("unknown key `{key}`"));
         }
     }
 }
+

@@ -9,7 +9,7 @@ use crate::model::{Outcome, Selection};
 use crate::policy::allowlist::Allowlist;
 use crate::policy::Policy;
 use crate::report::{Context, Format};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, StaticFileRule, BUILTIN_FILES, BUILTIN_RULES};
 use crate::settings::{Color, Settings};
 use crate::source::commits::Commits;
 use crate::source::paths::Paths;
@@ -246,7 +246,6 @@ fn build(
     root: Option<&Path>,
     git: &[(String, String)],
 ) -> Result<(Engine, Settings), Error> {
-    let builtin = RuleSet::builtin()?;
     let pinned = match &options.policy {
         PolicyChoice::File(path) => Some(path.clone()),
         PolicyChoice::Repository => std::env::var_os("KEYWARD_POLICY")
@@ -255,26 +254,24 @@ fn build(
         PolicyChoice::None => None,
     };
     let config = match (&options.policy, pinned) {
-        (_, Some(path)) => Some(Config::load_file(&path, &builtin)?),
+        (_, Some(path)) => Some(Config::load_file(&path)?),
         (PolicyChoice::None, None) => None,
-        (_, None) => Config::load(root.unwrap_or(Path::new(".")), &builtin)?,
+        (_, None) => Config::load(root.unwrap_or(Path::new(".")))?,
     };
     let settings = crate::settings::resolve(&options.flags, config.as_ref(), git)?;
     // Every rule runs: those `allow.rules` turns off are reported as allowed, not dropped.
-    let RuleSet { rules, files } = builtin;
-    let mut content: Vec<_> = config
+    let custom: Vec<_> = config
         .iter()
         .flat_map(|c| c.file.rule.iter().cloned())
         .collect();
-    let custom = content.len();
-    content.extend(rules);
+    let files = BUILTIN_FILES.iter().map(StaticFileRule::to_rule).collect();
     let policy = Policy::new(
         settings.strict,
         settings.inline_allow,
         files,
         Allowlist::new(config),
     );
-    let engine = Engine::new(content, custom, policy, settings.max_file_size)?;
+    let engine = Engine::new(custom, BUILTIN_RULES, policy, settings.max_file_size);
     Ok((engine, settings))
 }
 
@@ -388,8 +385,7 @@ fn allow(
         Err(_) => None,
     }
     .unwrap_or_else(|| ".".into());
-    let builtin = RuleSet::builtin()?;
-    let path = crate::config::append_allow(&root, fingerprint, reason, expires, &builtin)?;
+    let path = crate::config::append_allow(&root, fingerprint, reason, expires)?;
     write(
         io.out,
         format_args!(

@@ -8,7 +8,7 @@
 //! a reason, and may expire; the secret itself is never stored.
 
 use crate::model::{parse_date, Size};
-use crate::rules::{self, Rule, RuleSet};
+use crate::rules::{self, Rule};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -131,9 +131,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `.keyward.toml` in `root`; `Ok(None)` when there is none. `builtin` is the
-    /// catalog its rule ids and custom rules are checked against.
-    pub fn load(root: &Path, builtin: &RuleSet) -> Result<Option<Self>, ConfigError> {
+    /// Reads `.keyward.toml` in `root`; `Ok(None)` when there is none.
+    pub fn load(root: &Path) -> Result<Option<Self>, ConfigError> {
         let path = root.join(FILE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -145,31 +144,26 @@ impl Config {
                 })
             }
         };
-        Self::parse_named(&path, FILE_NAME, &text, builtin).map(Some)
+        Self::parse_named(&path, FILE_NAME, &text).map(Some)
     }
 
     /// Reads a policy file given by name (`--policy FILE`, `KEYWARD_POLICY`): it must exist.
-    pub fn load_file(path: &Path, builtin: &RuleSet) -> Result<Self, ConfigError> {
+    pub fn load_file(path: &Path) -> Result<Self, ConfigError> {
         let shown = crate::redact::escape(path.as_os_str().as_encoded_bytes());
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        Self::parse_named(path, &shown, &text, builtin)
+        Self::parse_named(path, &shown, &text)
     }
 
     /// Parses and validates the text of a `.keyward.toml` (see [`Config::load`]).
-    pub fn parse(path: &Path, text: &str, builtin: &RuleSet) -> Result<Self, ConfigError> {
-        Self::parse_named(path, FILE_NAME, text, builtin)
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        Self::parse_named(path, FILE_NAME, text)
     }
 
     /// [`Config::parse`], naming the file `shown` in errors.
-    fn parse_named(
-        path: &Path,
-        shown: &str,
-        text: &str,
-        builtin: &RuleSet,
-    ) -> Result<Self, ConfigError> {
+    fn parse_named(path: &Path, shown: &str, text: &str) -> Result<Self, ConfigError> {
         let shown = shown.to_owned();
         let file: File = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: shown.clone(),
@@ -242,9 +236,7 @@ impl Config {
             }
         }
         for id in &file.allow.rules {
-            let known = builtin.rules.iter().any(|r| &r.id == id)
-                || builtin.files.iter().any(|r| &r.id == id)
-                || file.rule.iter().any(|r| &r.id == id);
+            let known = rules::is_builtin_id(id) || file.rule.iter().any(|r| &r.id == id);
             if !known {
                 return Err(value(format!(
                     "allow.rules: unknown rule id `{id}` (see keyward rules)"
@@ -259,7 +251,7 @@ impl Config {
             }
         }
         for (index, rule) in file.rule.iter().enumerate() {
-            if builtin.rules.iter().any(|r| r.id == rule.id) {
+            if rules::is_builtin_id(&rule.id) {
                 return Err(value(format!(
                     "rule {}: the id is a built-in rule's",
                     rule.id
@@ -366,7 +358,6 @@ pub fn append_allow(
     fingerprint: &str,
     reason: &str,
     expires: Option<&str>,
-    builtin: &RuleSet,
 ) -> Result<PathBuf, ConfigError> {
     let path = root.join(FILE_NAME);
     let value = |message: String| ConfigError::Value {
@@ -389,7 +380,7 @@ pub fn append_allow(
         Err(e) => return Err(value(e.to_string())),
     };
     if !old.is_empty() {
-        let current = Config::parse(&path, &old, builtin)?;
+        let current = Config::parse(&path, &old)?;
         if current.allowed(fingerprint).is_some() {
             return Err(value(format!("{fingerprint} is already allowed")));
         }
@@ -409,7 +400,7 @@ pub fn append_allow(
     }
     // The result must still be a valid policy (an `allow.fingerprints = [...]` written inline
     // cannot take a `[[allow.fingerprints]]` table after it).
-    Config::parse(&path, &text, builtin).map_err(|e| {
+    Config::parse(&path, &text).map_err(|e| {
         value(format!(
             "cannot append an entry to this file ({e}); add it by hand"
         ))
@@ -438,8 +429,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        let builtin = RuleSet::builtin().expect("built-in rules parse");
-        Config::parse(Path::new(FILE_NAME), text, &builtin)
+        Config::parse(Path::new(FILE_NAME), text)
     }
 
     #[test]

@@ -322,11 +322,9 @@ mod tests {
 
     #[test]
     fn a_refusal_from_any_layer_beats_the_file() {
-        let builtin = crate::rules::RuleSet::builtin().expect("rules");
         let file = Config::parse(
             std::path::Path::new(".keyward.toml"),
             "strict = false\ninline-allow = true\n",
-            &builtin,
         )
         .expect("valid");
         let g = git(&[("keyward.strict", "true"), ("keyward.inlineallow", "false")]);

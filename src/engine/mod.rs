@@ -13,7 +13,7 @@ use crate::git::ReadBlob;
 use crate::model::{Finding, Item, Outcome, Size};
 use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
-use crate::rules::Rule;
+use crate::rules::{Rule, StaticRule};
 use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
 use crate::source::{BlobRead, Sibling, Source, SourceError, Stage};
 use pool::Event;
@@ -100,19 +100,26 @@ impl Processed {
 }
 
 impl Engine {
-    /// An engine over content rules `rules` (in priority order; the first `custom` are a
-    /// team's own, see [`Scanner::with_custom`]), under `policy`, reading nothing larger
-    /// than `cap`. Rules decided by code (a `check`) are kept apart from the scanner.
-    pub fn new(rules: Vec<Rule>, custom: usize, policy: Policy, cap: Size) -> Result<Self, Error> {
-        let (checks, rules): (Vec<Rule>, Vec<Rule>) =
-            rules.into_iter().partition(|r| r.check.is_some());
-        let custom = custom.min(rules.len());
-        Ok(Engine {
+    /// An engine over a team's rules `custom` and the built-in catalog `builtin` (see
+    /// [`Scanner::catalog`]), under `policy`, reading nothing larger than `cap`. Rules decided
+    /// by code (a `check`) are kept apart from the scanner.
+    pub fn new(
+        custom: Vec<Rule>,
+        builtin: &'static [StaticRule],
+        policy: Policy,
+        cap: Size,
+    ) -> Self {
+        let checks = builtin
+            .iter()
+            .filter(|r| r.check.is_some())
+            .map(StaticRule::to_rule)
+            .collect();
+        Engine {
             checks,
-            scanner: Scanner::with_custom(rules, custom)?,
+            scanner: Scanner::catalog(custom, builtin),
             policy,
             cap,
-        })
+        }
     }
 
     /// The scanner (for tests and benchmarks).

@@ -193,14 +193,112 @@ pub enum LoadError {
     },
 }
 
-/// The built-in rule files, one per provider family, in file-name order, which is priority
-/// order: when two rules match the same bytes, the earlier rule's finding is kept (so the
-/// generic rules come last). `build.rs` turns each TOML file into JSON, which parses ten times
-/// faster on every commit.
-const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
-
-/// The same files with their examples and negative examples.
+/// The built-in rule files with their examples and negative examples, as JSON (for the tests
+/// that prove every example; the schema is checked there, by serde).
 const BUILTIN_FULL: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules_full.rs"));
+
+/// The built-in content rules, in priority order (file-name order, then order in the file):
+/// when two rules match the same bytes, the earlier rule's finding is kept, so the generic
+/// rules come last. `build.rs` writes them as Rust values: nothing is parsed at start-up.
+pub static BUILTIN_RULES: &[StaticRule] = include!(concat!(env!("OUT_DIR"), "/builtin_static.rs"));
+
+/// The built-in forbidden-file rules.
+pub static BUILTIN_FILES: &[StaticFileRule] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_static_files.rs"));
+
+/// A built-in content rule as the binary embeds it: [`Rule`] without its examples, in
+/// `'static` data. [`StaticRule::to_rule`] makes the owned rule, when one is needed.
+#[derive(Debug)]
+#[allow(missing_docs)] // the fields are [`Rule`]'s
+pub struct StaticRule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub family: Option<&'static str>,
+    pub action: FileAction,
+    pub guidance: Option<&'static str>,
+    pub keywords: &'static [&'static str],
+    pub pattern: &'static str,
+    pub check: Option<Check>,
+    pub min_entropy: Option<f64>,
+    pub placeholder_filter: bool,
+    pub assignment: bool,
+    pub validate: Option<Validator>,
+    pub multiline: bool,
+    pub path_exclude: Option<&'static str>,
+    pub binary: bool,
+    pub prefixes: &'static [&'static str],
+    pub allow_values: &'static [&'static str],
+    pub revoke_url: &'static str,
+    pub env_var: &'static str,
+}
+
+impl StaticRule {
+    /// The owned rule (without examples).
+    pub fn to_rule(&self) -> Rule {
+        let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        Rule {
+            id: self.id.to_owned(),
+            name: self.name.to_owned(),
+            family: self.family.map(str::to_owned),
+            action: self.action,
+            guidance: self.guidance.map(str::to_owned),
+            keywords: strings(self.keywords),
+            pattern: self.pattern.to_owned(),
+            check: self.check,
+            min_entropy: self.min_entropy,
+            placeholder_filter: self.placeholder_filter,
+            assignment: self.assignment,
+            validate: self.validate,
+            multiline: self.multiline,
+            path_exclude: self.path_exclude.map(str::to_owned),
+            binary: self.binary,
+            prefixes: strings(self.prefixes),
+            allow_values: strings(self.allow_values),
+            revoke_url: self.revoke_url.to_owned(),
+            env_var: self.env_var.to_owned(),
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+        }
+    }
+}
+
+/// A built-in forbidden-file rule as the binary embeds it (see [`StaticRule`]).
+#[derive(Debug)]
+#[allow(missing_docs)] // the fields are [`FileRule`]'s
+pub struct StaticFileRule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub name_pattern: &'static str,
+    pub name_keywords: &'static [&'static str],
+    pub except_pattern: Option<&'static str>,
+    pub content_pattern: Option<&'static str>,
+    pub action: FileAction,
+    pub guidance: &'static str,
+}
+
+impl StaticFileRule {
+    /// The owned rule (without examples).
+    pub fn to_rule(&self) -> FileRule {
+        FileRule {
+            id: self.id.to_owned(),
+            name: self.name.to_owned(),
+            name_pattern: self.name_pattern.to_owned(),
+            name_keywords: self.name_keywords.iter().map(|s| (*s).to_owned()).collect(),
+            except_pattern: self.except_pattern.map(str::to_owned),
+            content_pattern: self.content_pattern.map(str::to_owned),
+            content_example: None,
+            action: self.action,
+            guidance: self.guidance.to_owned(),
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+        }
+    }
+}
+
+/// Whether `id` is a built-in rule's (content or forbidden-file).
+pub fn is_builtin_id(id: &str) -> bool {
+    BUILTIN_RULES.iter().any(|r| r.id == id) || BUILTIN_FILES.iter().any(|r| r.id == id)
+}
 
 /// The full set of rules a scan uses.
 #[derive(Debug, Clone, Default)]
@@ -212,9 +310,13 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// Parses the built-in catalog, without the rules' examples (scanning never reads them).
+    /// The built-in catalog as owned rules, without their examples (scanning never reads
+    /// them; a scan turns only the rules it needs into owned ones, see [`BUILTIN_RULES`]).
     pub fn builtin() -> Result<Self, LoadError> {
-        Self::parse_builtin(BUILTIN)
+        Ok(RuleSet {
+            rules: BUILTIN_RULES.iter().map(StaticRule::to_rule).collect(),
+            files: BUILTIN_FILES.iter().map(StaticFileRule::to_rule).collect(),
+        })
     }
 
     /// Parses the built-in catalog with every rule's examples and negative examples.
@@ -350,6 +452,27 @@ mod tests {
                     rule.id
                 );
             }
+        }
+    }
+
+    /// The rules `build.rs` embeds as Rust values are exactly what serde reads from the TOML
+    /// (without the examples): the two cannot drift apart.
+    #[test]
+    fn the_embedded_catalog_is_the_parsed_one() {
+        let parsed = RuleSet::builtin_with_examples().expect("built-in rules parse");
+        let embedded = RuleSet::builtin().expect("embedded");
+        assert_eq!(parsed.rules.len(), embedded.rules.len());
+        assert_eq!(parsed.files.len(), embedded.files.len());
+        for (mut p, e) in parsed.rules.into_iter().zip(embedded.rules) {
+            p.examples.clear();
+            p.negative_examples.clear();
+            assert_eq!(format!("{p:?}"), format!("{e:?}"));
+        }
+        for (mut p, e) in parsed.files.into_iter().zip(embedded.files) {
+            p.examples.clear();
+            p.negative_examples.clear();
+            p.content_example = None;
+            assert_eq!(format!("{p:?}"), format!("{e:?}"));
         }
     }
 

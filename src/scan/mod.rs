@@ -14,7 +14,7 @@ pub mod filters;
 mod prefilter;
 pub mod windows;
 
-use crate::rules::Rule;
+use crate::rules::{Rule, StaticRule};
 use filters::{entropy, looks_like_placeholder};
 use once_cell::sync::OnceCell;
 use prefilter::Prefilter;
@@ -64,9 +64,6 @@ pub enum ScanError {
         /// The rule id.
         id: String,
     },
-    /// The keyword automaton could not be built.
-    #[error("keyword prefilter: {0}")]
-    Prefilter(String),
     /// The scanning thread stopped without a result (a bug; the scan fails closed).
     #[error("the scanning thread stopped unexpectedly")]
     Worker,
@@ -88,9 +85,42 @@ pub struct Match {
 }
 
 struct Compiled {
-    rule: Rule,
+    source: Source,
+    /// Read from the rule when it is added: every blob asks these of every rule.
+    multiline: bool,
+    has_path_exclude: bool,
     regex: OnceCell<Regex>,
     path_exclude: OnceCell<Option<Regex>>,
+}
+
+/// Where a rule comes from: a team's, owned; or a built-in one, made owned on first use (most
+/// rules' keywords never occur in a commit, and making all 350 costs more than the scan).
+enum Source {
+    Owned(Rule),
+    Static(&'static StaticRule, OnceCell<Rule>),
+}
+
+impl Compiled {
+    fn new(source: Source) -> Self {
+        let (multiline, has_path_exclude) = match &source {
+            Source::Owned(r) => (r.multiline, r.path_exclude.is_some()),
+            Source::Static(s, _) => (s.multiline, s.path_exclude.is_some()),
+        };
+        Compiled {
+            source,
+            multiline,
+            has_path_exclude,
+            regex: OnceCell::new(),
+            path_exclude: OnceCell::new(),
+        }
+    }
+
+    fn rule(&self) -> &Rule {
+        match &self.source {
+            Source::Owned(rule) => rule,
+            Source::Static(stat, rule) => rule.get_or_init(|| stat.to_rule()),
+        }
+    }
 }
 
 /// A scanner built once per process from a rule list.
@@ -121,31 +151,57 @@ impl Scanner {
     /// built-in rule's match (nor the reverse): a policy file can add findings, never remove
     /// one by shadowing it.
     pub fn with_custom(rules: Vec<Rule>, custom: usize) -> Result<Self, ScanError> {
+        let custom = custom.min(rules.len());
+        Ok(Self::build(
+            rules.into_iter().map(Source::Owned).collect(),
+            custom,
+        ))
+    }
+
+    /// The scanner a run uses: a team's rules `custom` first, then the built-in catalog
+    /// `builtin` (rules decided by code, with no keywords, left out), each made owned only
+    /// when its keyword occurs.
+    pub fn catalog(custom: Vec<Rule>, builtin: &'static [StaticRule]) -> Self {
+        let count = custom.len();
+        let sources = custom
+            .into_iter()
+            .map(Source::Owned)
+            .chain(
+                builtin
+                    .iter()
+                    .filter(|r| r.check.is_none())
+                    .map(|r| Source::Static(r, OnceCell::new())),
+            )
+            .collect();
+        Self::build(sources, count)
+    }
+
+    fn build(sources: Vec<Source>, custom: usize) -> Self {
         let mut keywords = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            for k in &rule.keywords {
-                keywords.push((k.to_ascii_lowercase().into_bytes(), i));
+        for (i, source) in sources.iter().enumerate() {
+            match source {
+                Source::Owned(rule) => keywords.extend(
+                    rule.keywords
+                        .iter()
+                        .map(|k| (k.to_ascii_lowercase().into_bytes(), i)),
+                ),
+                Source::Static(stat, _) => keywords.extend(
+                    stat.keywords
+                        .iter()
+                        .map(|k| (k.to_ascii_lowercase().into_bytes(), i)),
+                ),
             }
         }
-        let prefilter = Prefilter::new(keywords);
-        let rules = rules
-            .into_iter()
-            .map(|rule| Compiled {
-                rule,
-                regex: OnceCell::new(),
-                path_exclude: OnceCell::new(),
-            })
-            .collect();
-        Ok(Scanner {
-            rules,
-            prefilter,
+        Scanner {
+            prefilter: Prefilter::new(keywords),
+            rules: sources.into_iter().map(Compiled::new).collect(),
             custom,
-        })
+        }
     }
 
     /// The rule behind a [`Match::rule`] index.
     pub fn rule(&self, index: usize) -> &Rule {
-        &self.rules[index].rule
+        self.rules[index].rule()
     }
 
     /// Number of rules whose regex has been compiled so far (for tests and benchmarks).
@@ -230,7 +286,7 @@ impl Scanner {
     pub fn path_profile(&self, path: &[u8]) -> Result<PathProfile, ScanError> {
         let mut excluded = Vec::new();
         for (index, c) in self.rules.iter().enumerate() {
-            if c.rule.path_exclude.is_some() {
+            if c.has_path_exclude {
                 excluded.push(self.excluded(index, path)?);
             }
         }
@@ -243,7 +299,10 @@ impl Scanner {
     /// Whether rule `index` skips files at `path`.
     fn excluded(&self, index: usize, path: &[u8]) -> Result<bool, ScanError> {
         let c = &self.rules[index];
-        let Some(pattern) = &c.rule.path_exclude else {
+        if !c.has_path_exclude {
+            return Ok(false);
+        }
+        let Some(pattern) = &c.rule().path_exclude else {
             return Ok(false);
         };
         let re = c.path_exclude.get_or_try_init(|| {
@@ -252,7 +311,7 @@ impl Scanner {
                 .build()
                 .map(Some)
                 .map_err(|e| ScanError::Pattern {
-                    id: c.rule.id.clone(),
+                    id: c.rule().id.clone(),
                     message: format!("path_exclude: {}", e.to_string().replace('\n', " ")),
                 })
         })?;
@@ -262,7 +321,7 @@ impl Scanner {
     fn regex(&self, index: usize) -> Result<&Regex, ScanError> {
         let c = &self.rules[index];
         c.regex.get_or_try_init(|| {
-            let re = RegexBuilder::new(&c.rule.pattern)
+            let re = RegexBuilder::new(&c.rule().pattern)
                 // Bytes, not Unicode: secrets are ASCII, and a negated class such as
                 // `[^A-Za-z0-9]` in Unicode mode compiles to a UTF-8 automaton that costs ten
                 // times more to build (~0.4 ms per rule, on every commit that needs it).
@@ -274,12 +333,12 @@ impl Scanner {
                 .dfa_size_limit(64 << 20)
                 .build()
                 .map_err(|e| ScanError::Pattern {
-                    id: c.rule.id.clone(),
+                    id: c.rule().id.clone(),
                     message: e.to_string().replace('\n', " "),
                 })?;
             if re.captures_len() < 2 {
                 return Err(ScanError::NoGroup {
-                    id: c.rule.id.clone(),
+                    id: c.rule().id.clone(),
                 });
             }
             Ok(re)
@@ -356,7 +415,7 @@ impl Scanner {
         if multiline {
             // A multi-line rule runs over the whole blob whatever its hits say.
             for (i, c) in self.rules.iter().enumerate() {
-                if c.rule.multiline && hits[i].is_empty() {
+                if c.multiline && hits[i].is_empty() {
                     hits[i].push(0);
                 }
             }
@@ -368,7 +427,7 @@ impl Scanner {
         self.rules
             .iter()
             .zip(hits)
-            .any(|(c, h)| c.rule.multiline && !h.is_empty())
+            .any(|(c, h)| c.multiline && !h.is_empty())
     }
 
     /// Runs the regexes of the rules whose keywords were found (`hits`: positions per rule).
@@ -382,7 +441,7 @@ impl Scanner {
         let code = filters::is_code_path(path);
         let mut found = Vec::new();
         for (index, at) in hits.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
-            let rule = &self.rules[index].rule;
+            let rule = self.rules[index].rule();
             if binary && !rule.binary {
                 continue;
             }
