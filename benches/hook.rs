@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 type Result<T, E = Box<dyn Error>> = std::result::Result<T, E>;
 
 /// Bump when the fixtures change, so that a kept `KW_BENCH_DIR` is regenerated.
-const FIXTURE_VERSION: &str = "keyward-bench fixtures v1";
+const FIXTURE_VERSION: &str = "keyward-bench fixtures v2";
 const DEFAULT_RUNS: usize = 30;
 
 const DIRS: usize = 100;
@@ -57,6 +57,14 @@ const FILES_PER_SUBDIR: usize = 100;
 const TINY_FILES: usize = 10;
 const BULK_FILES: usize = 500;
 const BULK_FILE_SIZE: usize = 100_000;
+/// The deep repository: 100,001 files 6 to 10 directories down, ~12 MB of index.
+const DEEP_FILES: usize = 100_001;
+/// Newly staged in it, loose: 2,000 files of about 25 KB (50 MB), 20 of them binary.
+const MANY_FILES: usize = 2_000;
+const MANY_FILE_SIZE: usize = 25_000;
+const MANY_BINARY: usize = 20;
+/// The deep repository's typical commit: indexes of 5 modified files, and a new file.
+const DEEP_EDITS: [usize; 5] = [1_234, 20_511, 47_002, 73_390, 99_871];
 /// The typical commit: `(dNNN, sNN, fNNN)` of the 5 modified files, and the new file.
 const TYPICAL_EDITS: [(usize, usize, usize); 5] = [
     (7, 3, 42),
@@ -109,6 +117,17 @@ fn main() -> Result<()> {
     );
     let mut cat_file = Job::new(&env, &fixtures.big, "git", &["cat-file", "--batch"]);
     cat_file.stdin = Some(fixtures.oids.clone());
+    let hook_deep = Job::new(&env, &fixtures.deep, &keyward, &["hook"]);
+    let names_deep = Job::new(
+        &env,
+        &fixtures.deep,
+        "git",
+        &["diff", "--cached", "--name-only"],
+    );
+    let scan_many = Job::new(&env, &fixtures.deep, &keyward, &["scan", "--staged"]);
+    let mut cat_many = Job::new(&env, &fixtures.deep, "git", &["cat-file", "--batch"]);
+    cat_many.stdin = Some(fixtures.many_oids.clone());
+    let deep_index = root.join("deep/.git/index");
     let kw_version = Job::new(&env, &fixtures.tiny, &keyward, &["--version"]);
     let git_version = Job::new(&env, &fixtures.tiny, "git", &["--version"]);
 
@@ -123,6 +142,19 @@ fn main() -> Result<()> {
     let (rss3, rss3_git) = (peak_rss_kib(&scan_bulk)?, peak_rss_kib(&cat_file)?);
     let (kw0, git0) = compare(runs, &kw_version, &git_version)?;
     fs::copy(&typical, &index)?;
+    fs::copy(
+        root.join("deep/.git/kw-bench-index-typical"),
+        &deep_index,
+    )?;
+    let deep_info = describe_index(&deep_index);
+    let (kw5, git5) = compare(runs, &hook_deep, &names_deep)?;
+    fs::copy(root.join("deep/.git/kw-bench-index-many"), &deep_index)?;
+    let (kw6, git6) = compare(runs, &scan_many, &cat_many)?;
+    let (rss6, rss6_git) = (peak_rss_kib(&scan_many)?, peak_rss_kib(&cat_many)?);
+    fs::copy(
+        root.join("deep/.git/kw-bench-index-typical"),
+        &deep_index,
+    )?;
 
     let size = fs::metadata(&keyward)?.len();
     let git_version = env.git(&root, &["--version"])?;
@@ -149,6 +181,12 @@ fn main() -> Result<()> {
         megabytes(fixtures.bulk_bytes)
     );
     println!("tiny     {TINY_FILES} files in HEAD, 1 staged");
+    println!("deep     {DEEP_FILES} files 6-10 levels down; typical commit: 6 staged paths, index {deep_info}");
+    println!(
+        "many     {} staged blobs in the deep repository, {} ({MANY_BINARY} binary; loose objects)",
+        fixtures.many_blobs,
+        megabytes(fixtures.many_bytes)
+    );
     println!(
         "load     {} before, {} after (2-core machine shared with other jobs)",
         load_before,
@@ -158,19 +196,22 @@ fn main() -> Result<()> {
 
     let rows = [
         Row::time("1 hook, typical commit, 100k files", &kw1, &git1, 0.8),
-        Row::time("2 hook, 1-file commit, 10 files", &kw2, &git2, 2.0),
+        Row::time("1d hook, typical commit, deep 100k", &kw5, &git5, 0.6),
+        Row::time("2 hook, 1-file commit, 10 files", &kw2, &git2, 1.5),
         Row::time("3 scan --staged, 50 MB new text", &kw3, &git3, 0.7),
+        Row::time("3m scan --staged, 2,000 files", &kw6, &git6, 0.6),
         Row::rss("4 peak RSS of case 3", rss3, rss3_git, Some(150.0)),
+        Row::rss("4m peak RSS of case 3m", rss6, rss6_git, Some(150.0)),
         Row::rss("  peak RSS of case 1 (info)", rss1, rss1_git, None),
         Row::time_info("  start-up, --version (info)", &kw0, &git0),
     ];
     print_table(&rows);
     println!();
     println!("times: median (min); ratio: keyward / git, of medians; RSS: max of {RSS_RUNS} runs");
-    println!("git: 1, 2  git diff --cached --name-only");
+    println!("git: 1, 1d, 2  git diff --cached --name-only");
     println!(
-        "     3, 4  git cat-file --batch < the {} blob ids > /dev/null",
-        fixtures.bulk_blobs
+        "     3, 4  git cat-file --batch < the {} blob ids > /dev/null; 3m, 4m the same for the {} ids",
+        fixtures.bulk_blobs, fixtures.many_blobs
     );
     println!("     info  git --version");
     let mut all_ok = true;
@@ -178,6 +219,8 @@ fn main() -> Result<()> {
         ("keyward hook (case 1)", &kw1),
         ("keyward hook (case 2)", &kw2),
         ("keyward scan --staged (case 3)", &kw3),
+        ("keyward hook (case 1d)", &kw5),
+        ("keyward scan --staged (case 3m)", &kw6),
         ("git diff --cached (case 1)", &git1),
         ("git diff --cached (case 2)", &git2),
         ("git cat-file --batch (case 3)", &git3),
@@ -200,10 +243,15 @@ fn main() -> Result<()> {
 struct Fixtures {
     big: PathBuf,
     tiny: PathBuf,
+    deep: PathBuf,
     /// Blob ids staged in the bulk index, one a line: `git cat-file --batch`'s input.
     oids: PathBuf,
     bulk_blobs: usize,
     bulk_bytes: u64,
+    /// The same for the 2,000-file index of the deep repository.
+    many_oids: PathBuf,
+    many_blobs: usize,
+    many_bytes: u64,
     /// How they were obtained, for the header.
     note: String,
 }
@@ -221,20 +269,28 @@ impl Fixtures {
             format!(" (generated in {took})")
         };
         let big = root.join("big");
+        let deep = root.join("deep");
         let oids = root.join("bulk-oids.txt");
-        let sizes = {
-            let mut cmd = env.command("git", &big);
+        let many_oids = root.join("many-oids.txt");
+        let sizes = |repo: &Path, oids: &Path| -> Result<Vec<u64>> {
+            let mut cmd = env.command("git", repo);
             cmd.args(["cat-file", "--batch-check=%(objectsize)"])
-                .stdin(File::open(&oids)?);
-            String::from_utf8(cmd.output()?.stdout)?
+                .stdin(File::open(oids)?);
+            let text = String::from_utf8(cmd.output()?.stdout)?;
+            Ok(text.lines().map(str::parse).collect::<Result<_, _>>()?)
         };
-        let sizes: Vec<u64> = sizes.lines().map(str::parse).collect::<Result<_, _>>()?;
+        let bulk = sizes(&big, &oids)?;
+        let many = sizes(&deep, &many_oids)?;
         Ok(Fixtures {
             big,
             tiny: root.join("tiny"),
+            deep,
             oids,
-            bulk_blobs: sizes.len(),
-            bulk_bytes: sizes.iter().sum(),
+            bulk_blobs: bulk.len(),
+            bulk_bytes: bulk.iter().sum(),
+            many_oids,
+            many_blobs: many.len(),
+            many_bytes: many.iter().sum(),
             note,
         })
     }
@@ -322,6 +378,48 @@ fn generate(env: &Env, root: &Path) -> Result<String> {
     )?;
     step("tiny", &mut t);
 
+    let deep = root.join("deep");
+    eprintln!("generating {DEEP_FILES} files 6 to 10 levels deep in {}", deep.display());
+    env.git(root, &["init", "-q", "deep"])?;
+    fast_import(
+        env,
+        &deep,
+        (0..DEEP_FILES).map(|i| (deep_path(i), small_file(2_000_000 + i as u64))),
+    )?;
+    env.git(&deep, &["checkout", "-q", "-f", "main"])?;
+    step("deep", &mut t);
+    let mut staged = Vec::new();
+    for &i in &DEEP_EDITS {
+        let path = deep_path(i);
+        append_line(&deep.join(&path), i as u64)?;
+        staged.push(path);
+    }
+    let new = format!("{}/RetryPolicy.java", deep_dir(55_555));
+    let mut text = String::new();
+    code(&mut Rng::new(7_000_002), 1200, &mut text);
+    fs::write(deep.join(&new), &text)?;
+    staged.push(new);
+    stage(env, &deep, &staged, "kw-bench-index-typical")?;
+    env.git(&deep, &["reset", "-q"])?;
+    eprintln!("writing and staging {MANY_FILES} files of about {MANY_FILE_SIZE} bytes");
+    for i in 0..MANY_FILES {
+        let path = deep.join(many_path(i));
+        fs::create_dir_all(path.parent().expect("paths have a parent"))?;
+        fs::write(&path, many_file(i))?;
+    }
+    stage(env, &deep, &["generated".to_owned()], "kw-bench-index-many")?;
+    let raw = env.git(
+        &deep,
+        &["diff", "--cached", "--raw", "--no-abbrev", "--no-renames"],
+    )?;
+    let oids: String = raw
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .flat_map(|oid| [oid, "\n"])
+        .collect();
+    fs::write(root.join("many-oids.txt"), oids)?;
+    step("many", &mut t);
+
     Ok(format!(
         "{:.1} s: {}",
         start.elapsed().as_secs_f64(),
@@ -397,6 +495,63 @@ fn big_path(i: usize) -> String {
     format!("src/d{d:03}/s{s:02}/f{f:03}.rs")
 }
 
+/// A directory 6 to 10 levels down, shared by about 20 files, as deep Java, Kotlin and
+/// TypeScript trees are.
+fn deep_dir(i: usize) -> String {
+    const NAMES: [&str; 10] = [
+        "com", "acme", "platform", "core", "api", "model", "internal", "impl", "util", "v2",
+    ];
+    let service = i % 25;
+    let group = (i / 25) % 200;
+    let depth = 6 + group % 5;
+    let mut parts = vec![
+        "services".to_owned(),
+        format!("svc-{service:02}"),
+        "src".to_owned(),
+        "main".to_owned(),
+    ];
+    while parts.len() < depth {
+        parts.push(format!("{}{}", NAMES[parts.len() % NAMES.len()], group % 7));
+    }
+    parts.join("/")
+}
+
+fn deep_path(i: usize) -> String {
+    format!("{}/Component{i:06}.java", deep_dir(i))
+}
+
+fn many_path(i: usize) -> String {
+    let ext = ["java", "ts", "py", "md", "json"][i % 5];
+    if i < MANY_BINARY {
+        return format!("generated/assets/a{i:02}/image{i:04}.png");
+    }
+    format!("generated/batch{:02}/part{:02}/unit{i:04}.{ext}", i % 40, i % 13)
+}
+
+/// About 25 KB: code whose names include the words secret-scanning keywords are made of
+/// (`token`, `key`, `password`, `secret`, `auth`: real code says them all the time, so the
+/// rules' regexes do run) but no secret; the first few are binary (a PNG header, NUL bytes).
+fn many_file(i: usize) -> Vec<u8> {
+    let mut rng = Rng::new(3_000_000 + i as u64);
+    if i < MANY_BINARY {
+        let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        while out.len() < MANY_FILE_SIZE {
+            out.extend_from_slice(&rng.next_u64().to_le_bytes());
+        }
+        return out;
+    }
+    let size = MANY_FILE_SIZE / 2 + rng.below(MANY_FILE_SIZE);
+    let mut out = String::with_capacity(size + 256);
+    while out.len() < size {
+        code(&mut rng, out.len() + 2_000, &mut out);
+        let name = ["token", "api_key", "password", "secret", "auth_header"][rng.below(5)];
+        out.push_str(&format!(
+            "    let {name} = config.get(\"{name}\").unwrap_or_default(); // read at run time\n"
+        ));
+    }
+    out.into_bytes()
+}
+
 fn bulk_path(i: usize) -> String {
     let ext = if i.is_multiple_of(2) { "rs" } else { "md" };
     format!("bulk/m{:02}/t{i:03}.{ext}", i % 10)
@@ -430,16 +585,16 @@ fn bulk_file(seed: u64) -> String {
 const WORDS: &[&str] = &[
     "the", "a", "of", "to", "and", "in", "for", "with", "on", "by", "from", "as", "that", "this",
     "is", "are", "be", "was", "it", "when", "each", "every", "into", "over", "under", "after",
-    "before", "between", "without", "then", "only", "once", "again", "value", "index", "entry",
+    "before", "between", "without", "then", "only", "once", "again", "value", "index", "element",
     "tree", "blob", "path", "file", "buffer", "reader", "writer", "config", "option", "state",
     "error", "result", "count", "length", "offset", "cursor", "node", "child", "parent", "record",
     "field", "table", "row", "column", "cache", "queue", "stack", "batch", "chunk", "line",
     "commit", "branch", "stage", "hash", "digest", "header", "payload", "message", "request",
     "response", "client", "server", "handler", "session", "timer", "limit", "window", "frame",
     "layer", "shape", "color", "point", "vector", "range", "slice", "string", "number", "signal",
-    "event", "channel", "thread", "worker", "pool", "lock", "guard", "scope", "module", "crate",
+    "event", "pipe", "thread", "worker", "pool", "lock", "guard", "scope", "module", "crate",
     "trait", "type", "closure", "parse", "format", "render", "build", "check", "load", "store",
-    "fetch", "send", "receive", "open", "close", "read", "write", "flush", "reset", "update",
+    "fetch", "deliver", "receive", "open", "close", "read", "write", "flush", "reset", "update",
     "insert", "remove", "find", "sort", "merge", "split", "join", "filter", "map", "fold", "retry",
     "delay", "budget", "quota", "report", "summary", "detail", "user", "team", "review", "release",
     "version", "feature", "test", "bench", "metric", "sample", "total", "first", "last", "next",
@@ -448,33 +603,16 @@ const WORDS: &[&str] = &[
     "garden", "paper", "window", "market", "letter", "answer", "question",
 ];
 
-/// Lower-case keywords of the built-in rules' prefilter (src/rules/builtin) at the time of writing.
-const RULE_KEYWORDS: &[&str] = &[
-    "sk-ant-api",
-    "sk-ant-admin",
-    "akia",
-    "asia",
-    "abia",
-    "acca",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "t3blbkfj",
-    "sk-proj-",
-    "sk-svcacct-",
-    "sk-admin-",
-    "private key-----",
-];
 
 /// Words and every join of two words (`a_b`, `a b`, `AB`) are free of rule keywords.
 fn assert_vocabulary_is_clean() {
     for a in WORDS {
         for b in WORDS {
             for joined in [format!("{a}_{b}"), format!("{a} {b}"), format!("{a}{b}")] {
-                if let Some(k) = RULE_KEYWORDS.iter().find(|k| joined.contains(*k)) {
+                let keywords = keyward::rules::BUILTIN_RULES
+                    .iter()
+                    .flat_map(|r| r.keywords.iter());
+                if let Some(k) = keywords.into_iter().find(|k| joined.contains(*k)) {
                     panic!("generated text could contain the rule keyword {k:?} ({joined:?})");
                 }
             }

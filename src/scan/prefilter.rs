@@ -62,7 +62,7 @@ struct Anchor {
 pub(super) struct Prefilter {
     /// A bit per hash that some anchor has.
     gate: Vec<u64>,
-    /// Anchors, sorted by hash.
+    /// Anchors, grouped by the gate word their hash falls in.
     anchors: Vec<Anchor>,
     /// For each 64-bit word of the gate, where its anchors start in `anchors` (one more
     /// entry than words): a window that passes is compared with a handful of anchors.
@@ -112,8 +112,9 @@ impl Prefilter {
                 });
             }
         }
-        anchors.sort_unstable_by_key(|a| (a.hash, a.folded));
-        anchors.dedup_by_key(|a| (a.hash, a.folded, a.keyword));
+        // Grouped by gate word with a counting sort: thousands of anchors (the three-byte
+        // keywords' variants), and a comparison sort of them cost more than a small commit's
+        // whole scan.
         let mut by_word = vec![0u32; gate.len() + 1];
         for a in &anchors {
             by_word[(a.hash >> 6) as usize + 1] += 1;
@@ -121,6 +122,14 @@ impl Prefilter {
         for w in 0..gate.len() {
             by_word[w + 1] += by_word[w];
         }
+        let mut next = by_word.clone();
+        let mut grouped = anchors.clone();
+        for a in anchors {
+            let slot = &mut next[(a.hash >> 6) as usize];
+            grouped[*slot as usize] = a;
+            *slot += 1;
+        }
+        let anchors = grouped;
         Prefilter {
             gate,
             anchors,
