@@ -142,19 +142,13 @@ fn main() -> Result<()> {
     let (rss3, rss3_git) = (peak_rss_kib(&scan_bulk)?, peak_rss_kib(&cat_file)?);
     let (kw0, git0) = compare(runs, &kw_version, &git_version)?;
     fs::copy(&typical, &index)?;
-    fs::copy(
-        root.join("deep/.git/kw-bench-index-typical"),
-        &deep_index,
-    )?;
+    fs::copy(root.join("deep/.git/kw-bench-index-typical"), &deep_index)?;
     let deep_info = describe_index(&deep_index);
     let (kw5, git5) = compare(runs, &hook_deep, &names_deep)?;
     fs::copy(root.join("deep/.git/kw-bench-index-many"), &deep_index)?;
     let (kw6, git6) = compare(runs, &scan_many, &cat_many)?;
     let (rss6, rss6_git) = (peak_rss_kib(&scan_many)?, peak_rss_kib(&cat_many)?);
-    fs::copy(
-        root.join("deep/.git/kw-bench-index-typical"),
-        &deep_index,
-    )?;
+    fs::copy(root.join("deep/.git/kw-bench-index-typical"), &deep_index)?;
 
     let size = fs::metadata(&keyward)?.len();
     let git_version = env.git(&root, &["--version"])?;
@@ -379,7 +373,10 @@ fn generate(env: &Env, root: &Path) -> Result<String> {
     step("tiny", &mut t);
 
     let deep = root.join("deep");
-    eprintln!("generating {DEEP_FILES} files 6 to 10 levels deep in {}", deep.display());
+    eprintln!(
+        "generating {DEEP_FILES} files 6 to 10 levels deep in {}",
+        deep.display()
+    );
     env.git(root, &["init", "-q", "deep"])?;
     fast_import(
         env,
@@ -525,7 +522,11 @@ fn many_path(i: usize) -> String {
     if i < MANY_BINARY {
         return format!("generated/assets/a{i:02}/image{i:04}.png");
     }
-    format!("generated/batch{:02}/part{:02}/unit{i:04}.{ext}", i % 40, i % 13)
+    format!(
+        "generated/batch{:02}/part{:02}/unit{i:04}.{ext}",
+        i % 40,
+        i % 13
+    )
 }
 
 /// About 25 KB: code whose names include the words secret-scanning keywords are made of
@@ -602,7 +603,6 @@ const WORDS: &[&str] = &[
     "shared", "inner", "outer", "upper", "lower", "left", "right", "north", "south", "river",
     "garden", "paper", "window", "market", "letter", "answer", "question",
 ];
-
 
 /// Words and every join of two words (`a_b`, `a b`, `AB`) are free of rule keywords.
 fn assert_vocabulary_is_clean() {

@@ -21,7 +21,9 @@ const EXTENSIONS: &[&str] = &[
 ];
 
 fn collect(dir: &Path, files: &mut Vec<Vec<u8>>, total: &mut usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
@@ -90,7 +92,14 @@ fn main() {
         total as f64 / 1e6,
         files.len()
     );
-    println!("build       {:.3} ms (scanner, prefilter included)", build.as_secs_f64() * 1e3);
-    println!("prefilter   {:.2} GB/s ({hits} keyword hits)  target >= 1 GB/s: {}", gbps(pre), if gbps(pre) >= 1.0 { "PASS" } else { "MISS" });
+    println!(
+        "build       {:.3} ms (scanner, prefilter included)",
+        build.as_secs_f64() * 1e3
+    );
+    println!(
+        "prefilter   {:.2} GB/s ({hits} keyword hits)  target >= 1 GB/s: {}",
+        gbps(pre),
+        if gbps(pre) >= 1.0 { "PASS" } else { "MISS" }
+    );
     println!("whole scan  {:.2} GB/s", gbps(whole));
 }

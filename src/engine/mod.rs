@@ -8,9 +8,10 @@
 pub mod history;
 pub mod pool;
 
+use crate::git::loose::{Loose, Scratch};
 use crate::git::packs::PackError;
-use crate::git::ReadBlob;
-use crate::model::{Finding, Item, Outcome, Size};
+use crate::git::{GitError, ReadBlob};
+use crate::model::{self, Finding, Item, Outcome, Size};
 use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
@@ -173,20 +174,116 @@ impl Engine {
         })
     }
 
-    /// Takes every item of `source` through [`Engine::process`] and the policy. Commits of
-    /// [`PARALLEL_FROM`] blobs or more are scanned on worker threads (one per core but this
-    /// one, up to four) while this one reads and inflates the next blobs: the two cost about
-    /// the same, so they overlap.
+    /// Takes every item of `source` through [`Engine::process`] and the policy. Where the
+    /// source's blobs are loose objects (what `git add` writes), every core reads, inflates
+    /// and scans its own; the rest are read on this thread and scanned on the others. Commits
+    /// of fewer than [`PARALLEL_FROM`] blobs start no thread.
     pub fn run(&self, source: &mut dyn Source) -> Result<Outcome, Error> {
         let stage = source.stage();
         let (items, reader) = source.split();
+        let mut done = Vec::new();
+        let rest: Vec<usize> = match reader.loose() {
+            Some(loose) => self.run_loose(items, &loose, &mut done)?,
+            None => (0..items.len()).collect(),
+        };
+        self.run_read(items, reader, &rest, &mut done)?;
+        self.settle(stage, items, reader, done, 0)
+    }
+
+    /// Reads and scans the loose blobs of `items` on every core; returns the items that are
+    /// not loose objects here.
+    fn run_loose(
+        &self,
+        items: &[Item],
+        loose: &Loose,
+        done: &mut Vec<Processed>,
+    ) -> Result<Vec<usize>, Error> {
+        enum Out {
+            Processed(Processed),
+            NotLoose(usize),
+        }
+        let cap = self.cap.0;
+        let work = |(scratch, buf): &mut (Scratch, Vec<u8>),
+                    index: usize,
+                    emit: &mut dyn FnMut(Out)|
+         -> Result<(), Error> {
+            let item = &items[index];
+            let model::Content::Blob(id) = item.content else {
+                emit(Out::NotLoose(index));
+                return Ok(());
+            };
+            let read = loose.read(id, buf, cap, scratch).map_err(|e| {
+                SourceError::from(GitError::read(crate::redact::escape(&item.path), e))
+            })?;
+            match read {
+                None => emit(Out::NotLoose(index)),
+                Some(ReadBlob::TooLarge(size)) => emit(Out::Processed(self.process(
+                    index,
+                    item,
+                    Content::TooLarge(size),
+                )?)),
+                Some(ReadBlob::Read) => {
+                    let content = Content::Bytes {
+                        data: buf,
+                        windows: None,
+                    };
+                    let mut p = self.process(index, item, content)?;
+                    // The bytes go back only when the policy needs them.
+                    if p.has_candidates() {
+                        p.data = Some(buf.clone());
+                    }
+                    emit(Out::Processed(p));
+                }
+            }
+            Ok(())
+        };
         let threads = if items.len() < PARALLEL_FROM {
+            1
+        } else {
+            pool::cores()
+        };
+        let mut rest = Vec::new();
+        pool::run(
+            threads,
+            Default::default,
+            &work,
+            |feeder| {
+                for index in 0..items.len() {
+                    if !feeder.push(index)? {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |event| match event {
+                Event::Output(Out::Processed(p)) => done.push(p),
+                Event::Output(Out::NotLoose(index)) => rest.push(index),
+                Event::Tick => {}
+            },
+        )?;
+        rest.sort_unstable();
+        Ok(rest)
+    }
+
+    /// Reads the items `indexes` through `reader` on this thread and scans them on the
+    /// others (one per core but this one, up to four: reading and scanning cost about the
+    /// same, so the two overlap).
+    fn run_read(
+        &self,
+        items: &[Item],
+        reader: &mut dyn BlobRead,
+        indexes: &[usize],
+        done: &mut Vec<Processed>,
+    ) -> Result<(), Error> {
+        if indexes.is_empty() {
+            return Ok(());
+        }
+        let threads = if indexes.len() < PARALLEL_FROM {
             1
         } else {
             pool::cores().saturating_sub(1).clamp(1, 4)
         };
         let cap = self.cap.0;
-        let mut done = Vec::new();
         let work = |_: &mut (),
                     (index, read): (usize, Read),
                     emit: &mut dyn FnMut(Processed)|
@@ -216,8 +313,8 @@ impl Engine {
             &work,
             |feeder| {
                 let mut buf = Vec::new();
-                for (index, item) in items.iter().enumerate() {
-                    let read = match reader.read(item, &mut buf, cap)? {
+                for &index in indexes {
+                    let read = match reader.read(&items[index], &mut buf, cap)? {
                         ReadBlob::TooLarge(size) => Read::TooLarge(size),
                         ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
                     };
@@ -232,8 +329,7 @@ impl Engine {
                     done.push(p);
                 }
             },
-        )?;
-        self.settle(stage, items, reader, done, 0)
+        )
     }
 
     /// The policy stage for a whole source: each item's candidates judged with the version it
@@ -330,6 +426,7 @@ impl Engine {
                 let what = &data[f.span.clone()];
                 Some(Candidate {
                     rule,
+                    custom: false,
                     line,
                     column,
                     inline_allowed: false,

@@ -4,6 +4,7 @@
 //! only then do callers ask git's [`plumbing`]. Corruption is an error, never a fallback.
 
 pub mod index;
+pub mod loose;
 pub mod packs;
 pub mod plumbing;
 

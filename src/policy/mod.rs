@@ -13,6 +13,40 @@ use allowlist::{Allowlist, Verdict};
 use forbidden::FileMatcher;
 use std::collections::HashSet;
 
+/// Where a judged finding sits, for [`one_per_place`].
+struct Place {
+    rule: usize,
+    custom: bool,
+    span: std::ops::Range<usize>,
+}
+
+/// Keeps one finding where several rules matched overlapping bytes: in rule priority order, a
+/// finding is dropped when a kept one of the same kind (a team's rule or a built-in one)
+/// overlaps it and is not allowed, or when it is allowed itself — so an allowed finding
+/// never hides one that is not — or when a kept one holds exactly the same bytes (the same
+/// value under another rule: what the team allowed under one rule it allowed).
+fn one_per_place(findings: Vec<Finding>, places: &[Place]) -> Vec<Finding> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| (places[i].rule, places[i].span.start));
+    let mut kept: Vec<usize> = Vec::with_capacity(findings.len());
+    for i in order {
+        let (p, f) = (&places[i], &findings[i]);
+        let shadowed = kept.iter().any(|&k| {
+            let q = &places[k];
+            q.custom == p.custom
+                && q.span.start < p.span.end
+                && p.span.start < q.span.end
+                && (findings[k].allowed.is_none() || f.allowed.is_some() || q.span == p.span)
+        });
+        if !shadowed {
+            kept.push(i);
+        }
+    }
+    kept.sort_unstable_by_key(|&i| places[i].span.start);
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    kept.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 /// A forbidden-file pattern that does not compile (only possible for a broken rule file).
 #[derive(Debug, thiserror::Error)]
 #[error("forbidden-file rule")]
@@ -113,9 +147,14 @@ impl Policy {
     /// Judges the candidates of one blob (`data`) at `item`'s path. A value the replaced
     /// version (`previous`) already holds is pre-existing, blocking only under the strict
     /// policy. An exception allows a candidate — the rule turned off, the path allowed (not
-    /// for a detached blob), its fingerprint listed, an inline marker (unless refused) — and
-    /// the finding stays, allowed, for the record; an expired entry allows nothing and says
-    /// so. `rule` gives the rule behind a candidate.
+    /// for a detached blob), its fingerprint listed, an inline marker on its own line (unless
+    /// refused) — and the finding stays, allowed, for the record; an expired entry allows
+    /// nothing and says so. `rule` gives the rule behind a candidate.
+    ///
+    /// Each candidate is judged on its own, and only then is one kept where several rules
+    /// matched the same bytes (the first rule in priority order): an exception that names one
+    /// finding (its fingerprint, its line) never hides another rule's finding of the same key,
+    /// and a team's rule and a built-in one never stand in for each other.
     pub fn judge<'r>(
         &self,
         item: &Item,
@@ -129,7 +168,13 @@ impl Policy {
             .flatten()
             .map(|glob| Allowance::Path(glob.to_owned()));
         let mut out = Vec::with_capacity(candidates.len());
+        let mut places: Vec<Place> = Vec::with_capacity(candidates.len());
         for c in candidates {
+            places.push(Place {
+                rule: c.rule,
+                custom: c.custom,
+                span: c.evidence.clone(),
+            });
             let rule = rule(c.rule);
             let mut note = None;
             let allowed = if self.allowlist.turns_off(&rule.id) {
@@ -182,7 +227,7 @@ impl Policy {
                 allowed,
             });
         }
-        out
+        one_per_place(out, &places)
     }
 
     /// Settles the findings of a whole source (`(item index, finding)`, in scan order), as
@@ -231,5 +276,75 @@ impl Policy {
                 f
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(rule: usize, allowed: bool) -> Finding {
+        Finding {
+            kind: Kind::Secret,
+            rule_id: format!("r{rule}"),
+            rule_name: String::new(),
+            path: Vec::new(),
+            line: None,
+            column: None,
+            fingerprint: None,
+            preview: None,
+            pre_existing: false,
+            blocking: !allowed,
+            remedy: String::new(),
+            env_var: None,
+            note: None,
+            commit: None,
+            allowed: allowed.then_some(Allowance::Inline),
+        }
+    }
+
+    fn kept(cases: &[(usize, bool, bool, std::ops::Range<usize>)]) -> Vec<String> {
+        let findings = cases.iter().map(|c| finding(c.0, c.1)).collect();
+        let places: Vec<Place> = cases
+            .iter()
+            .map(|c| Place {
+                rule: c.0,
+                custom: c.2,
+                span: c.3.clone(),
+            })
+            .collect();
+        one_per_place(findings, &places)
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect()
+    }
+
+    #[test]
+    fn one_finding_per_place_and_exceptions_hide_nothing_else() {
+        // Two rules on the same bytes: the first in priority order.
+        assert_eq!(
+            kept(&[(1, false, false, 0..10), (0, false, false, 0..10)]),
+            ["r0"]
+        );
+        // The first allowed on a different span: the other is reported.
+        assert_eq!(
+            kept(&[(0, true, false, 0..10), (1, false, false, 2..12)]),
+            ["r0", "r1"]
+        );
+        // Allowed on exactly the same bytes: the same value, allowed.
+        assert_eq!(
+            kept(&[(0, true, false, 0..10), (1, false, false, 0..10)]),
+            ["r0"]
+        );
+        // A team's rule and a built-in rule never stand in for each other.
+        assert_eq!(
+            kept(&[(0, true, true, 0..10), (5, false, false, 0..10)]),
+            ["r0", "r5"]
+        );
+        // Apart: both.
+        assert_eq!(
+            kept(&[(0, false, false, 0..5), (1, false, false, 5..9)]),
+            ["r0", "r1"]
+        );
     }
 }

@@ -271,6 +271,7 @@ impl Scanner {
         };
         Candidate {
             rule: m.rule,
+            custom: m.rule < self.custom,
             line: m.line,
             column: m.column,
             inline_allowed: m.inline_allowed,
@@ -474,7 +475,12 @@ impl Scanner {
                 }
             }
         }
-        Ok(locate(data, dedupe(found, self.custom)))
+        // Every rule's match is kept, overlapping or not: the policy judges each (an
+        // exception names one finding), then keeps one per place (see
+        // `crate::policy::Policy::judge`).
+        found.sort_by_key(|(rule, range)| (range.start, *rule));
+        found.dedup();
+        Ok(locate(data, found))
     }
 }
 
@@ -493,8 +499,11 @@ pub struct BlobScan {
 /// fingerprint and the redacted preview are made here, where the value is at hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    /// Index of the rule in the scanner's rule list.
+    /// Index of the rule in the scanner's rule list: its priority (lower first).
     pub rule: usize,
+    /// The rule is a team's own (see [`Scanner::with_custom`]): its matches and the
+    /// built-in rules' never stand in for each other.
+    pub custom: bool,
     /// 1-based line.
     pub line: usize,
     /// 1-based column, in characters.
@@ -556,24 +565,6 @@ fn accept(rule: &Rule, data: &[u8], secret: Range<usize>, name: Option<&[u8]>, c
         || filters::assigned_value_is_secret(name.unwrap_or_default(), data, secret, code)
 }
 
-/// Drops matches that overlap an earlier-priority rule's match at the same place, so a key
-/// that two rules recognise is reported once, under the more specific rule. Rules below
-/// `custom` (a team's) and the others (built in) do not drop each other's matches.
-fn dedupe(mut found: Vec<(usize, Range<usize>)>, custom: usize) -> Vec<(usize, Range<usize>)> {
-    found.sort_by_key(|(rule, range)| (*rule, range.start));
-    let mut kept: Vec<(usize, Range<usize>)> = Vec::with_capacity(found.len());
-    for (rule, range) in found {
-        let overlaps = kept.iter().any(|(r, k)| {
-            (*r < custom) == (rule < custom) && k.start < range.end && range.start < k.end
-        });
-        if !overlaps {
-            kept.push((rule, range));
-        }
-    }
-    kept.sort_by_key(|(_, range)| range.start);
-    kept
-}
-
 /// Adds line, column and inline-allow markers, walking `data` once in order.
 fn locate(data: &[u8], found: Vec<(usize, Range<usize>)>) -> Vec<Match> {
     let (mut line, mut line_start, mut pos) = (1usize, 0usize, 0usize);
@@ -633,14 +624,5 @@ mod tests {
         let x = data.iter().position(|&b| b == b'x').expect("x");
         let m = locate(data, vec![(0, x..x + 1)]);
         assert_eq!((m[0].line, m[0].column), (2, 8));
-    }
-
-    #[test]
-    fn dedupe_keeps_the_higher_priority_rule() {
-        let kept = dedupe(vec![(1, 0..10), (0, 2..12), (1, 20..30)], 0);
-        assert_eq!(kept, vec![(0, 2..12), (1, 20..30)]);
-        // A custom rule (0) overlapping a built-in one (1): both are kept.
-        let kept = dedupe(vec![(1, 0..10), (0, 2..12)], 1);
-        assert_eq!(kept, vec![(1, 0..10), (0, 2..12)]);
     }
 }

@@ -103,6 +103,13 @@ pub trait BlobRead {
         let _ = (path, cap);
         Ok(Sibling::Unknown)
     }
+
+    /// A reader of loose objects that any thread may use, where the items are blobs of a
+    /// repository read in process: workers then read their own blobs (see
+    /// [`crate::git::loose`]), and only what is not loose comes back to [`BlobRead::read`].
+    fn loose(&self) -> Option<crate::git::loose::Loose> {
+        None
+    }
 }
 
 /// What [`BlobRead::sibling`] found.

@@ -256,6 +256,15 @@ impl BlobRead for StagedReader {
         Ok(any)
     }
 
+    fn loose(&self) -> Option<crate::git::loose::Loose> {
+        match &self.reader {
+            Reader::Gix { repo, .. } => Some(crate::git::loose::Loose::new(
+                repo.objects.store_ref().path().to_path_buf(),
+            )),
+            Reader::Plumbing(_) => None,
+        }
+    }
+
     /// The staged content of `path` (stage 0): the index is searched only when a check asks
     /// (a Dockerfile's `.dockerignore`), with the reader that listed the changes.
     fn sibling(&mut self, path: &[u8], cap: u64) -> Result<Sibling, SourceError> {

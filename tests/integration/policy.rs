@@ -307,3 +307,28 @@ fn git_config_reaches_the_hook_and_the_policy_file_cannot_relax_it() {
         .assert_ok();
     repo.commit(&[]).assert_passed();
 }
+
+/// Each finding is judged on its own: a marker on one line of a private key block allows
+/// nothing of the block, whose finding sits on its `BEGIN` line.
+#[test]
+fn a_marker_inside_a_key_block_does_not_allow_the_block() {
+    let repo = Repo::new();
+    let pem = keys::private_key(&keys::random(keys::BASE64, 64));
+    let mut lines: Vec<String> = pem.lines().map(str::to_owned).collect();
+    lines[2].push_str("  keyward:allow");
+    repo.write("deploy/key.pem.txt", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    let c = repo.commit(&[]);
+    c.assert_blocked();
+    assert!(
+        c.out.all().contains("deploy/key.pem.txt:1:"),
+        "{}",
+        c.out.all()
+    );
+    // On the BEGIN line it allows the block.
+    let mut lines: Vec<String> = pem.lines().map(str::to_owned).collect();
+    lines[0].push_str("  keyward:allow");
+    repo.write("deploy/key.pem.txt", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit(&[]).assert_passed();
+}
