@@ -147,7 +147,7 @@ impl Engine {
                 };
                 let mut keep = |mut p: Processed| {
                     if p.matters() {
-                        if p.has_candidates() {
+                        if p.needs_data() {
                             p.data = Some(v.data.to_vec());
                         }
                         emit(Out::Processed(p));
@@ -260,12 +260,12 @@ impl Engine {
                 }
             }
             for mut other in group.others_of(self, index, &data)? {
-                if other.has_candidates() {
+                if other.needs_data() {
                     other.data = Some(data.clone());
                 }
                 emit(other);
             }
-            if p.has_candidates() {
+            if p.needs_data() {
                 p.data = Some(data);
             }
             emit(p);

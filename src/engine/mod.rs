@@ -77,7 +77,8 @@ pub struct Processed {
     pub findings: Vec<Finding>,
     /// The scan, when the content was scanned (not over the cap).
     pub scan: Option<BlobScan>,
-    /// The content, kept when the scan has candidates: the policy needs it.
+    /// The content, kept when a check reads it again (a Dockerfile, with its
+    /// `.dockerignore`): nothing else holds a blob after its scan.
     pub data: Option<Vec<u8>>,
     /// What the Dockerfile checks found, when the item is a Dockerfile; `true` when the
     /// `.dockerignore` beside it decides the rest (see [`crate::rules::dockerfile`]).
@@ -88,6 +89,11 @@ impl Processed {
     /// Whether the scan found anything for the policy to judge.
     pub fn has_candidates(&self) -> bool {
         self.scan.as_ref().is_some_and(|s| !s.candidates.is_empty()) || self.dockerfile.is_some()
+    }
+
+    /// Whether the settling step needs the content again (see [`Processed::data`]).
+    pub fn needs_data(&self) -> bool {
+        self.dockerfile.is_some()
     }
 
     /// Whether there is anything to report or judge (a clean, scanned text blob has not).
@@ -228,8 +234,7 @@ impl Engine {
                         windows: None,
                     };
                     let mut p = self.process(index, item, content)?;
-                    // The bytes go back only when the policy needs them.
-                    if p.has_candidates() {
+                    if p.needs_data() {
                         p.data = Some(buf.clone());
                     }
                     emit(Out::Processed(p));
@@ -297,8 +302,7 @@ impl Engine {
                         windows: None,
                     };
                     let mut p = self.process(index, item, content)?;
-                    // The bytes go back only when the policy needs them.
-                    if p.has_candidates() {
+                    if p.needs_data() {
                         p.data = Some(data);
                     }
                     p
@@ -365,19 +369,19 @@ impl Engine {
             if scan.candidates.is_empty() {
                 continue;
             }
-            let data = p.data.as_deref().unwrap_or_default();
             let mut had = reader.previous(p.index, item, &mut old, self.cap.0)?;
             // The same content at another path before (the base of a range): in history
             // already, unless only where the policy allows it.
             let elsewhere = reader.elsewhere(p.index);
             if elsewhere.iter().any(|path| !self.policy.allows_path(path)) {
-                old.push(b'\n');
-                old.extend_from_slice(data);
+                for c in &scan.candidates {
+                    old.push(b'\n');
+                    old.extend_from_slice(&c.evidence);
+                }
                 had = true;
             }
             let judged = self.policy.judge(
                 item,
-                data,
                 scan.candidates,
                 had.then_some(old.as_slice()),
                 |rule| self.scanner.rule(rule),
@@ -432,13 +436,14 @@ impl Engine {
                     inline_allowed: false,
                     fingerprint: crate::redact::fingerprint(&self.checks[rule].id, what),
                     preview: crate::redact::escape(what),
-                    evidence: f.span,
+                    evidence: what.to_vec(),
+                    span: f.span,
                 })
             })
             .collect();
         Ok(self
             .policy
-            .judge(item, data, candidates, None, |rule| &self.checks[rule]))
+            .judge(item, candidates, None, |rule| &self.checks[rule]))
     }
 }
 

@@ -144,7 +144,7 @@ impl Policy {
         }
     }
 
-    /// Judges the candidates of one blob (`data`) at `item`'s path. A value the replaced
+    /// Judges the candidates of one blob at `item`'s path. A value the replaced
     /// version (`previous`) already holds is pre-existing, blocking only under the strict
     /// policy. An exception allows a candidate — the rule turned off, the path allowed (not
     /// for a detached blob), its fingerprint listed, an inline marker on its own line (unless
@@ -158,7 +158,6 @@ impl Policy {
     pub fn judge<'r>(
         &self,
         item: &Item,
-        data: &[u8],
         candidates: Vec<Candidate>,
         previous: Option<&[u8]>,
         rule: impl Fn(usize) -> &'r Rule,
@@ -173,7 +172,7 @@ impl Policy {
             places.push(Place {
                 rule: c.rule,
                 custom: c.custom,
-                span: c.evidence.clone(),
+                span: c.span.clone(),
             });
             let rule = rule(c.rule);
             let mut note = None;
@@ -195,9 +194,8 @@ impl Policy {
                     }
                 }
             };
-            let evidence = &data[c.evidence.clone()];
             let pre_existing =
-                previous.is_some_and(|old| memchr::memmem::find(old, evidence).is_some());
+                previous.is_some_and(|old| memchr::memmem::find(old, &c.evidence).is_some());
             // A warning (a practice the seed warns against) blocks only under the strict
             // policy, and its remedy is what to do instead.
             let warning = rule.action == FileAction::Warn;

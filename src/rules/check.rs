@@ -42,8 +42,8 @@ pub fn check(
         .map_err(|e| fail(e.to_string()))?;
     for template in &rule.examples {
         for _ in 0..draws.max(1) {
-            let ex =
-                expand(template, rng).map_err(|e| fail(format!("example `{template}`: {e}")))?;
+            let ex = draw(rule, template, rng)
+                .map_err(|e| fail(format!("example `{template}`: {e}")))?;
             let lower = ex.text.to_ascii_lowercase();
             if !rule.keywords.iter().any(|k| lower.contains(k.as_str())) {
                 return Err(fail(format!(
@@ -62,12 +62,42 @@ pub fn check(
                     .map(|m| scanner.rule(m.rule).id.as_str())
                     .collect();
                 return Err(fail(format!(
-                    "example `{template}` is not found where its «» marks say (found by: {})",
+                    "example `{template}` is not found where its «» marks say in `{}` (found by: {})",
+                    crate::redact::escape(ex.text.as_bytes()),
                     if by.is_empty() {
                         "no rule".to_owned()
                     } else {
                         by.join(", ")
                     }
+                )));
+            }
+        }
+    }
+    // The same examples, written in the encodings the scanner decodes: UTF-16 (every rule),
+    // URL and JSON escapes (rules that match within one line).
+    for template in &rule.examples {
+        let ex =
+            draw(rule, template, rng).map_err(|e| fail(format!("example `{template}`: {e}")))?;
+        let Some(span) = ex.secret.clone() else {
+            continue;
+        };
+        let want = crate::redact::fingerprint(&rule.id, &ex.text.as_bytes()[span]);
+        let mut variants = vec![("UTF-16", utf16le(&ex.text))];
+        if !rule.multiline {
+            variants.push(("URL-encoded", url_encoded(&ex.text)));
+            variants.push(("JSON-escaped", json_escaped(&ex.text)));
+        }
+        for (how, bytes) in variants {
+            let scan = scanner
+                .examine(b"", &bytes, None)
+                .map_err(|e| fail(e.to_string()))?;
+            if !scan
+                .candidates
+                .iter()
+                .any(|c| c.rule == index && c.fingerprint == want)
+            {
+                return Err(fail(format!(
+                    "example `{template}` is not found when {how}"
                 )));
             }
         }
@@ -86,6 +116,72 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// An example drawn from `template` whose secret a real key could be: random bodies that
+/// happen to fall below the rule's entropy floor, or to look like a placeholder, are drawn
+/// again, up to a hundred times (the floor and the filters are the rule's design, not what the
+/// draws test; an example they always reject still fails).
+fn draw(
+    rule: &Rule,
+    template: &str,
+    rng: &mut Rng,
+) -> Result<super::examples::Expanded, super::examples::ExampleError> {
+    let mut ex = expand(template, rng)?;
+    for _ in 0..100 {
+        let Some(span) = ex.secret.clone() else {
+            break;
+        };
+        let secret = &ex.text.as_bytes()[span];
+        let low = rule
+            .min_entropy
+            .is_some_and(|min| crate::scan::filters::entropy(secret) < min);
+        let masked =
+            rule.placeholder_filter && crate::scan::filters::looks_like_placeholder(secret);
+        // A random value can spell `your` or `null`; the generic rules rightly pass it by.
+        let worded = rule.assignment && crate::scan::filters::has_placeholder_word(secret);
+        if !low && !masked && !worded {
+            break;
+        }
+        ex = expand(template, rng)?;
+    }
+    Ok(ex)
+}
+
+/// `text` as UTF-16 (little-endian, with a byte-order mark).
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+/// `text` with every printable byte but letters and digits written `%XX`, as a query
+/// string or a form body would carry it.
+fn url_encoded(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 2);
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || !(0x20..0x7F).contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    out
+}
+
+/// `text` with its punctuation written as JSON `\u00XX` escapes.
+fn json_escaped(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 2);
+    for &b in text.as_bytes() {
+        if b.is_ascii_punctuation() {
+            out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// What a rule must have before its examples mean anything.

@@ -61,6 +61,51 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// Words that make an assigned value a placeholder or a label wherever they occur in it.
+const WORDS: &[&[u8]] = &[
+    b"changeme",
+    b"qwer",
+    b"asdf",
+    b"change_me",
+    b"change-me",
+    b"example",
+    b"placeholder",
+    b"your",
+    b"redacted",
+    b"dummy",
+    b"sample",
+    b"todo",
+    b"fixme",
+    b"replace",
+    b"insert",
+    b"test",
+    b"fake",
+    b"mock",
+    b"demo",
+    b"secret",
+    b"password",
+    b"passwd",
+    b"token",
+    b"apikey",
+    b"api_key",
+    b"undefined",
+    b"null",
+    b"none",
+    b"true",
+    b"false",
+    b"default",
+    b"***",
+    b"...",
+    b"\xe2\x80\xa6",
+];
+
+/// Whether `value` holds one of the placeholder words that make the generic rules pass it by
+/// (`your`, `test`, `null`, …). A random key holds one by chance about once in two thousand.
+pub fn has_placeholder_word(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    WORDS.iter().any(|w| contains(&lower, w))
+}
+
 /// Whether the value `data[value]`, assigned to `name`, looks like a real secret rather than
 /// one of its look-alikes. Used by rules with `assignment = true`.
 /// `code` says the file is source code, where an unquoted value is an expression (a variable,
@@ -435,48 +480,12 @@ fn value_is_secret(
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    const WORDS: &[&[u8]] = &[
-        b"changeme",
-        b"qwer",
-        b"asdf",
-        b"change_me",
-        b"change-me",
-        b"example",
-        b"placeholder",
-        b"your",
-        b"redacted",
-        b"dummy",
-        b"sample",
-        b"todo",
-        b"fixme",
-        b"replace",
-        b"insert",
-        b"test",
-        b"fake",
-        b"mock",
-        b"demo",
-        b"secret",
-        b"password",
-        b"passwd",
-        b"token",
-        b"apikey",
-        b"api_key",
-        b"undefined",
-        b"null",
-        b"none",
-        b"true",
-        b"false",
-        b"default",
-        b"***",
-        b"...",
-        b"\xe2\x80\xa6",
-    ];
     // Keyboard runs such as `abc123` and `12345678` make short values fake, but they also
     // turn up by chance inside long random hex (one in 700 for 48 digits): only short values
     // are judged by them.
     const SHORT_WORDS: &[&[u8]] = &[b"abc1", b"1234"];
     // A mask is written in one case (`xxx`, `XXX`); `XxX` turns up in random values.
-    if WORDS.iter().any(|w| contains(&lower, w))
+    if has_placeholder_word(v)
         || contains(v, b"xxx")
         || contains(v, b"XXX")
         || (v.len() <= 20 && SHORT_WORDS.iter().any(|w| contains(&lower, w)))

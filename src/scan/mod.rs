@@ -10,6 +10,7 @@
 //! a file (Kubernetes `Secret` data) are [`decode`]d and scanned too.
 
 pub mod decode;
+pub mod encodings;
 pub mod filters;
 mod prefilter;
 pub mod windows;
@@ -225,13 +226,31 @@ impl Scanner {
 
     /// Scans one blob at `path`: the whole of it, or only `windows` of a new version with
     /// whether its base may hold a multi-line rule's keyword (see [`Scanner::scan_windows`]).
-    /// Encoded values (Kubernetes `Secret` data) are decoded from the whole blob either way.
+    /// A UTF-16 file is scanned as the text it holds; lines with URL or JSON escapes are also
+    /// scanned decoded (see [`encodings`]), and Kubernetes `Secret` data values decoded from
+    /// base64 (see [`decode`]).
     pub fn examine(
         &self,
         path: &[u8],
         data: &[u8],
         windows: Option<(&[Range<usize>], bool)>,
     ) -> Result<BlobScan, ScanError> {
+        if let Some(view) = encodings::utf16(data) {
+            let (matches, multiline) = self.scan_file_noting_multiline(path, &view.text, false)?;
+            let candidates = matches
+                .into_iter()
+                .map(|m| {
+                    let span = view.map[m.secret.start]..view.map[m.secret.end];
+                    let evidence = data[span.clone()].to_vec();
+                    self.candidate(&view.text[m.secret.clone()], &m, span, evidence)
+                })
+                .collect();
+            return Ok(BlobScan {
+                binary: false,
+                candidates,
+                multiline,
+            });
+        }
         let binary = is_binary(data);
         let (matches, multiline) = match windows {
             Some((windows, base_multiline)) => {
@@ -241,17 +260,43 @@ impl Scanner {
         };
         let mut candidates: Vec<Candidate> = matches
             .into_iter()
-            .map(|m| self.candidate(&data[m.secret.clone()], &m, m.secret.clone()))
+            .map(|m| {
+                let secret = &data[m.secret.clone()];
+                self.candidate(secret, &m, m.secret.clone(), secret.to_vec())
+            })
             .collect();
-        if !binary {
-            for d in decode::kubernetes_secret_values(data) {
-                // Reported where the encoded value is; pre-existing if that value was there.
-                let (line, column) = line_and_column(data, d.encoded.start);
-                for m in self.scan_file(path, &d.text, false)? {
-                    let mut c = self.candidate(&d.text[m.secret.clone()], &m, d.encoded.clone());
-                    (c.line, c.column) = (line, column);
-                    candidates.push(c);
-                }
+        if binary {
+            return Ok(BlobScan {
+                binary,
+                candidates,
+                multiline,
+            });
+        }
+        for view in encodings::escaped_lines(data) {
+            let in_windows = windows.is_none_or(|(w, _)| {
+                let at = view.map[0];
+                w.iter().any(|r| r.start <= at && at <= r.end)
+            });
+            if !in_windows {
+                continue;
+            }
+            for m in self.scan_file(path, &view.text, false)? {
+                let span = view.map[m.secret.start]..view.map[m.secret.end];
+                let evidence = data[span.clone()].to_vec();
+                let mut c = self.candidate(&view.text[m.secret.clone()], &m, span, evidence);
+                c.line = view.first_line + m.line - 1;
+                candidates.push(c);
+            }
+        }
+        for d in decode::kubernetes_secret_values(data) {
+            // Reported where the encoded value is; pre-existing if that value was there.
+            let (line, column) = line_and_column(data, d.encoded.start);
+            for m in self.scan_file(path, &d.text, false)? {
+                let evidence = data[d.encoded.clone()].to_vec();
+                let mut c =
+                    self.candidate(&d.text[m.secret.clone()], &m, d.encoded.clone(), evidence);
+                (c.line, c.column) = (line, column);
+                candidates.push(c);
             }
         }
         Ok(BlobScan {
@@ -261,7 +306,13 @@ impl Scanner {
         })
     }
 
-    fn candidate(&self, secret: &[u8], m: &Match, evidence: Range<usize>) -> Candidate {
+    fn candidate(
+        &self,
+        secret: &[u8],
+        m: &Match,
+        span: Range<usize>,
+        evidence: Vec<u8>,
+    ) -> Candidate {
         let rule = self.rule(m.rule);
         // A warning rule matches a practice (a variable's name), not a secret: it is shown.
         let preview = if rule.action == crate::rules::FileAction::Warn {
@@ -277,6 +328,7 @@ impl Scanner {
             inline_allowed: m.inline_allowed,
             fingerprint: crate::redact::fingerprint(&rule.id, secret),
             preview,
+            span,
             evidence,
         }
     }
@@ -514,9 +566,12 @@ pub struct Candidate {
     pub fingerprint: String,
     /// See [`crate::redact::preview`].
     pub preview: String,
-    /// The bytes of the blob whose presence in the version it replaces makes it
-    /// pre-existing: the secret itself, or the encoded value it was decoded from.
-    pub evidence: Range<usize>,
+    /// Where in the blob it sits (its bytes, however encoded).
+    pub span: Range<usize>,
+    /// The bytes whose presence in the version it replaces makes it pre-existing: the
+    /// secret as the file writes it, or the encoded value it was decoded from. (Kept, not
+    /// the blob: a scan holds no blob longer than it reads it.)
+    pub evidence: Vec<u8>,
 }
 
 /// 1-based line and character column of byte `at`.
