@@ -633,3 +633,84 @@ fn a_merge_commit_does_not_block_what_the_merged_branch_already_carries() {
     c.assert_blocked();
     assert_no_leak(&c.out.all(), &new);
 }
+
+/// `text` as UTF-16 little-endian with a byte-order mark, as PowerShell 5's `>` writes it.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn keys_written_in_other_encodings_block_and_are_placed_on_their_line() {
+    let repo = Repo::new();
+    let (a, b, c) = (
+        keys::openai_project(),
+        keys::openai_project(),
+        keys::openai_legacy(),
+    );
+    repo.write(
+        "setup.ps1",
+        utf16le(&format!(
+            "# set up the shell\r\n$env:OPENAI_API_KEY = \"{}\"\r\n",
+            a.value
+        )),
+    );
+    // A query string: `-` written `%2D`, the `=` before it `%3D`.
+    let url = b.value.replace('-', "%2D");
+    repo.write(
+        "access.log",
+        format!("GET /ok\nGET /callback?next=%2Fhome&api_key%3D{url} HTTP/1.1\n"),
+    );
+    // JSON that escapes every `-` as `\u002d`.
+    let json = c.value.replace('-', "\\u002d");
+    repo.write(
+        "fixture.json",
+        format!("{{\n  \"openai\": \"{json}\"\n}}\n"),
+    );
+    repo.git(&["add", "."]).assert_ok();
+
+    let commit = repo.commit(&[]);
+    commit.assert_blocked();
+    for key in [&a, &b, &c] {
+        assert_no_leak(&commit.out.all(), key);
+    }
+
+    let out = repo.keyward(&["scan", "--staged", "--format", "json"]);
+    let mut places: Vec<(String, u64)> = out
+        .json()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("access.log".to_owned(), 2),
+            ("fixture.json".to_owned(), 2),
+            ("setup.ps1".to_owned(), 2),
+        ],
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn an_encoded_key_already_committed_does_not_block_an_edit_elsewhere_in_the_file() {
+    let repo = Repo::new();
+    let key = keys::openai_project();
+    let body = format!("$env:OPENAI_API_KEY = \"{}\"\r\n", key.value);
+    repo.write("setup.ps1", utf16le(&body));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.write("setup.ps1", utf16le(&format!("# a comment\r\n{body}")));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit(&[]).assert_passed();
+}
