@@ -181,8 +181,19 @@ fn scan(
     };
     let report = options.format.report(color, context);
     let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
+    // What could not be read is named on stderr whatever the format: the report on stdout
+    // stays what it says it is, and the exit code says the scan was incomplete.
+    for u in &outcome.unreadable {
+        let line = format!("cannot read {}: {} (not scanned)", u.path, u.error);
+        let _ = writeln!(io.err, "keyward: {}", crate::redact::message(&line));
+    }
+    let code = if outcome.unreadable.is_empty() {
+        u8::from(outcome.blocked())
+    } else {
+        2
+    };
     match written {
-        Ok(()) => Ok(u8::from(outcome.blocked())),
+        Ok(()) => Ok(code),
         // Nobody saw the verdict: a blocked scan stays blocked, a clean one is an error.
         Err(_) if outcome.blocked() => Ok(1),
         Err(e) => Err(fail(Error::Write(e))),
@@ -204,7 +215,7 @@ fn scan_outcome(
         }
         Scan::Paths(paths) => {
             let (engine, settings) = around_here(options)?;
-            let mut source = Paths::open(paths)?;
+            let mut source = Paths::open(paths);
             Ok((engine.run(&mut source)?, settings))
         }
         Scan::Commits(selection) => {

@@ -14,7 +14,10 @@ keyward — block staged API keys and env files at git commit
 Usage:
   keyward hook [OPTIONS]            scan what the commit will record (the pre-commit hook)
   keyward scan --staged [OPTIONS]   the same, from the command line
-  keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore)
+  keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore);
+                                    a PATH that is a symbolic link is followed, links met
+                                    inside a directory are not; a PATH that cannot be read
+                                    is named on stderr and makes the exit code 2
   keyward scan --range A..B         the blobs the commits in A..B introduce (pull-request CI)
   keyward scan --history [--branch B]   every blob in history, once (audit)
   keyward pre-receive               server-side hook: rejects pushes that introduce secrets

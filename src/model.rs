@@ -168,6 +168,17 @@ pub struct Outcome {
     pub binary: Vec<Vec<u8>>,
     /// How many files or blobs were scanned.
     pub scanned: usize,
+    /// Files on disk that could not be read (`keyward scan PATH…`): not scanned, and an error.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A file or directory on disk that could not be read.
+#[derive(Debug)]
+pub struct Unreadable {
+    /// The path, escaped for the terminal.
+    pub path: String,
+    /// Why.
+    pub error: std::io::Error,
 }
 
 impl Outcome {

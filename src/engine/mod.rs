@@ -11,7 +11,7 @@ pub mod pool;
 use crate::git::loose::{Loose, Scratch};
 use crate::git::packs::PackError;
 use crate::git::{GitError, ReadBlob};
-use crate::model::{self, Finding, Item, Outcome, Size};
+use crate::model::{self, Finding, Item, Outcome, Size, Unreadable};
 use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
@@ -192,8 +192,12 @@ impl Engine {
             Some(loose) => self.run_loose(items, &loose, &mut done)?,
             None => (0..items.len()).collect(),
         };
-        self.run_read(items, reader, &rest, &mut done)?;
-        self.settle(stage, items, reader, done, 0)
+        let mut unreadable = Vec::new();
+        self.run_read(items, reader, &rest, &mut done, &mut unreadable)?;
+        let mut outcome = self.settle(stage, items, reader, done, 0)?;
+        outcome.unreadable = source.unlisted();
+        outcome.unreadable.append(&mut unreadable);
+        Ok(outcome)
     }
 
     /// Reads and scans the loose blobs of `items` on every core; returns the items that are
@@ -279,6 +283,7 @@ impl Engine {
         reader: &mut dyn BlobRead,
         indexes: &[usize],
         done: &mut Vec<Processed>,
+        unreadable: &mut Vec<Unreadable>,
     ) -> Result<(), Error> {
         if indexes.is_empty() {
             return Ok(());
@@ -318,9 +323,16 @@ impl Engine {
             |feeder| {
                 let mut buf = Vec::new();
                 for &index in indexes {
-                    let read = match reader.read(&items[index], &mut buf, cap)? {
-                        ReadBlob::TooLarge(size) => Read::TooLarge(size),
-                        ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
+                    let read = match reader.read(&items[index], &mut buf, cap) {
+                        Ok(ReadBlob::TooLarge(size)) => Read::TooLarge(size),
+                        Ok(ReadBlob::Read) => Read::Bytes(std::mem::take(&mut buf)),
+                        // A file on disk that cannot be read: said at the end, not scanned.
+                        Err(SourceError::Unreadable { path, source }) => {
+                            let error = source;
+                            unreadable.push(Unreadable { path, error });
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
                     };
                     if !feeder.push((index, read))? {
                         break;

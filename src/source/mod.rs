@@ -19,9 +19,10 @@ pub enum SourceError {
     /// The repository could not be read.
     #[error(transparent)]
     Git(#[from] GitError),
-    /// A path on disk could not be read.
+    /// A file on disk could not be read. Scans of files on disk go on without it
+    /// ([`crate::model::Outcome::unreadable`]).
     #[error("{path}")]
-    Path {
+    Unreadable {
         /// The path, escaped for the terminal.
         path: String,
         /// Why.
@@ -69,6 +70,12 @@ pub trait Source {
 
     /// The items and the reader, apart: workers look at the items while this thread reads.
     fn split(&mut self) -> (&[Item], &mut dyn BlobRead);
+
+    /// What could not be listed (a directory, a path that vanished): files on disk only.
+    /// What cannot be read from a repository is an error that stops the scan instead.
+    fn unlisted(&mut self) -> Vec<crate::model::Unreadable> {
+        Vec::new()
+    }
 }
 
 /// Reads the bytes of a source's items.

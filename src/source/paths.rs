@@ -4,7 +4,7 @@
 
 use super::{BlobRead, Sibling, SourceError, Stage};
 use crate::git::ReadBlob;
-use crate::model::{Content, Item};
+use crate::model::{Content, Item, Unreadable};
 use std::path::{Path, PathBuf};
 
 /// Files on disk.
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct Paths {
     items: Vec<Item>,
     reader: FileReader,
+    /// Paths named or met that could not be listed.
+    unlisted: Vec<Unreadable>,
 }
 
 /// Reads files.
@@ -19,15 +21,25 @@ pub struct Paths {
 pub struct FileReader;
 
 impl Paths {
-    /// Lists the files under `roots`, in walk order.
-    pub fn open(roots: &[PathBuf]) -> Result<Self, SourceError> {
+    /// Lists the files under `roots`, in walk order. A root that is a symbolic link is
+    /// followed (what it names was asked for); links met while walking a directory are not
+    /// (they may lead anywhere, or in circles). What cannot be listed is kept for
+    /// [`super::Source::unlisted`], and the rest is listed all the same.
+    pub fn open(roots: &[PathBuf]) -> Self {
         let mut items = Vec::new();
+        let mut unlisted = Vec::new();
         for root in roots {
-            let meta = std::fs::symlink_metadata(root).map_err(|e| unreadable(root, e))?;
-            if !meta.is_dir() {
-                if meta.is_file() {
-                    items.push(item(root.clone(), meta.len()));
+            let meta = match std::fs::metadata(root) {
+                Ok(meta) => meta,
+                Err(error) => {
+                    unlisted.push(unreadable(root, error));
+                    continue;
                 }
+            };
+            if !meta.is_dir() {
+                // Named explicitly: read whatever it is (a file, a pipe such as `<(…)`), up
+                // to the size cap.
+                items.push(item(root.clone(), meta.len()));
                 continue;
             }
             let walk = ignore::WalkBuilder::new(root)
@@ -37,20 +49,46 @@ impl Paths {
                 .filter_entry(|e| e.file_name() != ".git")
                 .build();
             for entry in walk {
-                let entry = entry.map_err(|e| SourceError::Path {
-                    path: crate::redact::escape(root.as_os_str().as_encoded_bytes()),
-                    source: std::io::Error::other(e),
-                })?;
-                if entry.file_type().is_some_and(|t| t.is_file()) {
-                    let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                    items.push(item(entry.into_path(), len));
+                match entry {
+                    Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                        let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                        items.push(item(entry.into_path(), len));
+                    }
+                    Ok(_) => {}
+                    Err(e) => unlisted.extend(walk_error(root, e)),
                 }
             }
         }
-        Ok(Paths {
+        Paths {
             items,
             reader: FileReader,
-        })
+            unlisted,
+        }
+    }
+}
+
+/// What a walk error says could not be read: the path it names (or the root) and the I/O
+/// error, if it is one. A bad pattern in a `.gitignore` is not: git passes it by too.
+fn walk_error(root: &Path, error: ignore::Error) -> Option<Unreadable> {
+    let mut path = root.to_path_buf();
+    let mut error = error;
+    loop {
+        error = match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path = p;
+                *err
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                *err
+            }
+            ignore::Error::Partial(mut errors) if !errors.is_empty() => errors.remove(0),
+            ignore::Error::Io(io) => return Some(unreadable(&path, io)),
+            ignore::Error::Loop { child, .. } => {
+                let loop_error = std::io::Error::other("a symbolic link loop");
+                return Some(unreadable(&child, loop_error));
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -61,10 +99,19 @@ fn item(path: PathBuf, len: u64) -> Item {
     Item::new(shown, Content::File(path, len))
 }
 
-fn unreadable(path: &Path, source: std::io::Error) -> SourceError {
-    SourceError::Path {
+fn unreadable(path: &Path, error: std::io::Error) -> Unreadable {
+    Unreadable {
         path: crate::redact::escape(path.as_os_str().as_encoded_bytes()),
-        source,
+        error,
+    }
+}
+
+/// A file that could not be read: the scan goes on without it.
+fn unread(path: &Path, error: std::io::Error) -> SourceError {
+    let Unreadable { path, error } = unreadable(path, error);
+    SourceError::Unreadable {
+        path,
+        source: error,
     }
 }
 
@@ -80,6 +127,10 @@ impl super::Source for Paths {
     fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
         (&self.items, &mut self.reader)
     }
+
+    fn unlisted(&mut self) -> Vec<Unreadable> {
+        std::mem::take(&mut self.unlisted)
+    }
 }
 
 impl BlobRead for FileReader {
@@ -94,7 +145,7 @@ impl BlobRead for FileReader {
         }
         std::fs::File::open(path)
             .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(buf))
-            .map_err(|e| unreadable(path, e))?;
+            .map_err(|e| unread(path, e))?;
         // A file that grew past the cap since it was listed is not scanned either.
         if buf.len() as u64 > cap {
             let size = buf.len() as u64;
@@ -123,11 +174,11 @@ impl BlobRead for FileReader {
             Ok(f) => {
                 f.take(cap)
                     .read_to_end(&mut buf)
-                    .map_err(|e| unreadable(&path, e))?;
+                    .map_err(|e| unread(&path, e))?;
                 Ok(Sibling::Found(buf))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Sibling::Absent),
-            Err(e) => Err(unreadable(&path, e)),
+            Err(e) => Err(unread(&path, e)),
         }
     }
 }

@@ -76,3 +76,104 @@ fn rules_check_proves_a_rule_file() {
     let out = repo.keyward(&["rules", "check", "rules/broken.toml"]);
     assert_eq!(out.code(), Some(2), "{}", out.all());
 }
+
+/// PATHs named on the command line are followed when they are symbolic links (to a file or a
+/// directory), as they would be with a trailing slash; links met inside a walked directory
+/// are not.
+#[cfg(unix)]
+#[test]
+fn symlinked_paths_are_followed_when_named_and_not_when_walked() {
+    use std::os::unix::fs::symlink;
+    let repo = Repo::new();
+    let key = keys::github();
+    repo.write("elsewhere/key.txt", format!("t={}\n", key.value));
+    repo.write("tree/ok.txt", "fine\n");
+    symlink("../elsewhere", repo.dir.join("tree/link")).expect("symlink");
+    symlink("elsewhere", repo.dir.join("dirlink")).expect("symlink");
+    symlink("elsewhere/key.txt", repo.dir.join("filelink")).expect("symlink");
+
+    for (arg, path) in [
+        ("filelink", "filelink"),
+        ("dirlink", "dirlink/key.txt"),
+        ("dirlink/", "dirlink/key.txt"),
+    ] {
+        let out = repo.keyward(&["scan", "--format", "json", arg]);
+        assert_eq!(out.code(), Some(1), "{arg}: {}", out.all());
+        assert_eq!(out.json().len(), 1, "{arg}: {}", out.all());
+        assert_eq!(out.json()[0]["path"], path, "{arg}");
+        keys::assert_no_leak(&out.all(), &key);
+    }
+    let out = repo.keyward(&["scan", "--format", "json", "tree"]);
+    assert_eq!(out.code(), Some(0), "{}", out.all());
+    assert_eq!(out.json().len(), 0, "{}", out.all());
+}
+
+/// A PATH that cannot be read (missing, a dangling link, a link loop) is named on stderr and
+/// makes the exit code 2, but every other PATH is still scanned and reported.
+#[cfg(unix)]
+#[test]
+fn unreadable_paths_are_named_and_the_rest_is_still_scanned() {
+    use std::os::unix::fs::symlink;
+    let repo = Repo::new();
+    let key = keys::github();
+    repo.write("src/bad.txt", format!("t={}\n", key.value));
+    symlink("nowhere", repo.dir.join("dangling")).expect("symlink");
+    symlink("loop", repo.dir.join("loop")).expect("symlink");
+    let out = repo.keyward(&[
+        "scan", "--format", "json", "missing", "dangling", "src", "loop",
+    ]);
+    assert_eq!(out.code(), Some(2), "{}", out.all());
+    let json = out.json();
+    assert_eq!(json.len(), 1, "{}", out.all());
+    assert_eq!(json[0]["path"], "src/bad.txt");
+    let stderr = String::from_utf8_lossy(&out.0.stderr).into_owned();
+    let named: Vec<&str> = stderr.lines().collect();
+    assert_eq!(named.len(), 3, "{stderr}");
+    for (line, path) in named.iter().zip(["missing", "dangling", "loop"]) {
+        assert!(
+            line.starts_with(&format!("keyward: cannot read {path}: ")),
+            "{line}"
+        );
+    }
+    keys::assert_no_leak(&out.all(), &key);
+}
+
+/// A key pasted where a setting, a fingerprint or a revision was expected is masked in the
+/// error that quotes it, as findings are; so is a random-looking value no rule knows.
+#[test]
+fn values_typed_by_mistake_are_masked_in_errors() {
+    let repo = Repo::new();
+    let key = keys::openai_project();
+    // Letters and a digit at least: what a generated password looks like.
+    let value = format!(
+        "{}7",
+        keys::random(keys::BASE64, 31).replace(['+', '/'], "k")
+    );
+    let plain = keys::Key {
+        bodies: vec![value.clone()],
+        value,
+    };
+    for secret in [&key, &plain] {
+        let v = secret.value.as_str();
+        let size_flag = format!("--max-file-size={v}");
+        for args in [
+            &["allow", v, "--reason", "test"][..],
+            &["scan", "--staged", &size_flag],
+            &["scan", "--range", v],
+            &["scan", "--history", "--branch", v],
+            &["scan", "--format", v, "."],
+        ] {
+            let out = repo.keyward(args);
+            assert_eq!(out.code(), Some(2), "{args:?}: {}", out.all());
+            assert!(out.all().contains("chars)"), "{args:?}: {}", out.all());
+            keys::assert_no_leak(&out.all(), secret);
+        }
+        // The same value in git config, read by the hook.
+        repo.write("a.txt", "fine\n");
+        repo.git(&["add", "."]).assert_ok();
+        repo.install_hook();
+        let c = repo.commit_with(&["-c", &format!("keyward.maxFileSize={v}")]);
+        c.assert_blocked();
+        keys::assert_no_leak(&c.out.all(), secret);
+    }
+}
