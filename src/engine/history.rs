@@ -218,12 +218,17 @@ impl Engine {
         // The lines of each version that a later one replaces, by blob id (hashed).
         let needed: HashSet<ObjectId> = indexes.iter().filter_map(|&i| bases[i]).collect();
         let lines = LineStore::default();
+        let budget = pool::Budget::new(super::HELD_AT_ONCE);
         let work = |_: &mut (),
-                    (index, read): (usize, Read),
+                    (index, read, _held): (usize, Read, pool::Hold<'_>),
                     emit: &mut dyn FnMut(Processed)|
          -> Result<(), Error> {
             let item = &group.items[index];
             let data = match read {
+                Read::Streamed(p) => {
+                    emit(*p);
+                    return Ok(());
+                }
                 Read::TooLarge(size) => {
                     emit(self.process(index, item, Content::TooLarge(size))?);
                     for &other in group.others.get(&index).into_iter().flatten() {
@@ -285,9 +290,9 @@ impl Engine {
                     };
                     let len = match &read {
                         Read::Bytes(data) => data.len() as u64,
-                        Read::TooLarge(_) => 0,
+                        Read::TooLarge(_) | Read::Streamed(_) => 0,
                     };
-                    if !feeder.push((index, read))? {
+                    if !feeder.push((index, read, budget.hold(len)))? {
                         break;
                     }
                     progress(1, len);

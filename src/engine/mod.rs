@@ -6,6 +6,7 @@
 //! a new version only where it differs from its base ([`history`]).
 
 pub mod history;
+pub mod large;
 pub mod pool;
 
 use crate::git::loose::{Loose, Scratch};
@@ -42,6 +43,14 @@ pub enum Error {
 
 /// Commits with at least this many blobs are scanned on worker threads while this one reads.
 const PARALLEL_FROM: usize = 64;
+
+/// The bytes of content held at once while scanning (see [`pool::Budget`]): a few large blobs,
+/// or thousands of typical ones; peak memory stays about twice this plus the largest blob.
+const HELD_AT_ONCE: u64 = 96 << 20;
+
+/// A thread's buffer that grew past this for one large blob is let go afterwards rather than
+/// kept for the next.
+const KEEP_BUFFER: usize = 4 << 20;
 
 /// A scanner with its rules and a policy, built once per process.
 #[derive(Debug)]
@@ -213,6 +222,7 @@ impl Engine {
             NotLoose(usize),
         }
         let cap = self.cap.0;
+        let budget = pool::Budget::new(HELD_AT_ONCE);
         let work = |(scratch, buf): &mut (Scratch, Vec<u8>),
                     index: usize,
                     emit: &mut dyn FnMut(Out)|
@@ -222,17 +232,28 @@ impl Engine {
                 emit(Out::NotLoose(index));
                 return Ok(());
             };
-            let read = loose.read(id, buf, cap, scratch).map_err(|e| {
-                SourceError::from(GitError::read(crate::redact::escape(&item.path), e))
-            })?;
-            match read {
+            let failed =
+                |e| SourceError::from(GitError::read(crate::redact::escape(&item.path), e));
+            match loose.open(id, scratch).map_err(failed)? {
                 None => emit(Out::NotLoose(index)),
-                Some(ReadBlob::TooLarge(size)) => emit(Out::Processed(self.process(
+                Some(size) if size > cap => emit(Out::Processed(self.process(
                     index,
                     item,
                     Content::TooLarge(size),
                 )?)),
-                Some(ReadBlob::Read) => {
+                Some(size) if size > large::STREAM_FROM => {
+                    let _held = budget.hold(large::WINDOW as u64);
+                    let mut stream = loose.stream(scratch).map_err(failed)?;
+                    emit(Out::Processed(self.process_stream(
+                        index,
+                        item,
+                        &mut stream,
+                        size,
+                    )?));
+                }
+                Some(size) => {
+                    let _held = budget.hold(size);
+                    loose.inflate(buf, scratch).map_err(failed)?;
                     let content = Content::Bytes {
                         data: buf,
                         windows: None,
@@ -242,14 +263,20 @@ impl Engine {
                         p.data = Some(buf.clone());
                     }
                     emit(Out::Processed(p));
+                    if buf.capacity() > KEEP_BUFFER {
+                        *buf = Vec::new();
+                    }
+                    scratch.shrink(KEEP_BUFFER);
                 }
             }
             Ok(())
         };
+        // Past eight threads, each adds its own regex caches (up to tens of MB with many
+        // rules at work) for little: reading and inflating keep pace with eight.
         let threads = if items.len() < PARALLEL_FROM {
             1
         } else {
-            pool::cores()
+            pool::cores().min(8)
         };
         let mut rest = Vec::new();
         pool::run(
@@ -294,12 +321,14 @@ impl Engine {
             pool::cores().saturating_sub(1).clamp(1, 4)
         };
         let cap = self.cap.0;
+        let budget = pool::Budget::new(HELD_AT_ONCE);
         let work = |_: &mut (),
-                    (index, read): (usize, Read),
+                    (index, read, _held): (usize, Read, pool::Hold<'_>),
                     emit: &mut dyn FnMut(Processed)|
          -> Result<(), Error> {
             let item = &items[index];
             let processed = match read {
+                Read::Streamed(p) => *p,
                 Read::TooLarge(size) => self.process(index, item, Content::TooLarge(size))?,
                 Read::Bytes(data) => {
                     let content = Content::Bytes {
@@ -323,18 +352,40 @@ impl Engine {
             |feeder| {
                 let mut buf = Vec::new();
                 for &index in indexes {
-                    let read = match reader.read(&items[index], &mut buf, cap) {
-                        Ok(ReadBlob::TooLarge(size)) => Read::TooLarge(size),
-                        Ok(ReadBlob::Read) => Read::Bytes(std::mem::take(&mut buf)),
-                        // A file on disk that cannot be read: said at the end, not scanned.
-                        Err(SourceError::Unreadable { path, source }) => {
+                    // Too large to hold: scanned here, window by window, as it is read.
+                    let streamed = match reader.stream(&items[index], large::STREAM_FROM, cap) {
+                        Ok(Some((mut stream, size))) => {
+                            let _held = budget.hold(large::WINDOW as u64);
+                            Some(self.process_stream(index, &items[index], &mut stream, size))
+                        }
+                        Ok(None) => None,
+                        Err(e) => Some(Err(e.into())),
+                    };
+                    let read = match streamed {
+                        Some(Ok(p)) => Read::Streamed(Box::new(p)),
+                        Some(Err(Error::Source(SourceError::Unreadable { path, source }))) => {
                             let error = source;
                             unreadable.push(Unreadable { path, error });
                             continue;
                         }
-                        Err(e) => return Err(e.into()),
+                        Some(Err(e)) => return Err(e),
+                        None => match reader.read(&items[index], &mut buf, cap) {
+                            Ok(ReadBlob::TooLarge(size)) => Read::TooLarge(size),
+                            Ok(ReadBlob::Read) => Read::Bytes(std::mem::take(&mut buf)),
+                            // A file on disk that cannot be read: said at the end, not scanned.
+                            Err(SourceError::Unreadable { path, source }) => {
+                                let error = source;
+                                unreadable.push(Unreadable { path, error });
+                                continue;
+                            }
+                            Err(e) => return Err(e.into()),
+                        },
                     };
-                    if !feeder.push((index, read))? {
+                    let held = budget.hold(match &read {
+                        Read::Bytes(data) => data.len() as u64,
+                        Read::TooLarge(_) | Read::Streamed(_) => 0,
+                    });
+                    if !feeder.push((index, read, held))? {
                         break;
                     }
                 }
@@ -463,4 +514,6 @@ impl Engine {
 enum Read {
     TooLarge(u64),
     Bytes(Vec<u8>),
+    /// Scanned already, as it was read (see [`large`]).
+    Streamed(Box<Processed>),
 }

@@ -5,12 +5,70 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// How many threads can scan at once: the cores this process may use.
+/// How many cores a scan may use: `KEYWARD_THREADS` when it is set to a number from 1 to
+/// 1024 (a CI runner sharing its cores; a measurement of what more cores would do), otherwise
+/// the cores this process may use. Each pipeline stage caps what it starts (eight at most).
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::env::var("KEYWARD_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=1024).contains(n))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A limit on the bytes of content held at once, shared by the threads of a scan. Memory
+/// then depends on this limit and on the largest blob, not on how many cores there are or
+/// how many blobs are staged (70 staged files of 40 MB once took 1.4 GB). A blob larger than
+/// the limit is let through alone, once nothing else is held.
+#[derive(Debug)]
+pub struct Budget {
+    held: Mutex<u64>,
+    freed: Condvar,
+    limit: u64,
+}
+
+/// Bytes held from a [`Budget`] until this is dropped.
+#[derive(Debug)]
+pub struct Hold<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        Budget {
+            held: Mutex::new(0),
+            freed: Condvar::new(),
+            limit,
+        }
+    }
+
+    /// Waits until `bytes` more fit under the limit, or nothing is held, and holds them.
+    pub fn hold(&self, bytes: u64) -> Hold<'_> {
+        // A poisoned lock means a thread panicked holding it; the scan fails through that
+        // thread, so waiting here on a best-effort count is harmless.
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        while *held > 0 && held.saturating_add(bytes) > self.limit {
+            held = self.freed.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held += bytes;
+        Hold {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        let mut held = self.budget.held.lock().unwrap_or_else(|e| e.into_inner());
+        *held -= self.bytes;
+        self.budget.freed.notify_all();
+    }
 }
 
 /// What the collector on this thread receives.
@@ -236,5 +294,68 @@ mod tests {
     fn a_failing_task_fails_the_run() {
         assert_eq!(squares(1, 500, Some(7)), Err("task 7 failed".into()));
         assert_eq!(squares(3, 500, Some(7)), Err("task 7 failed".into()));
+    }
+
+    /// Sixteen threads holding blobs of 10 to 60 "bytes" under a budget of 100 never hold
+    /// more than 100 at once, except a blob over the budget, which is held alone.
+    #[test]
+    fn a_budget_bounds_what_threads_hold_at_once() {
+        use std::sync::atomic::AtomicU64;
+        let budget = Budget::new(100);
+        #[derive(Debug, PartialEq)]
+        struct Died;
+        impl From<WorkerDied> for Died {
+            fn from(_: WorkerDied) -> Self {
+                Died
+            }
+        }
+        let (now, over, alone) = (
+            AtomicU64::new(0),
+            AtomicBool::new(false),
+            AtomicBool::new(true),
+        );
+        let work = |_: &mut (), size: u64, _: &mut dyn FnMut(())| -> Result<(), Died> {
+            let _held = budget.hold(size);
+            // Counted inside the hold: never more than what the budget holds.
+            let total = now.fetch_add(size, Ordering::SeqCst) + size;
+            if size > 100 && total != size {
+                alone.store(false, Ordering::SeqCst);
+            }
+            if size <= 100 && total > 100 {
+                over.store(true, Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_micros(200));
+            now.fetch_sub(size, Ordering::SeqCst);
+            Ok(())
+        };
+        let result = run(
+            16,
+            || (),
+            &work,
+            |feeder| {
+                for t in 0..400u64 {
+                    let size = if t % 97 == 0 { 250 } else { 10 + t * 7 % 51 };
+                    if !feeder.push(size)? {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            |_| {},
+        );
+        assert_eq!(result, Ok(()));
+        assert!(
+            !over.load(Ordering::SeqCst),
+            "more than the budget held at once"
+        );
+        assert!(
+            alone.load(Ordering::SeqCst),
+            "a blob over the budget shared it"
+        );
+        let small_peak = Budget::new(100);
+        let held: Vec<Hold<'_>> = (0..5).map(|_| small_peak.hold(20)).collect();
+        assert_eq!(*small_peak.held.lock().expect("lock"), 100);
+        drop(held);
+        assert_eq!(*small_peak.held.lock().expect("lock"), 0);
     }
 }

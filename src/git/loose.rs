@@ -20,6 +20,19 @@ pub struct Loose {
 pub struct Scratch {
     inflate: gix::zlib::Inflate,
     compressed: Vec<u8>,
+    /// The first inflated bytes: `blob <size>\0` (at most 26 bytes) and the start of the body.
+    head: [u8; 32],
+    open: Option<Opened>,
+}
+
+impl Scratch {
+    /// Lets go of a large object's compressed bytes, as the engine lets go of
+    /// its inflated ones: what a thread keeps between objects stays small.
+    pub fn shrink(&mut self, keep: usize) {
+        if self.compressed.capacity() > keep {
+            self.compressed = Vec::new();
+        }
+    }
 }
 
 impl Loose {
@@ -38,31 +51,42 @@ impl Loose {
         scratch: &mut Scratch,
     ) -> Result<Option<ReadBlob>, GitError> {
         buf.clear();
+        match self.open(id, scratch)? {
+            None => Ok(None),
+            Some(size) if size > cap => Ok(Some(ReadBlob::TooLarge(size))),
+            Some(_) => {
+                self.inflate(buf, scratch)?;
+                Ok(Some(ReadBlob::Read))
+            }
+        }
+    }
+
+    /// Reads blob `id`'s file and header: its size, before anything that large is allocated
+    /// (see [`Loose::inflate`]); `None` when it is not a loose object here.
+    pub fn open(&self, id: ObjectId, scratch: &mut Scratch) -> Result<Option<u64>, GitError> {
         let hex = id.to_string();
         let path = self.dir.join(&hex[..2]).join(&hex[2..]);
-        let damaged = |what: &str| {
-            GitError::read(
-                format!("loose object {hex}"),
-                std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
-            )
-        };
         let mut file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(GitError::read(format!("loose object {hex}"), e)),
         };
         scratch.compressed.clear();
-        file.read_to_end(&mut scratch.compressed)
+        // A large file is read as far as its header first: its blob may be streamed.
+        let large = file.metadata().is_ok_and(|m| m.len() > WHOLE_FILE);
+        let head = if large { HEAD_BYTES } else { u64::MAX };
+        (&mut file)
+            .take(head)
+            .read_to_end(&mut scratch.compressed)
             .map_err(|e| GitError::read(format!("loose object {hex}"), e))?;
-        let input = scratch.compressed.as_slice();
+        let damaged = |what: &str| damaged(&hex, what);
         // The header, `blob <size>\0`, is in the first few dozen inflated bytes.
         scratch.inflate.reset();
-        let mut head = [0u8; 64];
         let (_, consumed, written) = scratch
             .inflate
-            .prefix(input, &mut head)
+            .prefix(&scratch.compressed, &mut scratch.head)
             .map_err(|_| damaged("not a zlib stream"))?;
-        let head = &head[..written];
+        let head = &scratch.head[..written];
         let nul = memchr::memchr(0, head).ok_or_else(|| damaged("no header"))?;
         let header = std::str::from_utf8(&head[..nul]).map_err(|_| damaged("bad header"))?;
         let (kind, size) = header
@@ -72,22 +96,151 @@ impl Loose {
             return Err(damaged("not a blob"));
         }
         let size: u64 = size.parse().map_err(|_| damaged("bad size"))?;
-        if size > cap {
-            return Ok(Some(ReadBlob::TooLarge(size)));
+        scratch.open = Some(Opened {
+            hex,
+            consumed,
+            written,
+            body: nul + 1,
+            size,
+            rest: large.then_some(file),
+        });
+        Ok(Some(size))
+    }
+
+    /// The blob [`Loose::open`] read last as a stream, inflated as it is read: a blob too
+    /// large to hold is scanned in windows.
+    pub fn stream(&self, scratch: &mut Scratch) -> Result<LooseStream, GitError> {
+        let Some(o) = scratch.open.take() else {
+            return Err(damaged("?", "read before it was opened"));
+        };
+        let compressed = std::mem::take(&mut scratch.compressed);
+        let input: Box<dyn std::io::BufRead + Send> = match o.rest {
+            // Inflated again from the start, this time as a stream.
+            Some(mut file) => {
+                use std::io::Seek;
+                file.rewind()
+                    .map_err(|e| GitError::read(format!("loose object {}", o.hex), e))?;
+                Box::new(std::io::BufReader::with_capacity(1 << 16, file))
+            }
+            None => Box::new(std::io::Cursor::new(compressed)),
+        };
+        Ok(LooseStream {
+            input,
+            state: gix::zlib::Decompress::new(),
+            skip: o.body,
+            left: o.size,
+            hex: o.hex,
+        })
+    }
+
+    /// Inflates the blob [`Loose::open`] read last into `buf`: exactly the size its header
+    /// said, or an error.
+    pub fn inflate(&self, buf: &mut Vec<u8>, scratch: &mut Scratch) -> Result<(), GitError> {
+        buf.clear();
+        let Some(o) = scratch.open.take() else {
+            return Err(damaged("?", "read before it was opened"));
+        };
+        if let Some(mut file) = o.rest {
+            file.read_to_end(&mut scratch.compressed)
+                .map_err(|e| GitError::read(format!("loose object {}", o.hex), e))?;
         }
-        // The size is checked against the cap before anything that large is allocated, and
-        // what the stream holds must be exactly that size.
-        let len = usize::try_from(size).map_err(|_| damaged("too large"))?;
+        let len = usize::try_from(o.size).map_err(|_| damaged(&o.hex, "too large"))?;
         let n = scratch
             .inflate
-            .rest(&input[consumed..], head, nul + 1, buf, len)
-            .map_err(|_| damaged("truncated zlib stream"))?;
+            .rest(
+                &scratch.compressed[o.consumed..],
+                &scratch.head[..o.written],
+                o.body,
+                buf,
+                len,
+            )
+            .map_err(|_| damaged(&o.hex, "truncated zlib stream"))?;
         if n != len {
-            return Err(damaged("shorter than its header says"));
+            return Err(damaged(&o.hex, "shorter than its header says"));
         }
         buf.truncate(n);
-        Ok(Some(ReadBlob::Read))
+        Ok(())
     }
+}
+
+/// Compressed files up to this size are read whole at once; larger ones first as far as
+/// their header ([`HEAD_BYTES`]).
+const WHOLE_FILE: u64 = 1 << 20;
+
+/// Enough compressed bytes for the header of any blob (deflate writes a few dozen bytes of
+/// output from far fewer of input).
+const HEAD_BYTES: u64 = 512;
+
+/// What [`Loose::open`] read of the object [`Loose::inflate`] or [`Loose::stream`] finishes.
+struct Opened {
+    hex: String,
+    consumed: usize,
+    written: usize,
+    body: usize,
+    size: u64,
+    /// The file, when only its first bytes were read.
+    rest: Option<std::fs::File>,
+}
+
+/// A loose blob inflated as it is read: exactly the size its header says, or an error.
+pub struct LooseStream {
+    input: Box<dyn std::io::BufRead + Send>,
+    state: gix::zlib::Decompress,
+    /// Header bytes still to inflate and drop.
+    skip: usize,
+    /// Body bytes still to come.
+    left: u64,
+    hex: String,
+}
+
+impl LooseStream {
+    /// The blob's size, what is still to come of it.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+}
+
+impl Read for LooseStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let short = |hex: &str, what: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("loose object {hex}: {what}"),
+            )
+        };
+        let inflate = gix::zlib::stream::inflate::read;
+        while self.skip > 0 {
+            let mut header = [0u8; 32];
+            let n = inflate(
+                &mut self.input,
+                &mut self.state,
+                &mut header[..self.skip.min(32)],
+            )?;
+            if n == 0 {
+                return Err(short(&self.hex, "no header"));
+            }
+            self.skip -= n;
+        }
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = inflate(&mut self.input, &mut self.state, &mut buf[..want])?;
+        if n == 0 {
+            return Err(short(&self.hex, "shorter than its header says"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn damaged(hex: &str, what: &str) -> GitError {
+    GitError::read(
+        format!("loose object {hex}"),
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
+    )
 }
 
 #[cfg(test)]

@@ -10,12 +10,44 @@
 pub struct View {
     /// The decoded text (UTF-8).
     pub text: Vec<u8>,
-    /// For each byte of `text`, and one past its end, the offset in the file it came from.
-    pub map: Vec<usize>,
+    /// Where each byte of `text`, and one past its end, came from in the file.
+    pub map: Map,
     /// The 1-based line of the file where `text` starts; a line's view is one line.
     pub first_line: usize,
     /// The whole file (UTF-16): lines and columns are counted in `text` itself.
     pub whole: bool,
+}
+
+/// Where the bytes of decoded text came from, as runs that advance by a fixed step (two file
+/// bytes per character of ASCII written as UTF-16, one per byte between escapes, none inside
+/// one decoded character): a few runs for most files, where a table of offsets would take
+/// eight bytes per byte decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Map {
+    /// `(text offset, file offset, file bytes per text byte)`, by text offset.
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl Map {
+    /// Records that text byte `text` (the next one) came from file offset `file`, the bytes
+    /// after it `step` apart; extends the last run when it says as much already.
+    fn push(&mut self, text: usize, file: usize, step: usize) {
+        if let Some(&(t, f, s)) = self.runs.last() {
+            if s == step && f + (text - t) * s == file {
+                return;
+            }
+        }
+        self.runs.push((text, file, step));
+    }
+
+    /// The file offset text byte `i` came from (`i` may be the text's length: the end).
+    pub fn at(&self, i: usize) -> usize {
+        let k = self.runs.partition_point(|&(t, _, _)| t <= i);
+        match k.checked_sub(1).map(|k| self.runs[k]) {
+            Some((t, f, s)) => f + (i - t) * s,
+            None => 0,
+        }
+    }
 }
 
 /// How many leading bytes decide whether a file is UTF-16 by its NUL pattern.
@@ -25,7 +57,14 @@ const SNIFF: usize = 8000;
 /// pair is NUL nearly everywhere in its first bytes (ASCII text written as UTF-16 without a
 /// mark). `None` for anything else (binary files too: their NULs fall anywhere).
 pub fn utf16(data: &[u8]) -> Option<View> {
-    let (little, start) = match data {
+    let (little, start) = utf16_order(data)?;
+    Some(decode_utf16(data, little, start))
+}
+
+/// Whether `data` is UTF-16 (see [`utf16`]): little-endian or not, and where its text starts
+/// (after the byte-order mark).
+pub fn utf16_order(data: &[u8]) -> Option<(bool, usize)> {
+    Some(match data {
         [0xFF, 0xFE, ..] => (true, 2),
         [0xFE, 0xFF, ..] => (false, 2),
         _ => {
@@ -45,7 +84,12 @@ pub fn utf16(data: &[u8]) -> Option<View> {
                 return None;
             }
         }
-    };
+    })
+}
+
+/// `data[start..]` decoded as UTF-16 in the given byte order (a window of a file that
+/// [`utf16_order`] recognised by its first bytes).
+pub fn decode_utf16(data: &[u8], little: bool, start: usize) -> View {
     let units = data[start..].chunks_exact(2).map(|p| {
         if little {
             u16::from_le_bytes([p[0], p[1]])
@@ -54,7 +98,7 @@ pub fn utf16(data: &[u8]) -> Option<View> {
         }
     });
     let mut text = Vec::with_capacity(data.len() / 2);
-    let mut map = Vec::with_capacity(data.len() / 2 + 1);
+    let mut map = Map::default();
     let mut at = start;
     let mut buf = [0u8; 4];
     for c in char::decode_utf16(units) {
@@ -63,19 +107,21 @@ pub fn utf16(data: &[u8]) -> Option<View> {
             _ => 2,
         };
         let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+        // ASCII advances by its code unit; every byte of a wider character maps to its start.
+        let step = if c.is_ascii() { 2 } else { 0 };
         for &b in c.encode_utf8(&mut buf).as_bytes() {
+            map.push(text.len(), at, step);
             text.push(b);
-            map.push(at);
         }
         at += width;
     }
-    map.push(at);
-    Some(View {
+    map.push(text.len(), at, 2);
+    View {
         text,
         map,
         first_line: 1,
         whole: true,
-    })
+    }
 }
 
 /// The lines of `data` that hold URL escapes (`%XX`) or JSON escapes (`\uXXXX`), decoded:
@@ -107,10 +153,10 @@ pub fn escaped_lines(data: &[u8]) -> Vec<View> {
 
 /// `line` (at `offset` in the file) with `%XX` and `\uXXXX` (ASCII code points) decoded;
 /// `None` when there is nothing to decode.
-fn unescape(line: &[u8], offset: usize) -> Option<(Vec<u8>, Vec<usize>)> {
+fn unescape(line: &[u8], offset: usize) -> Option<(Vec<u8>, Map)> {
     let hex = |b: u8| (b as char).to_digit(16);
     let mut text = Vec::with_capacity(line.len());
-    let mut map = Vec::with_capacity(line.len() + 1);
+    let mut map = Map::default();
     let mut i = 0;
     let mut decoded = false;
     while i < line.len() {
@@ -124,8 +170,8 @@ fn unescape(line: &[u8], offset: usize) -> Option<(Vec<u8>, Vec<usize>)> {
                 // Only printable ASCII: a key is never anything else, and control bytes or
                 // broken UTF-8 would only make noise.
                 if (0x20..0x7F).contains(&value) {
+                    map.push(text.len(), offset + i, 0);
                     text.push(value);
-                    map.push(offset + i);
                     i += 3;
                     decoded = true;
                     continue;
@@ -137,19 +183,19 @@ fn unescape(line: &[u8], offset: usize) -> Option<(Vec<u8>, Vec<usize>)> {
             if let Some(d) = digits.filter(|d| d.iter().all(|&c| hex(c).is_some())) {
                 let value = d.iter().fold(0u32, |v, &c| v * 16 + hex(c).unwrap_or(0));
                 if (0x20..0x7F).contains(&value) {
+                    map.push(text.len(), offset + i, 0);
                     text.push(value as u8);
-                    map.push(offset + i);
                     i += 6;
                     decoded = true;
                     continue;
                 }
             }
         }
+        map.push(text.len(), offset + i, 1);
         text.push(b);
-        map.push(offset + i);
         i += 1;
     }
-    map.push(offset + line.len());
+    map.push(text.len(), offset + line.len(), 1);
     decoded.then_some((text, map))
 }
 
@@ -174,9 +220,11 @@ mod tests {
             assert_eq!(view.text, text.as_bytes());
             // Each decoded byte maps to the code unit it came from.
             let t = view.text.iter().position(|&b| b == b't').expect("t");
-            let at = view.map[t];
+            let at = view.map.at(t);
             assert_eq!(&data[at..at + 2], &[b't', 0]);
-            assert_eq!(*view.map.last().expect("end"), data.len());
+            assert_eq!(view.map.at(view.text.len()), data.len());
+            // Mostly ASCII: a run for the text, one per wider character, one for the end.
+            assert!(view.map.runs.len() <= 8, "{:?}", view.map);
         }
         let mut be = vec![0xFE, 0xFF];
         for u in text.encode_utf16() {
@@ -198,7 +246,7 @@ mod tests {
         assert_eq!(views[0].text, b"Authorization=Bearer ghp_abc-def&x=1");
         assert_eq!(views[0].first_line, 2);
         let g = views[0].text.iter().position(|&b| b == b'g').expect("g");
-        assert_eq!(data[views[0].map[g]], b'g');
+        assert_eq!(data[views[0].map.at(g)], b'g');
         assert_eq!(views[1].text, b"{\"k\": \"sk-proj\"}");
         assert_eq!(views[1].first_line, 3);
         // A percent sign that escapes nothing, and a control byte, stay as they are.

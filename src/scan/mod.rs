@@ -235,12 +235,29 @@ impl Scanner {
         data: &[u8],
         windows: Option<(&[Range<usize>], bool)>,
     ) -> Result<BlobScan, ScanError> {
-        if let Some(view) = encodings::utf16(data) {
+        self.examine_as(path, data, windows, Reading::of(data))
+    }
+
+    /// [`Scanner::examine`] for data read as `reading` says: a window of a blob read in
+    /// windows is read as its first window decided.
+    pub fn examine_as(
+        &self,
+        path: &[u8],
+        data: &[u8],
+        windows: Option<(&[Range<usize>], bool)>,
+        reading: Reading,
+    ) -> Result<BlobScan, ScanError> {
+        if let Reading::Utf16 { little } = reading {
+            let start = match encodings::utf16_order(data) {
+                Some((_, start)) => start,
+                None => 0,
+            };
+            let view = encodings::decode_utf16(data, little, start);
             let (matches, multiline) = self.scan_file_noting_multiline(path, &view.text, false)?;
             let candidates = matches
                 .into_iter()
                 .map(|m| {
-                    let span = view.map[m.secret.start]..view.map[m.secret.end];
+                    let span = view.map.at(m.secret.start)..view.map.at(m.secret.end);
                     let evidence = data[span.clone()].to_vec();
                     self.candidate(&view.text[m.secret.clone()], &m, span, evidence)
                 })
@@ -251,7 +268,7 @@ impl Scanner {
                 multiline,
             });
         }
-        let binary = is_binary(data);
+        let binary = reading == Reading::Binary;
         let (matches, multiline) = match windows {
             Some((windows, base_multiline)) => {
                 self.scan_windows(path, data, binary, windows, base_multiline)?
@@ -274,14 +291,14 @@ impl Scanner {
         }
         for view in encodings::escaped_lines(data) {
             let in_windows = windows.is_none_or(|(w, _)| {
-                let at = view.map[0];
+                let at = view.map.at(0);
                 w.iter().any(|r| r.start <= at && at <= r.end)
             });
             if !in_windows {
                 continue;
             }
             for m in self.scan_file(path, &view.text, false)? {
-                let span = view.map[m.secret.start]..view.map[m.secret.end];
+                let span = view.map.at(m.secret.start)..view.map.at(m.secret.end);
                 let evidence = data[span.clone()].to_vec();
                 let mut c = self.candidate(&view.text[m.secret.clone()], &m, span, evidence);
                 c.line = view.first_line + m.line - 1;
@@ -584,6 +601,31 @@ pub fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
         .filter(|&&b| (b & 0xC0) != 0x80)
         .count();
     (line, column)
+}
+
+/// How a blob is read: decided by its first bytes (see [`Scanner::examine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// UTF-16 text, decoded first ([`encodings::utf16`]).
+    Utf16 {
+        /// Little-endian.
+        little: bool,
+    },
+    /// Binary ([`is_binary`]): only the rules marked `binary` run.
+    Binary,
+    /// Text.
+    Text,
+}
+
+impl Reading {
+    /// How `data` is read, by its first bytes.
+    pub fn of(data: &[u8]) -> Self {
+        match encodings::utf16_order(data) {
+            Some((little, _)) => Reading::Utf16 { little },
+            None if is_binary(data) => Reading::Binary,
+            None => Reading::Text,
+        }
+    }
 }
 
 /// See [`Scanner::path_profile`].

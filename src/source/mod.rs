@@ -111,6 +111,18 @@ pub trait BlobRead {
         Ok(Sibling::Unknown)
     }
 
+    /// `item`'s bytes as a stream, with its size, when it is larger than `from` and no
+    /// larger than `cap`: such a blob is scanned in windows rather than read whole (see
+    /// [`crate::engine::large`]). `None` when the source reads it whole.
+    fn stream(
+        &mut self,
+        _item: &Item,
+        _from: u64,
+        _cap: u64,
+    ) -> Result<Option<Stream<'_>>, SourceError> {
+        Ok(None)
+    }
+
     /// A reader of loose objects that any thread may use, where the items are blobs of a
     /// repository read in process: workers then read their own blobs (see
     /// [`crate::git::loose`]), and only what is not loose comes back to [`BlobRead::read`].
@@ -118,6 +130,9 @@ pub trait BlobRead {
         None
     }
 }
+
+/// A blob read as a stream, and its size (see [`BlobRead::stream`]).
+pub type Stream<'a> = (Box<dyn std::io::Read + 'a>, u64);
 
 /// What [`BlobRead::sibling`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! recursively, honouring `.gitignore` (also outside a repository) and never entering `.git`;
 //! a file named explicitly is always included.
 
-use super::{BlobRead, Sibling, SourceError, Stage};
+use super::{BlobRead, Sibling, SourceError, Stage, Stream};
 use crate::git::ReadBlob;
 use crate::model::{Content, Item, Unreadable};
 use std::path::{Path, PathBuf};
@@ -143,6 +143,8 @@ impl BlobRead for FileReader {
         if *len > cap {
             return Ok(ReadBlob::TooLarge(*len));
         }
+        // Room for what was listed (read_to_end would double its buffer past it).
+        buf.reserve_exact(usize::try_from(*len).unwrap_or(0).saturating_add(1));
         std::fs::File::open(path)
             .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(buf))
             .map_err(|e| unread(path, e))?;
@@ -153,6 +155,23 @@ impl BlobRead for FileReader {
             return Ok(ReadBlob::TooLarge(size));
         }
         Ok(ReadBlob::Read)
+    }
+
+    fn stream(
+        &mut self,
+        item: &Item,
+        from: u64,
+        cap: u64,
+    ) -> Result<Option<Stream<'_>>, SourceError> {
+        let Content::File(path, len) = &item.content else {
+            return Ok(None);
+        };
+        if *len <= from || *len > cap {
+            return Ok(None);
+        }
+        let file = std::fs::File::open(path).map_err(|e| unread(path, e))?;
+        // What was listed is what is read: a file that grew since is read as far as it was.
+        Ok(Some((Box::new(std::io::Read::take(file, *len)), *len)))
     }
 
     fn previous(

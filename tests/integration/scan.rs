@@ -177,3 +177,75 @@ fn values_typed_by_mistake_are_masked_in_errors() {
         keys::assert_no_leak(&c.out.all(), secret);
     }
 }
+
+/// A file larger than the default size cap, scanned because the cap is raised: read and
+/// scanned in windows (16 MiB, overlapping), from disk and from the staged loose object. A key
+/// across a window's edge is found once, on its line; a key in the last bytes too.
+#[test]
+fn a_file_over_the_default_cap_is_scanned_in_windows_without_missing_an_edge() {
+    const MIB: usize = 1 << 20;
+    let repo = Repo::new();
+    let (a, b, c) = (keys::github(), keys::github(), keys::github());
+    let line = b"let total = items.iter().map(|i| i.price).sum::<u64>();\n";
+    let mut data: Vec<u8> = line.iter().copied().cycle().take(70 * MIB).collect();
+    let end = data.len() - 60;
+    // `a` across the first window's end, `b` across the second window's start region, `c`
+    // at the very end.
+    let mut place = |at: usize, key: &keys::Key| {
+        let text = format!("\nt = \"{}\"\n", key.value);
+        data[at..at + text.len()].copy_from_slice(text.as_bytes());
+    };
+    place(16 * MIB - 20, &a);
+    place(31 * MIB - 10, &b);
+    place(end, &c);
+    let line_of =
+        |at: usize, data: &[u8]| data[..at + 1].iter().filter(|&&x| x == b'\n').count() + 1;
+    let want = [
+        line_of(16 * MIB - 20, &data),
+        line_of(31 * MIB - 10, &data),
+        line_of(end, &data),
+    ];
+    repo.write("big.rs", &data);
+    drop(data);
+    let lines = |out: &crate::repo::Out| -> Vec<usize> {
+        let mut got: Vec<usize> = out
+            .json()
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap_or_default() as usize)
+            .collect();
+        got.sort_unstable();
+        got
+    };
+    let out = repo.keyward(&[
+        "scan",
+        "--format",
+        "json",
+        "--max-file-size",
+        "100m",
+        "big.rs",
+    ]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(lines(&out), want, "{}", out.all());
+    // Under the default cap it is named, not scanned.
+    let out = repo.keyward(&["scan", "--format", "json", "big.rs"]);
+    assert!(
+        out.all().contains("not-scanned") || out.all().contains("not scanned"),
+        "{}",
+        out.all()
+    );
+
+    repo.git(&["add", "big.rs"]).assert_ok();
+    let out = repo.keyward(&[
+        "scan",
+        "--staged",
+        "--format",
+        "json",
+        "--max-file-size",
+        "100m",
+    ]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(lines(&out), want, "{}", out.all());
+    for key in [&a, &b, &c] {
+        keys::assert_no_leak(&out.all(), key);
+    }
+}
