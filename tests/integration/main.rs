@@ -3,6 +3,7 @@
 
 mod history;
 mod hook;
+mod hostile;
 mod install;
 mod keys;
 mod policy;
