@@ -29,6 +29,8 @@
 //! - [`engine`] — the pipeline that ties them together.
 //! - [`install`] — the hook script: install, chain, uninstall, status.
 //! - [`cli`] — arguments.
+//! - [`fuzzing`] — the fuzz targets' entry points (`fuzz/`), also run over their corpora by
+//!   `cargo test`.
 //!
 //! The library never prints; `main` maps its outcome to an exit code.
 
@@ -42,6 +44,7 @@ pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod filters;
+pub mod fuzzing;
 pub mod git;
 pub mod history;
 pub mod index;

@@ -259,3 +259,67 @@ fn a_delta_of_copies_past_its_declared_size_fails_at_that_copy() {
         ],
     );
 }
+
+/// Sets the 12-bit name length of the first index entry named `name` to `len`, in place.
+fn set_name_length(index: &std::path::Path, name: &[u8], len: u16) {
+    let mut data = std::fs::read(index).expect("read index");
+    let at = data
+        .windows(name.len() + 1)
+        .position(|w| w[..name.len()] == *name && w[name.len()] == 0)
+        .expect("the entry's name");
+    // SHA-1 entries: 40 bytes of stat data, the id, then the flags right before the name.
+    let flags = u16::from_be_bytes([data[at - 2], data[at - 1]]);
+    let flags = (flags & 0xf000) | len;
+    data[at - 2..at].copy_from_slice(&flags.to_be_bytes());
+    std::fs::write(index, data).expect("write index");
+}
+
+#[test]
+fn an_index_entry_whose_length_field_hides_part_of_its_name_cannot_pass_a_key() {
+    for version in ["2", "3", "4"] {
+        let repo = Repo::new();
+        repo.write(".keyward.toml", "[allow]\npaths = [\"*.md\"]\n");
+        repo.write("README.md", "docs\n");
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit(&[]).assert_passed();
+        let key = crate::keys::github();
+        repo.write("a.py.md", format!("token = \"{}\"\n", key.value));
+        repo.git(&["add", "a.py.md"]).assert_ok();
+        if version == "3" {
+            repo.write("later.txt", "");
+            repo.git(&["add", "-N", "later.txt"]).assert_ok();
+        }
+        // An allowed path, really: a key in a Markdown file passes.
+        let scan = repo.keyward(&["scan", "--staged"]);
+        assert_eq!(scan.code(), Some(0), "{}", scan.all());
+        repo.git(&["update-index", "--index-version", version])
+            .assert_ok();
+        // The entry's length field now says 4: git reads `a.py` (and a version 4 index
+        // falls apart after that entry).
+        let index = repo.git_dir().join("index");
+        set_name_length(&index, b"a.py.md", 4);
+        let forged = std::fs::read(&index).expect("index");
+        let scan = repo.keyward(&["scan", "--staged"]);
+        assert_ne!(
+            scan.code(),
+            Some(0),
+            "v{version}: the key passed:\n{}",
+            scan.all()
+        );
+        crate::keys::assert_no_leak(&scan.all(), &key);
+        let commit = repo.commit(&[]);
+        assert!(
+            !commit.moved,
+            "v{version}: the key was committed:\n{}",
+            commit.out.all()
+        );
+        crate::keys::assert_no_leak(&commit.out.all(), &key);
+        if version != "4" {
+            // What git makes of the forged index: a tree with `a.py`.
+            std::fs::write(&index, &forged).expect("index");
+            let tree = repo.git(&["write-tree"]).stdout_text();
+            let names = repo.git(&["ls-tree", "--name-only", tree.trim()]);
+            assert!(names.stdout_text().contains("a.py\n"), "{}", names.all());
+        }
+    }
+}
