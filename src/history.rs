@@ -403,8 +403,9 @@ pub fn push_tips(input: &str) -> Result<Vec<ObjectId>, HistoryError> {
         };
         let id = ObjectId::from_hex(new.as_bytes()).map_err(|_| {
             HistoryError::Input(format!(
-                "pre-receive line {}: `{new}` is not an object id",
-                n + 1
+                "pre-receive line {}: `{}` is not an object id",
+                n + 1,
+                crate::redact::escape(new.as_bytes())
             ))
         })?;
         if !id.is_null() {
