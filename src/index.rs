@@ -440,13 +440,19 @@ fn tree_node(
     let name_len = nul(body, *at).map_err(|_| bad())?;
     let name = body[*at..*at + name_len].to_vec();
     *at += name_len + 1;
-    // `-?[0-9]+` that fits a C int: what strtol and git's int agree on.
+    // A number as git writes it (`%d`: no sign but `-`, no leading zero, no `-0`) that fits a
+    // C int: what strtol, git's int and gix all read alike.
     let field = |at: &mut usize, end: u8| -> Result<i32, IndexError> {
         let rest = body.get(*at..).ok_or_else(bad)?;
         let len = rest.iter().position(|&b| b == end).ok_or_else(bad)?;
         let text = &rest[..len];
         let digits = text.strip_prefix(b"-").unwrap_or(text);
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        let canonical = match digits {
+            [b'0'] => digits.len() == text.len(),
+            [b'1'..=b'9', more @ ..] => more.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !canonical {
             return Err(bad());
         }
         let n = std::str::from_utf8(text)
@@ -971,6 +977,8 @@ mod tests {
             b"\x00-1  0\n",
             b"\x00-1 0 \n",
             b"\x00-1 -1\n",
+            b"\x00-0 0\n", // strtol reads 0, gix reads an invalid node
+            b"\x00-1 00\n",
             b"\x002147483648 0\n", // past a C int: git's count wraps negative
             b"\x00-1 2\na\x00-1 0\na\x00-1 0\n", // two subtrees of one name
         ] {
