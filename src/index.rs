@@ -424,6 +424,10 @@ fn cache_tree(body: &[u8], hash_len: usize) -> Result<CacheTree, IndexError> {
     if !root.name.is_empty() {
         return Err(corrupt("a cache-tree whose root has a name"));
     }
+    // git ignores bytes after the root's last subtree, gix drops the whole cache-tree.
+    if at != body.len() {
+        return Err(corrupt("bytes after the cache-tree"));
+    }
     Ok(root)
 }
 
@@ -482,6 +486,8 @@ fn tree_node(
         }
         children.push(child);
     }
+    // By name, as gix holds them (the walk looks them up by name).
+    children.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(CacheTree { name, id, children })
 }
 
@@ -978,6 +984,7 @@ mod tests {
             b"\x00-1 0 \n",
             b"\x00-1 -1\n",
             b"\x00-0 0\n", // strtol reads 0, gix reads an invalid node
+            b"\x00-1 0\nmore",
             b"\x00-1 00\n",
             b"\x002147483648 0\n", // past a C int: git's count wraps negative
             b"\x00-1 2\na\x00-1 0\na\x00-1 0\n", // two subtrees of one name
