@@ -242,6 +242,13 @@ pub fn pack(data: &[u8]) {
     if data.len() < 32 || &data[..4] != b"PACK" {
         return;
     }
+    for hash in [gix::hash::Kind::Sha1, gix::hash::Kind::Sha256] {
+        pack_as(data, hash);
+    }
+}
+
+/// [`pack`], with the object ids of reference deltas `hash` long.
+fn pack_as(data: &[u8], hash: gix::hash::Kind) {
     let count = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
     let end = data.len() - 20; // the trailing checksum
     let mut z = gix::zlib::Decompress::default();
@@ -253,11 +260,8 @@ pub fn pack(data: &[u8]) {
         if at >= end {
             return;
         }
-        let Ok(entry) = gix::odb::pack::data::Entry::from_bytes(
-            &data[at..end],
-            at as u64,
-            gix::hash::Kind::Sha1,
-        ) else {
+        let Ok(entry) = gix::odb::pack::data::Entry::from_bytes(&data[at..end], at as u64, hash)
+        else {
             return;
         };
         let Some(input) = data.get(entry.data_offset as usize..end) else {
