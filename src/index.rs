@@ -156,6 +156,12 @@ impl std::fmt::Debug for Index {
 /// Cache-trees nested deeper than this are treated as corrupt (git's paths are far shallower).
 const MAX_TREE_DEPTH: usize = 4096;
 
+/// How much larger than the file a version-4 index's paths may grow, expanded (or to
+/// [`MIN_V4_PATHS`]). Real indexes stay under 5x: entries take 64 bytes or more on disk, paths
+/// rarely over 300; past this the reader refuses the file and git's plumbing reads it.
+const MAX_V4_EXPANSION: usize = 16;
+const MIN_V4_PATHS: usize = 16 << 20;
+
 /// The index header: `DIRC`, the version, the entry count.
 const HEADER: usize = 12;
 
@@ -216,9 +222,10 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     }
     let count = be32(&data, 8)? as usize;
     let end = data.len() - hash_len; // the trailing checksum
-    let fixed = 40 + hash_len; // stat data and object id, before the flags
-                               // Each entry takes at least its fixed part, flags and a NUL: refuse counts the file
-                               // cannot hold before allocating.
+                                     // Stat data and object id, before the flags.
+    let fixed = 40 + hash_len;
+    // Each entry takes at least its fixed part, flags and a NUL: refuse counts the file
+    // cannot hold before allocating.
     if count > (end - HEADER) / (fixed + 3) {
         return Err(corrupt(format!(
             "{count} entries do not fit in {} bytes",
@@ -227,6 +234,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     }
     let mut slots: Vec<Slot> = Vec::with_capacity(count);
     let mut paths: Option<Vec<u8>> = (version == 4).then(Vec::new);
+    let max_v4_paths = (data.len() * MAX_V4_EXPANSION).max(MIN_V4_PATHS);
     let ents = &data[..end];
     let mut pos = HEADER;
     let mut extended = false;
@@ -293,6 +301,13 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
                     ))
                 })?;
                 let len = keep + suffix;
+                // Each path repeats most of the one before: 1-byte suffixes on ever longer
+                // paths would grow the paths quadratically with the file.
+                if buf.len() + len > max_v4_paths {
+                    return Err(bad(&format!(
+                        "version 4 paths expanding past {max_v4_paths} bytes"
+                    )));
+                }
                 // git sizes the entry by the length field unless it is 0xFFF.
                 if field != usize::from(NAME_MASK) && field != len {
                     return Err(bad(&format!(
@@ -878,6 +893,17 @@ mod tests {
             short.name_len = Some(0xffe);
             assert!(paths(write(v, &[short], &[])).is_err(), "v{v}");
         }
+    }
+
+    #[test]
+    fn version_4_paths_cannot_grow_quadratically() {
+        // "a", "aa", "aaa", …: 65 bytes an entry on disk, 6,000 × 3,000 bytes expanded.
+        static A: [u8; 6_000] = [b'a'; 6_000];
+        let entries: Vec<E> = (1..=6_000).map(|n| e(&A[..n])).collect();
+        let bytes = write(4, &entries, &[]);
+        assert!(bytes.len() < 1 << 20);
+        let got = paths(bytes);
+        assert!(got.is_err_and(|m| m.contains("expanding past")));
     }
 
     #[test]
