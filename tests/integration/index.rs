@@ -57,9 +57,11 @@ fn gix_reads(path: &std::path::Path, hash: gix::hash::Kind) -> Option<Vec<Entry>
     )
 }
 
-/// What git reads from the repository's index: `None` when it refuses it.
+/// What git reads from the repository's index: `None` when it refuses it, crashes, or spins
+/// (git 2.47 loops on some damaged untracked caches: 20 seconds is its limit here).
 fn git_reads(repo: &Repo) -> Option<Vec<Entry>> {
-    let out = repo.git(&["ls-files", "-s", "-z", "--debug", "--sparse"]);
+    let args = ["20", "git", "ls-files", "-s", "-z", "--debug", "--sparse"];
+    let out = repo.run_in(&repo.dir, "timeout", &args);
     if out.code() != Some(0) {
         return None;
     }
