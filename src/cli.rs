@@ -132,9 +132,9 @@ pub enum Target {
     Global,
 }
 
-/// A usage error, shown as one line.
+/// A usage error, shown as one line (what the user typed in it escaped, like any untrusted text).
 #[derive(Debug, thiserror::Error)]
-#[error("{0} (see keyward --help)")]
+#[error("{} (see keyward --help)", crate::redact::escape(.0.as_bytes()))]
 pub struct UsageError(String);
 
 impl From<lexopt::Error> for UsageError {

@@ -19,8 +19,9 @@ pub const FILE_NAME: &str = ".keyward.toml";
 /// Errors in `.keyward.toml`, each naming the file and, where known, the line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{path}: {message}")]
+    /// The file could not be read. (Messages quote what the file says: escaped, like any
+    /// untrusted text.)
+    #[error("{path}: {}", crate::redact::escape(.message.as_bytes()))]
     Read {
         /// The file.
         path: String,
@@ -28,7 +29,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A syntax or schema error (an unknown key, a wrong type).
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {}", crate::redact::escape(.message.as_bytes()))]
     Invalid {
         /// The file.
         path: String,
@@ -38,7 +39,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value that parses but means nothing (a bad glob, date, size or rule).
-    #[error("{path}: {message}")]
+    #[error("{path}: {}", crate::redact::escape(.message.as_bytes()))]
     Value {
         /// The file.
         path: String,

@@ -26,6 +26,8 @@
 //! - [`config`] — `.keyward.toml`; [`settings`] — flags over the file over git config.
 //! - [`redact`] — previews, fingerprints, terminal escaping.
 //! - [`app`] — one function per command; [`cli`] — arguments; [`install`] — the hook.
+//! - [`fuzzing`] — the fuzz targets' entry points (`fuzz/`), also run over their corpora by
+//!   `cargo test`.
 //!
 //! The library never prints: commands write to the writers they are given, and `main` maps
 //! the outcome to an exit code.
@@ -40,6 +42,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fuzzing;
 pub mod git;
 pub mod install;
 pub mod model;

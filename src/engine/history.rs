@@ -109,7 +109,7 @@ impl Engine {
         // Counted, not sent: thousands of wake-ups of this thread would cost more than the
         // scans.
         let (count, bytes, clean) = (AtomicUsize::new(0), AtomicU64::new(0), AtomicUsize::new(0));
-        let work = |inflate: &mut gix::zlib::Inflate,
+        let work = |inflate: &mut gix::zlib::Decompress,
                     job: crate::git::packs::Job,
                     emit: &mut dyn FnMut(Out)|
          -> Result<(), Error> {
@@ -175,7 +175,7 @@ impl Engine {
         let threads = pool::cores().clamp(1, 8);
         pool::run(
             threads,
-            gix::zlib::Inflate::default,
+            gix::zlib::Decompress::default,
             &work,
             |feeder| {
                 for job in plan.jobs() {

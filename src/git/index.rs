@@ -6,10 +6,20 @@
 //! header and path are), reads the cache-tree (`TREE` extension), and lets the walk in
 //! [`crate::git`] look at only the entries of the directories that changed.
 //!
-//! It reads index versions 2, 3 and 4 with SHA-1 or SHA-256 ids, and the optional extensions by
-//! skipping them. Anything else — a split index (`link`), a sparse index (`sdir`), any other
-//! mandatory extension, a version it does not know — is [`Read::Unsupported`], and the caller
-//! uses gix's complete decoder instead. A malformed file is an error, never a guess.
+//! It reads index versions 2, 3 and 4 with SHA-1 or SHA-256 ids, and skips the optional
+//! extensions. A sparse index (`sdir`) is checked like any other, then left to gix's complete
+//! decoder ([`Read::Unsupported`]); a split index (`link`) only git reads exactly
+//! ([`IndexError::LeftToGit`]).
+//!
+//! **It reads what git reads, or nothing.** The file is untrusted: a crafted entry whose
+//! 12-bit name length says 4 over the bytes `a.py.md` is `a.py` to git, and a reader that
+//! took the name up to its NUL would scan a path git does not commit. So every field is read
+//! as git's `read-cache.c` reads it, and wherever git's reading could differ from this one
+//! (or from itself: a multi-threaded git reads the entry blocks an `IEOT` table lists), the
+//! file is refused ([`IndexError::Corrupt`]); the hook then asks git's own plumbing.
+//! Refused, among others: a name length that disagrees with where the name ends, extended
+//! flags git does not know, entries out of order, modes git never writes, a `TREE` git
+//! would parse differently, sizes past the end of the file, unknown mandatory extensions.
 
 use gix::hash::{oid, ObjectId};
 use std::ops::Deref;
@@ -22,15 +32,47 @@ pub const MODE_SYMLINK: u32 = 0o120000;
 /// Entry mode of a submodule (gitlink).
 pub const MODE_GITLINK: u32 = 0o160000;
 
+/// The modes git writes in an index: anything else is a crafted file.
+const MODES: [u32; 5] = [0o100644, 0o100755, MODE_SYMLINK, MODE_GITLINK, MODE_DIR];
+
+/// Entry flags (the 16 bits on disk): the name length, its "longer than this" value, the
+/// merge stage, and the flag that says a second word of flags follows.
+const NAME_MASK: u16 = 0x0fff;
+const EXTENDED: u16 = 0x4000;
+const STAGE_MASK: u16 = 0x3000;
+/// Extended flags (the second word): the two git knows. git refuses an index with any other.
+const INTENT_TO_ADD: u16 = 0x2000;
+const SKIP_WORKTREE: u16 = 0x4000;
+
+/// [`Index::flags`]: assume-valid (`git update-index --assume-unchanged`).
+pub const FLAG_ASSUME_VALID: u32 = 0x8000;
+/// [`Index::flags`]: the entry has a second word of flags on disk.
+pub const FLAG_EXTENDED: u32 = 0x4000;
+/// [`Index::flags`]: the merge stage, two bits.
+pub const FLAG_STAGE_MASK: u32 = 0x3000;
+/// [`Index::flags`]: added with `git add -N`, no content yet.
+pub const FLAG_INTENT_TO_ADD: u32 = (INTENT_TO_ADD as u32) << 16;
+/// [`Index::flags`]: outside the sparse checkout.
+pub const FLAG_SKIP_WORKTREE: u32 = (SKIP_WORKTREE as u32) << 16;
+
 /// Errors in an index file.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// The file could not be read.
     #[error("cannot read the index: {0}")]
     Io(#[from] std::io::Error),
-    /// The file is not a well-formed index.
+    /// The file is not one this reader reads exactly as git does (malformed, or crafted).
     #[error("corrupt index: {0}")]
-    Corrupt(&'static str),
+    Corrupt(String),
+    /// A layout only git reads exactly: a split index, whose entries git merges into its
+    /// shared index by rules gix does not follow (git drops a new entry with a path it
+    /// refuses, such as `/x`, where gix keeps it).
+    #[error("the index is a {0}, which only git itself reads exactly")]
+    LeftToGit(&'static str),
+}
+
+fn corrupt(what: impl Into<String>) -> IndexError {
+    IndexError::Corrupt(what.into())
 }
 
 /// What [`read`] found.
@@ -38,7 +80,8 @@ pub enum IndexError {
 pub enum Read {
     /// The index, ready to walk.
     Index(Index),
-    /// A layout this reader leaves to gix (the reason is for diagnostics).
+    /// A layout this reader leaves to gix, after checking what it can of it (the reason is
+    /// for diagnostics).
     Unsupported(&'static str),
 }
 
@@ -76,6 +119,7 @@ struct Slot {
 
 enum Bytes {
     Map(memmap2::Mmap),
+    Owned(Vec<u8>),
     Empty,
 }
 
@@ -84,6 +128,7 @@ impl Deref for Bytes {
     fn deref(&self) -> &[u8] {
         match self {
             Bytes::Map(m) => m,
+            Bytes::Owned(v) => v,
             Bytes::Empty => &[],
         }
     }
@@ -111,6 +156,15 @@ impl std::fmt::Debug for Index {
 /// Cache-trees nested deeper than this are treated as corrupt (git's paths are far shallower).
 const MAX_TREE_DEPTH: usize = 4096;
 
+/// How much larger than the file a version-4 index's paths may grow, expanded (or to
+/// [`MIN_V4_PATHS`]). Real indexes stay under 5x: entries take 64 bytes or more on disk, paths
+/// rarely over 300; past this the reader refuses the file and git's plumbing reads it.
+const MAX_V4_EXPANSION: usize = 16;
+const MIN_V4_PATHS: usize = 16 << 20;
+
+/// The index header: `DIRC`, the version, the entry count.
+const HEADER: usize = 12;
+
 /// Reads the index at `path`. A missing file is an empty index, as it is for git.
 pub fn read(path: &Path, hash: gix::hash::Kind) -> Result<Read, IndexError> {
     let file = match std::fs::File::open(path) {
@@ -132,111 +186,264 @@ pub fn read(path: &Path, hash: gix::hash::Kind) -> Result<Read, IndexError> {
     // while we read them (git and gix map the index the same way).
     #[allow(unsafe_code)]
     let map = unsafe { memmap2::Mmap::map(&file)? };
-    parse(Bytes::Map(map), hash.len_in_bytes())
+    let parsed = parse(Bytes::Map(map), hash.len_in_bytes())?;
+    Ok(match parsed.delegate {
+        None => Read::Index(parsed.index),
+        Some(reason) => Read::Unsupported(reason),
+    })
 }
 
-fn parse(data: Bytes, hash_len: usize) -> Result<Read, IndexError> {
-    const HEADER: usize = 12;
+/// Reads an index from `bytes` as [`read`] reads a file (for fuzzing and tests): the index,
+/// or why it was left to gix.
+pub fn read_bytes(bytes: Vec<u8>, hash: gix::hash::Kind) -> Result<Read, IndexError> {
+    let parsed = parse(Bytes::Owned(bytes), hash.len_in_bytes())?;
+    Ok(match parsed.delegate {
+        None => Read::Index(parsed.index),
+        Some(reason) => Read::Unsupported(reason),
+    })
+}
+
+struct Parsed {
+    index: Index,
+    /// Why gix reads it instead (a sparse index).
+    delegate: Option<&'static str>,
+}
+
+fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     if data.len() < HEADER + hash_len || &data[..4] != b"DIRC" {
-        return Err(IndexError::Corrupt("no index header"));
+        return Err(corrupt("no index header"));
+    }
+    if data.len() > u32::MAX as usize {
+        return Err(corrupt("an index larger than 4 GiB"));
     }
     let version = be32(&data, 4)?;
     if !(2..=4).contains(&version) {
-        return Ok(Read::Unsupported("index version"));
+        return Err(corrupt(format!("index version {version}")));
     }
     let count = be32(&data, 8)? as usize;
     let end = data.len() - hash_len; // the trailing checksum
-    if data.len() > u32::MAX as usize {
-        return Ok(Read::Unsupported("index larger than 4 GiB"));
+                                     // Stat data and object id, before the flags.
+    let fixed = 40 + hash_len;
+    // Each entry takes at least its fixed part, flags and a NUL: refuse counts the file
+    // cannot hold before allocating.
+    if count > (end - HEADER) / (fixed + 3) {
+        return Err(corrupt(format!(
+            "{count} entries do not fit in {} bytes",
+            data.len()
+        )));
     }
-    // Each entry takes at least 62 bytes: refuse counts the file cannot hold before allocating.
-    if count > end / 62 {
-        return Err(IndexError::Corrupt("entry count larger than the file"));
-    }
-    let mut slots = Vec::with_capacity(count);
+    let mut slots: Vec<Slot> = Vec::with_capacity(count);
     let mut paths: Option<Vec<u8>> = (version == 4).then(Vec::new);
-    let fixed = 40 + hash_len; // stat data and object id, before the flags
+    let max_v4_paths = (data.len() * MAX_V4_EXPANSION).max(MIN_V4_PATHS);
+    let ents = &data[..end];
     let mut pos = HEADER;
     let mut extended = false;
-    for _ in 0..count {
+    let mut dirs = false;
+    let mut unordered = None;
+    for n in 0..count {
         let header = pos;
-        let flags = be16(&data[..end], pos + fixed)?;
+        let bad = |what: &str| corrupt(format!("entry {n} (at byte {header}): {what}"));
+        let mode = be32(ents, pos + 24).map_err(|_| bad("truncated"))?;
+        if !MODES.contains(&mode) {
+            return Err(bad(&format!("mode {mode:o}, which git never writes")));
+        }
+        let flags = be16(ents, pos + fixed).map_err(|_| bad("truncated"))?;
         let mut p = pos + fixed + 2;
-        if flags & 0x4000 != 0 {
+        if flags & EXTENDED != 0 {
             if version < 3 {
-                return Err(IndexError::Corrupt("extended flags in a version 2 index"));
+                return Err(bad("extended flags in a version 2 index"));
+            }
+            let more = be16(ents, p).map_err(|_| bad("truncated"))?;
+            if more & !(INTENT_TO_ADD | SKIP_WORKTREE) != 0 {
+                return Err(bad(&format!(
+                    "extended flags {more:#06x} git does not know"
+                )));
             }
             extended = true;
             p += 2;
         }
-        match &mut paths {
+        let field = usize::from(flags & NAME_MASK);
+        let slot = match &mut paths {
             None => {
-                let len = nul(&data[..end], p)?;
-                slots.push(Slot {
+                // git takes `field` bytes as the name, or up to the NUL when the name is
+                // longer than 0xFFE bytes; both must end at the same place.
+                let len = if field < usize::from(NAME_MASK) {
+                    let name = ents.get(p..p + field).ok_or_else(|| bad("truncated"))?;
+                    if memchr::memchr(0, name).is_some() || ents.get(p + field) != Some(&0) {
+                        let actual = nul(ents, p).map_err(|_| bad("unterminated path"))?;
+                        return Err(bad(&format!(
+                            "its name length field says {field} bytes, but the name is {actual}"
+                        )));
+                    }
+                    field
+                } else {
+                    nul(ents, p).map_err(|_| bad("unterminated path"))?
+                };
+                // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
+                pos = header + ((p - header + len + 8) & !7);
+                Slot {
                     header: header as u32,
                     path: p as u32,
                     path_len: len as u32,
-                });
-                // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-                pos = header + ((p - header + len + 8) & !7);
+                }
             }
             Some(buf) => {
-                let (strip, n) = varint(&data[..end], p)?;
-                p += n;
-                let len = nul(&data[..end], p)?;
+                let (strip, used) = varint(ents, p).map_err(|e| bad(&e.to_string()))?;
+                p += used;
+                let suffix = nul(ents, p).map_err(|_| bad("unterminated path"))?;
                 let prev = slots.last().map_or(0..0, |s: &Slot| {
                     s.path as usize..(s.path + s.path_len) as usize
                 });
-                let keep = prev.len().checked_sub(strip).ok_or(IndexError::Corrupt(
-                    "path prefix longer than the previous path",
-                ))?;
+                let keep = prev.len().checked_sub(strip).ok_or_else(|| {
+                    bad(&format!(
+                        "strips {strip} bytes from a previous path of {}",
+                        prev.len()
+                    ))
+                })?;
+                let len = keep + suffix;
+                // Each path repeats most of the one before: 1-byte suffixes on ever longer
+                // paths would grow the paths quadratically with the file.
+                if buf.len() + len > max_v4_paths {
+                    return Err(bad(&format!(
+                        "version 4 paths expanding past {max_v4_paths} bytes"
+                    )));
+                }
+                // git sizes the entry by the length field unless it is 0xFFF.
+                if field != usize::from(NAME_MASK) && field != len {
+                    return Err(bad(&format!(
+                        "its name length field says {field} bytes, but the name is {len}"
+                    )));
+                }
                 let start = buf.len();
                 buf.extend_from_within(prev.start..prev.start + keep);
-                buf.extend_from_slice(&data[p..p + len]);
-                slots.push(Slot {
+                buf.extend_from_slice(&ents[p..p + suffix]);
+                pos = p + suffix + 1;
+                Slot {
                     header: header as u32,
                     path: start as u32,
-                    path_len: (keep + len) as u32,
-                });
-                pos = p + len + 1;
+                    path_len: len as u32,
+                }
+            }
+        };
+        if pos > end {
+            return Err(bad("runs past the end"));
+        }
+        if mode == MODE_DIR {
+            // A sparse index's directory entry: `dir/`, in an index that says it is sparse.
+            let last = slot.path as usize + slot.path_len as usize;
+            let last = match &paths {
+                Some(buf) => buf.get(last.wrapping_sub(1)),
+                None => data.get(last.wrapping_sub(1)),
+            };
+            if last != Some(&b'/') {
+                return Err(bad("a directory entry whose path does not end in /"));
+            }
+            dirs = true;
+        }
+        // git writes entries sorted by path, then stage; its walks (and ours) rely on it.
+        if let Some(last) = slots.last() {
+            let text = |s: &Slot| -> &[u8] {
+                let range = s.path as usize..(s.path + s.path_len) as usize;
+                match &paths {
+                    Some(buf) => &buf[range],
+                    None => &data[range],
+                }
+            };
+            let stage = |s: &Slot| be16(&data, s.header as usize + fixed).unwrap_or(0) & STAGE_MASK;
+            // (A split index's entries replacing shared ones have empty names: wait for
+            // its `link` extension before refusing.)
+            if unordered.is_none() && (text(last), stage(last)) >= (text(&slot), flags & STAGE_MASK)
+            {
+                unordered = Some(bad("out of order"));
             }
         }
-        if pos > end {
-            return Err(IndexError::Corrupt("entry runs past the end"));
-        }
+        slots.push(slot);
     }
+    let entries_end = pos;
     let mut tree = None;
+    let mut delegate = None;
+    let mut split = false;
+    let mut offsets = None;
     while pos + 8 <= end {
         let sig = &data[pos..pos + 4];
         let size = be32(&data, pos + 4)? as usize;
         let body = data
             .get(pos + 8..pos + 8 + size)
             .filter(|_| pos + 8 + size <= end)
-            .ok_or(IndexError::Corrupt("extension runs past the end"))?;
+            .ok_or_else(|| corrupt(format!("extension at byte {pos} runs past the end")))?;
         match sig {
             b"TREE" => {
-                let mut at = 0;
-                tree = Some(tree_node(body, &mut at, hash_len, 0)?);
+                if tree.is_some() {
+                    return Err(corrupt("two cache-trees"));
+                }
+                tree = Some(cache_tree(body, hash_len)?);
+            }
+            b"EOIE" => {
+                // Where a multi-threaded git starts reading extensions: it must be here.
+                if body.len() != 4 + hash_len || be32(body, 0)? as usize != entries_end {
+                    return Err(corrupt(
+                        "an end-of-entries extension that does not point at the extensions",
+                    ));
+                }
+            }
+            b"IEOT" => {
+                if offsets.replace(pos + 8..pos + 8 + size).is_some() {
+                    return Err(corrupt("two entry offset tables"));
+                }
             }
             // Optional extensions start with an upper-case letter; the rest must be understood.
             [b'A'..=b'Z', ..] => {}
-            b"link" => return Ok(Read::Unsupported("split index")),
-            b"sdir" => return Ok(Read::Unsupported("sparse index")),
-            _ => return Ok(Read::Unsupported("unknown mandatory index extension")),
+            b"link" => split = true,
+            b"sdir" => delegate = Some("sparse index"),
+            _ => {
+                return Err(corrupt(format!(
+                    "the extension {} is one this reader does not know",
+                    crate::redact::escape(sig)
+                )))
+            }
         }
         pos += 8 + size;
     }
     if pos != end {
-        return Err(IndexError::Corrupt("trailing bytes after the extensions"));
+        return Err(corrupt("trailing bytes after the extensions"));
     }
-    Ok(Read::Index(Index {
+    if dirs && delegate.is_none() {
+        return Err(corrupt("directory entries in an index that is not sparse"));
+    }
+    if split {
+        return Err(IndexError::LeftToGit("split index"));
+    }
+    if let Some(e) = unordered {
+        return Err(e);
+    }
+    let index = Index {
         data,
         slots,
         paths,
         hash_len,
         extended,
         tree,
-    }))
+    };
+    if let Some(table) = offsets {
+        index.check_offset_table(&index.data[table])?;
+    }
+    Ok(Parsed { index, delegate })
+}
+
+/// Parses a cache-tree as git's `read_one` does, refusing every form git would read another
+/// way (or not at all): a root with a name, counts that are not plain decimal `int`s, a
+/// negative subtree count, two subtrees with one name.
+fn cache_tree(body: &[u8], hash_len: usize) -> Result<CacheTree, IndexError> {
+    let mut at = 0;
+    let root = tree_node(body, &mut at, hash_len, 0)?;
+    if !root.name.is_empty() {
+        return Err(corrupt("a cache-tree whose root has a name"));
+    }
+    // git ignores bytes after the root's last subtree, gix drops the whole cache-tree.
+    if at != body.len() {
+        return Err(corrupt("bytes after the cache-tree"));
+    }
+    Ok(root)
 }
 
 fn tree_node(
@@ -245,75 +452,92 @@ fn tree_node(
     hash_len: usize,
     depth: usize,
 ) -> Result<CacheTree, IndexError> {
-    let bad = IndexError::Corrupt("malformed cache-tree");
+    let bad = || corrupt("malformed cache-tree");
     if depth > MAX_TREE_DEPTH {
-        return Err(bad);
+        return Err(bad());
     }
-    let name_len = nul(body, *at).map_err(|_| IndexError::Corrupt("malformed cache-tree"))?;
+    let name_len = nul(body, *at).map_err(|_| bad())?;
     let name = body[*at..*at + name_len].to_vec();
     *at += name_len + 1;
-    let field = |at: &mut usize, end: u8| -> Result<i64, IndexError> {
-        let rest = body
-            .get(*at..)
-            .ok_or(IndexError::Corrupt("malformed cache-tree"))?;
-        let len = rest
-            .iter()
-            .position(|&b| b == end)
-            .ok_or(IndexError::Corrupt("malformed cache-tree"))?;
-        let n = std::str::from_utf8(&rest[..len])
+    // A number as git writes it (`%d`: no sign but `-`, no leading zero, no `-0`) that fits a
+    // C int: what strtol, git's int and gix all read alike.
+    let field = |at: &mut usize, end: u8| -> Result<i32, IndexError> {
+        let rest = body.get(*at..).ok_or_else(bad)?;
+        let len = rest.iter().position(|&b| b == end).ok_or_else(bad)?;
+        let text = &rest[..len];
+        let digits = text.strip_prefix(b"-").unwrap_or(text);
+        let canonical = match digits {
+            [b'0'] => digits.len() == text.len(),
+            [b'1'..=b'9', more @ ..] => more.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !canonical {
+            return Err(bad());
+        }
+        let n = std::str::from_utf8(text)
             .ok()
             .and_then(|s| s.parse().ok())
-            .ok_or(IndexError::Corrupt("malformed cache-tree"))?;
+            .ok_or_else(bad)?;
         *at += len + 1;
         Ok(n)
     };
     let entries = field(at, b' ')?;
     let subtrees = field(at, b'\n')?;
+    if subtrees < 0 {
+        return Err(bad());
+    }
     let id = if entries >= 0 {
-        let bytes = body.get(*at..*at + hash_len).ok_or(bad)?;
+        let bytes = body.get(*at..*at + hash_len).ok_or_else(bad)?;
         *at += hash_len;
         Some(ObjectId::from_bytes_or_panic(bytes))
     } else {
         None
     };
-    let children = (0..subtrees.max(0))
-        .map(|_| tree_node(body, at, hash_len, depth + 1))
-        .collect::<Result<_, _>>()?;
+    let mut children: Vec<CacheTree> = Vec::new();
+    for _ in 0..subtrees {
+        let child = tree_node(body, at, hash_len, depth + 1)?;
+        if children.iter().any(|c| c.name == child.name) {
+            return Err(corrupt("a cache-tree with two subtrees of one name"));
+        }
+        children.push(child);
+    }
+    // By name, as gix holds them (the walk looks them up by name).
+    children.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(CacheTree { name, id, children })
 }
 
 fn be32(data: &[u8], at: usize) -> Result<u32, IndexError> {
     data.get(at..at + 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .ok_or(IndexError::Corrupt("truncated"))
+        .ok_or_else(|| corrupt("truncated"))
 }
 
 fn be16(data: &[u8], at: usize) -> Result<u16, IndexError> {
     data.get(at..at + 2)
         .map(|b| u16::from_be_bytes([b[0], b[1]]))
-        .ok_or(IndexError::Corrupt("truncated"))
+        .ok_or_else(|| corrupt("truncated"))
 }
 
 /// Length of the NUL-terminated string at `at`.
 fn nul(data: &[u8], at: usize) -> Result<usize, IndexError> {
     data.get(at..)
         .and_then(|rest| memchr::memchr(0, rest))
-        .ok_or(IndexError::Corrupt("unterminated path"))
+        .ok_or_else(|| corrupt("unterminated path"))
 }
 
 /// git's offset varint (used by index v4 for the number of bytes to strip).
 fn varint(data: &[u8], at: usize) -> Result<(usize, usize), IndexError> {
     let mut i = at;
-    let mut byte = *data.get(i).ok_or(IndexError::Corrupt("truncated"))?;
+    let mut byte = *data.get(i).ok_or_else(|| corrupt("truncated"))?;
     let mut value = usize::from(byte & 0x7f);
     while byte & 0x80 != 0 {
         i += 1;
-        byte = *data.get(i).ok_or(IndexError::Corrupt("truncated"))?;
+        byte = *data.get(i).ok_or_else(|| corrupt("truncated"))?;
         value = value
             .checked_add(1)
             .and_then(|v| v.checked_mul(128))
             .map(|v| v + usize::from(byte & 0x7f))
-            .ok_or(IndexError::Corrupt("varint overflow"))?;
+            .ok_or_else(|| corrupt("varint overflow"))?;
     }
     Ok((value, i + 1 - at))
 }
@@ -365,23 +589,77 @@ impl Index {
         ])
     }
 
-    fn flags(&self, i: usize) -> u16 {
+    fn flags16(&self, i: usize) -> u16 {
         let at = self.header(i) + 40 + self.hash_len;
         u16::from_be_bytes([self.data[at], self.data[at + 1]])
     }
 
+    /// The second word of flags of entry `i` (0 when it has none).
+    fn extended_flags(&self, i: usize) -> u16 {
+        if !self.extended || self.flags16(i) & EXTENDED == 0 {
+            return 0;
+        }
+        let at = self.header(i) + 42 + self.hash_len;
+        u16::from_be_bytes([self.data[at], self.data[at + 1]])
+    }
+
+    /// The flags of entry `i` as git holds them once read (`ce_flags`, as
+    /// `git ls-files --debug` prints them, without the name length): [`FLAG_ASSUME_VALID`],
+    /// [`FLAG_EXTENDED`], [`FLAG_STAGE_MASK`], [`FLAG_INTENT_TO_ADD`], [`FLAG_SKIP_WORKTREE`].
+    pub fn flags(&self, i: usize) -> u32 {
+        u32::from(self.flags16(i) & !NAME_MASK) | u32::from(self.extended_flags(i)) << 16
+    }
+
     /// Merge stage of entry `i` (0 unless a merge conflict is recorded).
     pub fn stage(&self, i: usize) -> u16 {
-        (self.flags(i) >> 12) & 3
+        (self.flags16(i) >> 12) & 3
     }
 
     /// Whether entry `i` was added with `git add -N` and has no content yet.
     pub fn intent_to_add(&self, i: usize) -> bool {
-        if !self.extended || self.flags(i) & 0x4000 == 0 {
-            return false;
+        self.extended_flags(i) & INTENT_TO_ADD != 0
+    }
+
+    /// The number of bytes the version-4 entry `i` strips from the path before it.
+    fn strip(&self, i: usize) -> Result<usize, IndexError> {
+        let mut at = self.header(i) + 42 + self.hash_len;
+        if self.flags16(i) & EXTENDED != 0 {
+            at += 2;
         }
-        let at = self.header(i) + 42 + self.hash_len;
-        u16::from_be_bytes([self.data[at], self.data[at + 1]]) & 0x2000 != 0
+        Ok(varint(&self.data, at)?.0)
+    }
+
+    /// Checks an `IEOT` table against the entries as read one after the other. A
+    /// multi-threaded git (`index.threads`, on by default with more than one core) reads each
+    /// block it lists on its own, from the offset it gives, and in a version-4 index without
+    /// the path before the block: all of that must agree with reading them in one sequence.
+    fn check_offset_table(&self, table: &[u8]) -> Result<(), IndexError> {
+        let bad = || corrupt("an entry offset table that does not match the entries");
+        if table.len() < 4 || !(table.len() - 4).is_multiple_of(8) || be32(table, 0)? != 1 {
+            return Err(bad());
+        }
+        let mut next = 0usize;
+        for block in table[4..].chunks_exact(8) {
+            let (offset, nr) = (be32(block, 0)? as usize, be32(block, 4)? as usize);
+            let first = self.slots.get(next).ok_or_else(bad)?;
+            if first.header as usize != offset || nr == 0 {
+                return Err(bad());
+            }
+            if self.paths.is_some()
+                && next > 0
+                && self.strip(next)? != self.slots[next - 1].path_len as usize
+            {
+                return Err(bad());
+            }
+            next = next
+                .checked_add(nr)
+                .filter(|&n| n <= self.slots.len())
+                .ok_or_else(bad)?;
+        }
+        if next != self.slots.len() {
+            return Err(bad());
+        }
+        Ok(())
     }
 }
 
@@ -511,5 +789,268 @@ mod tests {
             let _ = std::fs::remove_file(&tmp);
             assert!(got.is_err(), "{bytes:?}");
         }
+    }
+
+    /// One entry for [`write`]: path, mode, 16-bit flags (the name length is filled in
+    /// unless `name_len` says otherwise), extended flags.
+    struct E {
+        path: &'static [u8],
+        mode: u32,
+        flags: u16,
+        extended: Option<u16>,
+        name_len: Option<u16>,
+        strip: Option<u8>,
+    }
+
+    fn e(path: &'static [u8]) -> E {
+        E {
+            path,
+            mode: 0o100644,
+            flags: 0,
+            extended: None,
+            name_len: None,
+            strip: None,
+        }
+    }
+
+    /// An index file as git lays it out (SHA-1, a zero checksum: nothing checks it).
+    fn write(version: u32, entries: &[E], extensions: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let mut d = b"DIRC".to_vec();
+        d.extend_from_slice(&version.to_be_bytes());
+        d.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        let mut prev: &[u8] = b"";
+        for entry in entries {
+            let start = d.len();
+            d.extend_from_slice(&[0; 24]);
+            d.extend_from_slice(&entry.mode.to_be_bytes());
+            d.extend_from_slice(&[0; 12]);
+            d.extend_from_slice(&[0xab; 20]);
+            let len = entry.name_len.unwrap_or(entry.path.len().min(0xfff) as u16);
+            let ext = if entry.extended.is_some() {
+                EXTENDED
+            } else {
+                0
+            };
+            d.extend_from_slice(&(entry.flags | ext | len).to_be_bytes());
+            if let Some(x) = entry.extended {
+                d.extend_from_slice(&x.to_be_bytes());
+            }
+            if version == 4 {
+                let common = prev
+                    .iter()
+                    .zip(entry.path)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                d.push(entry.strip.unwrap_or((prev.len() - common) as u8));
+                d.extend_from_slice(&entry.path[common..]);
+                d.push(0);
+            } else {
+                d.extend_from_slice(entry.path);
+                let size = (d.len() - start + 8) & !7;
+                d.resize(start + size, 0);
+            }
+            prev = entry.path;
+        }
+        for (sig, body) in extensions {
+            d.extend_from_slice(&sig[..]);
+            d.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            d.extend_from_slice(body);
+        }
+        d.extend_from_slice(&[0; 20]);
+        d
+    }
+
+    fn paths(bytes: Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+        match read_bytes(bytes, gix::hash::Kind::Sha1) {
+            Ok(Read::Index(i)) => Ok((0..i.len()).map(|n| i.path(n).to_vec()).collect()),
+            Ok(Read::Unsupported(why)) => Err(why.to_owned()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn names_are_read_by_their_length_field_as_git_reads_them() {
+        let ok = |v| paths(write(v, &[e(b"a.py.md"), e(b"b")], &[]));
+        for v in [2, 3, 4] {
+            assert_eq!(ok(v), Ok(vec![b"a.py.md".to_vec(), b"b".to_vec()]), "v{v}");
+        }
+        // The index: the field says 4 over `a.py.md`. git reads `a.py` (v2, v3) or
+        // misreads every entry after it (v4); the lean reader reads neither.
+        for v in [2, 3, 4] {
+            let mut lying = e(b"a.py.md");
+            lying.name_len = Some(4);
+            let got = paths(write(v, &[lying, e(b"b")], &[]));
+            assert!(
+                got.as_ref().is_err_and(|m| m.contains("says 4 bytes")),
+                "v{v}: {got:?}"
+            );
+        }
+        // A name of 0xFFF bytes or more: the field says 0xFFF and the NUL ends it.
+        static LONG: [u8; 5000] = [b'x'; 5000];
+        for v in [2, 4] {
+            assert_eq!(paths(write(v, &[e(&LONG)], &[])), Ok(vec![LONG.to_vec()]));
+            let mut short = e(&LONG);
+            short.name_len = Some(0xffe);
+            assert!(paths(write(v, &[short], &[])).is_err(), "v{v}");
+        }
+    }
+
+    #[test]
+    fn version_4_paths_cannot_grow_quadratically() {
+        // "a", "aa", "aaa", …: 65 bytes an entry on disk, 6,000 × 3,000 bytes expanded.
+        static A: [u8; 6_000] = [b'a'; 6_000];
+        let entries: Vec<E> = (1..=6_000).map(|n| e(&A[..n])).collect();
+        let bytes = write(4, &entries, &[]);
+        assert!(bytes.len() < 1 << 20);
+        let got = paths(bytes);
+        assert!(got.is_err_and(|m| m.contains("expanding past")));
+    }
+
+    #[test]
+    fn what_git_would_read_otherwise_is_refused() {
+        let refused = |bytes: Vec<u8>, why: &str| {
+            let got = paths(bytes);
+            assert!(
+                got.as_ref().is_err_and(|m| m.contains(why)),
+                "{why}: {got:?}"
+            );
+        };
+        let with = |f: fn(&mut E)| {
+            let mut x = e(b"x");
+            f(&mut x);
+            x
+        };
+        // Extended flags git does not know; in a version 2 index.
+        refused(
+            write(3, &[with(|x| x.extended = Some(0x1000))], &[]),
+            "git does not know",
+        );
+        refused(
+            write(2, &[with(|x| x.extended = Some(0x2000))], &[]),
+            "version 2",
+        );
+        // A mode git never writes; a directory outside a sparse index.
+        refused(
+            write(2, &[with(|x| x.mode = 0o100664)], &[]),
+            "never writes",
+        );
+        refused(write(2, &[with(|x| x.mode = MODE_DIR)], &[]), "end in /");
+        let mut dir = e(b"d/");
+        dir.mode = MODE_DIR;
+        refused(write(2, &[dir], &[]), "not sparse");
+        // Out of order; a duplicate stage 0.
+        refused(write(2, &[e(b"b"), e(b"a")], &[]), "out of order");
+        refused(write(2, &[e(b"a"), e(b"a")], &[]), "out of order");
+        // A v4 entry that strips more than the previous path has, or strips at the start.
+        let mut strip = e(b"b");
+        strip.strip = Some(3);
+        refused(write(4, &[e(b"a"), strip], &[]), "strips 3 bytes");
+        let mut first = e(b"a");
+        first.strip = Some(1);
+        refused(write(4, &[first], &[]), "strips 1 bytes");
+        // Extensions: past the end, unknown mandatory, a split index, trailing bytes.
+        let mut past = write(2, &[e(b"a")], &[(b"TREE", b"\x000 0\n".to_vec())]);
+        let at = past.len() - 20 - 5 - 4;
+        past[at..at + 4].copy_from_slice(&100u32.to_be_bytes());
+        refused(past, "runs past the end");
+        refused(
+            write(2, &[e(b"a")], &[(b"zzzz", Vec::new())]),
+            "does not know",
+        );
+        let link = write(2, &[e(b"a")], &[(b"link", vec![0; 20])]);
+        assert!(matches!(
+            read_bytes(link, gix::hash::Kind::Sha1),
+            Err(IndexError::LeftToGit(_))
+        ));
+        let mut trailing = write(2, &[e(b"a")], &[]);
+        trailing.splice(trailing.len() - 20..trailing.len() - 20, [1, 2, 3]);
+        refused(trailing, "trailing bytes");
+        // Counts the file cannot hold.
+        let mut count = write(2, &[e(b"a")], &[]);
+        count[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+        refused(count, "do not fit");
+        // Optional extensions are skipped; a sparse index is checked, then left to gix.
+        let fine = write(2, &[e(b"a")], &[(b"ABCD", vec![1, 2, 3])]);
+        assert_eq!(paths(fine), Ok(vec![b"a".to_vec()]));
+        let mut dir = e(b"d/");
+        dir.mode = MODE_DIR;
+        dir.extended = Some(SKIP_WORKTREE);
+        assert_eq!(
+            paths(write(3, &[e(b"a"), dir], &[(b"sdir", Vec::new())])),
+            Err("sparse index".to_owned())
+        );
+    }
+
+    #[test]
+    fn cache_trees_and_offset_tables_are_read_as_git_reads_them() {
+        let tree = |body: &[u8]| {
+            let bytes = write(2, &[e(b"a/b")], &[(b"TREE", body.to_vec())]);
+            read_bytes(bytes, gix::hash::Kind::Sha1).map(|r| match r {
+                Read::Index(i) => i.cache_tree().cloned(),
+                Read::Unsupported(_) => None,
+            })
+        };
+        let id = [0x11u8; 20];
+        let mut good = b"\x001 1\n".to_vec();
+        good.extend_from_slice(&id);
+        good.extend_from_slice(b"a\x001 0\n");
+        good.extend_from_slice(&id);
+        let read = tree(&good).expect("a valid cache-tree").expect("present");
+        assert_eq!(read.children.len(), 1);
+        assert_eq!(read.children[0].name, b"a");
+        // Invalidated nodes (-1) have no id.
+        let read = tree(b"\x00-1 0\n").expect("valid").expect("present");
+        assert_eq!(read.id, None);
+        // What strtol and git's int would read another way, or git would not read at all.
+        for bad in [
+            &b"root\x00-1 0\n"[..], // a root with a name: git drops the whole cache-tree
+            b"\x00+1 0\n",
+            b"\x00 -1 0\n",
+            b"\x00-1  0\n",
+            b"\x00-1 0 \n",
+            b"\x00-1 -1\n",
+            b"\x00-0 0\n", // strtol reads 0, gix reads an invalid node
+            b"\x00-1 0\nmore",
+            b"\x00-1 00\n",
+            b"\x002147483648 0\n", // past a C int: git's count wraps negative
+            b"\x00-1 2\na\x00-1 0\na\x00-1 0\n", // two subtrees of one name
+        ] {
+            assert!(tree(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        // An offset table must list the blocks a threaded git reads as one sequence does.
+        let entries = [e(b"a"), e(b"b"), e(b"c")];
+        let plain = write(4, &entries, &[]);
+        let second = 12 + (62 + 2 + 1) as u32; // "a": header, strip byte, name, NUL
+        let table = |blocks: &[(u32, u32)]| {
+            let mut body = 1u32.to_be_bytes().to_vec();
+            for (offset, nr) in blocks {
+                body.extend_from_slice(&offset.to_be_bytes());
+                body.extend_from_slice(&nr.to_be_bytes());
+            }
+            body
+        };
+        assert_eq!(plain.len(), 12 + 3 * 65 + 20);
+        // In version 4, a block's first entry must not take from the path before it: here
+        // "b" strips the 1 byte of "a" and shares nothing, so a block may start there.
+        let ok = write(4, &entries, &[(b"IEOT", table(&[(12, 1), (second, 2)]))]);
+        assert!(paths(ok).is_ok());
+        for bad in [
+            table(&[(12, 1), (second + 1, 2)]),
+            table(&[(12, 1), (second, 1)]),
+            table(&[(12, 1), (second, 3)]),
+            table(&[(12, 3), (second, 0)]),
+        ] {
+            let bytes = write(4, &entries, &[(b"IEOT", bad)]);
+            assert!(paths(bytes).is_err());
+        }
+        let shared = [e(b"ab"), e(b"ac")]; // "ac" keeps the "a" of "ab"
+        let bytes = write(4, &shared, &[(b"IEOT", table(&[(12, 1), (12 + 66, 1)]))]);
+        assert!(paths(bytes).is_err(), "a block starting mid-prefix");
+        // An end-of-entries extension must point at the extensions.
+        let mut eoie = (12 + 3 * 65u32).to_be_bytes().to_vec();
+        eoie.extend_from_slice(&[0; 20]);
+        assert!(paths(write(4, &entries, &[(b"EOIE", eoie.clone())])).is_ok());
+        eoie[3] += 1;
+        assert!(paths(write(4, &entries, &[(b"EOIE", eoie)])).is_err());
     }
 }

@@ -11,6 +11,7 @@
 //! versions above the size cap are left to the one-by-one reader.
 
 use gix::odb::pack;
+use gix::zlib::Decompress;
 use gix::ObjectId;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -28,13 +29,111 @@ pub enum PackError {
         /// What went wrong.
         message: String,
     },
-    /// A delta does not fit its base, or chains loop.
+    /// An entry is malformed: a size it cannot hold, a delta that does not fit its base,
+    /// chains that loop.
     #[error("corrupt pack {path}: {message}")]
     Corrupt {
         /// The pack file.
         path: String,
-        /// What went wrong.
-        message: &'static str,
+        /// Which entry (by offset) and what is wrong with it.
+        message: String,
+    },
+}
+
+/// What is wrong with one pack entry. Every size an entry or a delta declares is checked
+/// against the bytes that can back it and against a limit before memory is set aside for it,
+/// and buffers grow only as bytes actually arrive: whatever an entry claims, memory stays
+/// within about twice the largest object actually built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// More bytes than the compressed bytes left in the pack could inflate to.
+    #[error("declares {declared} bytes, more than the {left} bytes left in the pack can hold")]
+    Impossible {
+        /// The size the entry declares.
+        declared: u64,
+        /// Compressed bytes from the entry's data to the end of the pack.
+        left: u64,
+    },
+    /// More bytes than the reader's limit for the object.
+    #[error("declares {declared} bytes, over the limit of {limit}")]
+    OverLimit {
+        /// The size the entry declares.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The zlib stream is malformed or cut short.
+    #[error("has a broken zlib stream after {inflated} of its {declared} bytes")]
+    Zlib {
+        /// The size the entry declares.
+        declared: u64,
+        /// Bytes inflated before the stream broke.
+        inflated: u64,
+    },
+    /// The stream ends before the declared size.
+    #[error("inflates to {inflated} bytes, not the {declared} it declares")]
+    Short {
+        /// The size the entry declares.
+        declared: u64,
+        /// Bytes the stream held.
+        inflated: u64,
+    },
+    /// The stream goes on past the declared size.
+    #[error("inflates past the {declared} bytes it declares")]
+    Long {
+        /// The size the entry declares.
+        declared: u64,
+    },
+    /// A delta without its two size fields.
+    #[error("is a delta without a valid size header")]
+    DeltaHeader,
+    /// A delta for another base.
+    #[error("is a delta for a base of {declared} bytes, but its base has {actual}")]
+    BaseSize {
+        /// The base size the delta declares.
+        declared: u64,
+        /// The size of the base it is applied to.
+        actual: u64,
+    },
+    /// More delta instructions than any delta building the declared result could hold.
+    #[error("is a delta of {delta} bytes, more than any delta building {result} bytes holds")]
+    DeltaTooLong {
+        /// The delta's size.
+        delta: u64,
+        /// The result size it declares.
+        result: u64,
+    },
+    /// An instruction that writes past the declared result size.
+    #[error(
+        "is a delta whose instruction at byte {at} writes past its declared {declared}-byte result"
+    )]
+    Overflow {
+        /// The instruction's offset in the delta.
+        at: usize,
+        /// The result size the delta declares.
+        declared: u64,
+    },
+    /// An instruction that copies from outside the base.
+    #[error("is a delta whose instruction at byte {at} copies outside its {base}-byte base")]
+    CopyOutside {
+        /// The instruction's offset in the delta.
+        at: usize,
+        /// The base's size.
+        base: u64,
+    },
+    /// An insert instruction longer than the rest of the delta, or the reserved opcode 0.
+    #[error("is a delta whose instruction at byte {at} is truncated or reserved")]
+    BadInstruction {
+        /// The instruction's offset in the delta.
+        at: usize,
+    },
+    /// The instructions build less than the declared result.
+    #[error("is a delta that builds {built} bytes, not the {declared} it declares")]
+    ResultShort {
+        /// The result size the delta declares.
+        declared: u64,
+        /// What the instructions built.
+        built: u64,
     },
 }
 
@@ -219,24 +318,17 @@ impl Plan {
     /// Builds the wanted blobs of one delta tree and the bases on the way: `visit` sees an
     /// object after its base, and gets back what it returned for the base (`S`). Blobs
     /// larger than `cap` are not built; their indexes (and those of the blobs built on them)
-    /// are added to `skipped`, for the one-by-one reader. `inflate` is the caller's (one per
+    /// are added to `skipped`, for the one-by-one reader. `z` is the caller's (one per
     /// thread).
     pub fn walk<S, E: From<PackError>>(
         &self,
         job: Job,
         cap: u64,
-        inflate: &mut gix::zlib::Inflate,
+        z: &mut Decompress,
         visit: &mut Visit<'_, S, E>,
         skipped: &mut Vec<usize>,
     ) -> Result<(), E> {
-        self.chains[job.pack].tree(
-            &self.packs.list[job.pack],
-            job.root,
-            cap,
-            inflate,
-            visit,
-            skipped,
-        )
+        self.chains[job.pack].tree(&self.packs.list[job.pack], job.root, cap, z, visit, skipped)
     }
 }
 
@@ -268,7 +360,7 @@ impl Chains {
                 break;
             }
             if chain.len() > MAX_CHAIN {
-                return Err(pack.corrupt("a delta chain loops"));
+                return Err(pack.corrupt(offset, "is at the end of a delta chain that loops"));
             }
             let entry = pack.entry(at)?;
             chain.push(at);
@@ -277,7 +369,9 @@ impl Chains {
                 Link::Delta(base) => base,
                 Link::Outside => return Ok(false),
                 // A blob is never built from a tree, commit or tag.
-                Link::Whole(_) => return Err(pack.corrupt("a blob's delta base is not a blob")),
+                Link::Whole(_) => {
+                    return Err(pack.corrupt(at, "is the delta base of a blob but not a blob"))
+                }
             };
         }
         let mut parent = attach;
@@ -306,16 +400,15 @@ impl Chains {
         pack: &Pack,
         root: usize,
         cap: u64,
-        inflate: &mut gix::zlib::Inflate,
+        z: &mut Decompress,
         visit: &mut Visit<'_, S, E>,
         skipped: &mut Vec<usize>,
     ) -> Result<(), E> {
         let entry = pack.entry(self.nodes[root].offset)?;
-        if entry.decompressed_size > cap {
+        let Some(data) = pack.whole(&entry, z, cap)? else {
             self.skip(root, skipped);
             return Ok(());
-        }
-        let data = pack.whole(&entry, inflate)?;
+        };
         let state = visit(
             Version {
                 item: self.nodes[root].item,
@@ -341,7 +434,7 @@ impl Chains {
             };
             top.next_child += 1;
             let entry = pack.entry(self.nodes[child].offset)?;
-            let built = pack.build(&entry, &top.data, cap, inflate, &mut delta, &mut changed)?;
+            let built = pack.build(&entry, &top.data, cap, z, &mut delta, &mut changed)?;
             let Some(data) = built else {
                 self.skip(child, skipped);
                 continue;
@@ -390,10 +483,11 @@ impl Pack {
         read_err(self.data.path(), e)
     }
 
-    fn corrupt(&self, message: &'static str) -> PackError {
+    /// An error naming the entry at `offset` and what is wrong with it.
+    fn corrupt(&self, offset: u64, what: impl std::fmt::Display) -> PackError {
         PackError::Corrupt {
             path: self.data.path().display().to_string(),
-            message,
+            message: format!("the object at offset {offset} {what}"),
         }
     }
 
@@ -407,7 +501,12 @@ impl Pack {
             pack::data::entry::Header::OfsDelta { base_distance } => Link::Delta(
                 entry
                     .checked_base_pack_offset(base_distance)
-                    .ok_or_else(|| self.corrupt("a delta's base lies outside the pack"))?,
+                    .ok_or_else(|| {
+                        self.corrupt(
+                            entry.pack_offset(),
+                            "is a delta whose base lies outside the pack",
+                        )
+                    })?,
             ),
             pack::data::entry::Header::RefDelta { base_id } => match self.index.lookup(base_id) {
                 Some(e) => Link::Delta(self.index.pack_offset_at_index(e)),
@@ -416,56 +515,271 @@ impl Pack {
             header => Link::Whole(
                 header
                     .as_kind()
-                    .ok_or_else(|| self.corrupt("unknown object type"))?,
+                    .ok_or_else(|| self.corrupt(entry.pack_offset(), "has an unknown type"))?,
             ),
         })
     }
 
-    /// The object stored whole at `entry`.
+    /// The compressed bytes of `entry`, to the end of the pack (where its stream ends is
+    /// known only once it is inflated).
+    fn input(&self, entry: &pack::data::Entry) -> &[u8] {
+        self.data
+            .entry_slice(entry.data_offset..self.data.pack_end() as u64)
+            .unwrap_or_default()
+    }
+
+    /// The object stored whole at `entry`; `None` when it declares more than `limit` bytes.
     fn whole(
         &self,
         entry: &pack::data::Entry,
-        inflate: &mut gix::zlib::Inflate,
-    ) -> Result<Vec<u8>, PackError> {
-        let mut data = vec![0; to_usize(entry.decompressed_size)?];
-        self.data
-            .decompress_entry(entry, inflate, &mut data)
-            .map_err(|e| self.read_err(e))?;
-        Ok(data)
+        z: &mut Decompress,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, PackError> {
+        inflate(z, self.input(entry), entry.decompressed_size, limit)
+            .map(|built| built.map(|(data, _)| data))
+            .map_err(|m| self.corrupt(entry.pack_offset(), m))
     }
 
     /// The object the delta at `entry` builds from `base`, with what it changes (see
-    /// [`apply`]); `None` when it would be larger than `cap`. `delta` is scratch space.
+    /// [`apply`]); `None` when it would be larger than `limit`. `delta` is scratch space.
     fn build(
         &self,
         entry: &pack::data::Entry,
         base: &[u8],
-        cap: u64,
-        inflate: &mut gix::zlib::Inflate,
+        limit: u64,
+        z: &mut Decompress,
         delta: &mut Vec<u8>,
         changed: &mut Vec<Range<usize>>,
     ) -> Result<Option<Vec<u8>>, PackError> {
-        delta.clear();
-        delta.resize(to_usize(entry.decompressed_size)?, 0);
-        self.data
-            .decompress_entry(entry, inflate, delta)
-            .map_err(|e| self.read_err(e))?;
-        let (base_len, rest) = size(delta).ok_or_else(|| self.corrupt("bad delta"))?;
-        let (len, ops) = size(rest).ok_or_else(|| self.corrupt("bad delta"))?;
-        if base_len != base.len() as u64 {
-            return Err(self.corrupt("a delta does not fit its base"));
-        }
-        if len > cap {
-            return Ok(None);
-        }
-        let mut out = Vec::with_capacity(to_usize(len)?);
-        changed.clear();
-        apply(base, ops, &mut out, changed).ok_or_else(|| self.corrupt("bad delta"))?;
-        if out.len() as u64 != len {
-            return Err(self.corrupt("a delta builds the wrong size"));
-        }
-        Ok(Some(out))
+        let input = self.input(entry);
+        build(
+            z,
+            input,
+            entry.decompressed_size,
+            base,
+            limit,
+            delta,
+            changed,
+        )
+        .map(|built| built.map(|(data, _)| data))
+        .map_err(|m| self.corrupt(entry.pack_offset(), m))
     }
+}
+
+/// The most one compressed byte can inflate to: deflate's longest match, 258 bytes, costs at
+/// least two bits (1032 bytes per byte); the zlib header and checksum only lower the ratio.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
+/// Buffers start this large (or at the declared size, when smaller) and then double as bytes
+/// arrive, so a size an entry merely claims sets nothing aside: the typical object (all but
+/// the largest source files) is inflated in one step into a buffer of its declared size.
+const FIRST_CHUNK: usize = 1 << 20;
+
+/// The longest a delta instruction is per byte it builds: a copy takes at most 8 bytes (the
+/// opcode, 4 of offset, 3 of length) and builds at least one; an insert takes one more byte
+/// than it builds.
+const MAX_DELTA_BYTES_PER_BYTE: u64 = 8;
+
+/// Checks the `declared` size of an entry whose compressed data is `left` bytes at most:
+/// `Ok(false)` when it is over `limit`, an error when no stream that short could hold it.
+fn claim(declared: u64, left: usize, limit: u64) -> Result<bool, Malformed> {
+    let left = left as u64;
+    if declared > left.saturating_mul(MAX_INFLATE_RATIO) {
+        return Err(Malformed::Impossible { declared, left });
+    }
+    Ok(declared <= limit)
+}
+
+/// A zlib stream that must inflate to exactly `declared` bytes.
+struct Stream<'a> {
+    z: &'a mut Decompress,
+    input: &'a [u8],
+    used: usize,
+    declared: usize,
+    ended: bool,
+}
+
+impl<'a> Stream<'a> {
+    fn new(z: &'a mut Decompress, input: &'a [u8], declared: usize) -> Self {
+        z.reset();
+        Stream {
+            z,
+            input,
+            used: 0,
+            declared,
+            ended: false,
+        }
+    }
+
+    /// Inflates into `out` until it holds `upto` bytes (at most the declared size), growing
+    /// it by at most what it already holds (or [`FIRST_CHUNK`]) at a time.
+    fn fill(&mut self, out: &mut Vec<u8>, upto: usize) -> Result<(), Malformed> {
+        let upto = upto.min(self.declared);
+        while out.len() < upto {
+            if self.ended {
+                return Err(Malformed::Short {
+                    declared: self.declared as u64,
+                    inflated: out.len() as u64,
+                });
+            }
+            let filled = out.len();
+            let room = filled.max(FIRST_CHUNK).min(upto - filled);
+            out.resize(filled + room, 0);
+            let (made, status) = self.step(&mut out[filled..]);
+            out.truncate(filled + made);
+            self.check(status, out.len())?;
+        }
+        Ok(())
+    }
+
+    /// One call into zlib: bytes written, and whether the stream ended (`None`: it failed
+    /// or could make no progress).
+    fn step(&mut self, out: &mut [u8]) -> (usize, Option<bool>) {
+        let (in_before, out_before) = (self.z.total_in(), self.z.total_out());
+        let input = self.input.get(self.used..).unwrap_or_default();
+        let status = self
+            .z
+            .decompress(input, out, gix::zlib::FlushDecompress::None);
+        let used = (self.z.total_in() - in_before) as usize;
+        let made = (self.z.total_out() - out_before) as usize;
+        self.used += used;
+        let status = match status {
+            Ok(gix::zlib::Status::StreamEnd) => Some(true),
+            Ok(_) if used + made > 0 => Some(false),
+            _ => None,
+        };
+        (made, status)
+    }
+
+    fn check(&mut self, status: Option<bool>, inflated: usize) -> Result<(), Malformed> {
+        match status {
+            Some(ended) => {
+                self.ended = ended;
+                Ok(())
+            }
+            None => Err(Malformed::Zlib {
+                declared: self.declared as u64,
+                inflated: inflated as u64,
+            }),
+        }
+    }
+
+    /// Checks that the stream ends at the declared size; the compressed bytes it took.
+    fn finish(mut self, inflated: usize) -> Result<usize, Malformed> {
+        if inflated < self.declared {
+            return Err(Malformed::Short {
+                declared: self.declared as u64,
+                inflated: inflated as u64,
+            });
+        }
+        let mut probe = [0u8; 1];
+        while !self.ended {
+            let (made, status) = self.step(&mut probe);
+            if made > 0 {
+                return Err(Malformed::Long {
+                    declared: self.declared as u64,
+                });
+            }
+            self.check(status, inflated)?;
+        }
+        Ok(self.used)
+    }
+}
+
+/// Inflates the zlib stream at the start of `input` (an entry's data, to the end of the
+/// pack), which must hold exactly `declared` bytes: the bytes and the compressed bytes they
+/// took; `None` when `declared` is over `limit`.
+pub(crate) fn inflate(
+    z: &mut Decompress,
+    input: &[u8],
+    declared: u64,
+    limit: u64,
+) -> Result<Option<(Vec<u8>, usize)>, Malformed> {
+    if !claim(declared, input.len(), limit)? {
+        return Ok(None);
+    }
+    let declared = usize::try_from(declared).map_err(|_| Malformed::OverLimit {
+        declared,
+        limit: usize::MAX as u64,
+    })?;
+    let mut stream = Stream::new(z, input, declared);
+    let mut out = Vec::new();
+    stream.fill(&mut out, declared)?;
+    let used = stream.finish(out.len())?;
+    Ok(Some((out, used)))
+}
+
+/// Builds the object that the delta entry at the start of `input` (declaring `declared`
+/// bytes of instructions) makes of `base`, recording in `changed` what it changes (see
+/// [`apply`]): the object and the compressed bytes the delta took; `None` when the object
+/// would be larger than `limit`. The result size the delta declares is checked before the
+/// instructions are inflated, and each instruction before it writes. `delta` is scratch space.
+pub(crate) fn build(
+    z: &mut Decompress,
+    input: &[u8],
+    declared: u64,
+    base: &[u8],
+    limit: u64,
+    delta: &mut Vec<u8>,
+    changed: &mut Vec<Range<usize>>,
+) -> Result<Option<(Vec<u8>, usize)>, Malformed> {
+    // The instructions are at most as long as the largest result allowed can need.
+    let instructions_limit = limit
+        .saturating_mul(MAX_DELTA_BYTES_PER_BYTE)
+        .saturating_add(20);
+    if !claim(declared, input.len(), instructions_limit)? {
+        return Ok(None);
+    }
+    let declared_len = usize::try_from(declared).map_err(|_| Malformed::OverLimit {
+        declared,
+        limit: usize::MAX as u64,
+    })?;
+    let mut stream = Stream::new(z, input, declared_len);
+    delta.clear();
+    // The two sizes, 10 bytes each at most, come first.
+    stream.fill(delta, 20)?;
+    let (base_len, rest) = size(delta).ok_or(Malformed::DeltaHeader)?;
+    let (len, rest) = size(rest).ok_or(Malformed::DeltaHeader)?;
+    let header = delta.len() - rest.len();
+    if base_len != base.len() as u64 {
+        return Err(Malformed::BaseSize {
+            declared: base_len,
+            actual: base.len() as u64,
+        });
+    }
+    if len > limit {
+        return Ok(None);
+    }
+    let most = (header as u64).saturating_add(len.saturating_mul(MAX_DELTA_BYTES_PER_BYTE));
+    if declared > most {
+        return Err(Malformed::DeltaTooLong {
+            delta: declared,
+            result: len,
+        });
+    }
+    stream.fill(delta, declared_len)?;
+    let used = stream.finish(delta.len())?;
+    let len = usize::try_from(len).map_err(|_| Malformed::OverLimit {
+        declared: len,
+        limit: usize::MAX as u64,
+    })?;
+    let ops = &delta[header..];
+    // Most deltas build about their base plus what they insert; more is reserved as built.
+    let mut out = Vec::with_capacity(len.min(base.len().saturating_add(ops.len())));
+    changed.clear();
+    apply(base, ops, len, &mut out, changed).map_err(|e| match e {
+        Malformed::Overflow { at, declared } => Malformed::Overflow {
+            at: at + header,
+            declared,
+        },
+        Malformed::CopyOutside { at, base } => Malformed::CopyOutside {
+            at: at + header,
+            base,
+        },
+        Malformed::BadInstruction { at } => Malformed::BadInstruction { at: at + header },
+        other => other,
+    })?;
+    Ok(Some((out, used)))
 }
 
 /// How a pack stores an object.
@@ -486,11 +800,17 @@ pub struct Reader<'p> {
     packs: &'p Packs,
     cache: HashMap<(usize, u64), Object>,
     cached_bytes: usize,
-    inflate: gix::zlib::Inflate,
+    z: Decompress,
     /// Scratch space for a delta and what it changes (unused here).
     delta: Vec<u8>,
     changed: Vec<Range<usize>>,
 }
+
+/// The largest tree the reader builds (git's largest trees, of directories with a million
+/// files, are tens of MB).
+const MAX_TREE_BYTES: u64 = 512 << 20;
+
+const TOO_LARGE: &str = "is a tree over 512 MiB";
 
 /// Memory for the objects the reader keeps; past it, it starts over.
 const READER_CACHE_BYTES: usize = 64 << 20;
@@ -502,7 +822,7 @@ impl<'p> Reader<'p> {
             packs,
             cache: HashMap::new(),
             cached_bytes: 0,
-            inflate: gix::zlib::Inflate::default(),
+            z: Decompress::default(),
             delta: Vec::new(),
             changed: Vec::new(),
         }
@@ -523,14 +843,17 @@ impl<'p> Reader<'p> {
                 break (*kind, data.clone());
             }
             if chain.len() > MAX_CHAIN {
-                return Err(pack.corrupt("a delta chain loops"));
+                return Err(pack.corrupt(offset, "is at the end of a delta chain that loops"));
             }
             let entry = pack.entry(at)?;
             match pack.link(&entry)? {
                 Link::Delta(base) => at = base,
                 Link::Outside => return Ok(None),
                 Link::Whole(kind) => {
-                    let data = Rc::new(pack.whole(&entry, &mut self.inflate)?);
+                    let data = pack
+                        .whole(&entry, &mut self.z, MAX_TREE_BYTES)?
+                        .ok_or_else(|| pack.corrupt(at, TOO_LARGE))?;
+                    let data = Rc::new(data);
                     self.keep(p, at, kind, &data);
                     break (kind, data);
                 }
@@ -541,12 +864,12 @@ impl<'p> Reader<'p> {
             let built = pack.build(
                 entry,
                 &data,
-                u64::MAX,
-                &mut self.inflate,
+                MAX_TREE_BYTES,
+                &mut self.z,
                 &mut self.delta,
                 &mut self.changed,
             )?;
-            data = Rc::new(built.ok_or_else(|| pack.corrupt("an object too large"))?);
+            data = Rc::new(built.ok_or_else(|| pack.corrupt(entry.pack_offset(), TOO_LARGE))?);
             self.keep(p, entry.pack_offset(), kind, &data);
         }
         Ok(Some((kind, data)))
@@ -569,13 +892,6 @@ fn read_err(path: &Path, e: impl std::fmt::Display) -> PackError {
     }
 }
 
-fn to_usize(n: u64) -> Result<usize, PackError> {
-    usize::try_from(n).map_err(|_| PackError::Corrupt {
-        path: String::new(),
-        message: "an object too large for this machine",
-    })
-}
-
 /// A size at the start of a delta (little-endian base-128) and the bytes after it.
 fn size(d: &[u8]) -> Option<(u64, &[u8])> {
     let mut value = 0u64;
@@ -591,13 +907,15 @@ fn size(d: &[u8]) -> Option<(u64, &[u8])> {
 /// Applies git delta instructions `ops` to `base`, appending the result to `out` and the
 /// ranges of it that are not whole lines of `base` to `changed` (see [`Version::changed`]):
 /// inserted bytes, and the ends of each run copied from one place. Consecutive copies of
-/// adjoining source bytes count as one run. `None` when the delta is malformed.
+/// adjoining source bytes count as one run. The result must be `len` bytes: an instruction
+/// that would write past it fails before it writes. Errors give instructions' offsets in `ops`.
 fn apply(
     base: &[u8],
     ops: &[u8],
+    len: usize,
     out: &mut Vec<u8>,
     changed: &mut Vec<Range<usize>>,
-) -> Option<()> {
+) -> Result<(), Malformed> {
     // The run being copied: where it starts in `out` and where its source ends in `base`.
     let mut run: Option<(usize, usize)> = None;
     let end_run =
@@ -608,29 +926,49 @@ fn apply(
             }
             _ => {}
         };
+    let start = out.len();
     let mut i = 0;
     while let Some(&op) = ops.get(i) {
+        let at = i;
+        let overflow = |n: usize, out: &[u8]| {
+            if out.len() - start + n > len {
+                Err(Malformed::Overflow {
+                    at,
+                    declared: len as u64,
+                })
+            } else {
+                Ok(())
+            }
+        };
         i += 1;
         if op & 0x80 != 0 {
-            let mut field = |bits: u8, shift: u32, value: &mut usize| -> Option<()> {
+            let mut field = |bits: u8, shift: u32, value: &mut usize| -> Result<(), Malformed> {
                 if op & bits != 0 {
-                    *value |= usize::from(*ops.get(i)?) << shift;
+                    let byte = ops.get(i).ok_or(Malformed::BadInstruction { at })?;
+                    *value |= usize::from(*byte) << shift;
                     i += 1;
                 }
-                Some(())
+                Ok(())
             };
-            let (mut from, mut len) = (0usize, 0usize);
+            let (mut from, mut n) = (0usize, 0usize);
             field(0x01, 0, &mut from)?;
             field(0x02, 8, &mut from)?;
             field(0x04, 16, &mut from)?;
             field(0x08, 24, &mut from)?;
-            field(0x10, 0, &mut len)?;
-            field(0x20, 8, &mut len)?;
-            field(0x40, 16, &mut len)?;
-            if len == 0 {
-                len = 0x10000;
+            field(0x10, 0, &mut n)?;
+            field(0x20, 8, &mut n)?;
+            field(0x40, 16, &mut n)?;
+            if n == 0 {
+                n = 0x10000;
             }
-            let source = base.get(from..from.checked_add(len)?)?;
+            let source = from
+                .checked_add(n)
+                .and_then(|end| base.get(from..end))
+                .ok_or(Malformed::CopyOutside {
+                    at,
+                    base: base.len() as u64,
+                })?;
+            overflow(n, out)?;
             match run {
                 Some((_, source_end)) if source_end == from => {}
                 _ => {
@@ -639,21 +977,29 @@ fn apply(
                 }
             }
             if let Some(r) = run.as_mut() {
-                r.1 = from + len;
+                r.1 = from + n;
             }
             out.extend_from_slice(source);
         } else if op != 0 {
+            let n = usize::from(op);
+            let bytes = ops.get(i..i + n).ok_or(Malformed::BadInstruction { at })?;
+            overflow(n, out)?;
             end_run(&mut run, out, changed);
-            let bytes = ops.get(i..i + usize::from(op))?;
-            i += usize::from(op);
-            mark(changed, out.len()..out.len() + bytes.len());
+            i += n;
+            mark(changed, out.len()..out.len() + n);
             out.extend_from_slice(bytes);
         } else {
-            return None;
+            return Err(Malformed::BadInstruction { at });
         }
     }
     end_run(&mut run, out, changed);
-    Some(())
+    if out.len() - start != len {
+        return Err(Malformed::ResultShort {
+            declared: len as u64,
+            built: (out.len() - start) as u64,
+        });
+    }
+    Ok(())
 }
 
 /// Adds `range` to the sorted list `changed`, merging it with the last one where they touch.
@@ -713,7 +1059,7 @@ mod tests {
         let (l, ops) = size(rest).expect("result size");
         assert_eq!((b, l), (base.len() as u64, len as u64));
         let (mut out, mut changed) = (Vec::new(), Vec::new());
-        apply(base, ops, &mut out, &mut changed).expect("a valid delta");
+        apply(base, ops, len, &mut out, &mut changed).expect("a valid delta");
         (out, changed)
     }
 
@@ -750,13 +1096,161 @@ mod tests {
     }
 
     #[test]
-    fn malformed_deltas_are_refused() {
-        let mut out = Vec::new();
-        let mut changed = Vec::new();
-        // Copy past the base's end; an insert longer than the delta; the reserved op 0.
-        assert!(apply(b"abc", &[0x91, 0x00, 0x09], &mut out, &mut changed).is_none());
-        assert!(apply(b"abc", &[0x05, b'x'], &mut out, &mut changed).is_none());
-        assert!(apply(b"abc", &[0x00], &mut out, &mut changed).is_none());
+    fn malformed_deltas_are_refused_at_the_instruction() {
+        use Malformed::*;
+        let base = b"abcdef";
+        for (ops, len, want) in [
+            // Copy past the base's end.
+            (&[0x91, 0x00, 0x09][..], 9, CopyOutside { at: 0, base: 6 }),
+            // An insert longer than the delta; the reserved op 0.
+            (&[0x05, b'x'], 5, BadInstruction { at: 0 }),
+            (&[0x01, b'x', 0x00], 2, BadInstruction { at: 2 }),
+            // A copy whose offset bytes are missing.
+            (&[0x83, 0x00], 3, BadInstruction { at: 0 }),
+            // The second instruction writes past the declared 4 bytes; a copy of 3 past 2.
+            (
+                &[0x03, b'x', b'y', b'z', 0x02, b'u', b'v'],
+                4,
+                Overflow { at: 4, declared: 4 },
+            ),
+            (&[0x90, 0x03], 2, Overflow { at: 0, declared: 2 }),
+            // Fewer bytes than declared.
+            (
+                &[0x02, b'x', b'y'],
+                3,
+                ResultShort {
+                    declared: 3,
+                    built: 2,
+                },
+            ),
+        ] {
+            let (mut out, mut changed) = (Vec::new(), Vec::new());
+            assert_eq!(
+                apply(base, ops, len, &mut out, &mut changed),
+                Err(want),
+                "{ops:?}"
+            );
+            assert!(out.len() <= len, "{ops:?} wrote past its size");
+        }
         assert!(size(&[0x80; 12]).is_none());
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w =
+            gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::BEST);
+        w.write_all(data).expect("deflate");
+        w.flush().expect("deflate");
+        w.into_inner()
+    }
+
+    #[test]
+    fn sizes_are_checked_before_anything_is_allocated() {
+        use Malformed::*;
+        let mut z = Decompress::default();
+        let stream = zlib(b"hello, world");
+        let mut padded = stream.clone();
+        padded.extend_from_slice(b"the next entry");
+        // What the stream holds, with or without more pack after it.
+        for input in [&stream, &padded] {
+            let (data, used) = inflate(&mut z, input, 12, 100)
+                .expect("valid")
+                .expect("under the limit");
+            assert_eq!(
+                (data.as_slice(), used),
+                (&b"hello, world"[..], stream.len())
+            );
+        }
+        // Over the limit: not read.
+        assert_eq!(inflate(&mut z, &stream, 12, 11), Ok(None));
+        // 2^44 bytes from 20 compressed bytes: refused before any allocation.
+        assert_eq!(
+            inflate(&mut z, &stream, 1 << 44, u64::MAX),
+            Err(Impossible {
+                declared: 1 << 44,
+                left: stream.len() as u64
+            })
+        );
+        assert_eq!(
+            inflate(&mut z, &stream, 13, 100),
+            Err(Short {
+                declared: 13,
+                inflated: 12
+            })
+        );
+        assert_eq!(
+            inflate(&mut z, &stream, 11, 100),
+            Err(Long { declared: 11 })
+        );
+        assert!(matches!(
+            inflate(&mut z, &stream[..stream.len() - 3], 12, 100),
+            Err(Zlib { .. })
+        ));
+        assert!(matches!(
+            inflate(&mut z, b"not zlib at all", 5, 100),
+            Err(Zlib { .. })
+        ));
+    }
+
+    #[test]
+    fn a_delta_is_checked_before_its_instructions_are_inflated() {
+        use Malformed::*;
+        let mut z = Decompress::default();
+        let base = vec![b'a'; 0x10000];
+        let (mut scratch, mut changed) = (Vec::new(), Vec::new());
+        let mut build_with = |sizes: &[u8], ops: &[u8], limit: u64| {
+            let mut d = sizes.to_vec();
+            d.extend_from_slice(ops);
+            let input = zlib(&d);
+            super::build(
+                &mut z,
+                &input,
+                d.len() as u64,
+                &base,
+                limit,
+                &mut scratch,
+                &mut changed,
+            )
+            .map(|b| b.map(|(data, _)| data.len()))
+        };
+        // 0x10000 as a delta size: 0x80 0x80 0x04.
+        let base_size = [0x80, 0x80, 0x04];
+        let sizes = |result: &[u8]| [&base_size[..], result].concat();
+        // Four 64 KiB copies, declared as such.
+        assert_eq!(
+            build_with(&sizes(&[0x80, 0x80, 0x10]), &[0x80; 4], 1 << 20),
+            Ok(Some(0x40000))
+        );
+        // Over the limit: not built.
+        assert_eq!(
+            build_with(&sizes(&[0x80, 0x80, 0x10]), &[0x80; 4], 1000),
+            Ok(None)
+        );
+        // For another base.
+        assert_eq!(
+            build_with(&[0x05, 0x01], &[0x01, b'x'], 100),
+            Err(BaseSize {
+                declared: 5,
+                actual: 0x10000
+            })
+        );
+        // 65,536 copies of 64 KiB (4 GiB) declared as 100 bytes: more instructions than 100
+        // bytes can need, refused before they are inflated.
+        assert_eq!(
+            build_with(&sizes(&[100]), &[0x80; 65_536], 1 << 20),
+            Err(DeltaTooLong {
+                delta: 65_540,
+                result: 100
+            })
+        );
+        // Declared as 600,000 bytes: the tenth copy would write past them.
+        assert_eq!(
+            build_with(&sizes(&[0xc0, 0xcf, 0x24]), &[0x80; 65_536], 1 << 20),
+            Err(Overflow {
+                at: 6 + 9,
+                declared: 600_000
+            })
+        );
+        assert_eq!(build_with(&[0x80], &[], 100), Err(DeltaHeader));
     }
 }

@@ -155,6 +155,14 @@ pub enum ExampleError {
     BadMarkers,
 }
 
+/// The longest body one generator makes: keys are far shorter (the longest example, 180). A
+/// `.keyward.toml` from any branch has its rules' examples expanded: `{{lower:802379605485813823}}`
+/// must be an error, not an allocation that aborts (found by the config fuzz target).
+const MAX_GENERATED: usize = 4096;
+
+/// The longest an expanded example may grow.
+const MAX_EXPANDED: usize = 1 << 20;
+
 /// Expands `template`, drawing random bodies from `rng`.
 pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
     let mut text = String::with_capacity(template.len() * 2);
@@ -172,7 +180,14 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
             } else {
                 let (name, len) = spec.split_once(':').ok_or_else(bad)?;
                 let alphabet = alphabet(name).ok_or_else(bad)?;
-                let len: usize = len.parse().map_err(|_| bad())?;
+                let len: usize = len
+                    .parse()
+                    .ok()
+                    .filter(|&n| n <= MAX_GENERATED)
+                    .ok_or_else(bad)?;
+                if text.len() + len > MAX_EXPANDED {
+                    return Err(bad());
+                }
                 text.push_str(&rng.string(alphabet, len));
             }
             rest = &after[close + 2..];
@@ -203,6 +218,20 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generators_are_bounded() {
+        let mut rng = Rng::new(7);
+        assert!(expand("{{lower:4096}}", &mut rng).is_ok());
+        for huge in ["{{lower:4097}}", "{{lower:802379605485813823}}"] {
+            assert!(matches!(
+                expand(huge, &mut rng),
+                Err(ExampleError::BadGenerator(_))
+            ));
+        }
+        let many = "{{hex:4096}}".repeat(300);
+        assert!(expand(&many, &mut rng).is_err());
+    }
 
     #[test]
     fn expands_generators_and_marks_the_secret() {

@@ -121,9 +121,17 @@ impl Staged {
             )
         };
         let shown = || format!("the index {}", index_path.display());
-        let changes = match index::read(&index_path, repo.object_hash())
-            .map_err(|e| GitError::read(shown(), e))?
-        {
+        // What the lean reader refuses (a split index, anything git might read otherwise) is
+        // read by git itself: never a different path than git commits.
+        let read = index::read(&index_path, repo.object_hash()).map_err(|e| {
+            let what = format!(
+                "{}: {}",
+                shown(),
+                crate::redact::escape(e.to_string().as_bytes())
+            );
+            GitError::Unsupported(what)
+        })?;
+        let changes = match read {
             index::Read::Index(index) => {
                 Walk::new(&repo, &index).run(head_tree, index.cache_tree())?
             }

@@ -2,9 +2,12 @@
 //! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
 
 mod enforcement;
+mod fuzz;
 mod history;
 mod hook;
 mod hook_scenarios;
+mod hostile;
+mod index;
 mod install;
 mod keys;
 #[allow(dead_code)] // the packaging tests use the rest
