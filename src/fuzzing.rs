@@ -350,13 +350,22 @@ pub fn pre_receive(data: &[u8]) {
 pub fn cli(data: &[u8]) {
     let mut parts = data.split(|&b| b == 0);
     let argv0 = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-    let args = parts
-        .map(|p| {
-            use std::os::unix::ffi::OsStrExt;
-            std::ffi::OsStr::from_bytes(p).to_owned()
-        })
-        .collect();
+    let args = parts.map(os_string).collect();
     if let Err(e) = crate::cli::parse(&argv0, args) {
         one_line("cli", &e.to_string());
+    }
+}
+
+/// One argument as the OS would hand it over: any bytes on Unix; on Windows, where
+/// arguments are UTF-16, the bytes read as UTF-8 (lossily), which is what a shell passes.
+fn os_string(bytes: &[u8]) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(bytes).to_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8_lossy(bytes).into_owned().into()
     }
 }
