@@ -11,6 +11,10 @@
 
 use std::path::Path;
 
+#[path = "src/scan/gate.rs"]
+#[allow(dead_code)]
+mod gate;
+
 fn main() {
     let dir = Path::new("src/rules/builtin");
     println!("cargo:rerun-if-changed={}", dir.display());
@@ -25,6 +29,10 @@ fn main() {
     let mut full = String::from("&[\n");
     let mut rules = String::from("&[\n");
     let mut files = String::from("&[\n");
+    // The keywords of the rules the scanner searches (those not decided by code), lowercase,
+    // with each rule's index among them: what the prefilter is built from.
+    let mut keywords: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut searched = 0;
     for path in names {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path).expect("readable rule file");
@@ -43,6 +51,18 @@ fn main() {
         ));
         for rule in list(&value, "rule") {
             rules.push_str(&static_rule(&file, rule));
+            if rule.get("check").is_none() {
+                for k in rule
+                    .get("keywords")
+                    .and_then(|k| k.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    let k = k.as_str().expect("keywords are strings");
+                    keywords.push((k.to_ascii_lowercase().into_bytes(), searched));
+                }
+                searched += 1;
+            }
         }
         for rule in list(&value, "file") {
             files.push_str(&static_file_rule(&file, rule));
@@ -57,6 +77,46 @@ fn main() {
     write("builtin_rules_full.rs", &full);
     write("builtin_static.rs", &rules);
     write("builtin_static_files.rs", &files);
+    write("builtin_prefilter.rs", &prefilter(&keywords));
+}
+
+/// The prefilter's tables for the built-in keywords (see `src/scan/gate.rs`), as statics.
+fn prefilter(keywords: &[(Vec<u8>, usize)]) -> String {
+    let list: Vec<&[u8]> = keywords.iter().map(|(k, _)| k.as_slice()).collect();
+    let t = gate::tables(&list);
+    let join = |items: Vec<String>| items.join(",");
+    let mut text = Vec::new();
+    let mut spans = Vec::new();
+    for (k, rule) in keywords {
+        spans.push(format!("({},{},{rule})", text.len(), k.len()));
+        text.extend_from_slice(k);
+    }
+    let anchors = t
+        .anchors
+        .iter()
+        .map(|a| {
+            format!(
+                "Anchor{{hash:{},folded:{},keyword:{},offset:{}}}",
+                a.hash, a.folded, a.keyword, a.offset
+            )
+        })
+        .collect();
+    format!(
+        "pub static GATE: [u64; {}] = [{}];\n\
+         pub static ANCHORS: &[Anchor] = &[{}];\n\
+         pub static BY_WORD: [u32; {}] = [{}];\n\
+         pub static SHORT: &[u32] = &[{}];\n\
+         pub static TEXT: &[u8] = b\"{}\";\n\
+         pub static KEYWORDS: &[(u32, u32, u32)] = &[{}];\n",
+        t.gate.len(),
+        join(t.gate.iter().map(|w| w.to_string()).collect()),
+        join(anchors),
+        t.by_word.len(),
+        join(t.by_word.iter().map(|w| w.to_string()).collect()),
+        join(t.short.iter().map(|w| w.to_string()).collect()),
+        text.escape_ascii(),
+        join(spans),
+    )
 }
 
 fn list<'a>(value: &'a toml::Value, key: &str) -> Vec<&'a toml::Table> {

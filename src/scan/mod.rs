@@ -12,6 +12,7 @@
 pub mod decode;
 pub mod encodings;
 pub mod filters;
+mod gate;
 mod prefilter;
 pub mod windows;
 
@@ -164,6 +165,19 @@ impl Scanner {
     /// when its keyword occurs.
     pub fn catalog(custom: Vec<Rule>, builtin: &'static [StaticRule]) -> Self {
         let count = custom.len();
+        if custom.is_empty() && std::ptr::eq(builtin, crate::rules::BUILTIN_RULES) {
+            // The catalog alone (no `.keyward.toml` rules): its prefilter was built with it.
+            let rules = builtin
+                .iter()
+                .filter(|r| r.check.is_none())
+                .map(|r| Compiled::new(Source::Static(r, OnceCell::new())))
+                .collect();
+            return Scanner {
+                prefilter: Prefilter::builtin(),
+                rules,
+                custom: 0,
+            };
+        }
         let sources = custom
             .into_iter()
             .map(Source::Owned)

@@ -4,7 +4,10 @@
 //! Aho-Corasick automaton over them costs a millisecond and a half to build (on every
 //! commit) and searches at 0.1–0.2 GB/s (its DFA does not fit in the first-level cache);
 //! SIMD "Teddy" falls below 0.1 GB/s past 64 patterns (all measured on 85 MB of Rust
-//! sources). So the search is a hash gate instead, built in a few microseconds:
+//! sources). So the search is a hash gate instead ([`gate`]), whose tables `build.rs` builds
+//! for the built-in catalog at compile time (a commit starts with them ready; built at run
+//! time they cost half of a one-file commit's instructions), and the scanner builds at run
+//! time only when a team adds rules of its own:
 //!
 //! - each keyword is represented by one 4-byte window of it, its *anchor*, chosen where its
 //!   bytes are least common in code and prose (a keyword of three bytes is padded with every
@@ -17,125 +20,92 @@
 //! Measured on the same 85 MB: 0.6–0.8 GB/s with the full catalog on this 2-core machine
 //! (generic x86-64 code, no SIMD), with about one window in a hundred checked further.
 
-/// Bits of the gate's hash: 2^18 bits, 32 KiB, within a core's second-level cache and
-/// sparse enough that few windows pass by accident (about 0.3 % with the catalog).
-const BITS: u32 = 18;
+use super::gate::{self, hash, Anchor};
+use std::borrow::Cow;
 
-/// Case-folds a 4-byte window as the gate sees it: ASCII letters lowercased (and a few
-/// punctuation bytes mapped together, which only costs a false pass now and then).
-#[inline(always)]
-fn fold(window: u32) -> u32 {
-    window | 0x2020_2020
-}
-
-/// [`fold`] for eight bytes at once.
+/// [`gate::fold`] for eight bytes at once.
 const FOLD64: u64 = 0x2020_2020_2020_2020;
 
-/// The gate's hash of a folded window.
-#[inline(always)]
-fn hash(folded: u32) -> usize {
-    (folded.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize
-}
-
-/// How common a byte is in code and prose (higher is more common), for choosing anchors.
-fn commonness(b: u8) -> u32 {
-    match b.to_ascii_lowercase() {
-        b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b' ' => 9,
-        b'l' | b'c' | b'd' | b'h' | b'u' | b'm' | b'p' => 8,
-        b'f' | b'g' | b'y' | b'w' | b'b' | b'.' | b'(' | b')' | b'\n' | b',' | b';' => 7,
-        b'v' | b'k' | b'=' | b'_' | b':' | b'"' | b'{' | b'}' | b'&' | b'/' => 6,
-        b'x' | b'-' | b'\'' | b'<' | b'>' | b'[' | b']' | b'*' | b'!' | b'0'..=b'9' => 5,
-        _ => 3,
-    }
-}
-
-/// One anchor: the folded window, the keyword it stands for, and where in the keyword it is.
-#[derive(Debug, Clone, Copy)]
-struct Anchor {
-    hash: u32,
-    folded: u32,
-    keyword: u32,
-    offset: u8,
+/// The tables `build.rs` made for the built-in catalog's keywords.
+mod builtin {
+    use super::Anchor;
+    include!(concat!(env!("OUT_DIR"), "/builtin_prefilter.rs"));
 }
 
 /// The keyword searcher: which rules have a keyword in a blob.
 pub(super) struct Prefilter {
-    /// A bit per hash that some anchor has.
-    gate: Vec<u64>,
-    /// Anchors, grouped by the gate word their hash falls in.
-    anchors: Vec<Anchor>,
-    /// For each 64-bit word of the gate, where its anchors start in `anchors` (one more
-    /// entry than words): a window that passes is compared with a handful of anchors.
-    by_word: Vec<u32>,
-    /// Lowercase keywords and the rule each belongs to.
-    keywords: Vec<(Vec<u8>, usize)>,
-    /// Keywords of one or two bytes (a team's rule may have one), searched on their own.
-    short: Vec<usize>,
+    /// See [`gate::Tables`]; borrowed from the binary for the built-in catalog.
+    gate: Cow<'static, [u64]>,
+    anchors: Cow<'static, [Anchor]>,
+    by_word: Cow<'static, [u32]>,
+    short: Cow<'static, [u32]>,
+    /// The lowercase keywords, one after another.
+    text: Cow<'static, [u8]>,
+    /// Each keyword: where it starts in `text`, its length, the rule it belongs to.
+    keywords: Cow<'static, [(u32, u32, u32)]>,
+}
+
+/// The tables a search reads, borrowed once (not matched through a `Cow` on every window).
+struct View<'a> {
+    gate: &'a [u64],
+    anchors: &'a [Anchor],
+    by_word: &'a [u32],
+    text: &'a [u8],
+    keywords: &'a [(u32, u32, u32)],
+}
+
+impl View<'_> {
+    fn keyword(&self, index: usize) -> (&[u8], usize) {
+        let (start, len, rule) = self.keywords[index];
+        (
+            &self.text[start as usize..(start + len) as usize],
+            rule as usize,
+        )
+    }
 }
 
 impl Prefilter {
     /// The searcher over `keywords` (lowercase, at least one byte) and the rule each belongs
     /// to.
     pub(super) fn new(keywords: Vec<(Vec<u8>, usize)>) -> Self {
-        let mut gate = vec![0u64; 1 << (BITS - 6)];
-        let mut anchors = Vec::new();
-        let mut short = Vec::new();
-        for (index, (keyword, _)) in keywords.iter().enumerate() {
-            let k = keyword.as_slice();
-            if k.len() < 3 {
-                short.push(index);
-                continue;
-            }
-            let mut windows = Vec::new();
-            let offset = if k.len() >= 4 {
-                // The window whose bytes are least common: it passes the gate least often.
-                let o = (0..=k.len() - 4)
-                    .min_by_key(|&o| k[o..o + 4].iter().map(|&b| commonness(b)).sum::<u32>())
-                    .unwrap_or(0);
-                windows.push([k[o], k[o + 1], k[o + 2], k[o + 3]]);
-                o
-            } else {
-                // Three bytes, too short for a window of its own: one window for each byte
-                // that can follow (the end of the blob reads as a zero byte).
-                windows.extend((0..=255u8).map(|next| [k[0], k[1], k[2], next]));
-                0
-            };
-            for w in windows {
-                let folded = fold(u32::from_le_bytes(w));
-                let h = hash(folded);
-                gate[h >> 6] |= 1 << (h & 63);
-                anchors.push(Anchor {
-                    hash: h as u32,
-                    folded,
-                    keyword: index as u32,
-                    offset: offset as u8,
-                });
-            }
+        let list: Vec<&[u8]> = keywords.iter().map(|(k, _)| k.as_slice()).collect();
+        let tables = gate::tables(&list);
+        let mut text = Vec::new();
+        let mut spans = Vec::new();
+        for (k, rule) in &keywords {
+            spans.push((text.len() as u32, k.len() as u32, *rule as u32));
+            text.extend_from_slice(k);
         }
-        // Grouped by gate word with a counting sort: thousands of anchors (the three-byte
-        // keywords' variants), and a comparison sort of them cost more than a small commit's
-        // whole scan.
-        let mut by_word = vec![0u32; gate.len() + 1];
-        for a in &anchors {
-            by_word[(a.hash >> 6) as usize + 1] += 1;
-        }
-        for w in 0..gate.len() {
-            by_word[w + 1] += by_word[w];
-        }
-        let mut next = by_word.clone();
-        let mut grouped = anchors.clone();
-        for a in anchors {
-            let slot = &mut next[(a.hash >> 6) as usize];
-            grouped[*slot as usize] = a;
-            *slot += 1;
-        }
-        let anchors = grouped;
         Prefilter {
-            gate,
-            anchors,
-            by_word,
-            keywords,
-            short,
+            gate: Cow::Owned(tables.gate),
+            anchors: Cow::Owned(tables.anchors),
+            by_word: Cow::Owned(tables.by_word),
+            short: Cow::Owned(tables.short),
+            text: Cow::Owned(text),
+            keywords: Cow::Owned(spans),
+        }
+    }
+
+    /// The searcher over the built-in catalog's keywords (the rules it searches, in order),
+    /// as `build.rs` made it: nothing to build at start-up.
+    pub(super) fn builtin() -> Self {
+        Prefilter {
+            gate: Cow::Borrowed(&builtin::GATE),
+            anchors: Cow::Borrowed(builtin::ANCHORS),
+            by_word: Cow::Borrowed(&builtin::BY_WORD),
+            short: Cow::Borrowed(builtin::SHORT),
+            text: Cow::Borrowed(builtin::TEXT),
+            keywords: Cow::Borrowed(builtin::KEYWORDS),
+        }
+    }
+
+    fn view(&self) -> View<'_> {
+        View {
+            gate: &self.gate,
+            anchors: &self.anchors,
+            by_word: &self.by_word,
+            text: &self.text,
+            keywords: &self.keywords,
         }
     }
 
@@ -146,12 +116,13 @@ impl Prefilter {
         if self.keywords.is_empty() || data.is_empty() {
             return hits;
         }
+        let view = self.view();
         let mut i = 0;
         // Eight windows a step, from two 8-byte reads, case-folded once.
         while i + 12 <= data.len() {
             let lo = read_u64(&data[i..i + 8]) | FOLD64;
             let hi = read_u64(&data[i + 4..i + 12]) | FOLD64;
-            self.step(data, i, lo, hi, &mut hits);
+            view.step(data, i, lo, hi, &mut hits);
             i += 8;
         }
         // The last windows run past the end: read them from a copy padded with zero bytes.
@@ -162,19 +133,19 @@ impl Prefilter {
             while i + j < data.len() {
                 let lo = read_u64(&tail[j..j + 8]) | FOLD64;
                 let hi = read_u64(&tail[j + 4..j + 12]) | FOLD64;
-                self.step(data, i + j, lo, hi, &mut hits);
+                view.step(data, i + j, lo, hi, &mut hits);
                 j += 8;
             }
         }
-        for &index in &self.short {
-            let (keyword, rule) = &self.keywords[index];
+        for &index in self.short.iter() {
+            let (keyword, rule) = view.keyword(index as usize);
             let first = keyword[0];
             for at in memchr::memchr2_iter(first, first.to_ascii_uppercase(), data) {
                 if data
                     .get(at..at + keyword.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
                 {
-                    hits[*rule].push(at);
+                    hits[rule].push(at);
                 }
             }
         }
@@ -185,6 +156,17 @@ impl Prefilter {
         hits
     }
 
+    /// For each rule, whether one of its keywords occurs in `data`.
+    #[cfg(test)]
+    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
+        self.hits(data, rules)
+            .iter()
+            .map(|h| !h.is_empty())
+            .collect()
+    }
+}
+
+impl View<'_> {
     /// The eight windows at `i..i + 8` (from `lo`, the bytes at `i`, and `hi`, at `i + 4`,
     /// both folded).
     #[inline(always)]
@@ -219,11 +201,11 @@ impl Prefilter {
             .iter()
             .filter(|a| a.hash == h && a.folded == folded)
         {
-            let (keyword, rule) = &self.keywords[a.keyword as usize];
+            let (keyword, rule) = self.keyword(a.keyword as usize);
             let Some(start) = at.checked_sub(usize::from(a.offset)) else {
                 continue;
             };
-            let seen: &mut Vec<usize> = &mut hits[*rule];
+            let seen: &mut Vec<usize> = &mut hits[rule];
             if seen.last() != Some(&start)
                 && data
                     .get(start..start + keyword.len())
@@ -232,15 +214,6 @@ impl Prefilter {
                 seen.push(start);
             }
         }
-    }
-
-    /// For each rule, whether one of its keywords occurs in `data`.
-    #[cfg(test)]
-    fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
-        self.hits(data, rules)
-            .iter()
-            .map(|h| !h.is_empty())
-            .collect()
     }
 }
 
@@ -305,6 +278,29 @@ mod tests {
         let fired = p.fired(text.as_bytes(), 600);
         assert_eq!(fired.iter().filter(|f| **f).count(), 2);
         assert!(fired[7] && fired[599]);
+    }
+
+    /// What `build.rs` embeds is what the scanner would build from the catalog at run time.
+    #[test]
+    fn the_embedded_tables_are_the_ones_the_catalog_builds() {
+        let keywords: Vec<(Vec<u8>, usize)> = crate::rules::BUILTIN_RULES
+            .iter()
+            .filter(|r| r.check.is_none())
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.keywords
+                    .iter()
+                    .map(move |k| (k.to_ascii_lowercase().into_bytes(), i))
+            })
+            .collect();
+        let (built, embedded) = (Prefilter::new(keywords), Prefilter::builtin());
+        assert!(matches!(embedded.gate, Cow::Borrowed(_)));
+        assert_eq!(built.gate, embedded.gate);
+        assert_eq!(built.anchors, embedded.anchors);
+        assert_eq!(built.by_word, embedded.by_word);
+        assert_eq!(built.short, embedded.short);
+        assert_eq!(built.text, embedded.text);
+        assert_eq!(built.keywords, embedded.keywords);
     }
 
     #[test]
