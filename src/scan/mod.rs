@@ -14,6 +14,7 @@ pub mod encodings;
 pub mod filters;
 mod gate;
 mod prefilter;
+mod relaxed;
 pub mod windows;
 
 use crate::rules::{Rule, StaticRule};
@@ -92,6 +93,8 @@ struct Compiled {
     multiline: bool,
     has_path_exclude: bool,
     regex: OnceCell<Regex>,
+    /// The pattern's relaxed twin, a cheap first pass (see [`relaxed`]).
+    twin: OnceCell<Option<Regex>>,
     path_exclude: OnceCell<Option<Regex>>,
 }
 
@@ -113,6 +116,7 @@ impl Compiled {
             multiline,
             has_path_exclude,
             regex: OnceCell::new(),
+            twin: OnceCell::new(),
             path_exclude: OnceCell::new(),
         }
     }
@@ -541,8 +545,17 @@ impl Scanner {
             } else {
                 windows::lines_around(data, at)
             };
+            let twin = self.rules[index]
+                .twin
+                .get_or_init(|| relaxed::twin(&rule.pattern));
             for window in windows {
                 let offset = window.start;
+                if twin
+                    .as_ref()
+                    .is_some_and(|t| !t.is_match(&data[window.clone()]))
+                {
+                    continue;
+                }
                 for caps in re.captures_iter(&data[window]) {
                     let group = caps
                         .iter()
