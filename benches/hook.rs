@@ -15,15 +15,22 @@
 //!   After each `git add`, `git write-tree` brings the index's cache-tree (TREE extension) up to
 //!   date, which is what `git commit` does before it runs the pre-commit hook.
 //! - "tiny": one commit of 10 files, then 1 file modified and staged.
+//! - "deep": one commit of 100,001 files 6 to 10 directories down (`services/svc-NN/src/main/…`,
+//!   a 12–14 MB index, as a large Java or monorepo tree has), with the same kind of typical
+//!   commit; and "many": 2,000 newly staged files of about 25 KB in it (52 MB, 20 of them
+//!   binary, code that says `token`, `password` and `secret` so the rules' regexes do run),
+//!   left as loose objects as `git add` leaves them.
 //!
 //! Measured (wall time from spawn to exit, stdout and stderr to `/dev/null`, both commands in the
 //! repository root with the same isolated environment, runs of the two interleaved so that load
 //! from other processes hits both alike; median and minimum):
 //! 1. `keyward hook` vs `git diff --cached --name-only` on the typical commit (target ≤ 0.8×);
-//! 2. the same two on the tiny repository (target ≤ 2×);
+//!    1d, the same on the deep repository (target ≤ 0.6×);
+//! 2. the same two on the tiny repository (target ≤ 1.5×);
 //! 3. `keyward scan --staged` on the bulk index vs `git cat-file --batch` reading the same blobs
-//!    (the ids of `git diff --cached --raw`, on stdin) (target ≤ 0.7×);
-//! 4. peak RSS of both commands of case 3 (target < 150 MB for keyward), from GNU time
+//!    (the ids of `git diff --cached --raw`, on stdin) (target ≤ 0.7×); 3m, the same for the
+//!    2,000 files (target ≤ 0.6×);
+//! 4. peak RSS of both commands of cases 3 and 3m (target < 150 MB for keyward), from GNU time
 //!    (`/usr/bin/time -f %M`, i.e. `ru_maxrss` of `wait4` on the child). The crate forbids
 //!    `unsafe`, so the bench cannot call `wait4` itself.
 //!
