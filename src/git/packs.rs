@@ -13,6 +13,7 @@
 use gix::odb::pack;
 use gix::zlib::Decompress;
 use gix::ObjectId;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -796,10 +797,11 @@ enum Link {
 /// delta chain passes through. History is walked oldest first, and git stores older
 /// versions as deltas of newer ones: a reader that keeps only what it was asked for (as
 /// gix's cache does) rebuilds each tree's whole chain, fifty deltas deep, for every commit.
-pub struct Reader<'p> {
-    packs: &'p Packs,
+pub struct Reader<P: Borrow<Packs>> {
+    packs: P,
     cache: HashMap<(usize, u64), Object>,
     cached_bytes: usize,
+    cache_limit: usize,
     z: Decompress,
     /// Scratch space for a delta and what it changes (unused here).
     delta: Vec<u8>,
@@ -815,13 +817,19 @@ const TOO_LARGE: &str = "is a tree over 512 MiB";
 /// Memory for the objects the reader keeps; past it, it starts over.
 const READER_CACHE_BYTES: usize = 64 << 20;
 
-impl<'p> Reader<'p> {
-    /// A reader over `packs`.
-    pub fn new(packs: &'p Packs) -> Self {
+impl<P: Borrow<Packs>> Reader<P> {
+    /// A reader over `packs` (borrowed or owned).
+    pub fn new(packs: P) -> Self {
+        Self::keeping(packs, READER_CACHE_BYTES)
+    }
+
+    /// A reader that keeps at most `bytes` of the objects it built.
+    pub fn keeping(packs: P, bytes: usize) -> Self {
         Reader {
             packs,
             cache: HashMap::new(),
             cached_bytes: 0,
+            cache_limit: bytes,
             z: Decompress::default(),
             delta: Vec::new(),
             changed: Vec::new(),
@@ -831,10 +839,36 @@ impl<'p> Reader<'p> {
     /// Object `id` and its kind; `None` when no pack can build it alone (a loose object,
     /// or a thin pack's external base): read it some other way.
     pub fn read(&mut self, id: &gix::oid) -> Result<Option<Object>, PackError> {
-        let Some((p, offset)) = self.packs.locate(id) else {
-            return Ok(None);
+        match self.make(id, MAX_TREE_BYTES)? {
+            Built::Object(object) => Ok(Some(object)),
+            Built::Outside => Ok(None),
+            Built::TooLarge(pack, offset) => {
+                Err(self.packs.borrow().list[pack].corrupt(offset, TOO_LARGE))
+            }
+        }
+    }
+
+    /// Blob `id`, when the packs build it alone and neither it nor an object its delta
+    /// chain passes through is larger than `limit`; `None` otherwise (read it some other
+    /// way, which tells its size). Read one by one, versions of a file share their chains:
+    /// each object on the way is kept, so the next version costs one delta, not the chain.
+    pub fn read_blob(
+        &mut self,
+        id: &gix::oid,
+        limit: u64,
+    ) -> Result<Option<Rc<Vec<u8>>>, PackError> {
+        Ok(match self.make(id, limit)? {
+            Built::Object((gix::objs::Kind::Blob, data)) => Some(data),
+            _ => None,
+        })
+    }
+
+    fn make(&mut self, id: &gix::oid, limit: u64) -> Result<Built, PackError> {
+        let packs = self.packs.borrow();
+        let Some((p, offset)) = packs.locate(id) else {
+            return Ok(Built::Outside);
         };
-        let pack = &self.packs.list[p];
+        let pack = &packs.list[p];
         // The deltas between the object and the nearest object kept or stored whole.
         let mut chain = Vec::new();
         let mut at = offset;
@@ -848,13 +882,14 @@ impl<'p> Reader<'p> {
             let entry = pack.entry(at)?;
             match pack.link(&entry)? {
                 Link::Delta(base) => at = base,
-                Link::Outside => return Ok(None),
+                Link::Outside => return Ok(Built::Outside),
                 Link::Whole(kind) => {
-                    let data = pack
-                        .whole(&entry, &mut self.z, MAX_TREE_BYTES)?
-                        .ok_or_else(|| pack.corrupt(at, TOO_LARGE))?;
+                    let Some(data) = pack.whole(&entry, &mut self.z, limit)? else {
+                        return Ok(Built::TooLarge(p, at));
+                    };
                     let data = Rc::new(data);
-                    self.keep(p, at, kind, &data);
+                    let kept = (&mut self.cache, &mut self.cached_bytes, self.cache_limit);
+                    keep(kept, (p, at), kind, &data);
                     break (kind, data);
                 }
             }
@@ -864,25 +899,48 @@ impl<'p> Reader<'p> {
             let built = pack.build(
                 entry,
                 &data,
-                MAX_TREE_BYTES,
+                limit,
                 &mut self.z,
                 &mut self.delta,
                 &mut self.changed,
             )?;
-            data = Rc::new(built.ok_or_else(|| pack.corrupt(entry.pack_offset(), TOO_LARGE))?);
-            self.keep(p, entry.pack_offset(), kind, &data);
+            let Some(built) = built else {
+                return Ok(Built::TooLarge(p, entry.pack_offset()));
+            };
+            data = Rc::new(built);
+            let key = (p, entry.pack_offset());
+            let kept = (&mut self.cache, &mut self.cached_bytes, self.cache_limit);
+            keep(kept, key, kind, &data);
         }
-        Ok(Some((kind, data)))
+        Ok(Built::Object((kind, data)))
     }
+}
 
-    fn keep(&mut self, pack: usize, offset: u64, kind: gix::objs::Kind, data: &Rc<Vec<u8>>) {
-        if self.cached_bytes + data.len() > READER_CACHE_BYTES {
-            self.cache.clear();
-            self.cached_bytes = 0;
-        }
-        self.cached_bytes += data.len();
-        self.cache.insert((pack, offset), (kind, data.clone()));
+/// What [`Reader`] built.
+enum Built {
+    Object(Object),
+    /// Not in the packs, or built on a base outside them.
+    Outside,
+    /// The object (or one its chain passes through), in pack and at offset, is over the limit.
+    TooLarge(usize, u64),
+}
+
+/// What a [`Reader`] keeps: the objects, their bytes, the limit.
+type Kept<'a> = (&'a mut HashMap<(usize, u64), Object>, &'a mut usize, usize);
+
+/// Keeps an object the reader built, within its limit (past it, the reader starts over).
+fn keep(
+    (cache, cached_bytes, limit): Kept<'_>,
+    key: (usize, u64),
+    kind: gix::objs::Kind,
+    data: &Rc<Vec<u8>>,
+) {
+    if *cached_bytes + data.len() > limit {
+        cache.clear();
+        *cached_bytes = 0;
     }
+    *cached_bytes += data.len();
+    cache.insert(key, (kind, data.clone()));
 }
 
 fn read_err(path: &Path, e: impl std::fmt::Display) -> PackError {

@@ -563,3 +563,76 @@ fn packed_history_gives_the_findings_of_loose_objects() {
     let items = keyward::source::Source::items(&source).len();
     assert_eq!(source.planned(), Some((items, 0)));
 }
+
+/// `git fast-import` stores each blob as a delta of the blob written just before it, whatever
+/// its path, in chains up to fifty deep; history read one version at a time follows those
+/// chains from where the last read left them. A key in the middle of a chain is found once,
+/// at the commit that brought it, and the versions after it do not report it again.
+#[test]
+fn history_packed_by_fast_import_finds_a_key_inside_a_delta_chain() {
+    use crate::repo::SpawnAndWait;
+    let repo = Repo::new();
+    let key = keys::github();
+    let paths = ["src/a.rs", "src/b.rs", "src/c.rs"];
+    let mut contents: Vec<String> = (0..3)
+        .map(|f| {
+            (0..80)
+                .map(|l| format!("fn f{f}_{l}() -> u32 {{ {l} }}\n"))
+                .collect()
+        })
+        .collect();
+    let mut stream = String::new();
+    for n in 1..=90usize {
+        let f = if n == 47 { 1 } else { n % 3 };
+        if n == 47 {
+            contents[f].push_str(&format!("const TOKEN: &str = \"{}\";\n", key.value));
+        } else {
+            contents[f].push_str(&format!("// change {n}\n"));
+        }
+        let message = format!("c{n}");
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter T <t@example.com> {} +0000\ndata {}\n{message}\n",
+            1_767_225_600 + n,
+            message.len()
+        ));
+        stream.push_str(&format!(
+            "M 100644 inline {}\ndata {}\n{}\n",
+            paths[f],
+            contents[f].len(),
+            contents[f]
+        ));
+    }
+    let input = repo.dir.join("../stream");
+    std::fs::write(&input, stream).expect("stream");
+    let home = repo.dir.join("../home");
+    let imported = isolated("git", &home)
+        .args(["fast-import", "--quiet"])
+        .current_dir(&repo.dir)
+        .stdin(std::fs::File::open(&input).expect("open stream"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    assert!(imported.status.success(), "{imported:?}");
+    // The pack fast-import wrote holds delta chains (the case this test is about).
+    let pack_dir = repo.git_dir().join("objects/pack");
+    let index = std::fs::read_dir(&pack_dir)
+        .expect("pack dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a pack index");
+    let verify = repo.git(&["verify-pack", "-v", index.to_str().expect("utf-8")]);
+    assert!(
+        verify.stdout_text().contains("chain length = 10"),
+        "{}",
+        verify.all()
+    );
+    let introducing = repo.git(&["rev-parse", "main~43"]).stdout_text();
+    let out = repo.keyward(&["scan", "--history", "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(
+        ids(&out),
+        vec![("src/b.rs".into(), introducing.trim().to_owned())]
+    );
+    assert_no_leak(&out.all(), &key);
+}
