@@ -13,6 +13,13 @@
 //! peak RSS (GNU time's `%M`), and whether every planted token was found. Targets: keyward at
 //! least 5× faster than `git log -p --all` produces its output, peak memory under 300 MB.
 //! The bench never fails on them.
+//!
+//! Then the same history as one push (`KW_HISTORY_PUSH=0` skips it): `git push` of `main` to
+//! an empty bare repository whose pre-receive hook is, in turn, `keyward pre-receive` (pushed
+//! blobs read in process from git's quarantine), the same with `KEYWARD_GIT_BACKEND=cli` (read
+//! through `git cat-file --batch`, as before), a hook running `git log -p` over what each ref
+//! update brings, and no hook. Printed: the push's wall time and the hook's own (timed inside
+//! the hook), medians, the ratios, and the load average before and after.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
@@ -121,7 +128,136 @@ fn main() -> Result<()> {
         verdict(found == PLANTED_AT.len())
     );
     println!("(medians of {runs} runs; output to a pipe that is drained and discarded)");
+    if std::env::var_os("KW_HISTORY_PUSH").is_none_or(|v| v != "0") {
+        push(&env, &base, &repo, keyward, runs)?;
+    }
     Ok(())
+}
+
+/// The pre-receive hooks the push bench compares: a name, the command the hook runs (with the
+/// ref updates on its standard input), and whether git should accept the push with it.
+fn hooks(keyward: &str) -> Vec<(&'static str, String, bool)> {
+    vec![
+        ("no hook", String::new(), true),
+        (
+            "keyward pre-receive",
+            format!("'{keyward}' pre-receive"),
+            false,
+        ),
+        (
+            "  with KEYWARD_GIT_BACKEND=cli",
+            format!("KEYWARD_GIT_BACKEND=cli '{keyward}' pre-receive"),
+            false,
+        ),
+        (
+            "git log -p (per ref)",
+            "while read old new ref; do git log -p \"$new\" --not --all || exit 2; done >/dev/null"
+                .to_owned(),
+            true,
+        ),
+    ]
+}
+
+/// Pushes `repo`'s `main` to a new bare repository with each hook of [`hooks`] (see the
+/// module docs).
+fn push(env: &Env, base: &Path, repo: &Path, keyward: &str, runs: usize) -> Result<()> {
+    println!();
+    println!(
+        "push of all {COMMITS} commits to an empty bare repository (load average {}):",
+        support::loadavg()
+    );
+    let hooks = hooks(keyward);
+    // Per hook: (push wall times, hook times).
+    let mut times: Vec<(Vec<Duration>, Vec<Duration>)> = vec![Default::default(); hooks.len()];
+    for run in 0..runs {
+        for (h, (name, command, accepted)) in hooks.iter().enumerate() {
+            let server = base.join("push-server.git");
+            let _ = std::fs::remove_dir_all(&server);
+            let clock = base.join("push-hook-ns");
+            let _ = std::fs::remove_file(&clock);
+            env.git(base, &["init", "-q", "--bare", path_str(&server)?])?;
+            if !command.is_empty() {
+                let script = format!(
+                    "#!/bin/sh\nstart=$(date +%s%N)\n{command}\ncode=$?\n\
+                     echo $(( $(date +%s%N) - start )) > '{}'\nexit $code\n",
+                    clock.display()
+                );
+                let hook = server.join("hooks/pre-receive");
+                std::fs::write(&hook, script)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
+                }
+            }
+            let start = Instant::now();
+            let out = env
+                .command("git", repo)
+                .args(["push", path_str(&server)?, "main"])
+                .output()?;
+            let wall = start.elapsed();
+            let status = out.status;
+            if status.success() != *accepted {
+                return Err(format!(
+                    "push with {name}: accepted = {}, expected {accepted}",
+                    status.success()
+                )
+                .into());
+            }
+            let hook_ns: u64 = match std::fs::read_to_string(&clock) {
+                Ok(text) => text.trim().parse()?,
+                Err(_) => 0,
+            };
+            times[h].0.push(wall);
+            times[h].1.push(Duration::from_nanos(hook_ns));
+            if run == 0 && !accepted {
+                // What keyward reported, relayed by git: the planted tokens, each once.
+                let report = String::from_utf8_lossy(&out.stderr);
+                let mut found: Vec<&str> = report
+                    .lines()
+                    .filter(|l| l.contains("GitHub personal access token"))
+                    .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("fp:")))
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                println!(
+                    "  {}: push refused, planted tokens reported: {} of {}",
+                    name.trim(),
+                    found.len(),
+                    PLANTED_AT.len()
+                );
+            }
+        }
+    }
+    let medians: Vec<(Duration, Duration)> = times
+        .iter_mut()
+        .map(|(wall, hook)| (median(wall), median(hook)))
+        .collect();
+    println!("  {:<32} {:>10} {:>10}", "hook", "push", "hook alone");
+    for ((name, _, _), (wall, hook)) in hooks.iter().zip(&medians) {
+        println!(
+            "  {name:<32} {:>8.2} s {:>8.2} s",
+            wall.as_secs_f64(),
+            hook.as_secs_f64()
+        );
+    }
+    let hook = |i: usize| medians[i].1.as_secs_f64();
+    println!();
+    println!(
+        "hook: git log -p / keyward pre-receive = {:.1}x; old reader (cat-file) / in process = {:.1}x",
+        hook(3) / hook(1),
+        hook(2) / hook(1)
+    );
+    println!(
+        "(medians of {runs} runs; hook alone timed inside the hook; load average now {})",
+        support::loadavg()
+    );
+    let _ = std::fs::remove_dir_all(base.join("push-server.git"));
+    Ok(())
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| "a non-UTF-8 path".into())
 }
 
 fn median(v: &mut [Duration]) -> Duration {
