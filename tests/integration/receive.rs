@@ -19,10 +19,16 @@ struct Server {
 impl Server {
     /// `extra_env` is set for keyward alone (e.g. `KEYWARD_GIT_BACKEND=cli`).
     fn new(extra_env: &str) -> Server {
+        Server::new_with(extra_env, &[])
+    }
+
+    /// [`Server::new`], both repositories created with `init_args` too.
+    fn new_with(extra_env: &str, init_args: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tmp");
         let bare = tmp.path().join("origin.git");
         let init = isolated("git", tmp.path())
             .args(["init", "-q", "--bare", "-b", "main"])
+            .args(init_args)
             .arg(&bare)
             .run()
             .expect("git init --bare");
@@ -39,7 +45,7 @@ impl Server {
             log = log.display(),
         );
         write_executable(&bare.join("hooks/pre-receive"), script.as_bytes(), 0o755);
-        let repo = Repo::new();
+        let repo = Repo::new_with(init_args);
         repo.git(&["remote", "add", "origin", bare.to_str().expect("utf-8")])
             .assert_ok();
         Server { repo, tmp, bare }
@@ -322,6 +328,25 @@ fn a_key_in_a_small_push_of_loose_objects_is_found_in_the_quarantine() {
         server.log("packs")
     );
     assert!(!server.has_object(&blob));
+    assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
+}
+
+#[test]
+fn a_sha256_push_is_read_in_process() {
+    let server = Server::new_with("", &["--object-format=sha256"]);
+    server.config("receive.unpackLimit", "1");
+    let repo = &server.repo;
+    let key = keys::github();
+    commit_versions(repo, "app/settings.py", 20, 120, Some((8, 50, &key.value)));
+    let push = server.push("main");
+    assert_refused(&push, &server, "refs/heads/main", None);
+    assert!(push.all().contains("app/settings.py:50"), "{}", push.all());
+    assert_no_leak(&push.all(), &key);
+    assert!(
+        deltified_blobs(&server.log("packs")).len() >= 10,
+        "{}",
+        server.log("packs")
+    );
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
 }
 
