@@ -18,8 +18,10 @@
 //! an empty bare repository whose pre-receive hook is, in turn, `keyward pre-receive` (pushed
 //! blobs read in process from git's quarantine), the same with `KEYWARD_GIT_BACKEND=cli` (read
 //! through `git cat-file --batch`, as before), a hook running `git log -p` over what each ref
-//! update brings, and no hook. Printed: the push's wall time and the hook's own (timed inside
-//! the hook), medians, the ratios, and the load average before and after.
+//! update brings, and no hook. Printed: the push's wall time, the hook's own wall and CPU time
+//! (GNU time inside the hook, its children included: the listing's git commands, `cat-file`),
+//! medians, the ratios, whether keyward reported every planted token, and the load average
+//! before and after.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
@@ -166,22 +168,36 @@ fn push(env: &Env, base: &Path, repo: &Path, keyward: &str, runs: usize) -> Resu
         "push of all {COMMITS} commits to an empty bare repository (load average {}):",
         support::loadavg()
     );
+    // The hook's CPU time (its children's included) says more than its wall time on a
+    // shared machine; GNU time measures it.
+    let gnu_time = Path::new("/usr/bin/time").exists();
     let hooks = hooks(keyward);
-    // Per hook: (push wall times, hook times).
-    let mut times: Vec<(Vec<Duration>, Vec<Duration>)> = vec![Default::default(); hooks.len()];
+    // Per hook: push wall times, hook wall times, hook CPU times (user + system).
+    let mut times: Vec<[Vec<Duration>; 3]> = vec![Default::default(); hooks.len()];
     for run in 0..runs {
         for (h, (name, command, accepted)) in hooks.iter().enumerate() {
             let server = base.join("push-server.git");
             let _ = std::fs::remove_dir_all(&server);
-            let clock = base.join("push-hook-ns");
+            let clock = base.join("push-hook-time");
             let _ = std::fs::remove_file(&clock);
             env.git(base, &["init", "-q", "--bare", path_str(&server)?])?;
             if !command.is_empty() {
-                let script = format!(
-                    "#!/bin/sh\nstart=$(date +%s%N)\n{command}\ncode=$?\n\
-                     echo $(( $(date +%s%N) - start )) > '{}'\nexit $code\n",
-                    clock.display()
-                );
+                let body = server.join("hooks/body.sh");
+                std::fs::write(&body, format!("{command}\n"))?;
+                let script = if gnu_time {
+                    format!(
+                        "#!/bin/sh\nexec /usr/bin/time -f '%e %U %S' -o '{}' sh '{}'\n",
+                        clock.display(),
+                        body.display()
+                    )
+                } else {
+                    format!(
+                        "#!/bin/sh\nstart=$(date +%s%N)\nsh '{}'\ncode=$?\n\
+                         echo $(( ($(date +%s%N) - start) / 1000 ))e-6 > '{}'\nexit $code\n",
+                        body.display(),
+                        clock.display()
+                    )
+                };
                 let hook = server.join("hooks/pre-receive");
                 std::fs::write(&hook, script)?;
                 #[cfg(unix)]
@@ -196,20 +212,27 @@ fn push(env: &Env, base: &Path, repo: &Path, keyward: &str, runs: usize) -> Resu
                 .args(["push", path_str(&server)?, "main"])
                 .output()?;
             let wall = start.elapsed();
-            let status = out.status;
-            if status.success() != *accepted {
+            if out.status.success() != *accepted {
                 return Err(format!(
                     "push with {name}: accepted = {}, expected {accepted}",
-                    status.success()
+                    out.status.success()
                 )
                 .into());
             }
-            let hook_ns: u64 = match std::fs::read_to_string(&clock) {
-                Ok(text) => text.trim().parse()?,
-                Err(_) => 0,
-            };
-            times[h].0.push(wall);
-            times[h].1.push(Duration::from_nanos(hook_ns));
+            // `wall [user system]` in seconds, last line (GNU time may say the exit status
+            // first).
+            let text = std::fs::read_to_string(&clock).unwrap_or_default();
+            let fields: Vec<f64> = text
+                .lines()
+                .last()
+                .unwrap_or("")
+                .split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            let secs = |i: usize| Duration::from_secs_f64(fields.get(i).copied().unwrap_or(0.0));
+            times[h][0].push(wall);
+            times[h][1].push(secs(0));
+            times[h][2].push(secs(1) + secs(2));
             if run == 0 && !accepted {
                 // What keyward reported, relayed by git: the planted tokens, each once.
                 let report = String::from_utf8_lossy(&out.stderr);
@@ -229,27 +252,37 @@ fn push(env: &Env, base: &Path, repo: &Path, keyward: &str, runs: usize) -> Resu
             }
         }
     }
-    let medians: Vec<(Duration, Duration)> = times
+    let medians: Vec<[f64; 3]> = times
         .iter_mut()
-        .map(|(wall, hook)| (median(wall), median(hook)))
+        .map(|t| [0, 1, 2].map(|i| median(&mut t[i]).as_secs_f64()))
         .collect();
-    println!("  {:<32} {:>10} {:>10}", "hook", "push", "hook alone");
-    for ((name, _, _), (wall, hook)) in hooks.iter().zip(&medians) {
-        println!(
-            "  {name:<32} {:>8.2} s {:>8.2} s",
-            wall.as_secs_f64(),
-            hook.as_secs_f64()
-        );
-    }
-    let hook = |i: usize| medians[i].1.as_secs_f64();
     println!();
     println!(
-        "hook: git log -p / keyward pre-receive = {:.1}x; old reader (cat-file) / in process = {:.1}x",
-        hook(3) / hook(1),
-        hook(2) / hook(1)
+        "  {:<32} {:>8} {:>11} {:>10}",
+        "hook", "push", "hook wall", "hook CPU"
+    );
+    for ((name, _, _), [push, wall, cpu]) in hooks.iter().zip(&medians) {
+        println!("  {name:<32} {push:>6.2} s {wall:>9.2} s {cpu:>8.2} s");
+    }
+    let ratio = |a: usize, b: usize, i: usize| medians[a][i] / medians[b][i];
+    println!();
+    println!(
+        "hook, git log -p / keyward pre-receive: {:.1}x wall, {:.1}x CPU",
+        ratio(3, 1, 1),
+        ratio(3, 1, 2)
     );
     println!(
-        "(medians of {runs} runs; hook alone timed inside the hook; load average now {})",
+        "hook, old reader (cat-file) / in process: {:.1}x wall, {:.1}x CPU",
+        ratio(2, 1, 1),
+        ratio(2, 1, 2)
+    );
+    println!(
+        "(medians of {runs} runs; the hook timed inside the hook{}; load average now {})",
+        if gnu_time {
+            " by GNU time, CPU with its children"
+        } else {
+            ", CPU not measured without GNU time"
+        },
         support::loadavg()
     );
     let _ = std::fs::remove_dir_all(base.join("push-server.git"));
