@@ -248,6 +248,8 @@ fn both_readers_give_the_same_report_on_a_push() {
         repo.commit_unchecked(&[]);
         repo.git(&["push", "-q", "origin", "main"]).assert_ok();
         std::fs::rename(&parked, &hook).expect("restore the hook");
+        // The push kept as a pack: its versions are built along their deltas.
+        server.config("receive.unpackLimit", "1");
         let before = server.remote("main");
         // Edits around the old key, and a new key in one version of another file.
         commit_versions(repo, "lib/client.py", 12, 200, Some((5, 40, &new.value)));
@@ -264,6 +266,11 @@ fn both_readers_give_the_same_report_on_a_push() {
         );
         assert_no_leak(&push.all(), &old);
         assert_no_leak(&push.all(), &new);
+        assert!(
+            deltified_blobs(&server.log("packs")).len() >= 6,
+            "{}",
+            server.log("packs")
+        );
         reports.push(remote_lines(&push));
     }
     assert_eq!(reports[0], reports[1]);
