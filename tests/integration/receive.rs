@@ -72,24 +72,14 @@ impl Server {
         }
     }
 
-    /// The git commands keyward ran during the last push, one per line of the trace.
+    /// The git commands keyward ran during the last push.
     fn git_commands(&self) -> Vec<String> {
-        self.log("trace")
-            .lines()
-            .filter_map(|l| {
-                l.split_once("trace: built-in: git ")
-                    .map(|(_, c)| c.to_owned())
-            })
-            .collect()
+        git_commands(&self.log("trace"))
     }
 
-    /// Whether keyward read blobs through `git cat-file --batch` in the last push (the
-    /// listing's `--batch-check` aside).
+    /// Whether keyward read blobs through `git cat-file --batch` in the last push.
     fn read_with_cat_file(&self) -> bool {
-        self.git_commands().iter().any(|c| {
-            c.split_whitespace()
-                .any(|w| w == "--batch" || w == "'--batch'")
-        })
+        read_with_cat_file(&self.git_commands())
     }
 
     fn push(&self, refspec: &str) -> Out {
@@ -112,6 +102,26 @@ impl Server {
             .status
             .success()
     }
+}
+
+/// The git commands a `GIT_TRACE` log shows, one per line.
+fn git_commands(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter_map(|l| {
+            l.split_once("trace: built-in: git ")
+                .map(|(_, c)| c.to_owned())
+        })
+        .collect()
+}
+
+/// Whether `commands` read blobs through `git cat-file --batch` (the listing's
+/// `--batch-check` aside).
+fn read_with_cat_file(commands: &[String]) -> bool {
+    commands.iter().any(|c| {
+        c.split_whitespace()
+            .any(|w| w == "--batch" || w == "'--batch'")
+    })
 }
 
 /// A source-like file of `lines + v` lines, version `v`: line `i` changes every 7 versions,
@@ -355,6 +365,49 @@ fn a_sha256_push_is_read_in_process() {
         server.log("packs")
     );
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
+}
+
+/// Run by hand, outside git's hook (no quarantine), `keyward pre-receive` reads the
+/// repository's own objects in process.
+#[test]
+fn pre_receive_outside_a_hook_reads_the_repository_in_process() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    // A commit no ref reaches yet, as a push would bring it.
+    let key = keys::github();
+    repo.write("deploy.sh", format!("export TOKEN={}\n", key.value));
+    repo.git(&["add", "."]).assert_ok();
+    let tree = repo.git(&["write-tree"]).stdout_text().trim().to_owned();
+    let head = repo.head().expect("head");
+    let commit = repo
+        .git(&["commit-tree", &tree, "-p", &head, "-m", "pushed"])
+        .stdout_text()
+        .trim()
+        .to_owned();
+    let logs = tempfile::tempdir().expect("tmp");
+    let input = logs.path().join("input");
+    std::fs::write(&input, format!("{head} {commit} refs/heads/main\n")).expect("input");
+    let trace = logs.path().join("trace");
+    let out = isolated(KEYWARD, logs.path())
+        .arg("pre-receive")
+        .current_dir(&repo.dir)
+        .env("GIT_TRACE", &trace)
+        .stdin(std::fs::File::open(&input).expect("open input"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    let out = Out(out);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert!(out.all().contains("deploy.sh:1"), "{}", out.all());
+    assert_no_leak(&out.all(), &key);
+    let commands = git_commands(&std::fs::read_to_string(&trace).expect("trace"));
+    assert!(
+        commands.iter().any(|c| c.starts_with("rev-list")),
+        "{commands:?}"
+    );
+    assert!(!read_with_cat_file(&commands), "{commands:?}");
 }
 
 /// A pushed blob that cannot be read — corrupt, or missing — fails the hook closed: exit 2,
