@@ -24,8 +24,13 @@ impl Server {
 
     /// [`Server::new`], both repositories created with `init_args` too.
     fn new_with(extra_env: &str, init_args: &[&str]) -> Server {
+        Server::at("origin.git", extra_env, init_args)
+    }
+
+    /// [`Server::new_with`], the bare repository at `name` in the temporary directory.
+    fn at(name: &str, extra_env: &str, init_args: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tmp");
-        let bare = tmp.path().join("origin.git");
+        let bare = tmp.path().join(name);
         let init = isolated("git", tmp.path())
             .args(["init", "-q", "--bare", "-b", "main"])
             .args(init_args)
@@ -38,6 +43,7 @@ impl Server {
         let script = format!(
             "#!/bin/sh\n\
              echo \"$GIT_QUARANTINE_PATH\" > '{log}/quarantine'\n\
+             echo \"$GIT_ALTERNATE_OBJECT_DIRECTORIES\" > '{log}/alternates'\n\
              for idx in \"$GIT_OBJECT_DIRECTORY\"/pack/*.idx; do\n\
              \x20 [ -f \"$idx\" ] && git verify-pack -v \"$idx\"\n\
              done > '{log}/packs' 2>&1\n\
@@ -67,7 +73,7 @@ impl Server {
 
     /// Forgets what the last push logged.
     fn clear_log(&self) {
-        for name in ["quarantine", "packs", "trace"] {
+        for name in ["quarantine", "alternates", "packs", "trace"] {
             let _ = std::fs::remove_file(self.tmp.path().join("log").join(name));
         }
     }
@@ -365,6 +371,28 @@ fn a_sha256_push_is_read_in_process() {
         server.log("packs")
     );
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
+}
+
+/// Where gix cannot take git's object directories as given — a repository path holding the
+/// path separator, which git then quotes in `GIT_ALTERNATE_OBJECT_DIRECTORIES` — the blobs are
+/// read through `git cat-file`, with the same verdict.
+#[test]
+fn a_quoted_alternate_is_left_to_git() {
+    let server = Server::at("srv:1/origin.git", "", &[]);
+    server.config("receive.unpackLimit", "1");
+    let repo = &server.repo;
+    let key = keys::github();
+    commit_versions(repo, "app/settings.py", 8, 60, Some((3, 20, &key.value)));
+    let push = server.push("main");
+    assert_refused(&push, &server, "refs/heads/main", None);
+    assert!(push.all().contains("app/settings.py:20"), "{}", push.all());
+    assert_no_leak(&push.all(), &key);
+    assert!(
+        server.log("alternates").starts_with('"'),
+        "{}",
+        server.log("alternates")
+    );
+    assert!(server.read_with_cat_file(), "{:?}", server.git_commands());
 }
 
 /// Run by hand, outside git's hook (no quarantine), `keyward pre-receive` reads the
