@@ -13,6 +13,15 @@
 //! peak RSS (GNU time's `%M`), and whether every planted token was found. Targets: keyward at
 //! least 5× faster than `git log -p --all` produces its output, peak memory under 300 MB.
 //! The bench never fails on them.
+//!
+//! Then the same history as one push (`KW_HISTORY_PUSH=0` skips it): `git push` of `main` to
+//! an empty bare repository whose pre-receive hook is, in turn, `keyward pre-receive` (pushed
+//! blobs read in process from git's quarantine), the same with `KEYWARD_GIT_BACKEND=cli` (read
+//! through `git cat-file --batch`, as before), a hook running `git log -p` over what each ref
+//! update brings, and no hook. Printed: the push's wall time, the hook's own wall and CPU time
+//! (GNU time inside the hook, its children included: the listing's git commands, `cat-file`),
+//! medians, the ratios, whether keyward reported every planted token, and the load average
+//! before and after.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
@@ -121,7 +130,167 @@ fn main() -> Result<()> {
         verdict(found == PLANTED_AT.len())
     );
     println!("(medians of {runs} runs; output to a pipe that is drained and discarded)");
+    if std::env::var_os("KW_HISTORY_PUSH").is_none_or(|v| v != "0") {
+        push(&env, &base, &repo, keyward, runs)?;
+    }
     Ok(())
+}
+
+/// The pre-receive hooks the push bench compares: a name, the command the hook runs (with the
+/// ref updates on its standard input), and whether git should accept the push with it.
+fn hooks(keyward: &str) -> Vec<(&'static str, String, bool)> {
+    vec![
+        ("no hook", String::new(), true),
+        (
+            "keyward pre-receive",
+            format!("'{keyward}' pre-receive"),
+            false,
+        ),
+        (
+            "  with KEYWARD_GIT_BACKEND=cli",
+            format!("KEYWARD_GIT_BACKEND=cli '{keyward}' pre-receive"),
+            false,
+        ),
+        (
+            "git log -p (per ref)",
+            "while read old new ref; do git log -p \"$new\" --not --all || exit 2; done >/dev/null"
+                .to_owned(),
+            true,
+        ),
+    ]
+}
+
+/// Pushes `repo`'s `main` to a new bare repository with each hook of [`hooks`] (see the
+/// module docs).
+fn push(env: &Env, base: &Path, repo: &Path, keyward: &str, runs: usize) -> Result<()> {
+    println!();
+    println!(
+        "push of all {COMMITS} commits to an empty bare repository (load average {}):",
+        support::loadavg()
+    );
+    // The hook's CPU time (its children's included) says more than its wall time on a
+    // shared machine; GNU time measures it.
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let hooks = hooks(keyward);
+    // Per hook: push wall times, hook wall times, hook CPU times (user + system).
+    let mut times: Vec<[Vec<Duration>; 3]> = vec![Default::default(); hooks.len()];
+    for run in 0..runs {
+        for (h, (name, command, accepted)) in hooks.iter().enumerate() {
+            let server = base.join("push-server.git");
+            let _ = std::fs::remove_dir_all(&server);
+            let clock = base.join("push-hook-time");
+            let _ = std::fs::remove_file(&clock);
+            env.git(base, &["init", "-q", "--bare", path_str(&server)?])?;
+            if !command.is_empty() {
+                let body = server.join("hooks/body.sh");
+                std::fs::write(&body, format!("{command}\n"))?;
+                let script = if gnu_time {
+                    format!(
+                        "#!/bin/sh\nexec /usr/bin/time -f '%e %U %S' -o '{}' sh '{}'\n",
+                        clock.display(),
+                        body.display()
+                    )
+                } else {
+                    format!(
+                        "#!/bin/sh\nstart=$(date +%s%N)\nsh '{}'\ncode=$?\n\
+                         echo $(( ($(date +%s%N) - start) / 1000 ))e-6 > '{}'\nexit $code\n",
+                        body.display(),
+                        clock.display()
+                    )
+                };
+                let hook = server.join("hooks/pre-receive");
+                std::fs::write(&hook, script)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))?;
+                }
+            }
+            let start = Instant::now();
+            let out = env
+                .command("git", repo)
+                .args(["push", path_str(&server)?, "main"])
+                .output()?;
+            let wall = start.elapsed();
+            if out.status.success() != *accepted {
+                return Err(format!(
+                    "push with {name}: accepted = {}, expected {accepted}",
+                    out.status.success()
+                )
+                .into());
+            }
+            // `wall [user system]` in seconds, last line (GNU time may say the exit status
+            // first).
+            let text = std::fs::read_to_string(&clock).unwrap_or_default();
+            let fields: Vec<f64> = text
+                .lines()
+                .last()
+                .unwrap_or("")
+                .split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            let secs = |i: usize| Duration::from_secs_f64(fields.get(i).copied().unwrap_or(0.0));
+            times[h][0].push(wall);
+            times[h][1].push(secs(0));
+            times[h][2].push(secs(1) + secs(2));
+            if run == 0 && !accepted {
+                // What keyward reported, relayed by git: the planted tokens, each once.
+                let report = String::from_utf8_lossy(&out.stderr);
+                let mut found: Vec<&str> = report
+                    .lines()
+                    .filter(|l| l.contains("GitHub personal access token"))
+                    .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("fp:")))
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                println!(
+                    "  {}: push refused, planted tokens reported: {} of {}",
+                    name.trim(),
+                    found.len(),
+                    PLANTED_AT.len()
+                );
+            }
+        }
+    }
+    let medians: Vec<[f64; 3]> = times
+        .iter_mut()
+        .map(|t| [0, 1, 2].map(|i| median(&mut t[i]).as_secs_f64()))
+        .collect();
+    println!();
+    println!(
+        "  {:<32} {:>8} {:>11} {:>10}",
+        "hook", "push", "hook wall", "hook CPU"
+    );
+    for ((name, _, _), [push, wall, cpu]) in hooks.iter().zip(&medians) {
+        println!("  {name:<32} {push:>6.2} s {wall:>9.2} s {cpu:>8.2} s");
+    }
+    let ratio = |a: usize, b: usize, i: usize| medians[a][i] / medians[b][i];
+    println!();
+    println!(
+        "hook, git log -p / keyward pre-receive: {:.1}x wall, {:.1}x CPU",
+        ratio(3, 1, 1),
+        ratio(3, 1, 2)
+    );
+    println!(
+        "hook, old reader (cat-file) / in process: {:.1}x wall, {:.1}x CPU",
+        ratio(2, 1, 1),
+        ratio(2, 1, 2)
+    );
+    println!(
+        "(medians of {runs} runs; the hook timed inside the hook{}; load average now {})",
+        if gnu_time {
+            " by GNU time, CPU with its children"
+        } else {
+            ", CPU not measured without GNU time"
+        },
+        support::loadavg()
+    );
+    let _ = std::fs::remove_dir_all(base.join("push-server.git"));
+    Ok(())
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| "a non-UTF-8 path".into())
 }
 
 fn median(v: &mut [Duration]) -> Duration {

@@ -2,11 +2,14 @@
 //! `GIT_INDEX_FILE`, `git -c` values, linked worktrees), with typed errors. gix reads it in
 //! process; where gix cannot read a layout, that is said so ([`GitError::Unsupported`]), and
 //! only then do callers ask git's [`plumbing`]. Corruption is an error, never a fallback.
+//! A push's objects, which wait in git's quarantine while pre-receive runs, are read through
+//! [`quarantine`].
 
 pub mod index;
 pub mod loose;
 pub mod packs;
 pub mod plumbing;
+pub mod quarantine;
 
 use gix::prelude::FindExt;
 use gix::ObjectId;

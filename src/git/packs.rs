@@ -157,8 +157,13 @@ struct Pack {
 impl Packs {
     /// Opens every pack (with its index) in the repository's object directory.
     pub fn open(repo: &gix::Repository) -> Result<Packs, PackError> {
-        let dir = repo.objects.store_ref().path().join("pack");
-        let hash = repo.object_hash();
+        Packs::open_dir(repo.objects.store_ref().path(), repo.object_hash())
+    }
+
+    /// Opens every pack (with its index) in object directory `objects` (its alternates are
+    /// not followed): a push's quarantine (see [`crate::git::quarantine`]).
+    pub fn open_dir(objects: &Path, hash: gix::hash::Kind) -> Result<Packs, PackError> {
+        let dir = objects.join("pack");
         let entries: Vec<_> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
             Err(_) => Vec::new(),

@@ -13,13 +13,18 @@
 //! annotated tags (peeled), trees (every blob at its path) and blobs (judged with no
 //! path-based exception). Replacement objects (`refs/replace/*`) never apply.
 //!
-//! gix walks history in process; a push's objects sit in git's quarantine while pre-receive
-//! runs, where only git sees them, so pushes (and layouts gix does not read, such as reftable
-//! refs) are listed with git's plumbing: `git rev-list`, `git diff-tree`, `git ls-tree`.
+//! gix walks history in process. A push (and a layout gix does not read, such as reftable
+//! refs) is listed with git's plumbing — `git rev-list`, `git diff-tree`, `git ls-tree` — which
+//! is the authority on what the push brings: it honours the quarantine git keeps the pushed
+//! objects in while pre-receive runs, and is hardened against the server's configuration and
+//! replace refs. The pushed blobs are then read in process from the quarantine and the
+//! repository behind it ([`crate::git::quarantine`]), along the delta chains of the pushed
+//! pack as a history scan reads its packs; git's `cat-file` reads only what gix cannot.
 
 use super::{BlobRead, SourceError, Stage};
 use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
+use crate::git::quarantine::Quarantine;
 use crate::git::{GitError, ReadBlob};
 use crate::model::{CommitRef, Content, Item, PushedRef, Selection};
 use gix::bstr::ByteSlice;
@@ -50,6 +55,9 @@ pub struct CommitReader {
 
 enum Reader {
     Gix(Box<gix::Repository>),
+    /// A push's objects and the repository's, in process; git's `cat-file` (started on first
+    /// use) for what gix cannot read.
+    Pushed(Quarantine, Option<CatFile>),
     Plumbing(Option<CatFile>),
 }
 
@@ -176,7 +184,15 @@ impl Commits {
     /// layout gix does not read, runs in the current directory).
     pub fn open_in(dir: &std::path::Path, selection: &Selection) -> Result<Self, SourceError> {
         if matches!(selection, Selection::Push { .. }) {
-            return Self::open_plumbing(selection);
+            let mut commits = Self::open_plumbing(selection)?;
+            if let Some((objects, hash)) = pushed_objects(dir) {
+                // The pushed pack holds versions of a file as deltas of each other (git
+                // packs a push as it packs a clone): walked along its chains, as history is.
+                let packs = Packs::open_dir(objects.dir(), hash).ok();
+                commits.plan = packs.and_then(|p| crate::git::packs::plan(p, &commits.items));
+                commits.reader.reader = Reader::Pushed(objects, None);
+            }
+            return Ok(commits);
         }
         let repo = open_for_history(dir)?;
         if crate::git::unsupported(&repo).is_some() {
@@ -336,15 +352,50 @@ impl CommitReader {
         }
         match &mut self.reader {
             Reader::Gix(repo) => crate::git::read_blob(repo, id, buf, cap),
-            Reader::Plumbing(cat) => {
-                let cat = match cat {
-                    Some(cat) => cat,
-                    slot @ None => slot.insert(CatFile::spawn()?),
-                };
-                Ok(cat.read(id, buf, cap)?)
-            }
+            Reader::Pushed(objects, cat) => match objects.read_blob(id, buf, cap) {
+                Ok(read) => Ok(read),
+                // git accepted these objects and reads them in every layout: where gix cannot
+                // (a layout it does not know), git's answer counts. What git cannot read
+                // either fails the scan, with gix's reason (it names the damage; git's
+                // `cat-file --batch` only says "missing").
+                Err(e) => match cat_file(cat).and_then(|c| Ok(c.read(id, buf, cap)?)) {
+                    Ok(read) => Ok(read),
+                    Err(_) => Err(e),
+                },
+            },
+            Reader::Plumbing(cat) => Ok(cat_file(cat)?.read(id, buf, cap)?),
         }
     }
+}
+
+/// The `git cat-file --batch` in `slot`, started on first use.
+fn cat_file(slot: &mut Option<CatFile>) -> Result<&mut CatFile, GitError> {
+    Ok(match slot {
+        Some(cat) => cat,
+        slot @ None => slot.insert(CatFile::spawn()?),
+    })
+}
+
+/// The object databases a push's blobs are read from in process, and their object format:
+/// the quarantine git set up for pre-receive and its alternates (see
+/// [`crate::git::quarantine`]), or the repository's own objects outside a hook. `None` where
+/// gix does not read the repository (git's plumbing reads the blobs then), and with
+/// `KEYWARD_GIT_BACKEND=cli` (troubleshooting, and the tests that compare both readers).
+fn pushed_objects(dir: &std::path::Path) -> Option<(Quarantine, gix::hash::Kind)> {
+    if std::env::var_os("KEYWARD_GIT_BACKEND").is_some_and(|v| v == "cli") {
+        return None;
+    }
+    let repo = crate::git::open_in(dir).ok()?;
+    if crate::git::unsupported(&repo).is_some() {
+        return None;
+    }
+    let hash = repo.object_hash();
+    let objects = match Quarantine::from_env(hash) {
+        Ok(Some(objects)) => objects,
+        Ok(None) => Quarantine::open(repo.objects.store_ref().path().to_owned(), &[], hash).ok()?,
+        Err(_) => return None,
+    };
+    Some((objects, hash))
 }
 
 impl super::Source for Commits {

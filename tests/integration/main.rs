@@ -14,6 +14,7 @@ mod keys;
 mod machine;
 mod managers;
 mod policy;
+mod receive;
 mod repo;
 mod scan;
 mod seed;

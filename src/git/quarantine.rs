@@ -1,0 +1,162 @@
+//! The object directories git hands a pre-receive hook, read in process.
+//!
+//! While pre-receive runs, the pushed objects wait in a quarantine directory until the hook
+//! accepts them: git points `GIT_OBJECT_DIRECTORY` (and `GIT_QUARANTINE_PATH`) at it, and lists
+//! the repository's own object directory in `GIT_ALTERNATE_OBJECT_DIRECTORIES`. gix 0.90 reads
+//! neither variable: it opens `<git dir>/objects` and that directory's `info/alternates`, where
+//! the pushed objects are not. So each directory is opened here as its own object database
+//! (each with its own `info/alternates`, as git reads them), and asked in git's order: the
+//! object directory first, then the alternates.
+//!
+//! No replacement objects apply (`refs/replace/*` is not read at all here), and nothing is
+//! written.
+
+use super::{GitError, ReadBlob};
+use gix::odb::Header;
+use gix::ObjectId;
+use std::path::{Path, PathBuf};
+
+/// The object databases git set up for this process (`GIT_OBJECT_DIRECTORY` and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`), in the order git asks them.
+pub struct Quarantine {
+    dir: PathBuf,
+    odbs: Vec<gix::odb::Handle>,
+}
+
+/// The environment's object directory and its alternates, as git would use them: `None`
+/// without `GIT_OBJECT_DIRECTORY` (the repository's own objects hold everything then).
+pub fn object_dirs() -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
+    let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY").filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let alternates = match std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        Some(list) => alternates(&list)?,
+        None => Vec::new(),
+    };
+    Ok(Some((PathBuf::from(dir), alternates)))
+}
+
+/// Splits `GIT_ALTERNATE_OBJECT_DIRECTORIES` as git does: by the path separator, empty
+/// entries ignored. git quotes an entry (C-style, in double quotes) only when it holds the
+/// separator or starts with a quote; such an entry is left to git's plumbing.
+fn alternates(list: &std::ffi::OsStr) -> Result<Vec<PathBuf>, GitError> {
+    let list = list.to_str().ok_or_else(|| {
+        GitError::Unsupported("GIT_ALTERNATE_OBJECT_DIRECTORIES is not UTF-8".into())
+    })?;
+    let sep = if cfg!(windows) { ';' } else { ':' };
+    let mut dirs = Vec::new();
+    for entry in list.split(sep).filter(|e| !e.is_empty()) {
+        if entry.starts_with('"') {
+            return Err(GitError::Unsupported(
+                "a quoted entry in GIT_ALTERNATE_OBJECT_DIRECTORIES".into(),
+            ));
+        }
+        dirs.push(PathBuf::from(entry));
+    }
+    Ok(dirs)
+}
+
+impl Quarantine {
+    /// Opens the object directories of the environment (see [`object_dirs`]) for objects of
+    /// `hash`: `None` when git set none. A directory gix cannot open is
+    /// [`GitError::Unsupported`]: git's plumbing reads it then.
+    pub fn from_env(hash: gix::hash::Kind) -> Result<Option<Quarantine>, GitError> {
+        let Some((dir, alternates)) = object_dirs()? else {
+            return Ok(None);
+        };
+        Quarantine::open(dir, &alternates, hash).map(Some)
+    }
+
+    /// Opens object directory `dir` and then `alternates`, in that order.
+    pub fn open(
+        dir: PathBuf,
+        alternates: &[PathBuf],
+        hash: gix::hash::Kind,
+    ) -> Result<Quarantine, GitError> {
+        let mut odbs = Vec::with_capacity(1 + alternates.len());
+        for path in std::iter::once(&dir).chain(alternates) {
+            let mut odb = gix::odb::at_opts(
+                path.clone(),
+                hash,
+                std::iter::empty(),
+                gix::odb::store::init::Options::default(),
+            )
+            .map_err(|e| {
+                GitError::Unsupported(format!("object directory {}: {e}", path.display()))
+            })?;
+            odb.ignore_replacements = true;
+            // Versions of a file built from each other, read one by one: see
+            // `crate::source::commits`.
+            odb.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    PACK_CACHE_BYTES,
+                ))
+            });
+            odbs.push(odb);
+        }
+        Ok(Quarantine { dir, odbs })
+    }
+
+    /// The object directory where the push's objects are (its packs under `pack/`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Reads blob `id` into `buf` from the first database that has it, unless it is larger
+    /// than `cap` bytes (only its header is inflated then). An object none of them has, or
+    /// one that cannot be read, is an error.
+    pub fn read_blob(
+        &self,
+        id: ObjectId,
+        buf: &mut Vec<u8>,
+        cap: u64,
+    ) -> Result<ReadBlob, GitError> {
+        buf.clear();
+        let err = |e| GitError::read(format!("blob {id}"), e);
+        for odb in &self.odbs {
+            let Some(header) = odb.try_header(&id).map_err(err)? else {
+                continue;
+            };
+            if header.size() > cap {
+                return Ok(ReadBlob::TooLarge(header.size()));
+            }
+            let len = gix::prelude::FindExt::find_blob(odb, &id, buf)
+                .map_err(err)?
+                .data
+                .len();
+            buf.truncate(len);
+            return Ok(ReadBlob::Read);
+        }
+        Err(GitError::read(
+            format!("blob {id}"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not in the object directory or its alternates",
+            ),
+        ))
+    }
+}
+
+/// Memory for delta bases while blobs are read one by one, per database.
+const PACK_CACHE_BYTES: usize = 48 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternates_split_as_git_splits_them() {
+        let list = std::ffi::OsStr::new("/srv/a.git/objects::/srv/b/objects:");
+        assert_eq!(
+            alternates(list).expect("plain"),
+            vec![
+                PathBuf::from("/srv/a.git/objects"),
+                PathBuf::from("/srv/b/objects")
+            ]
+        );
+        assert!(matches!(
+            alternates(std::ffi::OsStr::new("\"/srv/a:b/objects\"")),
+            Err(GitError::Unsupported(_))
+        ));
+    }
+}
