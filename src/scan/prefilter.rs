@@ -372,7 +372,7 @@ mod tests {
                 0 => random.below(24),
                 1 => random.below(80),
                 2 => random.below(600),
-                _ => 2_000 + random.below(3_000),
+                _ => 300 + random.below(1_200),
             };
             let mut data: Vec<u8> = (0..len)
                 .map(|_| match random.below(3) {
@@ -422,7 +422,7 @@ mod tests {
                 })
                 .collect();
             let p = Prefilter::new(keywords.clone());
-            differential(&p, &keywords, 7, set + 1, 400);
+            differential(&p, &keywords, 7, set + 1, 200);
         }
     }
 
@@ -440,7 +440,7 @@ mod tests {
             })
             .collect();
         let rules = keywords.iter().map(|(_, r)| r + 1).max().unwrap_or(0);
-        differential(&Prefilter::builtin(), &keywords, rules, 7, 60);
+        differential(&Prefilter::builtin(), &keywords, rules, 7, 80);
     }
 
     #[test]
