@@ -4,9 +4,10 @@
 //! `build.rs` includes this file as it is.
 
 /// Bits of the gate's hash: 2^21 bits, 256 KiB, within a core's second-level cache. The
-/// padding of short keywords sets some 14,000 bits: in 2^18 bits (32 KiB, the first-level
-/// cache) one window in 20 would pass by accident, and the bench's first 20 MB took 253
-/// million instructions instead of 179 (callgrind; its wall-clock time was lower too).
+/// catalog's anchors set 12,246 bits, most of them the padding of short keywords: in 2^18 bits
+/// (32 KiB, the first-level cache) one window in 21 would pass by accident. Over the bench's
+/// corpus at load average 0.7, medians: 0.41 GB/s with 2^18 bits, 0.49–0.61 with 2^19,
+/// 0.56–0.64 with 2^20, 0.68–0.74 with 2^21, no better with 2^22.
 pub const BITS: u32 = 21;
 
 /// The gate's length in 64-bit words.
