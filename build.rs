@@ -104,15 +104,15 @@ fn prefilter(keywords: &[(Vec<u8>, usize)]) -> String {
     format!(
         "pub static GATE: [u64; {}] = [{}];\n\
          pub static ANCHORS: &[Anchor] = &[{}];\n\
-         pub static BY_WORD: [u32; {}] = [{}];\n\
+         pub static BY_GROUP: [u32; {}] = [{}];\n\
          pub static SHORT: &[u32] = &[{}];\n\
          pub static TEXT: &[u8] = b\"{}\";\n\
          pub static KEYWORDS: &[(u32, u32, u32)] = &[{}];\n",
         t.gate.len(),
         join(t.gate.iter().map(|w| w.to_string()).collect()),
         join(anchors),
-        t.by_word.len(),
-        join(t.by_word.iter().map(|w| w.to_string()).collect()),
+        t.by_group.len(),
+        join(t.by_group.iter().map(|w| w.to_string()).collect()),
         join(t.short.iter().map(|w| w.to_string()).collect()),
         text.escape_ascii(),
         join(spans),
