@@ -798,10 +798,12 @@ enum Link {
     Outside,
 }
 
-/// Reads trees and commits from the packs for the history walk, keeping every object a
-/// delta chain passes through. History is walked oldest first, and git stores older
-/// versions as deltas of newer ones: a reader that keeps only what it was asked for (as
-/// gix's cache does) rebuilds each tree's whole chain, fifty deltas deep, for every commit.
+/// Reads objects from the packs one at a time — the history walk's trees, and the blobs
+/// history reads one by one — keeping every object a delta chain passes through. History is
+/// walked oldest first, and git stores older versions as deltas of newer ones (and
+/// `git fast-import` each blob as a delta of the one written before it): a reader that keeps
+/// only what it was asked for, or only the chains' bases (as gix's cache does), rebuilds a
+/// whole chain, fifty deltas deep, for every version.
 pub struct Reader<P: Borrow<Packs>> {
     packs: P,
     cache: HashMap<(usize, u64), Object>,
