@@ -94,7 +94,7 @@ struct Compiled {
     has_path_exclude: bool,
     regex: OnceCell<Regex>,
     /// The pattern's relaxed twin, a cheap first pass (see [`relaxed`]).
-    twin: OnceCell<Option<Regex>>,
+    twin: OnceCell<Option<regex_automata::meta::Regex>>,
     path_exclude: OnceCell<Option<Regex>>,
 }
 
@@ -536,10 +536,6 @@ impl Scanner {
             if !path.is_empty() && self.excluded(index, path)? {
                 continue;
             }
-            let re = self.regex(index)?;
-            // The secret is the first group that took part, other than the one named `name`
-            // (a rule may offer alternatives: quoted and unquoted values).
-            let name_group = re.capture_names().position(|n| n == Some("name"));
             let windows = if rule.multiline {
                 std::iter::once(0..data.len()).collect()
             } else {
@@ -548,6 +544,9 @@ impl Scanner {
             let twin = self.rules[index]
                 .twin
                 .get_or_init(|| relaxed::twin(&rule.pattern));
+            // The rule's own regex, compiled when a window passes its twin (the generic
+            // rules' regexes cost several times their twins' to compile).
+            let mut exact = None;
             for window in windows {
                 let offset = window.start;
                 if twin
@@ -556,6 +555,17 @@ impl Scanner {
                 {
                     continue;
                 }
+                let (re, name_group) = match exact {
+                    Some(compiled) => compiled,
+                    None => {
+                        let re = self.regex(index)?;
+                        // The secret is the first group that took part, other than the one
+                        // named `name` (a rule may offer alternatives: quoted and unquoted
+                        // values).
+                        let name_group = re.capture_names().position(|n| n == Some("name"));
+                        *exact.insert((re, name_group))
+                    }
+                };
                 for caps in re.captures_iter(&data[window]) {
                     let group = caps
                         .iter()
