@@ -169,20 +169,7 @@ impl Scanner {
     /// when its keyword occurs.
     pub fn catalog(custom: Vec<Rule>, builtin: &'static [StaticRule]) -> Self {
         let count = custom.len();
-        if custom.is_empty() && std::ptr::eq(builtin, crate::rules::BUILTIN_RULES) {
-            // The catalog alone (no `.keyward.toml` rules): its prefilter was built with it.
-            let rules = builtin
-                .iter()
-                .filter(|r| r.check.is_none())
-                .map(|r| Compiled::new(Source::Static(r, OnceCell::new())))
-                .collect();
-            return Scanner {
-                prefilter: Prefilter::builtin(),
-                rules,
-                custom: 0,
-            };
-        }
-        let sources = custom
+        let sources: Vec<Source> = custom
             .into_iter()
             .map(Source::Owned)
             .chain(
@@ -192,25 +179,31 @@ impl Scanner {
                     .map(|r| Source::Static(r, OnceCell::new())),
             )
             .collect();
+        if count == 0 && std::ptr::eq(builtin, crate::rules::BUILTIN_RULES) {
+            // The catalog alone (no `.keyward.toml` rules): its prefilter was built with it.
+            return Scanner {
+                prefilter: Prefilter::builtin(),
+                rules: sources.into_iter().map(Compiled::new).collect(),
+                custom: 0,
+            };
+        }
         Self::build(sources, count)
     }
 
     fn build(sources: Vec<Source>, custom: usize) -> Self {
-        let mut keywords = Vec::new();
-        for (i, source) in sources.iter().enumerate() {
-            match source {
-                Source::Owned(rule) => keywords.extend(
-                    rule.keywords
-                        .iter()
-                        .map(|k| (k.to_ascii_lowercase().into_bytes(), i)),
-                ),
-                Source::Static(stat, _) => keywords.extend(
-                    stat.keywords
-                        .iter()
-                        .map(|k| (k.to_ascii_lowercase().into_bytes(), i)),
-                ),
-            }
-        }
+        let keywords = sources
+            .iter()
+            .enumerate()
+            .flat_map(|(i, source)| {
+                let keywords: Vec<&str> = match source {
+                    Source::Owned(rule) => rule.keywords.iter().map(String::as_str).collect(),
+                    Source::Static(stat, _) => stat.keywords.to_vec(),
+                };
+                keywords
+                    .into_iter()
+                    .map(move |k| (k.to_ascii_lowercase().into_bytes(), i))
+            })
+            .collect();
         Scanner {
             prefilter: Prefilter::new(keywords),
             rules: sources.into_iter().map(Compiled::new).collect(),

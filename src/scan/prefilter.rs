@@ -307,10 +307,10 @@ mod tests {
         assert!(fired[7] && fired[599]);
     }
 
-    /// What `build.rs` embeds is what the scanner would build from the catalog at run time.
-    #[test]
-    fn the_embedded_tables_are_the_ones_the_catalog_builds() {
-        let keywords: Vec<(Vec<u8>, usize)> = crate::rules::BUILTIN_RULES
+    /// The catalog's keywords, lowercase, each with its rule's index among the searched
+    /// rules (as the scanner and `build.rs` number them).
+    fn catalog_keywords() -> Vec<(Vec<u8>, usize)> {
+        crate::rules::BUILTIN_RULES
             .iter()
             .filter(|r| r.check.is_none())
             .enumerate()
@@ -319,7 +319,13 @@ mod tests {
                     .iter()
                     .map(move |k| (k.to_ascii_lowercase().into_bytes(), i))
             })
-            .collect();
+            .collect()
+    }
+
+    /// What `build.rs` embeds is what the scanner would build from the catalog at run time.
+    #[test]
+    fn the_embedded_tables_are_the_ones_the_catalog_builds() {
+        let keywords = catalog_keywords();
         let (built, embedded) = (Prefilter::new(keywords), Prefilter::builtin());
         assert!(matches!(embedded.gate, Cow::Borrowed(_)));
         assert_eq!(built.gate, embedded.gate);
@@ -433,16 +439,7 @@ mod tests {
     /// The embedded tables, with the catalog's own keywords planted.
     #[test]
     fn every_catalog_keyword_is_found_as_a_naive_search_finds_it() {
-        let keywords: Vec<(Vec<u8>, usize)> = crate::rules::BUILTIN_RULES
-            .iter()
-            .filter(|r| r.check.is_none())
-            .enumerate()
-            .flat_map(|(i, r)| {
-                r.keywords
-                    .iter()
-                    .map(move |k| (k.to_ascii_lowercase().into_bytes(), i))
-            })
-            .collect();
+        let keywords = catalog_keywords();
         let rules = keywords.iter().map(|(_, r)| r + 1).max().unwrap_or(0);
         differential(&Prefilter::builtin(), &keywords, rules, 7, 80);
     }
