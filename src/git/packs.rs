@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Errors reading pack files.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +200,8 @@ impl Packs {
 
 /// The blobs to read, arranged as the delta trees of the packs that hold them.
 pub struct Plan {
-    packs: Packs,
+    /// Shared with the reader of the blobs the plan does not build.
+    packs: Arc<Packs>,
     /// By pack, as in [`Packs`].
     chains: Vec<Chains>,
     /// Indexes of the blobs no pack here can build: read them one by one.
@@ -210,7 +212,7 @@ pub struct Plan {
 /// hold most of them, and mostly as deltas between versions of the same file (see
 /// [`Plan::share_built_from_same_path`]). `None` otherwise, and on any error reading the
 /// packs: the one-by-one reader then does the work, and reports what it cannot read.
-pub fn plan(packs: Packs, items: &[crate::model::Item]) -> Option<Plan> {
+pub fn plan(packs: Arc<Packs>, items: &[crate::model::Item]) -> Option<Plan> {
     let blobs: Vec<ObjectId> = items
         .iter()
         .map(|i| match i.content {
@@ -259,7 +261,7 @@ pub struct Version<'a> {
 
 impl Plan {
     /// Arranges `blobs` (found in `packs`) along their delta chains.
-    pub fn new(packs: Packs, blobs: &[ObjectId]) -> Result<Plan, PackError> {
+    pub fn new(packs: Arc<Packs>, blobs: &[ObjectId]) -> Result<Plan, PackError> {
         let mut chains: Vec<Chains> = packs.list.iter().map(|_| Chains::default()).collect();
         let mut rest = Vec::new();
         for (item, blob) in blobs.iter().enumerate() {

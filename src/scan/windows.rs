@@ -58,24 +58,10 @@ pub fn changed_lines(data: &[u8], changed: &[Range<usize>]) -> Vec<Range<usize>>
     windows
 }
 
-/// A 64-bit hash of each line of `data`, in order: eight bytes at a time, multiply and
-/// rotate (a collision would hide one changed line; at 64 bits that is out of reach).
+/// The [`hash64`](crate::hash64::hash64) of each line of `data`, in order.
 pub fn line_hashes(data: &[u8]) -> Vec<u64> {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
     data.split(|&b| b == b'\n')
-        .map(|line| {
-            let mut h = (line.len() as u64).wrapping_mul(K);
-            let mut chunks = line.chunks_exact(8);
-            for c in &mut chunks {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(c);
-                h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-            }
-            let mut w = [0u8; 8];
-            w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-            h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-            h ^ (h >> 29)
-        })
+        .map(crate::hash64::hash64)
         .collect()
 }
 

@@ -31,6 +31,7 @@ use gix::bstr::ByteSlice;
 use gix::prelude::FindExt;
 use gix::ObjectId;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The blobs some commits introduced, at their paths.
 pub struct Commits {
@@ -50,7 +51,7 @@ pub struct CommitReader {
     elsewhere: Vec<Vec<Vec<u8>>>,
     reader: Reader,
     /// The packs, read directly before gix is asked (see [`CommitReader::read_id`]).
-    packs: Option<crate::git::packs::Reader<Packs>>,
+    packs: Option<crate::git::packs::Reader<Arc<Packs>>>,
 }
 
 enum Reader {
@@ -125,23 +126,11 @@ impl Listing {
     }
 }
 
-/// A 64-bit hash of a path, for the sets of pairs and trees seen (a collision would hide one
-/// pair of one blob; at 64 bits that is out of reach, and the blob is still scanned at its
-/// other paths). Eight bytes at a time, multiply and rotate: the walk hashes every entry of
-/// every tree it reads, and SipHash cost a tenth of a history scan.
+/// A path's [`hash64`](crate::hash64::hash64), never zero, for the sets of pairs and trees
+/// seen (a collision would hide one pair of one blob, which is still scanned at its other
+/// paths).
 fn path_hash(path: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (path.len() as u64).wrapping_mul(K);
-    let mut chunks = path.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    }
-    let mut w = [0u8; 8];
-    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    (h ^ (h >> 29)) | 1
+    crate::hash64::hash64(path) | 1
 }
 
 /// Hashes `(object id, path hash)` keys by their bits: object ids are uniformly random
@@ -188,7 +177,7 @@ impl Commits {
             if let Some((objects, hash)) = pushed_objects(dir) {
                 // The pushed pack holds versions of a file as deltas of each other (git
                 // packs a push as it packs a clone): walked along its chains, as history is.
-                let packs = Packs::open_dir(objects.dir(), hash).ok();
+                let packs = Packs::open_dir(objects.dir(), hash).ok().map(Arc::new);
                 commits.plan = packs.and_then(|p| crate::git::packs::plan(p, &commits.items));
                 commits.reader.reader = Reader::Pushed(objects, None);
             }
@@ -199,17 +188,18 @@ impl Commits {
             return Self::open_plumbing(selection);
         }
         // The packs, read directly: see `crate::git::packs`.
-        let packs = Packs::open(&repo).ok();
-        let listing = list_gix(&repo, packs.as_ref(), selection)?;
+        let packs = Packs::open(&repo).ok().map(Arc::new);
+        let listing = list_gix(&repo, packs.as_deref(), selection)?;
         // Where git packed versions of a file against each other (as it does when it packs),
         // their delta chains are walked; otherwise each version is read and compared with the
         // one before.
-        let plan = packs.and_then(|p| crate::git::packs::plan(p, &listing.items));
-        // What the plan does not build is read one by one: from the packs as well, where
-        // they hold it (opening them again costs a few mapped files).
-        let one_by_one = Packs::open(&repo)
-            .ok()
-            .map(|p| crate::git::packs::Reader::keeping(p, ONE_BY_ONE_KEPT_BYTES));
+        let plan = packs
+            .clone()
+            .and_then(|p| crate::git::packs::plan(p, &listing.items));
+        // What the plan does not build is read one by one: from the same packs, where they
+        // hold it.
+        let one_by_one =
+            packs.map(|p| crate::git::packs::Reader::keeping(p, ONE_BY_ONE_KEPT_BYTES));
         let mut commits = Self::new(listing, Reader::Gix(Box::new(repo)), plan);
         commits.reader.packs = one_by_one;
         Ok(commits)
