@@ -61,6 +61,11 @@ fn s(rng: &mut Rng, alphabet: &[u8], n: usize) -> String {
     rng.string(alphabet, n)
 }
 
+/// One of `options`, drawn from `rng`.
+fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
+    options[(rng.next_u64() % options.len() as u64) as usize]
+}
+
 fn families() -> Vec<Family> {
     macro_rules! fam {
         ($name:expr, $env:expr, $owner:expr, $host:expr, $key:expr) => {
@@ -434,14 +439,14 @@ fn families() -> Vec<Family> {
             jwt
         ),
         fam!("url-password", "DATABASE_URL", "create_engine", None, |r| {
-            let scheme = [
+            let scheme = pick(r, &[
                 "postgres",
                 "postgresql",
                 "mysql",
                 "mongodb+srv",
                 "redis",
                 "amqps",
-            ][(r.next_u64() % 6) as usize];
+            ]);
             format!(
                 "{scheme}://svc_{}:{}@db-{}.internal.acme.io:5432/app",
                 s(r, b"abcdefghijklmnopqrstuvwxyz", 5),
@@ -922,19 +927,19 @@ fn more_families() -> Vec<Family> {
                 let password = match r.next_u64() % 4 {
                     0 => format!("{}.{}", s(r, ALNUM, 8), s(r, ALNUM, 6)),
                     1 => format!("{}%40{}", s(r, ALNUM, 8), s(r, ALNUM, 6)),
-                    2 => ["sunshine", "dragonfly", "marmalade", "penguin"]
-                        [(r.next_u64() % 4) as usize]
-                        .to_owned(),
+                    2 => pick(r, &["sunshine", "dragonfly", "marmalade", "penguin"]).to_owned(),
                     _ => format!("{}@{}", s(r, ALNUM, 8), s(r, ALNUM, 6)),
                 };
-                let host = [
-                    "cluster0.ab1cd.mongodb.net",
-                    "prod-db.c9akciq32.eu-west-1.rds.amazonaws.com",
-                    "b-1234.mq.us-east-1.amazonaws.com",
-                    "redis-12345.c1.us-east-1-2.ec2.cloud.redislabs.com",
-                ][(r.next_u64() % 4) as usize];
-                let scheme =
-                    ["mongodb+srv", "postgresql", "amqps", "rediss"][(r.next_u64() % 4) as usize];
+                let host = pick(
+                    r,
+                    &[
+                        "cluster0.ab1cd.mongodb.net",
+                        "prod-db.c9akciq32.eu-west-1.rds.amazonaws.com",
+                        "b-1234.mq.us-east-1.amazonaws.com",
+                        "redis-12345.c1.us-east-1-2.ec2.cloud.redislabs.com",
+                    ],
+                );
+                let scheme = pick(r, &["mongodb+srv", "postgresql", "amqps", "rediss"]);
                 format!("{scheme}://svc_{}:{password}@{host}/app", s(r, LOWER, 5))
             },
         ),
@@ -1730,35 +1735,44 @@ fn negatives(rng: &mut Rng, corpus: &mut Corpus, draws: usize) {
             vec!["See https://user:pass@example.com/login for the format.".into()]
         }),
         ("i18n-label", "neg/locales/en.json", |r, _| {
-            let (k, v) = [
-                ("login.password", "Password"),
-                ("token.expired", "Your session token has expired"),
-                ("api_key.label", "API key"),
-                ("secret.hint", "Keep this secret"),
-                ("password.reset", "Reset password"),
-            ][(r.next_u64() % 5) as usize];
+            let (k, v) = pick(
+                r,
+                &[
+                    ("login.password", "Password"),
+                    ("token.expired", "Your session token has expired"),
+                    ("api_key.label", "API key"),
+                    ("secret.hint", "Keep this secret"),
+                    ("password.reset", "Reset password"),
+                ],
+            );
             vec![format!("  \"{k}\": \"{v}\",")]
         }),
         ("i18n-label-fr", "neg/locales/fr.yaml", |_, _| {
             vec!["  password_hint: \"Mot de passe oublié ?\"".into()]
         }),
         ("code-expression", "neg/auth.py", |r, _| {
-            let e = [
-                "password = request.form[\"password\"]",
-                "token = jwt.encode(payload, signing_key)",
-                "secret = base64.b64encode(os.urandom(32))",
-                "api_key = get_api_key(settings)",
-                "access_token = response.json()[\"access_token\"]",
-            ][(r.next_u64() % 5) as usize];
+            let e = pick(
+                r,
+                &[
+                    "password = request.form[\"password\"]",
+                    "token = jwt.encode(payload, signing_key)",
+                    "secret = base64.b64encode(os.urandom(32))",
+                    "api_key = get_api_key(settings)",
+                    "access_token = response.json()[\"access_token\"]",
+                ],
+            );
             vec![e.into()]
         }),
         ("code-ts", "neg/auth.ts", |r, _| {
-            let e = [
-                "  const token = await getToken(request);",
-                "  password: string;",
-                "  apiKey?: ApiKeyConfig;",
-                "  this.secretKey = config.secretKey;",
-            ][(r.next_u64() % 4) as usize];
+            let e = pick(
+                r,
+                &[
+                    "  const token = await getToken(request);",
+                    "  password: string;",
+                    "  apiKey?: ApiKeyConfig;",
+                    "  this.secretKey = config.secretKey;",
+                ],
+            );
             vec![e.into()]
         }),
         ("public-ssh-key", "neg/authorized_keys", |r, _| {
@@ -1809,30 +1823,39 @@ fn negatives(rng: &mut Rng, corpus: &mut Corpus, draws: usize) {
             )]
         }),
         ("setting-about-a-secret", "neg/security.yaml", |r, _| {
-            let e = [
-                "  password_hash_algorithm: argon2id",
-                "  \"PasswordLastUsed\": \"2024-05-01T10:00:00Z\",",
-                "  PASSWORD_MIN_LENGTH: 12",
-                "  token_refresh_policy: sliding-window",
-                "  secret_rotation_enabled: true",
-            ][(r.next_u64() % 5) as usize];
+            let e = pick(
+                r,
+                &[
+                    "  password_hash_algorithm: argon2id",
+                    "  \"PasswordLastUsed\": \"2024-05-01T10:00:00Z\",",
+                    "  PASSWORD_MIN_LENGTH: 12",
+                    "  token_refresh_policy: sliding-window",
+                    "  secret_rotation_enabled: true",
+                ],
+            );
             vec![e.into()]
         }),
         ("env-var-name-constant", "neg/constants.py", |r, _| {
-            let e = [
-                "ACCESS_KEY = \"AWS_ACCESS_KEY_ID\"",
-                "CREDENTIALS = \"GOOGLE_APPLICATION_CREDENTIALS\"",
-                "TOKEN_ENV = \"GITHUB_TOKEN\"",
-                "SECRET_KEY = 'DJANGO_SECRET_KEY'",
-            ][(r.next_u64() % 4) as usize];
+            let e = pick(
+                r,
+                &[
+                    "ACCESS_KEY = \"AWS_ACCESS_KEY_ID\"",
+                    "CREDENTIALS = \"GOOGLE_APPLICATION_CREDENTIALS\"",
+                    "TOKEN_ENV = \"GITHUB_TOKEN\"",
+                    "SECRET_KEY = 'DJANGO_SECRET_KEY'",
+                ],
+            );
             vec![e.into()]
         }),
         ("label-path", "neg/routes.json", |r, _| {
-            let e = [
-                "  \"token\": \"auth-request-type/at\",",
-                "  \"tokenEndpoint\": \"oauth/token\",",
-                "  \"secret_label\": \"settings/security/secrets\",",
-            ][(r.next_u64() % 3) as usize];
+            let e = pick(
+                r,
+                &[
+                    "  \"token\": \"auth-request-type/at\",",
+                    "  \"tokenEndpoint\": \"oauth/token\",",
+                    "  \"secret_label\": \"settings/security/secrets\",",
+                ],
+            );
             vec![e.into()]
         }),
         ("codecov-badge", "neg/README.md", |r, _| {
@@ -1842,21 +1865,27 @@ fn negatives(rng: &mut Rng, corpus: &mut Corpus, draws: usize) {
             )]
         }),
         ("base64-of-words", "neg/fixtures.env", |r, _| {
-            let words = [
-                "hello world",
-                "not a secret at all",
-                "the quick brown fox",
-                "lorem ipsum dolor",
-            ][(r.next_u64() % 4) as usize];
+            let words = pick(
+                r,
+                &[
+                    "hello world",
+                    "not a secret at all",
+                    "the quick brown fox",
+                    "lorem ipsum dolor",
+                ],
+            );
             vec![format!("SECRET_VALUE=\"{}\"", b64std(words.as_bytes()))]
         }),
         ("identifier-values", "neg/paginators.json", |r, _| {
-            let e = [
-                "  \"result_key\": \"Ipv6CidrAssociations\",",
-                "  \"limit_key\": \"maximumPageSize\",",
-                "ACCESS_KEY = 'AWSAccessKeyId'",
-                "  \"output_token\": \"NextContinuationToken\",",
-            ][(r.next_u64() % 4) as usize];
+            let e = pick(
+                r,
+                &[
+                    "  \"result_key\": \"Ipv6CidrAssociations\",",
+                    "  \"limit_key\": \"maximumPageSize\",",
+                    "ACCESS_KEY = 'AWSAccessKeyId'",
+                    "  \"output_token\": \"NextContinuationToken\",",
+                ],
+            );
             vec![e.into()]
         }),
         ("docs-url-password", "neg/api.md", |r, _| {
@@ -1885,14 +1914,17 @@ fn negatives(rng: &mut Rng, corpus: &mut Corpus, draws: usize) {
             )]
         }),
         ("browser-public-keys", "neg/web/.env.example", |r, _| {
-            let e = [
-                "NEXT_PUBLIC_SUPABASE_ANON_KEY=",
-                "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_live_...",
-                "VITE_GOOGLE_MAPS_API_KEY=",
-                "NEXT_PUBLIC_FIREBASE_API_KEY=",
-                "NEXT_PUBLIC_POSTHOG_KEY=",
-                "NEXT_PUBLIC_OPENAI_MODEL=gpt-4o",
-            ][(r.next_u64() % 6) as usize];
+            let e = pick(
+                r,
+                &[
+                    "NEXT_PUBLIC_SUPABASE_ANON_KEY=",
+                    "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_live_...",
+                    "VITE_GOOGLE_MAPS_API_KEY=",
+                    "NEXT_PUBLIC_FIREBASE_API_KEY=",
+                    "NEXT_PUBLIC_POSTHOG_KEY=",
+                    "NEXT_PUBLIC_OPENAI_MODEL=gpt-4o",
+                ],
+            );
             vec![e.into()]
         }),
         ("jwt-without-claims", "neg/jwt_docs.md", |r, _| {

@@ -350,17 +350,7 @@ fn generate(env: &Env, root: &Path) -> Result<String> {
         fs::write(&path, bulk_file(i as u64))?;
     }
     stage(env, &big, &["bulk".to_owned()], "kw-bench-index-bulk")?;
-    let raw = env.git(
-        &big,
-        &["diff", "--cached", "--raw", "--no-abbrev", "--no-renames"],
-    )?;
-    // `:100644 100644 <old> <new> M\tpath`: the blobs the commit would add.
-    let oids: String = raw
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(3))
-        .flat_map(|oid| [oid, "\n"])
-        .collect();
-    fs::write(root.join("bulk-oids.txt"), oids)?;
+    save_staged_ids(env, &big, &root.join("bulk-oids.txt"))?;
     step("bulk", &mut t);
 
     env.git(root, &["init", "-q", "tiny"])?;
@@ -412,16 +402,7 @@ fn generate(env: &Env, root: &Path) -> Result<String> {
         fs::write(&path, many_file(i))?;
     }
     stage(env, &deep, &["generated".to_owned()], "kw-bench-index-many")?;
-    let raw = env.git(
-        &deep,
-        &["diff", "--cached", "--raw", "--no-abbrev", "--no-renames"],
-    )?;
-    let oids: String = raw
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(3))
-        .flat_map(|oid| [oid, "\n"])
-        .collect();
-    fs::write(root.join("many-oids.txt"), oids)?;
+    save_staged_ids(env, &deep, &root.join("many-oids.txt"))?;
     step("many", &mut t);
 
     Ok(format!(
@@ -476,6 +457,23 @@ fn stage(env: &Env, repo: &Path, paths: &[String], save_as: &str) -> Result<()> 
     env.git(repo, &["write-tree"])?;
     let git_dir = repo.join(".git");
     fs::copy(git_dir.join("index"), git_dir.join(save_as))?;
+    Ok(())
+}
+
+/// Writes to `out` the ids of the blobs the staged commit in `repo` would add, one a line
+/// (`git cat-file --batch`'s input).
+fn save_staged_ids(env: &Env, repo: &Path, out: &Path) -> Result<()> {
+    let raw = env.git(
+        repo,
+        &["diff", "--cached", "--raw", "--no-abbrev", "--no-renames"],
+    )?;
+    // `:100644 100644 <old> <new> M\tpath`: the blobs the commit would add.
+    let oids: String = raw
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .flat_map(|oid| [oid, "\n"])
+        .collect();
+    fs::write(out, oids)?;
     Ok(())
 }
 

@@ -83,6 +83,12 @@ impl Server {
         git_commands(&self.log("trace"))
     }
 
+    /// The last push's pack in the quarantine held at least `at_least` blobs as deltas.
+    fn assert_pushed_deltas(&self, at_least: usize) {
+        let packs = self.log("packs");
+        assert!(deltified_blobs(&packs).len() >= at_least, "{packs}");
+    }
+
     /// Whether keyward read blobs through `git cat-file --batch` in the last push.
     fn read_with_cat_file(&self) -> bool {
         read_with_cat_file(&self.git_commands())
@@ -282,11 +288,7 @@ fn both_readers_give_the_same_report_on_a_push() {
         );
         assert_no_leak(&push.all(), &old);
         assert_no_leak(&push.all(), &new);
-        assert!(
-            deltified_blobs(&server.log("packs")).len() >= 6,
-            "{}",
-            server.log("packs")
-        );
+        server.assert_pushed_deltas(6);
         reports.push(remote_lines(&push));
     }
     assert_eq!(reports[0], reports[1]);
@@ -314,11 +316,7 @@ fn a_clean_big_push_is_accepted_and_read_in_process() {
     let push = server.push("main");
     assert!(push.0.status.success(), "{}", push.all());
     assert_eq!(server.remote("main"), repo.head(), "main not moved");
-    assert!(
-        deltified_blobs(&server.log("packs")).len() >= 60,
-        "{}",
-        server.log("packs")
-    );
+    server.assert_pushed_deltas(60);
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
 }
 
@@ -365,11 +363,7 @@ fn a_sha256_push_is_read_in_process() {
     assert_refused(&push, &server, "refs/heads/main", None);
     assert!(push.all().contains("app/settings.py:50"), "{}", push.all());
     assert_no_leak(&push.all(), &key);
-    assert!(
-        deltified_blobs(&server.log("packs")).len() >= 10,
-        "{}",
-        server.log("packs")
-    );
+    server.assert_pushed_deltas(10);
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
 }
 
