@@ -83,7 +83,7 @@ fn main() {
 /// The prefilter's tables for the built-in keywords (see `src/scan/gate.rs`), as statics.
 fn prefilter(keywords: &[(Vec<u8>, usize)]) -> String {
     let list: Vec<&[u8]> = keywords.iter().map(|(k, _)| k.as_slice()).collect();
-    let t = gate::tables(&list);
+    let t = gate::tables(&list, gate::choose_multiplier(&list));
     let join = |items: Vec<String>| items.join(",");
     let mut text = Vec::new();
     let mut spans = Vec::new();
@@ -107,7 +107,8 @@ fn prefilter(keywords: &[(Vec<u8>, usize)]) -> String {
          pub static BY_GROUP: [u32; {}] = [{}];\n\
          pub static SHORT: &[u32] = &[{}];\n\
          pub static TEXT: &[u8] = b\"{}\";\n\
-         pub static KEYWORDS: &[(u32, u32, u32)] = &[{}];\n",
+         pub static KEYWORDS: &[(u32, u32, u32)] = &[{}];\n\
+         pub const MULTIPLIER: u32 = {};\n",
         t.gate.len(),
         join(t.gate.iter().map(|w| w.to_string()).collect()),
         join(anchors),
@@ -116,6 +117,7 @@ fn prefilter(keywords: &[(Vec<u8>, usize)]) -> String {
         join(t.short.iter().map(|w| w.to_string()).collect()),
         text.escape_ascii(),
         join(spans),
+        t.multiplier,
     )
 }
 

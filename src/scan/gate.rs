@@ -29,10 +29,49 @@ pub fn fold(window: u32) -> u32 {
     window | 0x2020_2020
 }
 
-/// The gate's hash of a folded window.
+/// The gate's hash of a folded window: multiply and keep the top [`BITS`] bits. The
+/// multiplier is chosen for the keywords ([`choose_multiplier`]).
 #[inline(always)]
-pub fn hash(folded: u32) -> usize {
-    (folded.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize
+pub fn hash(folded: u32, multiplier: u32) -> usize {
+    (folded.wrapping_mul(multiplier) >> (32 - BITS)) as usize
+}
+
+/// How many multipliers [`choose_multiplier`] tries.
+#[allow(dead_code)] // the library uses the multiplier `build.rs` chose
+const CANDIDATES: u64 = 64;
+
+/// The hash multiplier, among [`CANDIDATES`] odd ones, under which the windows most common in
+/// code pass the gate least often. A window that is no anchor passes when its hash lands on
+/// an anchor's bit: with some 12,000 bits set in 2^21 that is one window in 170 on average,
+/// but the average hides the windows code repeats: under the first multiplier tried `cons`
+/// (`const`, `console`) shared a bit with an anchor and made up a third of the windows that
+/// passed on the prefilter bench's corpus. Costs some 64 × 15,000 hashes: `build.rs` chooses
+/// it for the built-in catalog, and a team's own rules use the same one.
+#[allow(dead_code)] // the library uses the multiplier `build.rs` chose
+pub fn choose_multiplier(keywords: &[&[u8]]) -> u32 {
+    let (windows, _) = anchor_windows(keywords);
+    let mut own: Vec<u32> = windows.iter().map(|w| w.0).collect();
+    own.sort_unstable();
+    let cost = |multiplier: u32| -> u64 {
+        let mut bits: Vec<usize> = own.iter().map(|&w| hash(w, multiplier)).collect();
+        bits.sort_unstable();
+        COMMON
+            .iter()
+            .filter(|(w, _)| own.binary_search(w).is_err())
+            .filter(|(w, _)| bits.binary_search(&hash(*w, multiplier)).is_ok())
+            .map(|&(_, f)| u64::from(f))
+            .sum()
+    };
+    (0..CANDIDATES)
+        .map(|i| {
+            // splitmix64 of the candidate's number: well-mixed bits; made odd.
+            let mut z = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) as u32) | 1
+        })
+        .min_by_key(|&m| (cost(m), m))
+        .expect("some candidates")
 }
 
 /// How common a byte is in code and prose (higher is more common), for choosing anchors.
@@ -86,24 +125,24 @@ pub struct Tables {
     pub by_group: Vec<u32>,
     /// Keywords of one or two bytes (a team's rule may have one), searched on their own.
     pub short: Vec<u32>,
+    /// The multiplier of [`hash`] the gate was built with.
+    pub multiplier: u32,
 }
 
-/// The tables for `keywords` (lowercase, at least one byte each). The search hashes only
+/// The anchors of `keywords` (lowercase, at least one byte each). The search hashes only
 /// the windows at even offsets of a blob, so each keyword is represented by 4-byte windows,
 /// its *anchors*, such that one of them starts at an even offset wherever the keyword occurs:
 /// - a keyword of five bytes or more, by two windows of it that start one byte apart, those
 ///   least common in code ([`frequency`]);
 /// - a keyword of four bytes, by itself and by its first (or last) three bytes preceded (or
-///   followed) by every byte, whichever three are less common;
+///   followed) by every byte, whichever windows are less common in code;
 /// - a keyword of three bytes, by itself followed by every byte and preceded by every byte.
 ///
-/// The end of the blob reads as zero bytes. The anchors' hashes set the gate's bits; the
-/// anchors are grouped by [`group`].
-pub fn tables(keywords: &[&[u8]]) -> Tables {
-    let mut gate = vec![0u64; WORDS];
+/// The end of the blob reads as zero bytes. Returns each anchor (folded window, keyword,
+/// offset) and the keywords too short for any (searched on their own).
+fn anchor_windows(keywords: &[&[u8]]) -> (Vec<(u32, u32, i16)>, Vec<u32>) {
     let mut anchors = Vec::new();
     let mut short = Vec::new();
-    let rarity = |bytes: &[u8]| bytes.iter().map(|&b| commonness(b)).sum::<u32>();
     for (index, k) in keywords.iter().enumerate() {
         let mut windows: Vec<([u8; 4], i16)> = Vec::new();
         // Every byte as the gate tells bytes apart: one of each pair that folds alike.
@@ -122,7 +161,12 @@ pub fn tables(keywords: &[&[u8]]) -> Tables {
             }
             4 => {
                 windows.push(([k[0], k[1], k[2], k[3]], 0));
-                if rarity(&k[..3]) <= rarity(&k[1..]) {
+                // Padded on the side whose windows code holds less often: `acca` by its last
+                // three bytes (`acc` begins `access`), `rnd_` by its first three.
+                let padded = |pad: &dyn Fn(u8) -> [u8; 4]| -> u32 {
+                    every().map(|b| frequency(&pad(b))).sum()
+                };
+                if padded(&|b| [b, k[0], k[1], k[2]]) <= padded(&|b| [k[1], k[2], k[3], b]) {
                     before(&mut windows);
                 } else {
                     windows.extend(every().map(|b| ([k[1], k[2], k[3], b], 1)));
@@ -144,16 +188,27 @@ pub fn tables(keywords: &[&[u8]]) -> Tables {
         // Each window differs from the others in its bytes or its offset: no two anchors
         // alike.
         for (w, offset) in windows {
-            let folded = fold(u32::from_le_bytes(w));
-            let h = hash(folded);
-            gate[h >> 6] |= 1 << (h & 63);
-            anchors.push(Anchor {
-                hash: h as u32,
-                folded,
-                keyword: index as u32,
-                offset,
-            });
+            anchors.push((fold(u32::from_le_bytes(w)), index as u32, offset));
         }
+    }
+    (anchors, short)
+}
+
+/// The tables for `keywords` (see [`anchor_windows`]) with the hash `multiplier`: the
+/// anchors' hashes set the gate's bits; the anchors are grouped by [`group`].
+pub fn tables(keywords: &[&[u8]], multiplier: u32) -> Tables {
+    let mut gate = vec![0u64; WORDS];
+    let (windows, short) = anchor_windows(keywords);
+    let mut anchors = Vec::new();
+    for (folded, keyword, offset) in windows {
+        let h = hash(folded, multiplier);
+        gate[h >> 6] |= 1 << (h & 63);
+        anchors.push(Anchor {
+            hash: h as u32,
+            folded,
+            keyword,
+            offset,
+        });
     }
     // Grouped with a counting sort (stable: anchors of one group stay in keyword order).
     let groups = 1 << GROUP_BITS;
@@ -176,5 +231,6 @@ pub fn tables(keywords: &[&[u8]]) -> Tables {
         anchors: grouped,
         by_group,
         short,
+        multiplier,
     }
 }

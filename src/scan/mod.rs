@@ -13,6 +13,8 @@ pub mod decode;
 pub mod encodings;
 pub mod filters;
 mod gate;
+#[cfg(target_arch = "x86_64")]
+mod gate_avx2;
 mod prefilter;
 mod relaxed;
 pub mod windows;
@@ -483,15 +485,9 @@ impl Scanner {
     ) -> Result<(Vec<Match>, bool), ScanError> {
         let mut hits = vec![Vec::new(); self.rules.len()];
         for w in windows {
-            for (rule, at) in self
-                .prefilter
-                .hits(&data[w.clone()], self.rules.len())
-                .into_iter()
-                .enumerate()
-            {
-                hits[rule].extend(at.into_iter().map(|p| p + w.start));
-            }
+            self.prefilter.search(&data[w.clone()], w.start, &mut hits);
         }
+        prefilter::settle(&mut hits);
         let multiline = base_multiline || self.multiline_hit(&hits);
         if multiline {
             // A multi-line rule runs over the whole blob whatever its hits say.

@@ -23,16 +23,21 @@
 //!
 //! Hashing every second window halves the work per byte; the padding of short keywords
 //! sets most of the gate's 12,246 bits (14,745 anchors), hence the larger table: one window
-//! in 170 passes by accident. Measured with `cargo bench --bench prefilter` (100 MB of sources
-//! from the cargo registry) on this 2-core machine (generic x86-64 code, no SIMD):
+//! in 170 passes by accident, and the hash's multiplier is chosen so that the windows code
+//! repeats most are not among those ([`gate::choose_multiplier`]). Where the processor has
+//! AVX2 a step is hashed and looked up in a dozen instructions ([`super::gate_avx2`]); the
+//! portable loop below runs elsewhere, and on the last bytes of a blob.
+//!
+//! Measured with `cargo bench --bench prefilter` (100 MB of sources from the cargo registry,
+//! 578 keywords) on this 2-core machine (AMD EPYC, load average 1.2–1.4 from other work):
 //! - instructions per round over its first 20 MB (callgrind, see the bench): 440 million
-//!   with the former gate (every window, 2^18 bits, one anchor per keyword), 153 million now,
-//!   7.6 a byte, of which hashing the windows takes some 85 and checking the steps that
-//!   passed 34;
-//! - time, medians of 5 rounds at load average 0.6–0.9: 0.33–0.49 GB/s before, 0.63–0.71 GB/s
-//!   now (the whole scan 0.24–0.28 GB/s before, 0.33–0.39 now). Short of 1 GB/s: the
-//!   instructions run slower than the former ones did, the gate's lookups going to the
-//!   second-level cache.
+//!   with the first gate (every window, 2^18 bits, one anchor per keyword), 153 million with
+//!   the portable loop, 73 million with AVX2 and the chosen multiplier (3.6 a byte: 1.9 in the
+//!   gate, 0.9 checking the windows that passed);
+//! - time, medians of 5 rounds: 0.33–0.49 GB/s with the first gate, 0.63–0.72 GB/s with the
+//!   portable loop, 1.21–1.29 GB/s now (the whole scan 0.51–0.60 GB/s). The AVX2 loop waits
+//!   on its gathers (the gate is in the second-level cache); the rest of the time goes to
+//!   checking the windows that passed, most of them real keywords (`token`, `key`, `://`).
 
 use super::gate::{self, hash, Anchor};
 use std::borrow::Cow;
@@ -42,6 +47,10 @@ const STEP: usize = 16;
 
 /// Bytes a step reads: its last window starts two bytes before the step's end.
 const CHUNK: usize = STEP + 2;
+
+// The AVX2 gate hands its steps over to the portable loop where it stops.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(super::gate_avx2::STEP == STEP);
 
 /// The tables `build.rs` made for the built-in catalog's keywords.
 mod builtin {
@@ -56,6 +65,8 @@ pub(super) struct Prefilter {
     anchors: Cow<'static, [Anchor]>,
     by_group: Cow<'static, [u32]>,
     short: Cow<'static, [u32]>,
+    /// The multiplier of the gate's hash ([`gate::choose_multiplier`]).
+    multiplier: u32,
     /// The lowercase keywords, one after another.
     text: Cow<'static, [u8]>,
     /// Each keyword: where it starts in `text`, its length, the rule it belongs to.
@@ -64,8 +75,11 @@ pub(super) struct Prefilter {
 
 /// The tables a search reads, borrowed once (not matched through a `Cow` on every window).
 struct View<'a> {
+    /// Where the searched bytes start in their blob: added to every position noted.
+    base: usize,
     /// Of a fixed length, so that indexing it by a hash needs no bounds check.
     gate: &'a [u64; gate::WORDS],
+    multiplier: u32,
     anchors: &'a [Anchor],
     by_group: &'a [u32],
     text: &'a [u8],
@@ -87,7 +101,8 @@ impl Prefilter {
     /// to.
     pub(super) fn new(keywords: Vec<(Vec<u8>, usize)>) -> Self {
         let list: Vec<&[u8]> = keywords.iter().map(|(k, _)| k.as_slice()).collect();
-        let tables = gate::tables(&list);
+        // The built-in catalog's multiplier: a team's keywords come on top of the catalog's.
+        let tables = gate::tables(&list, builtin::MULTIPLIER);
         let mut text = Vec::new();
         let mut spans = Vec::new();
         for (k, rule) in &keywords {
@@ -99,6 +114,7 @@ impl Prefilter {
             anchors: Cow::Owned(tables.anchors),
             by_group: Cow::Owned(tables.by_group),
             short: Cow::Owned(tables.short),
+            multiplier: tables.multiplier,
             text: Cow::Owned(text),
             keywords: Cow::Owned(spans),
         }
@@ -112,18 +128,21 @@ impl Prefilter {
             anchors: Cow::Borrowed(builtin::ANCHORS),
             by_group: Cow::Borrowed(&builtin::BY_GROUP),
             short: Cow::Borrowed(builtin::SHORT),
+            multiplier: builtin::MULTIPLIER,
             text: Cow::Borrowed(builtin::TEXT),
             keywords: Cow::Borrowed(builtin::KEYWORDS),
         }
     }
 
-    fn view(&self) -> View<'_> {
+    fn view(&self, base: usize) -> View<'_> {
         View {
+            base,
             gate: self
                 .gate
                 .as_ref()
                 .try_into()
                 .expect("the gate has WORDS words"),
+            multiplier: self.multiplier,
             anchors: &self.anchors,
             by_group: &self.by_group,
             text: &self.text,
@@ -135,14 +154,38 @@ impl Prefilter {
     /// occurrence, in order.
     pub(super) fn hits(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
         let mut hits = vec![Vec::new(); rules];
+        self.search(data, 0, &mut hits);
+        settle(&mut hits);
+        hits
+    }
+
+    /// Adds to `hits` (one list per rule) where the keywords occur in `data`, which starts at
+    /// `base` in its blob: a blob's windows are searched one after another into one set of
+    /// lists (not a set per window), which [`settle`] then puts in order.
+    pub(super) fn search(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>]) {
+        #[cfg(target_arch = "x86_64")]
+        let wide = super::gate_avx2::available();
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
+        self.search_with(data, base, hits, wide);
+    }
+
+    /// [`Prefilter::search`], with the AVX2 gate when `wide` (and the processor has it).
+    fn search_with(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>], wide: bool) {
         if self.keywords.is_empty() || data.is_empty() {
-            return hits;
+            return;
         }
-        let view = self.view();
+        let view = self.view(base);
         let mut i = 0;
+        #[cfg(target_arch = "x86_64")]
+        if wide && super::gate_avx2::available() {
+            i = super::gate_avx2::steps(view.gate, view.multiplier, data, &mut |at, mask| {
+                view.passed_mask(data, at, mask, hits)
+            });
+        }
         while let Some(chunk) = data.get(i..i + CHUNK) {
             let chunk: &[u8; CHUNK] = chunk.try_into().expect("CHUNK bytes");
-            view.step(data, i, chunk, &mut hits);
+            view.step(data, i, chunk, hits);
             i += STEP;
         }
         // The last windows run past the end: read them from a copy padded with zero bytes.
@@ -151,7 +194,7 @@ impl Prefilter {
             tail[..data.len() - i].copy_from_slice(&data[i..]);
             for at in (0..data.len() - i).step_by(STEP) {
                 let chunk: &[u8; CHUNK] = tail[at..at + CHUNK].try_into().expect("CHUNK bytes");
-                view.step(data, i + at, chunk, &mut hits);
+                view.step(data, i + at, chunk, hits);
             }
         }
         for &index in self.short.iter() {
@@ -162,14 +205,18 @@ impl Prefilter {
                     .get(at..at + keyword.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
                 {
-                    hits[rule].push(at);
+                    hits[rule].push(base + at);
                 }
             }
         }
-        for h in hits.iter_mut().filter(|h| h.len() > 1) {
-            h.sort_unstable();
-            h.dedup();
-        }
+    }
+
+    /// [`Prefilter::hits`] by the portable loop alone, whatever the processor has.
+    #[cfg(test)]
+    fn hits_portable(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
+        let mut hits = vec![Vec::new(); rules];
+        self.search_with(data, 0, &mut hits, false);
+        settle(&mut hits);
         hits
     }
 
@@ -180,6 +227,14 @@ impl Prefilter {
             .iter()
             .map(|h| !h.is_empty())
             .collect()
+    }
+}
+
+/// Puts each rule's hits from [`Prefilter::search`] in order, each position once.
+pub(super) fn settle(hits: &mut [Vec<usize>]) {
+    for h in hits.iter_mut().filter(|h| h.len() > 1) {
+        h.sort_unstable();
+        h.dedup();
     }
 }
 
@@ -203,7 +258,7 @@ impl View<'_> {
     /// the shift modulo 64, as the processor does: no masking instruction).
     #[inline(always)]
     fn bit(&self, folded: u32) -> u64 {
-        let h = hash(folded);
+        let h = hash(folded, self.multiplier);
         self.gate[h >> 6].wrapping_shr(h as u32)
     }
 
@@ -221,9 +276,22 @@ impl View<'_> {
         }
     }
 
+    /// The windows of the step at `i` that passed the gate (bit `j` of `mask`: the window at
+    /// `i + 2 * j`; the whole step is inside `data`), as the AVX2 gate reports them.
+    #[cfg(target_arch = "x86_64")]
+    fn passed_mask(&self, data: &[u8], i: usize, mask: u32, hits: &mut [Vec<usize>]) {
+        let chunk: &[u8; CHUNK] = data[i..i + CHUNK].try_into().expect("CHUNK bytes");
+        let mut mask = mask;
+        while mask != 0 {
+            let j = mask.trailing_zeros() as usize;
+            self.check(data, i + 2 * j, window(chunk, j), hits);
+            mask &= mask - 1;
+        }
+    }
+
     /// A window at `at` passed the gate: the keywords with an anchor there.
     fn check(&self, data: &[u8], at: usize, folded: u32, hits: &mut [Vec<usize>]) {
-        let g = gate::group(hash(folded));
+        let g = gate::group(hash(folded, self.multiplier));
         let (from, to) = (self.by_group[g] as usize, self.by_group[g + 1] as usize);
         for a in self.anchors[from..to].iter().filter(|a| a.folded == folded) {
             let (keyword, rule) = self.keyword(a.keyword as usize);
@@ -231,12 +299,12 @@ impl View<'_> {
                 continue;
             };
             let seen: &mut Vec<usize> = &mut hits[rule];
-            if seen.last() != Some(&start)
+            if seen.last() != Some(&(self.base + start))
                 && data
                     .get(start..start + keyword.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
             {
-                seen.push(start);
+                seen.push(self.base + start);
             }
         }
     }
@@ -334,6 +402,9 @@ mod tests {
         assert_eq!(built.short, embedded.short);
         assert_eq!(built.text, embedded.text);
         assert_eq!(built.keywords, embedded.keywords);
+        let keywords = catalog_keywords();
+        let list: Vec<&[u8]> = keywords.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(gate::choose_multiplier(&list), embedded.multiplier);
     }
 
     /// A small xorshift generator: the differential tests are the same on every run.
@@ -408,12 +479,20 @@ mod tests {
                     };
                 }
             }
-            assert_eq!(
-                p.hits(&data, rules),
-                naive(keywords, &data, rules),
-                "round {round}: {:?}",
-                data.escape_ascii().to_string()
-            );
+            let expected = naive(keywords, &data, rules);
+            let shown = || format!("round {round}: {:?}", data.escape_ascii().to_string());
+            assert_eq!(p.hits(&data, rules), expected, "{}", shown());
+            assert_eq!(p.hits_portable(&data, rules), expected, "{}", shown());
+            // Searched in two parts that overlap by a keyword's length, as the lines a change
+            // adds are: every occurrence once, at its place in the whole.
+            let cut = random.below(len + 1);
+            let mut parts = vec![Vec::new(); rules];
+            p.search(&data[..cut], 0, &mut parts);
+            let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            let from = cut.saturating_sub(longest);
+            p.search(&data[from..], from, &mut parts);
+            settle(&mut parts);
+            assert_eq!(parts, expected, "{}", shown());
         }
     }
 
