@@ -598,6 +598,14 @@ fn claim(declared: u64, left: usize, limit: u64) -> Result<bool, Malformed> {
     Ok(declared <= limit)
 }
 
+/// Room given past an object's declared size. zlib's fast loop runs only while 260 bytes of
+/// output room remain, and inflates byte by byte through a state machine after that: an
+/// object inflated into a buffer of exactly its size (a commit, a delta of a few lines) went
+/// all the way through the slow path, some 30,000 instructions for a 217-byte commit. With
+/// the slack the fast loop inflates every byte; a stream that writes into the slack is
+/// longer than declared (an error, as before).
+const SLACK: usize = 272;
+
 /// A zlib stream that must inflate to exactly `declared` bytes.
 struct Stream<'a> {
     z: &'a mut Decompress,
@@ -632,9 +640,20 @@ impl<'a> Stream<'a> {
             }
             let filled = out.len();
             let room = filled.max(FIRST_CHUNK).min(upto - filled);
-            out.resize(filled + room, 0);
+            // The step that reaches the declared size gets [`SLACK`] bytes more of room.
+            let slack = if filled + room == self.declared {
+                SLACK
+            } else {
+                0
+            };
+            out.resize(filled + room + slack, 0);
             let (made, status) = self.step(&mut out[filled..]);
             out.truncate(filled + made);
+            if out.len() > self.declared {
+                return Err(Malformed::Long {
+                    declared: self.declared as u64,
+                });
+            }
             self.check(status, out.len())?;
         }
         Ok(())
@@ -744,8 +763,17 @@ pub(crate) fn build(
     })?;
     let mut stream = Stream::new(z, input, declared_len);
     delta.clear();
-    // The two sizes, 10 bytes each at most, come first.
-    stream.fill(delta, 20)?;
+    // The two sizes, 10 bytes each at most, come first: checked before a long delta is
+    // inflated whole (a short one, the most common, is inflated at once: in two steps, the
+    // first would take zlib's slow path).
+    stream.fill(
+        delta,
+        if declared_len <= 1 << 16 {
+            declared_len
+        } else {
+            20
+        },
+    )?;
     let (base_len, rest) = size(delta).ok_or(Malformed::DeltaHeader)?;
     let (len, rest) = size(rest).ok_or(Malformed::DeltaHeader)?;
     let header = delta.len() - rest.len();
@@ -1248,6 +1276,25 @@ mod tests {
         assert_eq!(
             inflate(&mut z, &stream, 11, 100),
             Err(Long { declared: 11 })
+        );
+        // Longer than zlib's fast loop needs room for (260 bytes): exact, short, long.
+        let text: Vec<u8> = (0..5_000u32)
+            .flat_map(|i| i.to_string().into_bytes())
+            .collect();
+        let long = zlib(&text);
+        let n = text.len() as u64;
+        let (data, used) = inflate(&mut z, &long, n, n).expect("valid").expect("fits");
+        assert_eq!((data, used), (text.clone(), long.len()));
+        assert_eq!(
+            inflate(&mut z, &long, n + 1, n + 1),
+            Err(Short {
+                declared: n + 1,
+                inflated: n
+            })
+        );
+        assert_eq!(
+            inflate(&mut z, &long, n - 1, n),
+            Err(Long { declared: n - 1 })
         );
         assert!(matches!(
             inflate(&mut z, &stream[..stream.len() - 3], 12, 100),

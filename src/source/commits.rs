@@ -648,7 +648,6 @@ fn list_gix(
         seen_trees: PairSet::default(),
         last_at: HashMap::default(),
         listing: Listing::default(),
-        buf: Vec::new(),
     };
     // What the hidden side already has is not new.
     for id in &hidden {
@@ -656,34 +655,18 @@ fn list_gix(
         walk.tree(tree, b"", None)?;
     }
     if !tips.commits.is_empty() {
-        let walk_err = |e| GitError::read("the commit graph", e);
-        let mut commits: Vec<ObjectId> = Vec::new();
-        let iter = repo
-            .rev_walk(tips.commits)
-            .with_hidden(hidden)
-            .sorting(gix::revision::walk::Sorting::ByCommitTime(
-                Default::default(),
-            ))
-            .all()
-            .map_err(walk_err)?;
-        for info in iter {
-            commits.push(info.map_err(|e| GitError::read("the commit graph", e))?.id);
-        }
-        commits.reverse();
-        for id in commits {
-            let commit = repo
-                .find_commit(id)
-                .map_err(|e| GitError::read(format!("commit {id}"), e))?;
-            let author_time = commit
-                .author()
-                .ok()
-                .and_then(|a| a.time().ok())
-                .map_or(0, |t| t.seconds);
-            let tree = commit
-                .tree_id()
-                .map_err(|e| GitError::read(format!("commit {id}"), e))?
-                .detach();
-            walk.tree(tree, b"", Some(CommitRef { id, author_time }))?;
+        let shallow = repo.is_shallow().unwrap_or(true);
+        let newest_first = match walk.reader.as_mut() {
+            // A whole history: each commit read once, from the packs where it is there.
+            Some(reader) if hidden.is_empty() && !shallow => {
+                walk_by_time(repo, reader, &tips.commits)?
+            }
+            // A range or a push (gix stops where the hidden side begins), or a shallow clone
+            // (whose boundary gix knows).
+            _ => walk_with_gix(repo, tips.commits, hidden)?,
+        };
+        for commit in newest_first.into_iter().rev() {
+            walk.tree(commit.tree, b"", Some(commit.at))?;
         }
     }
     for tree in tips.trees {
@@ -694,6 +677,135 @@ fn list_gix(
         listing.detached(blob, &name);
     }
     Ok(listing)
+}
+
+/// A commit of the walk, with what the listing needs of it.
+struct Walked {
+    at: CommitRef,
+    tree: ObjectId,
+}
+
+/// A commit read by [`walk_by_time`], waiting in its queue.
+struct Queued {
+    walked: Walked,
+    parents: Vec<ObjectId>,
+}
+
+/// The commits reachable from `tips`, newest first by committer date (as gix's walk and
+/// `git log` list them), each read once: the walk gets its parents, date, tree and author
+/// date from one read (gix's walk reads each commit for its parents and date, and the
+/// listing read it again for its tree: two thirds of the listing's reads of commits).
+fn walk_by_time(
+    repo: &gix::Repository,
+    reader: &mut crate::git::packs::Reader<&Packs>,
+    tips: &[ObjectId],
+) -> Result<Vec<Walked>, SourceError> {
+    // Ordered by date, then by when the commit was found (the earlier first); the second
+    // number is its index in `waiting`.
+    let mut queue = std::collections::BinaryHeap::new();
+    let mut waiting: Vec<Option<Queued>> = Vec::new();
+    let mut seen = gix::hashtable::HashSet::default();
+    let mut buf = Vec::new();
+    let mut found = |id: ObjectId,
+                     queue: &mut std::collections::BinaryHeap<_>,
+                     waiting: &mut Vec<Option<Queued>>| {
+        if !seen.insert(id) {
+            return Ok(());
+        }
+        let (time, commit) = read_commit(repo, reader, id, &mut buf)?;
+        queue.push((time, std::cmp::Reverse(waiting.len())));
+        waiting.push(Some(commit));
+        Ok::<(), SourceError>(())
+    };
+    for &tip in tips {
+        found(tip, &mut queue, &mut waiting)?;
+    }
+    let mut newest_first = Vec::new();
+    while let Some((_, std::cmp::Reverse(index))) = queue.pop() {
+        let Queued { walked, parents } = waiting[index].take().expect("queued once");
+        for parent in parents {
+            found(parent, &mut queue, &mut waiting)?;
+        }
+        newest_first.push(walked);
+    }
+    Ok(newest_first)
+}
+
+/// Commit `id`, from the packs or else through gix, and its committer date.
+fn read_commit(
+    repo: &gix::Repository,
+    reader: &mut crate::git::packs::Reader<&Packs>,
+    id: ObjectId,
+    buf: &mut Vec<u8>,
+) -> Result<(i64, Queued), SourceError> {
+    let err = |e: &dyn std::fmt::Display| {
+        GitError::read(format!("commit {id}"), std::io::Error::other(e.to_string()))
+    };
+    let packed = reader.read(&id).map_err(|e| err(&e))?;
+    let data: &[u8] = match &packed {
+        Some((gix::objs::Kind::Commit, data)) => data,
+        Some(_) => return Err(err(&"not a commit").into()),
+        None => {
+            repo.objects
+                .find_commit(&id, buf)
+                .map_err(|e| GitError::read(format!("commit {id}"), e))?;
+            buf
+        }
+    };
+    let commit = gix::objs::CommitRef::from_bytes(data, repo.object_hash())
+        .map_err(|e| GitError::read(format!("commit {id}"), e))?;
+    let author_time = commit
+        .author()
+        .ok()
+        .and_then(|a| a.time().ok())
+        .map_or(0, |t| t.seconds);
+    let queued = Queued {
+        walked: Walked {
+            at: CommitRef { id, author_time },
+            tree: commit.tree(),
+        },
+        parents: commit.parents().collect(),
+    };
+    Ok((commit.time().map_or(0, |t| t.seconds), queued))
+}
+
+/// [`walk_by_time`] by gix's walk, which leaves out what `hidden` reaches and stops at a
+/// shallow clone's boundary.
+fn walk_with_gix(
+    repo: &gix::Repository,
+    tips: Vec<ObjectId>,
+    hidden: Vec<ObjectId>,
+) -> Result<Vec<Walked>, SourceError> {
+    let walk_err = |e| GitError::read("the commit graph", e);
+    let iter = repo
+        .rev_walk(tips)
+        .with_hidden(hidden)
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()
+        .map_err(walk_err)?;
+    let mut newest_first = Vec::new();
+    for info in iter {
+        let id = info.map_err(|e| GitError::read("the commit graph", e))?.id;
+        let commit = repo
+            .find_commit(id)
+            .map_err(|e| GitError::read(format!("commit {id}"), e))?;
+        let author_time = commit
+            .author()
+            .ok()
+            .and_then(|a| a.time().ok())
+            .map_or(0, |t| t.seconds);
+        let tree = commit
+            .tree_id()
+            .map_err(|e| GitError::read(format!("commit {id}"), e))?
+            .detach();
+        newest_first.push(Walked {
+            at: CommitRef { id, author_time },
+            tree,
+        });
+    }
+    Ok(newest_first)
 }
 
 fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, SourceError> {
@@ -715,7 +827,6 @@ struct Walk<'r> {
     /// The blob last listed (or marked seen) at each path (by path hash).
     last_at: HashMap<u64, ObjectId, std::hash::BuildHasherDefault<PairHasher>>,
     listing: Listing,
-    buf: Vec<u8>,
 }
 
 impl Walk<'_> {
@@ -728,17 +839,18 @@ impl Walk<'_> {
         prefix: &[u8],
         commit: Option<CommitRef>,
     ) -> Result<(), SourceError> {
-        self.visit(id, prefix, commit, commit.is_some())
+        self.visit(id, &mut prefix.to_vec(), commit, commit.is_some())
     }
 
+    /// Visits tree `id` at `path`, which holds its prefix and is left as it was.
     fn visit(
         &mut self,
         id: ObjectId,
-        prefix: &[u8],
+        path: &mut Vec<u8>,
         commit: Option<CommitRef>,
         listing: bool,
     ) -> Result<(), SourceError> {
-        if !self.seen_trees.insert((id, path_hash(prefix))) {
+        if !self.seen_trees.insert((id, path_hash(path))) {
             return Ok(());
         }
         let tree_err = |e: &dyn std::fmt::Display| {
@@ -748,38 +860,44 @@ impl Walk<'_> {
             Some(reader) => reader.read(&id).map_err(|e| tree_err(&e))?,
             None => None,
         };
+        // The tree's bytes are owned here (not borrowed from `self`), for the recursion.
+        let mut read = Vec::new();
         let data: &[u8] = match &packed {
             Some((gix::objs::Kind::Tree, data)) => data,
             Some(_) => return Err(tree_err(&"not a tree").into()),
             None => {
                 self.repo
                     .objects
-                    .find_tree(&id, &mut self.buf)
+                    .find_tree(&id, &mut read)
                     .map_err(|e| GitError::read(format!("tree {id}"), e))?;
-                &self.buf
+                &read
             }
         };
-        let entries: Vec<(gix::objs::tree::EntryMode, Vec<u8>, ObjectId)> =
-            gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash())
-                .map(|e| e.map(|e| (e.mode, e.filename.to_vec(), e.oid.to_owned())))
-                .collect::<Result<_, _>>()
-                .map_err(|e| GitError::read(format!("tree {id}"), e))?;
-        for (mode, name, oid) in entries {
-            let mut path = Vec::with_capacity(prefix.len() + name.len() + 1);
-            path.extend_from_slice(prefix);
-            path.extend_from_slice(&name);
-            if mode.is_tree() {
+        let prefix = path.len();
+        for entry in gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash()) {
+            let entry = entry.map_err(|e| GitError::read(format!("tree {id}"), e))?;
+            path.truncate(prefix);
+            path.extend_from_slice(entry.filename);
+            if entry.mode.is_tree() {
                 path.push(b'/');
-                self.visit(oid, &path, commit, listing)?;
-            } else if mode.is_blob() {
+                self.visit(entry.oid.to_owned(), path, commit, listing)?;
+            } else if entry.mode.is_blob() {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
-                let at = path_hash(&path);
-                let base = self.last_at.get(&at).copied().filter(|b| *b != oid);
-                if self.listing.pair(oid, (&path, at), base, commit, listing) {
+                let at = path_hash(path);
+                let last = self.last_at.get(&at).copied();
+                // The same blob as the last version seen at this path: a pair seen already
+                // (most entries of a tree that changed beside one file), skipped at once.
+                if last.is_some_and(|b| b == entry.oid) {
+                    continue;
+                }
+                let oid = entry.oid.to_owned();
+                let base = last.filter(|b| *b != oid);
+                if self.listing.pair(oid, (path, at), base, commit, listing) {
                     self.last_at.insert(at, oid);
                 }
             }
         }
+        path.truncate(prefix);
         Ok(())
     }
 }
@@ -830,6 +948,81 @@ mod tests {
         assert_eq!(tips[0].name, "refs/heads/new");
         assert!(push_tips("nonsense").is_err());
         assert!(push_tips(&format!("{zero} xyz refs/heads/x")).is_err());
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str], date: i64) {
+        let stamp = format!("{date} +0000");
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+            .env("GIT_COMMITTER_NAME", "a")
+            .env("GIT_COMMITTER_EMAIL", "a@example.invalid")
+            .env("GIT_AUTHOR_DATE", &stamp)
+            .env("GIT_COMMITTER_DATE", &stamp)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Commit ids, author dates and trees, in the order a walk lists them.
+    fn walked(list: Vec<Walked>) -> Vec<(ObjectId, i64, ObjectId)> {
+        list.into_iter()
+            .map(|w| (w.at.id, w.at.author_time, w.tree))
+            .collect()
+    }
+
+    /// The walk that reads each commit once lists what gix's walk lists, in its order: over
+    /// branches and merges, with a clock set back on one branch (children older than their
+    /// parents), from loose objects and from a pack.
+    #[test]
+    fn the_walk_by_date_lists_what_gix_lists_in_its_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], 0);
+        let mut date = 1_700_000_000;
+        let mut commit = |name: &str, date: i64| {
+            std::fs::write(d.join(name), format!("{name} {date}\n")).expect("write");
+            git(d, &["add", name], date);
+            git(d, &["commit", "-q", "-m", name], date);
+        };
+        for i in 0..6 {
+            date += 100;
+            commit(&format!("main{i}"), date);
+        }
+        git(d, &["checkout", "-q", "-b", "side", "HEAD~3"], date);
+        for i in 0..5 {
+            // A clock set back: each commit of the side branch older than the one before.
+            commit(&format!("side{i}"), date - 1_000 - 50 * i);
+        }
+        git(d, &["checkout", "-q", "main"], date);
+        date += 100;
+        git(d, &["merge", "-q", "--no-ff", "-m", "merge", "side"], date);
+        git(d, &["checkout", "-q", "-b", "topic", "HEAD~2"], date);
+        for i in 0..3 {
+            date += 7;
+            commit(&format!("topic{i}"), date);
+        }
+        for packed in [false, true] {
+            if packed {
+                git(d, &["gc", "-q"], date);
+            }
+            let repo = open_for_history(d).expect("repository");
+            let packs = Packs::open(&repo).expect("packs");
+            let tips = peel_gix(&repo, all_refs(&repo).expect("refs")).expect("tips");
+            let mut reader = crate::git::packs::Reader::new(&packs);
+            let ours = walk_by_time(&repo, &mut reader, &tips.commits).expect("walk");
+            let theirs = walk_with_gix(&repo, tips.commits.clone(), Vec::new()).expect("gix");
+            assert_eq!(ours.len(), 6 + 5 + 1 + 3, "packed: {packed}");
+            assert_eq!(walked(ours), walked(theirs), "packed: {packed}");
+        }
     }
 
     #[test]
