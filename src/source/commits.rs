@@ -988,7 +988,7 @@ mod tests {
         let d = dir.path();
         git(d, &["init", "-q", "-b", "main"], 0);
         let mut date = 1_700_000_000;
-        let mut commit = |name: &str, date: i64| {
+        let commit = |name: &str, date: i64| {
             std::fs::write(d.join(name), format!("{name} {date}\n")).expect("write");
             git(d, &["add", name], date);
             git(d, &["commit", "-q", "-m", name], date);
