@@ -14,6 +14,11 @@
 //! least 8× faster than `git log -p --all` produces its output, peak memory under 300 MB.
 //! The bench never fails on them.
 //!
+//! Then the same history imported by `git fast-import` into a bare repository
+//! (`git fast-export --all | git fast-import`; `KW_HISTORY_FAST_IMPORT=0` skips it), timed the
+//! same way: fast-import packs each blob as a delta of the blob written before it, whatever
+//! its path, so versions are stored nearly whole and reading them is mostly inflating.
+//!
 //! Then the same history as one push (`KW_HISTORY_PUSH=0` skips it): `git push` of `main` to
 //! an empty bare repository whose pre-receive hook is, in turn, `keyward pre-receive` (pushed
 //! blobs read in process from git's quarantine), the same with `KEYWARD_GIT_BACKEND=cli` (read
@@ -68,29 +73,7 @@ fn main() -> Result<()> {
     );
 
     let keyward = env!("CARGO_BIN_EXE_keyward");
-    let mut kw_times = Vec::new();
-    let mut git_times = Vec::new();
-    let mut found = 0;
-    for _ in 0..runs {
-        let (t, out) = timed(
-            &env,
-            &repo,
-            keyward,
-            &["scan", "--history", "--format", "json"],
-        )?;
-        kw_times.push(t);
-        let findings: Vec<serde_json::Value> = serde_json::from_slice(&out)?;
-        let mut fingerprints: Vec<&str> = findings
-            .iter()
-            .filter(|f| f["rule_id"] == "kw.github.pat")
-            .filter_map(|f| f["fingerprint"].as_str())
-            .collect();
-        fingerprints.sort_unstable();
-        fingerprints.dedup();
-        found = fingerprints.len();
-        let (t, _) = timed(&env, &repo, "git", &["log", "-p", "--all"])?;
-        git_times.push(t);
-    }
+    let (kw, git, found) = compare(&env, &repo, keyward, runs)?;
     let scan = Job::new(
         &env,
         &repo,
@@ -98,7 +81,6 @@ fn main() -> Result<()> {
         &["scan", "--history", "--format", "json"],
     );
     let rss = support::peak_rss_kib(&scan)?.ok_or("peak RSS needs GNU time at /usr/bin/time")?;
-    let (kw, git) = (median(&mut kw_times), median(&mut git_times));
     let mbps = |t: Duration| unique as f64 / 1e6 / t.as_secs_f64();
     println!();
     println!(
@@ -130,6 +112,46 @@ fn main() -> Result<()> {
         verdict(found == PLANTED_AT.len())
     );
     println!("(medians of {runs} runs; output to a pipe that is drained and discarded)");
+    if std::env::var_os("KW_HISTORY_FAST_IMPORT").is_none_or(|v| v != "0") {
+        // The same history as `git fast-import` packs it: each blob a delta of the blob
+        // written before it, another file's, so most versions are stored (nearly) whole.
+        let imported = base.join("history-fast-import");
+        if !imported.join("kw-ready").exists() {
+            let _ = std::fs::remove_dir_all(&imported);
+            env.git(&base, &["init", "-q", "--bare", path_str(&imported)?])?;
+            let status = env
+                .command("sh", &base)
+                .arg("-c")
+                .arg("git -C \"$1\" fast-export --all | git -C \"$2\" fast-import --quiet")
+                .args(["sh", path_str(&repo)?, path_str(&imported)?])
+                .status()?;
+            if !status.success() {
+                return Err("git fast-export | git fast-import failed".into());
+            }
+            std::fs::write(imported.join("kw-ready"), READY)?;
+        }
+        let (kw, git, found) = compare(&env, &imported, keyward, runs)?;
+        let speedup = git.as_secs_f64() / kw.as_secs_f64();
+        println!();
+        println!(
+            "the same history imported by git fast-import (one pack, as fast-import wrote it):"
+        );
+        println!(
+            "keyward scan --history   {:>8.2} s  {:>7.1} MB/s",
+            kw.as_secs_f64(),
+            mbps(kw)
+        );
+        println!(
+            "git log -p --all         {:>8.2} s  {:>7.1} MB/s",
+            git.as_secs_f64(),
+            mbps(git)
+        );
+        println!(
+            "speed-up {speedup:.1}x (target >= 8x): {}; planted tokens found: {found} of {}",
+            verdict(speedup >= 8.0),
+            PLANTED_AT.len()
+        );
+    }
     if std::env::var_os("KW_HISTORY_PUSH").is_none_or(|v| v != "0") {
         push(&env, &base, &repo, keyward, runs)?;
     }
@@ -296,6 +318,40 @@ fn path_str(p: &Path) -> Result<&str> {
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+/// `keyward scan --history` and `git log -p --all` on `repo`, interleaved `runs` times: their
+/// median times, and how many of the planted tokens keyward reported.
+fn compare(
+    env: &Env,
+    repo: &Path,
+    keyward: &str,
+    runs: usize,
+) -> Result<(Duration, Duration, usize)> {
+    let mut kw_times = Vec::new();
+    let mut git_times = Vec::new();
+    let mut found = 0;
+    for _ in 0..runs {
+        let (t, out) = timed(
+            env,
+            repo,
+            keyward,
+            &["scan", "--history", "--format", "json"],
+        )?;
+        kw_times.push(t);
+        let findings: Vec<serde_json::Value> = serde_json::from_slice(&out)?;
+        let mut fingerprints: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["rule_id"] == "kw.github.pat")
+            .filter_map(|f| f["fingerprint"].as_str())
+            .collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        found = fingerprints.len();
+        let (t, _) = timed(env, repo, "git", &["log", "-p", "--all"])?;
+        git_times.push(t);
+    }
+    Ok((median(&mut kw_times), median(&mut git_times), found))
 }
 
 /// Runs `program args` in `dir`, returning the wall time and standard output.

@@ -34,7 +34,9 @@
 //!    (`/usr/bin/time -f %M`, i.e. `ru_maxrss` of `wait4` on the child). The crate forbids
 //!    `unsafe`, so the bench cannot call `wait4` itself.
 //!
-//! It also prints peak RSS of case 1 and process start-up (`--version`) for reference. Targets are
+//! It also prints, for reference, peak RSS of case 1, case 2 with a staged file that mentions
+//! `token`, `secret key` and `password` in prose (2p: the rules of those keywords run on its
+//! lines; made at each run in `prose/`), and process start-up (`--version`). Targets are
 //! reported as PASS or MISS; the bench never fails on them.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
@@ -135,6 +137,9 @@ fn main() -> Result<()> {
     let mut cat_many = Job::new(&env, &fixtures.deep, "git", &["cat-file", "--batch"]);
     cat_many.stdin = Some(fixtures.many_oids.clone());
     let deep_index = root.join("deep/.git/index");
+    let prose = prose_repo(&env, &root)?;
+    let hook_prose = Job::new(&env, &prose, &keyward, &["hook"]);
+    let names_prose = Job::new(&env, &prose, "git", &["diff", "--cached", "--name-only"]);
     let kw_version = Job::new(&env, &fixtures.tiny, &keyward, &["--version"]);
     let git_version = Job::new(&env, &fixtures.tiny, "git", &["--version"]);
 
@@ -144,6 +149,7 @@ fn main() -> Result<()> {
     let (kw1, git1) = compare(runs, &hook_big, &names_big)?;
     let (rss1, rss1_git) = (peak_rss_kib(&hook_big)?, peak_rss_kib(&names_big)?);
     let (kw2, git2) = compare(runs, &hook_tiny, &names_tiny)?;
+    let (kw2p, git2p) = compare(runs, &hook_prose, &names_prose)?;
     fs::copy(&bulk, &index)?;
     let (kw3, git3) = compare(runs, &scan_bulk, &cat_file)?;
     let (rss3, rss3_git) = (peak_rss_kib(&scan_bulk)?, peak_rss_kib(&cat_file)?);
@@ -204,6 +210,7 @@ fn main() -> Result<()> {
         Row::rss("4 peak RSS of case 3", rss3, rss3_git, Some(150.0)),
         Row::rss("4m peak RSS of case 3m", rss6, rss6_git, Some(150.0)),
         Row::rss("  peak RSS of case 1 (info)", rss1, rss1_git, None),
+        Row::time_info("  2p hook, 1 file of prose keywords (info)", &kw2p, &git2p),
         Row::time_info("  start-up, --version (info)", &kw0, &git0),
     ];
     print_table(&rows);
@@ -295,6 +302,38 @@ impl Fixtures {
             note,
         })
     }
+}
+
+/// A staged file that says `token`, `secret key` and `password` without assigning a secret:
+/// the generic rules' keywords occur, so their relaxed twins are built and run on these lines
+/// (their exact regexes only where a twin matches).
+const PROSE_FILE: &str = "\
+// The API token and the secret key are read from the config at run time; the
+// password is never logged, and a missing token is an error.
+fn settings(config: &Config) -> Settings {
+    let name = config.name();
+    Settings { name, header: \"Authorization\", retries: 3 }
+}
+";
+
+/// "prose": the tiny repository's files, then [`PROSE_FILE`] staged over one of them (made
+/// at each run, not a cached fixture: it takes a few milliseconds).
+fn prose_repo(env: &Env, root: &Path) -> Result<PathBuf> {
+    let repo = root.join("prose");
+    if repo.exists() {
+        fs::remove_dir_all(&repo)?;
+    }
+    env.git(root, &["init", "-q", "prose"])?;
+    fast_import(
+        env,
+        &repo,
+        (0..TINY_FILES).map(|i| (format!("src/f{i:02}.rs"), small_file(900_000 + i as u64))),
+    )?;
+    env.git(&repo, &["checkout", "-q", "-f", "main"])?;
+    fs::write(repo.join("src/f03.rs"), PROSE_FILE)?;
+    env.git(&repo, &["add", "src/f03.rs"])?;
+    env.git(&repo, &["write-tree"])?;
+    Ok(repo)
 }
 
 /// Builds "big" (with its two saved indexes and the blob-id list) and "tiny"; returns how long
