@@ -177,6 +177,9 @@ impl Prefilter {
         }
         let view = self.view(base);
         let mut i = 0;
+        // The portable loop is the only one on other processors.
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = wide;
         #[cfg(target_arch = "x86_64")]
         if wide && super::gate_avx2::available() {
             i = super::gate_avx2::steps(view.gate, view.multiplier, data, &mut |at, mask| {
