@@ -752,7 +752,16 @@ fn read_commit(
             buf
         }
     };
-    let commit = gix::objs::CommitRef::from_bytes(data, repo.object_hash())
+    parse_commit(id, data, repo.object_hash())
+}
+
+/// Commit `id` from its bytes: its committer date and what the walk needs of it.
+fn parse_commit(
+    id: ObjectId,
+    data: &[u8],
+    hash: gix::hash::Kind,
+) -> Result<(i64, Queued), SourceError> {
+    let commit = gix::objs::CommitRef::from_bytes(data, hash)
         .map_err(|e| GitError::read(format!("commit {id}"), e))?;
     let author_time = commit
         .author()
@@ -791,19 +800,8 @@ fn walk_with_gix(
         let commit = repo
             .find_commit(id)
             .map_err(|e| GitError::read(format!("commit {id}"), e))?;
-        let author_time = commit
-            .author()
-            .ok()
-            .and_then(|a| a.time().ok())
-            .map_or(0, |t| t.seconds);
-        let tree = commit
-            .tree_id()
-            .map_err(|e| GitError::read(format!("commit {id}"), e))?
-            .detach();
-        newest_first.push(Walked {
-            at: CommitRef { id, author_time },
-            tree,
-        });
+        let (_, queued) = parse_commit(id, &commit.data, repo.object_hash())?;
+        newest_first.push(queued.walked);
     }
     Ok(newest_first)
 }
