@@ -8,7 +8,7 @@
 //! the top of its lane: a dozen instructions, and a mask that says which windows passed
 //! (the portable loop knows only that one did, and hashes the step again to find which).
 //! The hash and the gate are the very ones of [`super::gate`]: both loops find the same
-//! windows (a test compares them on every offset).
+//! windows (the prefilter's differential tests run each against a naive search).
 
 #![allow(unsafe_code)] // SIMD intrinsics; each unsafe block says why it is sound
 
