@@ -601,9 +601,10 @@ fn claim(declared: u64, left: usize, limit: u64) -> Result<bool, Malformed> {
 /// Room given past an object's declared size. zlib's fast loop runs only while 260 bytes of
 /// output room remain, and inflates byte by byte through a state machine after that: an
 /// object inflated into a buffer of exactly its size (a commit, a delta of a few lines) went
-/// all the way through the slow path, some 30,000 instructions for a 217-byte commit. With
-/// the slack the fast loop inflates every byte; a stream that writes into the slack is
-/// longer than declared (an error, as before).
+/// all the way through the slow path. With the slack the fast loop inflates every byte (on
+/// the history bench: the listing's reads 415 → 356 million instructions, the delta walk
+/// 1.31 → 1.25 billion); a stream that writes into the slack is longer than declared (an
+/// error, as before).
 const SLACK: usize = 272;
 
 /// A zlib stream that must inflate to exactly `declared` bytes.
