@@ -96,7 +96,7 @@ struct Compiled {
     has_path_exclude: bool,
     regex: OnceCell<Regex>,
     /// The pattern's relaxed twin, a cheap first pass (see [`relaxed`]).
-    twin: OnceCell<Option<regex_automata::meta::Regex>>,
+    twin: OnceCell<Option<relaxed::Twin>>,
     path_exclude: OnceCell<Option<Regex>>,
 }
 
