@@ -948,26 +948,14 @@ mod tests {
         assert!(push_tips(&format!("{zero} xyz refs/heads/x")).is_err());
     }
 
+    /// `git args` in `dir`, authored and committed at `date`.
     fn git(dir: &std::path::Path, args: &[&str], date: i64) {
         let stamp = format!("{date} +0000");
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "a")
-            .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
-            .env("GIT_COMMITTER_NAME", "a")
-            .env("GIT_COMMITTER_EMAIL", "a@example.invalid")
-            .env("GIT_AUTHOR_DATE", &stamp)
-            .env("GIT_COMMITTER_DATE", &stamp)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let dates = [
+            ("GIT_AUTHOR_DATE", stamp.as_str()),
+            ("GIT_COMMITTER_DATE", &stamp),
+        ];
+        crate::git::test_git(dir, args, &dates);
     }
 
     /// Commit ids, author dates and trees, in the order a walk lists them.
