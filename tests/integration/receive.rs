@@ -189,6 +189,23 @@ fn blob_at(repo: &Repo, rev: &str, path: &str) -> String {
         .to_owned()
 }
 
+/// The push refused for `key`, reported at `place` (`path:line`) and nowhere printed whole.
+fn assert_refused_for(
+    push: &Out,
+    server: &Server,
+    before: Option<&str>,
+    place: &str,
+    key: &keys::Key,
+) {
+    assert_refused(push, server, "refs/heads/main", before);
+    assert!(
+        push.all().contains(place),
+        "not at {place}:\n{}",
+        push.all()
+    );
+    assert_no_leak(&push.all(), key);
+}
+
 fn assert_refused(push: &Out, server: &Server, name: &str, before: Option<&str>) {
     assert!(!push.0.status.success(), "push accepted:\n{}", push.all());
     assert!(
@@ -217,13 +234,13 @@ fn a_key_in_a_delta_of_the_pushed_pack_is_found_in_process() {
     let planted = blob_at(repo, "HEAD~13", "src/handler.py");
 
     let push = server.push("main");
-    assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
-    assert!(
-        push.all().contains("src/handler.py:123"),
-        "the report should name the line:\n{}",
-        push.all()
+    assert_refused_for(
+        &push,
+        &server,
+        accepted.as_deref(),
+        "src/handler.py:123",
+        &key,
     );
-    assert_no_leak(&push.all(), &key);
     // The key's version came in the pushed pack, as a delta, in git's quarantine; it stays
     // out of the repository.
     assert!(!server.log("quarantine").trim().is_empty(), "no quarantine");
@@ -338,9 +355,7 @@ fn a_key_in_a_small_push_of_loose_objects_is_found_in_the_quarantine() {
     repo.commit_unchecked(&[]);
     let blob = blob_at(repo, "HEAD", "deploy/ci.yml");
     let push = server.push("main");
-    assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
-    assert!(push.all().contains("deploy/ci.yml:2"), "{}", push.all());
-    assert_no_leak(&push.all(), &key);
+    assert_refused_for(&push, &server, accepted.as_deref(), "deploy/ci.yml:2", &key);
     // A few objects are unpacked loose into the quarantine: no pack there.
     assert!(!server.log("quarantine").trim().is_empty());
     assert!(
@@ -360,9 +375,7 @@ fn a_sha256_push_is_read_in_process() {
     let key = keys::github();
     commit_versions(repo, "app/settings.py", 20, 120, Some((8, 50, &key.value)));
     let push = server.push("main");
-    assert_refused(&push, &server, "refs/heads/main", None);
-    assert!(push.all().contains("app/settings.py:50"), "{}", push.all());
-    assert_no_leak(&push.all(), &key);
+    assert_refused_for(&push, &server, None, "app/settings.py:50", &key);
     server.assert_pushed_deltas(10);
     assert!(!server.read_with_cat_file(), "{:?}", server.git_commands());
 }
@@ -378,9 +391,7 @@ fn a_quoted_alternate_is_left_to_git() {
     let key = keys::github();
     commit_versions(repo, "app/settings.py", 8, 60, Some((3, 20, &key.value)));
     let push = server.push("main");
-    assert_refused(&push, &server, "refs/heads/main", None);
-    assert!(push.all().contains("app/settings.py:20"), "{}", push.all());
-    assert_no_leak(&push.all(), &key);
+    assert_refused_for(&push, &server, None, "app/settings.py:20", &key);
     assert!(
         server.log("alternates").starts_with('"'),
         "{}",
