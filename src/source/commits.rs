@@ -738,21 +738,41 @@ fn read_commit(
     id: ObjectId,
     buf: &mut Vec<u8>,
 ) -> Result<(i64, Queued), SourceError> {
+    let packed = read_object(repo, Some(reader), id, gix::objs::Kind::Commit, buf)?;
+    parse_commit(id, packed.as_deref().unwrap_or(buf), repo.object_hash())
+}
+
+/// Object `id`, which must be a `kind`: built from the packs where `reader` can, read
+/// through gix into `buf` otherwise. Returns the packed object's bytes, or `None` when the
+/// bytes are in `buf`.
+fn read_object(
+    repo: &gix::Repository,
+    reader: Option<&mut crate::git::packs::Reader<&Packs>>,
+    id: ObjectId,
+    kind: gix::objs::Kind,
+    buf: &mut Vec<u8>,
+) -> Result<Option<std::rc::Rc<Vec<u8>>>, SourceError> {
     let err = |e: &dyn std::fmt::Display| {
-        GitError::read(format!("commit {id}"), std::io::Error::other(e.to_string()))
+        GitError::read(format!("{kind} {id}"), std::io::Error::other(e.to_string()))
     };
-    let packed = reader.read(&id).map_err(|e| err(&e))?;
-    let data: &[u8] = match &packed {
-        Some((gix::objs::Kind::Commit, data)) => data,
-        Some(_) => return Err(err(&"not a commit").into()),
+    let packed = match reader {
+        Some(reader) => reader.read(&id).map_err(|e| err(&e))?,
+        None => None,
+    };
+    let found = match packed {
+        Some((found, data)) if found == kind => return Ok(Some(data)),
+        Some((found, _)) => found,
         None => {
             repo.objects
-                .find_commit(&id, buf)
-                .map_err(|e| GitError::read(format!("commit {id}"), e))?;
-            buf
+                .find(&id, buf)
+                .map_err(|e| GitError::read(format!("{kind} {id}"), e))?
+                .kind
         }
     };
-    parse_commit(id, data, repo.object_hash())
+    if found != kind {
+        return Err(err(&format!("a {found}, not a {kind}")).into());
+    }
+    Ok(None)
 }
 
 /// Commit `id` from its bytes: its committer date and what the walk needs of it.
@@ -851,26 +871,11 @@ impl Walk<'_> {
         if !self.seen_trees.insert((id, path_hash(path))) {
             return Ok(());
         }
-        let tree_err = |e: &dyn std::fmt::Display| {
-            GitError::read(format!("tree {id}"), std::io::Error::other(e.to_string()))
-        };
-        let packed = match &mut self.reader {
-            Some(reader) => reader.read(&id).map_err(|e| tree_err(&e))?,
-            None => None,
-        };
         // The tree's bytes are owned here (not borrowed from `self`), for the recursion.
         let mut read = Vec::new();
-        let data: &[u8] = match &packed {
-            Some((gix::objs::Kind::Tree, data)) => data,
-            Some(_) => return Err(tree_err(&"not a tree").into()),
-            None => {
-                self.repo
-                    .objects
-                    .find_tree(&id, &mut read)
-                    .map_err(|e| GitError::read(format!("tree {id}"), e))?;
-                &read
-            }
-        };
+        let kind = gix::objs::Kind::Tree;
+        let packed = read_object(self.repo, self.reader.as_mut(), id, kind, &mut read)?;
+        let data: &[u8] = packed.as_deref().unwrap_or(&read);
         let prefix = path.len();
         for entry in gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash()) {
             let entry = entry.map_err(|e| GitError::read(format!("tree {id}"), e))?;
