@@ -104,6 +104,19 @@ impl Server {
     }
 
     /// Whether the server's repository holds object `id` (outside any quarantine).
+    /// A first commit (a README) pushed through the hook, which accepts it: the ref that
+    /// later pushes move, or must leave where it is.
+    fn accept_first_push(&self) -> Option<String> {
+        let repo = &self.repo;
+        repo.write("README.md", "hello\n");
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit_unchecked(&[]);
+        repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+        let accepted = self.remote("main");
+        assert_eq!(accepted, repo.head(), "the first push was refused");
+        accepted
+    }
+
     fn has_object(&self, id: &str) -> bool {
         isolated("git", self.tmp.path())
             .arg("--git-dir")
@@ -222,12 +235,7 @@ fn a_key_in_a_delta_of_the_pushed_pack_is_found_in_process() {
     // Packs kept as pushed, however small the push: the quarantine holds a pack.
     server.config("receive.unpackLimit", "1");
     let repo = &server.repo;
-    repo.write("README.md", "hello\n");
-    repo.git(&["add", "."]).assert_ok();
-    repo.commit_unchecked(&[]);
-    repo.git(&["push", "-q", "origin", "main"]).assert_ok();
-    let accepted = server.remote("main");
-    assert_eq!(accepted, repo.head());
+    let accepted = server.accept_first_push();
     // 30 versions of a 400-line file; version 17 alone carries the key, on line 123.
     let key = keys::github();
     commit_versions(repo, "src/handler.py", 30, 400, Some((17, 123, &key.value)));
@@ -341,11 +349,7 @@ fn a_clean_big_push_is_accepted_and_read_in_process() {
 fn a_key_in_a_small_push_of_loose_objects_is_found_in_the_quarantine() {
     let server = Server::new("");
     let repo = &server.repo;
-    repo.write("README.md", "hello\n");
-    repo.git(&["add", "."]).assert_ok();
-    repo.commit_unchecked(&[]);
-    repo.git(&["push", "-q", "origin", "main"]).assert_ok();
-    let accepted = server.remote("main");
+    let accepted = server.accept_first_push();
     let key = keys::github();
     repo.write(
         "deploy/ci.yml",
