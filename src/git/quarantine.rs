@@ -137,6 +137,29 @@ impl Quarantine {
     }
 }
 
+impl Quarantine {
+    /// Reads object `id`, of any kind, into `buf` from the first database that has it, and
+    /// says what kind it is. An object none of them has, or one that cannot be read, is an
+    /// error.
+    pub fn find(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<gix::objs::Kind, GitError> {
+        let err = |e| GitError::read(format!("object {id}"), e);
+        for odb in &self.odbs {
+            if let Some(data) = gix::objs::Find::try_find(odb, &id, buf).map_err(err)? {
+                let (kind, len) = (data.kind, data.data.len());
+                buf.truncate(len);
+                return Ok(kind);
+            }
+        }
+        Err(GitError::read(
+            format!("object {id}"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not in the object directory or its alternates",
+            ),
+        ))
+    }
+}
+
 /// Memory for delta bases while blobs are read one by one, per database.
 const PACK_CACHE_BYTES: usize = 48 << 20;
 

@@ -13,13 +13,17 @@
 //! annotated tags (peeled), trees (every blob at its path) and blobs (judged with no
 //! path-based exception). Replacement objects (`refs/replace/*`) never apply.
 //!
-//! gix walks history in process. A push (and a layout gix does not read, such as reftable
-//! refs) is listed with git's plumbing — `git rev-list`, `git diff-tree`, `git ls-tree` — which
-//! is the authority on what the push brings: it honours the quarantine git keeps the pushed
-//! objects in while pre-receive runs, and is hardened against the server's configuration and
-//! replace refs. The pushed blobs are then read in process from the quarantine and the
-//! repository behind it ([`crate::git::quarantine`]), along the delta chains of the pushed
-//! pack as a history scan reads its packs; git's `cat-file` reads only what gix cannot.
+//! gix walks history in process. A push is listed in process too, from the quarantine git
+//! keeps the pushed objects in while pre-receive runs and the repository behind it
+//! ([`crate::git::quarantine`]), as git's plumbing lists it (`git rev-list --not --all`, then
+//! `git diff-tree` per commit: see [`push`]); its blobs are read from there along the delta
+//! chains of the pushed pack, as a history scan reads its packs. git's plumbing — `git
+//! rev-list`, `git diff-tree`, `git ls-tree`, hardened against the server's configuration and
+//! replace refs — lists what the walk does not stand in for (a shallow or grafted server, a
+//! layout gix does not read, such as reftable refs), and git's `cat-file` reads only what gix
+//! cannot.
+
+mod push;
 
 use super::{BlobRead, SourceError, Stage};
 use crate::git::packs::{Packs, Plan};
@@ -126,6 +130,37 @@ impl Listing {
     }
 }
 
+/// One path a commit changed, relative to one of its parents (a line of `git diff-tree -r`).
+#[derive(Debug, PartialEq, Eq)]
+struct Change {
+    path: Vec<u8>,
+    /// What the path held before, unless it is new (or was a directory).
+    old: Option<ObjectId>,
+    /// What it holds now, and whether that is a regular file (not a symlink or a submodule);
+    /// `None` when it was deleted.
+    new: Option<(ObjectId, bool)>,
+}
+
+/// Lists the files commit `at` changed (`changes`, relative to each of its parents in turn),
+/// each with the blob it replaced.
+fn list_changes(listing: &mut Listing, at: Option<CommitRef>, changes: &[Change]) {
+    // A blob deleted at one path and added at another is a rename: as the hook does, it is
+    // compared with itself (what it holds was there already).
+    let deleted: HashSet<ObjectId> = changes
+        .iter()
+        .filter(|c| c.new.is_none())
+        .filter_map(|c| c.old)
+        .collect();
+    for c in changes {
+        // Deletions bring nothing; symlinks and submodules carry no content.
+        let Some((new, true)) = c.new else {
+            continue;
+        };
+        let base = c.old.or_else(|| deleted.contains(&new).then_some(new));
+        listing.pair(new, (&c.path, path_hash(&c.path)), base, at, true);
+    }
+}
+
 /// A path's [`hash64`](crate::hash64::hash64), never zero, for the sets of pairs and trees
 /// seen (a collision would hide one pair of one blob, which is still scanned at its other
 /// paths).
@@ -172,16 +207,24 @@ impl Commits {
     /// [`Commits::open`] for the repository around `dir` (git's plumbing, for a push or a
     /// layout gix does not read, runs in the current directory).
     pub fn open_in(dir: &std::path::Path, selection: &Selection) -> Result<Self, SourceError> {
-        if matches!(selection, Selection::Push { .. }) {
-            let mut commits = Self::open_plumbing(selection)?;
-            if let Some((objects, hash)) = pushed_objects(dir) {
-                // The pushed pack holds versions of a file as deltas of each other (git
-                // packs a push as it packs a clone): walked along its chains, as history is.
-                let packs = Packs::open_dir(objects.dir(), hash).ok().map(Arc::new);
-                commits.plan = packs.and_then(|p| crate::git::packs::plan(p, &commits.items));
-                commits.reader.reader = Reader::Pushed(objects, None);
-            }
-            return Ok(commits);
+        if let Selection::Push { tips } = selection {
+            let Some((repo, objects)) = pushed_objects(dir) else {
+                return Self::open_plumbing(selection);
+            };
+            let packs = Packs::open_dir(objects.dir(), repo.object_hash())
+                .ok()
+                .map(Arc::new);
+            let listing = match push::list(&repo, &objects, packs.as_deref(), tips) {
+                Ok(listing) => listing,
+                // What the walk does not stand in for (a shallow or grafted repository, an
+                // object it cannot read) is git's to list: the authority on what a push
+                // brings.
+                Err(_) => list_plumbing(selection)?,
+            };
+            // The pushed pack holds versions of a file as deltas of each other (git packs a
+            // push as it packs a clone): walked along its chains, as history is.
+            let plan = packs.and_then(|p| crate::git::packs::plan(p, &listing.items));
+            return Ok(Self::new(listing, Reader::Pushed(objects, None), plan));
         }
         let repo = open_for_history(dir)?;
         if crate::git::unsupported(&repo).is_some() {
@@ -206,77 +249,11 @@ impl Commits {
     }
 
     fn open_plumbing(selection: &Selection) -> Result<Self, SourceError> {
-        let (tips, hidden): (Vec<PushedRef>, Vec<String>) = match selection {
-            Selection::Push { tips } => (tips.clone(), vec!["--not".into(), "--all".into()]),
-            Selection::History { branch: None } => (
-                plumbing::refs()?
-                    .into_iter()
-                    .map(|(id, name)| PushedRef { id, name })
-                    .collect(),
-                Vec::new(),
-            ),
-            Selection::History { branch: Some(b) } => {
-                (vec![named(plumbing_commit(b)?, b)], Vec::new())
-            }
-            Selection::Range(range) => {
-                let (a, b) = split_range(range)?;
-                let base = plumbing_commit(a)?;
-                (
-                    vec![named(plumbing_commit(b)?, b)],
-                    vec!["--not".into(), base.to_string()],
-                )
-            }
-        };
-        let mut listing = Listing::default();
-        if let Selection::Range(range) = selection {
-            // What the base's tree holds is not new.
-            let (a, _) = split_range(range)?;
-            for (mode, id, path) in plumbing::ls_tree(plumbing_commit(a)?)? {
-                if mode.starts_with(b"100") {
-                    listing.pair(id, (&path, path_hash(&path)), None, None, false);
-                }
-            }
-        }
-        let tips = peel_plumbing(tips)?;
-        if !tips.commits.is_empty() {
-            let mut args: Vec<String> = tips.commits.iter().map(ToString::to_string).collect();
-            args.extend(hidden);
-            for commit in plumbing::commits(&args)? {
-                let at = Some(CommitRef {
-                    id: commit.id,
-                    author_time: commit.author_time,
-                });
-                // A blob deleted at one path and added at another is a rename: as the hook
-                // does, it is compared with itself (what it holds was there already).
-                let deleted: HashSet<ObjectId> = commit
-                    .records
-                    .iter()
-                    .filter(|r| r.status == b'D')
-                    .filter_map(|r| r.old_id)
-                    .collect();
-                for r in commit.records {
-                    // Deletions bring nothing; symlinks and submodules carry no content.
-                    if r.status == b'D' || !r.new_mode.starts_with(b"100") {
-                        continue;
-                    }
-                    let base = r
-                        .old_id
-                        .or_else(|| deleted.contains(&r.new_id).then_some(r.new_id));
-                    listing.pair(r.new_id, (&r.path, path_hash(&r.path)), base, at, true);
-                }
-            }
-        }
-        for tree in tips.trees {
-            for (mode, id, path) in plumbing::ls_tree(tree)? {
-                if mode.starts_with(b"100") {
-                    listing.pair(id, (&path, path_hash(&path)), None, None, true);
-                }
-            }
-        }
-        for (blob, name) in tips.blobs {
-            listing.detached(blob, &name);
-        }
-        Ok(Self::new(listing, Reader::Plumbing(None), None))
+        Ok(Self::new(
+            list_plumbing(selection)?,
+            Reader::Plumbing(None),
+            None,
+        ))
     }
 
     fn new(listing: Listing, reader: Reader, plan: Option<Plan>) -> Self {
@@ -358,6 +335,73 @@ impl CommitReader {
     }
 }
 
+/// Lists what `selection` introduced with git's plumbing (`git rev-list`, `git diff-tree`,
+/// `git ls-tree`): for a layout gix does not read, and what the in-process walk of a push
+/// does not stand in for.
+fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
+    let (tips, hidden): (Vec<PushedRef>, Vec<String>) = match selection {
+        Selection::Push { tips } => (tips.clone(), vec!["--not".into(), "--all".into()]),
+        Selection::History { branch: None } => (
+            plumbing::refs()?
+                .into_iter()
+                .map(|(id, name)| PushedRef { id, name })
+                .collect(),
+            Vec::new(),
+        ),
+        Selection::History { branch: Some(b) } => (vec![named(plumbing_commit(b)?, b)], Vec::new()),
+        Selection::Range(range) => {
+            let (a, b) = split_range(range)?;
+            let base = plumbing_commit(a)?;
+            (
+                vec![named(plumbing_commit(b)?, b)],
+                vec!["--not".into(), base.to_string()],
+            )
+        }
+    };
+    let mut listing = Listing::default();
+    if let Selection::Range(range) = selection {
+        // What the base's tree holds is not new.
+        let (a, _) = split_range(range)?;
+        for (mode, id, path) in plumbing::ls_tree(plumbing_commit(a)?)? {
+            if mode.starts_with(b"100") {
+                listing.pair(id, (&path, path_hash(&path)), None, None, false);
+            }
+        }
+    }
+    let tips = peel_plumbing(tips)?;
+    if !tips.commits.is_empty() {
+        let mut args: Vec<String> = tips.commits.iter().map(ToString::to_string).collect();
+        args.extend(hidden);
+        for commit in plumbing::commits(&args)? {
+            let at = Some(CommitRef {
+                id: commit.id,
+                author_time: commit.author_time,
+            });
+            let changes: Vec<Change> = commit
+                .records
+                .into_iter()
+                .map(|r| Change {
+                    new: (r.status != b'D').then_some((r.new_id, r.new_mode.starts_with(b"100"))),
+                    old: r.old_id,
+                    path: r.path,
+                })
+                .collect();
+            list_changes(&mut listing, at, &changes);
+        }
+    }
+    for tree in tips.trees {
+        for (mode, id, path) in plumbing::ls_tree(tree)? {
+            if mode.starts_with(b"100") {
+                listing.pair(id, (&path, path_hash(&path)), None, None, true);
+            }
+        }
+    }
+    for (blob, name) in tips.blobs {
+        listing.detached(blob, &name);
+    }
+    Ok(listing)
+}
+
 /// The `git cat-file --batch` in `slot`, started on first use.
 fn cat_file(slot: &mut Option<CatFile>) -> Result<&mut CatFile, GitError> {
     Ok(match slot {
@@ -371,7 +415,7 @@ fn cat_file(slot: &mut Option<CatFile>) -> Result<&mut CatFile, GitError> {
 /// [`crate::git::quarantine`]), or the repository's own objects outside a hook. `None` where
 /// gix does not read the repository (git's plumbing reads the blobs then), and with
 /// `KEYWARD_GIT_BACKEND=cli` (troubleshooting, and the tests that compare both readers).
-fn pushed_objects(dir: &std::path::Path) -> Option<(Quarantine, gix::hash::Kind)> {
+fn pushed_objects(dir: &std::path::Path) -> Option<(gix::Repository, Quarantine)> {
     if std::env::var_os("KEYWARD_GIT_BACKEND").is_some_and(|v| v == "cli") {
         return None;
     }
@@ -385,7 +429,7 @@ fn pushed_objects(dir: &std::path::Path) -> Option<(Quarantine, gix::hash::Kind)
         Ok(None) => Quarantine::open(repo.objects.store_ref().path().to_owned(), &[], hash).ok()?,
         Err(_) => return None,
     };
-    Some((objects, hash))
+    Some((repo, objects))
 }
 
 impl super::Source for Commits {
@@ -742,11 +786,34 @@ fn read_commit(
     parse_commit(id, packed.as_deref().unwrap_or(buf), repo.object_hash())
 }
 
+/// Where the commits and trees a listing needs are read when the packs reader cannot build
+/// them: the repository's object database, or a push's (quarantine and alternates).
+trait Objects {
+    /// Reads object `id` into `buf` and says what kind it is.
+    fn find_kind(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<gix::objs::Kind, GitError>;
+}
+
+impl Objects for gix::Repository {
+    fn find_kind(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<gix::objs::Kind, GitError> {
+        Ok(self
+            .objects
+            .find(&id, buf)
+            .map_err(|e| GitError::read(format!("object {id}"), e))?
+            .kind)
+    }
+}
+
+impl Objects for Quarantine {
+    fn find_kind(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<gix::objs::Kind, GitError> {
+        self.find(id, buf)
+    }
+}
+
 /// Object `id`, which must be a `kind`: built from the packs where `reader` can, read
-/// through gix into `buf` otherwise. Returns the packed object's bytes, or `None` when the
-/// bytes are in `buf`.
+/// through `objects` into `buf` otherwise. Returns the packed object's bytes, or `None` when
+/// the bytes are in `buf`.
 fn read_object(
-    repo: &gix::Repository,
+    objects: &dyn Objects,
     reader: Option<&mut crate::git::packs::Reader<&Packs>>,
     id: ObjectId,
     kind: gix::objs::Kind,
@@ -762,12 +829,7 @@ fn read_object(
     let found = match packed {
         Some((found, data)) if found == kind => return Ok(Some(data)),
         Some((found, _)) => found,
-        None => {
-            repo.objects
-                .find(&id, buf)
-                .map_err(|e| GitError::read(format!("{kind} {id}"), e))?
-                .kind
-        }
+        None => objects.find_kind(id, buf)?,
     };
     if found != kind {
         return Err(err(&format!("a {found}, not a {kind}")).into());

@@ -260,13 +260,9 @@ fn a_key_in_a_delta_of_the_pushed_pack_is_found_in_process() {
         server.log("packs")
     );
     assert!(!server.has_object(&planted));
-    // Listed by git's plumbing, read in process.
+    // Listed and read in process: keyward ran no git command.
     let commands = server.git_commands();
-    assert!(
-        commands.iter().any(|c| c.starts_with("rev-list")),
-        "{commands:?}"
-    );
-    assert!(!server.read_with_cat_file(), "{commands:?}");
+    assert!(commands.is_empty(), "{commands:?}");
 }
 
 /// The rows of the report git relayed from the hook.
@@ -327,6 +323,80 @@ fn both_readers_give_the_same_report_on_a_push() {
         plumbing.read_with_cat_file(),
         "{:?}",
         plumbing.git_commands()
+    );
+}
+
+/// A branch pushed on top of an old commit brings what its own commits changed, not what
+/// that old commit held: a key the server had before keyward guarded it (in a file since
+/// deleted on main) is not reported again; the new key, in a file renamed on the branch, and
+/// a merge of main are. The in-process walk and git's plumbing give the same report, and the
+/// walk runs no git command.
+#[test]
+fn a_branch_on_an_old_commit_brings_only_its_own_changes() {
+    let in_process = Server::new("");
+    let plumbing = Server::new("KEYWARD_GIT_BACKEND=cli");
+    let (old, new) = (keys::github(), keys::openai_project());
+    let mut reports = Vec::new();
+    for server in [&in_process, &plumbing] {
+        let repo = &server.repo;
+        let hook = server.bare.join("hooks/pre-receive");
+        let parked = server.bare.join("hooks/parked");
+        std::fs::rename(&hook, &parked).expect("park the hook");
+        repo.write("config/legacy.py", format!("KEY = \"{}\"\n", old.value));
+        repo.write("src/app.py", "print('v1')\n");
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit_unchecked(&[]);
+        let legacy = repo.head().expect("legacy commit");
+        repo.git(&["rm", "-q", "config/legacy.py"]).assert_ok();
+        repo.commit_unchecked(&[]);
+        repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+        std::fs::rename(&parked, &hook).expect("restore the hook");
+        server.config("receive.unpackLimit", "1");
+
+        repo.git(&["checkout", "-q", "-b", "feature", &legacy]).assert_ok();
+        repo.git(&["mv", "src/app.py", "src/main.py"]).assert_ok();
+        repo.commit_unchecked(&[]);
+        repo.write("src/main.py", format!("print('v2')\nKEY = \"{}\"\n", new.value));
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit_unchecked(&[]);
+        repo.git(&["merge", "-q", "--no-edit", "main"]).assert_ok();
+        let push = server.push("feature");
+        assert_refused(&push, server, "refs/heads/feature", None);
+        assert!(push.all().contains("src/main.py:2"), "{}", push.all());
+        assert!(!push.all().contains("legacy.py"), "{}", push.all());
+        assert_no_leak(&push.all(), &old);
+        assert_no_leak(&push.all(), &new);
+        reports.push(remote_lines(&push));
+    }
+    assert_eq!(reports[0], reports[1]);
+    let commands = in_process.git_commands();
+    assert!(commands.is_empty(), "{commands:?}");
+    let commands = plumbing.git_commands();
+    assert!(
+        commands.iter().any(|c| c.starts_with("rev-list")),
+        "{commands:?}"
+    );
+}
+
+/// A shallow server's history is cut where its `shallow` file says: git's plumbing lists the
+/// push there (the in-process walk does not stand in for it), and the key is still found.
+#[test]
+fn a_push_to_a_shallow_server_is_listed_by_git() {
+    let server = Server::new("");
+    let repo = &server.repo;
+    let accepted = server.accept_first_push();
+    let cut = accepted.clone().expect("accepted");
+    std::fs::write(server.bare.join("shallow"), format!("{cut}\n")).expect("shallow");
+    let key = keys::github();
+    repo.write("deploy/ci.yml", format!("token: {}\n", key.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let push = server.push("main");
+    assert_refused_for(&push, &server, accepted.as_deref(), "deploy/ci.yml:1", &key);
+    let commands = server.git_commands();
+    assert!(
+        commands.iter().any(|c| c.starts_with("rev-list")),
+        "{commands:?}"
     );
 }
 
@@ -439,12 +509,9 @@ fn pre_receive_outside_a_hook_reads_the_repository_in_process() {
     assert_eq!(out.code(), Some(1), "{}", out.all());
     assert!(out.all().contains("deploy.sh:1"), "{}", out.all());
     assert_no_leak(&out.all(), &key);
-    let commands = git_commands(&std::fs::read_to_string(&trace).expect("trace"));
-    assert!(
-        commands.iter().any(|c| c.starts_with("rev-list")),
-        "{commands:?}"
-    );
-    assert!(!read_with_cat_file(&commands), "{commands:?}");
+    // Listed and read in process: keyward ran no git command (git writes no trace then).
+    let commands = git_commands(&std::fs::read_to_string(&trace).unwrap_or_default());
+    assert!(commands.is_empty(), "{commands:?}");
 }
 
 /// A pushed blob that cannot be read — corrupt, or missing — fails the hook closed: exit 2,
