@@ -250,7 +250,7 @@ pub fn index(data: &[u8]) {
 const PACK_OBJECT_LIMIT: u64 = 16 << 20;
 
 /// A pack file, read entry after entry as `git index-pack` would, each object built with the
-/// bounded reader of [`crate::packs`]: whole objects inflated, deltas applied to the object
+/// bounded reader of [`crate::git::packs`]: whole objects inflated, deltas applied to the object
 /// at their base offset. Every size is checked before it is allocated (the fuzzer's malloc
 /// limit catches any that is not); a delta's changed ranges lie inside what it built.
 pub fn pack(data: &[u8]) {

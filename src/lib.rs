@@ -25,7 +25,7 @@
 //! - [`rules`] — the rule schema, the one rule check, the built-in catalog (TOML data).
 //! - [`config`] — `.keyward.toml`; [`settings`] — flags over the file over git config.
 //! - [`redact`] — previews, fingerprints, terminal escaping; [`hash64`] — the fast hash of
-//!   lines and paths that history compares.
+//!   lines and paths that history compares; [`cores`] — how many cores a scan may use.
 //! - [`app`] — one function per command; [`cli`] — arguments; [`install`] — the hook.
 //! - [`fuzzing`] — the fuzz targets' entry points (`fuzz/`), also run over their corpora by
 //!   `cargo test`.
@@ -42,6 +42,7 @@ pub use gix::ObjectId;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod cores;
 pub mod engine;
 pub mod fuzzing;
 pub mod git;

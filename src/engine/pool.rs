@@ -8,16 +8,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// How many cores a scan may use: `KEYWARD_THREADS` when it is set to a number from 1 to
-/// 1024 (a CI runner sharing its cores; a measurement of what more cores would do), otherwise
-/// the cores this process may use. Each pipeline stage caps what it starts (eight at most).
-pub fn cores() -> usize {
-    std::env::var("KEYWARD_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| (1..=1024).contains(n))
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
+pub use crate::cores::cores;
 
 /// A limit on the bytes of content held at once, shared by the threads of a scan. Memory
 /// then depends on this limit and on the largest blob, not on how many cores there are or

@@ -353,10 +353,14 @@ fn a_branch_on_an_old_commit_brings_only_its_own_changes() {
         std::fs::rename(&parked, &hook).expect("restore the hook");
         server.config("receive.unpackLimit", "1");
 
-        repo.git(&["checkout", "-q", "-b", "feature", &legacy]).assert_ok();
+        repo.git(&["checkout", "-q", "-b", "feature", &legacy])
+            .assert_ok();
         repo.git(&["mv", "src/app.py", "src/main.py"]).assert_ok();
         repo.commit_unchecked(&[]);
-        repo.write("src/main.py", format!("print('v2')\nKEY = \"{}\"\n", new.value));
+        repo.write(
+            "src/main.py",
+            format!("print('v2')\nKEY = \"{}\"\n", new.value),
+        );
         repo.git(&["add", "."]).assert_ok();
         repo.commit_unchecked(&[]);
         repo.git(&["merge", "-q", "--no-edit", "main"]).assert_ok();

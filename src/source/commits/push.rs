@@ -30,6 +30,7 @@ use gix::objs::Kind;
 use gix::ObjectId;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
+use std::rc::Rc;
 
 /// Lists what the push of `tips` brings to `repo`, reading objects from `packs` (the pushed
 /// ones) and `objects`.
@@ -52,26 +53,35 @@ pub(super) fn list(
     }
     let hidden = graph.peel(existing)?.commits;
     let tips = graph.peel(tips.to_vec())?;
-    let mut listing = Listing::default();
-    let mut changes = Vec::new();
-    for n in graph.new_commits(&tips.commits, &hidden)? {
+    let commits = graph.new_commits(&tips.commits, &hidden)?;
+    let mut jobs = Vec::with_capacity(commits.len());
+    for &n in &commits {
         let commit = graph.nodes[n]
             .parsed
             .as_ref()
             .expect("listed commits are parsed");
-        let (tree, parents) = (commit.tree, commit.parents.clone());
-        let at = Some(commit.at);
-        changes.clear();
-        if parents.is_empty() {
-            graph.diff(None, Some(tree), &mut Vec::new(), &mut changes)?;
+        let mut parents = Vec::with_capacity(commit.parents.len());
+        for &p in &commit.parents {
+            let parent = graph.nodes[p].parsed.as_ref();
+            let parent = parent.ok_or_else(|| GitError::Unsupported("an unread parent".into()))?;
+            parents.push(parent.tree);
         }
-        for p in parents {
-            let base = graph.nodes[p].parsed.as_ref().map(|c| c.tree);
-            let base = base.ok_or_else(|| GitError::Unsupported("an unread parent".into()))?;
-            graph.diff(Some(base), Some(tree), &mut Vec::new(), &mut changes)?;
-        }
+        jobs.push(Job {
+            tree: commit.tree,
+            parents,
+        });
+    }
+    let mut listing = Listing::default();
+    let threads = if jobs.len() >= PARALLEL_FROM {
+        crate::cores::cores().min(8)
+    } else {
+        1
+    };
+    for (&n, changes) in commits.iter().zip(graph.changes(&jobs, threads)?) {
+        let at = graph.nodes[n].parsed.as_ref().map(|c| c.at);
         list_changes(&mut listing, at, &changes);
     }
+    let mut changes = Vec::new();
     for tree in tips.trees {
         changes.clear();
         graph.diff(None, Some(tree), &mut Vec::new(), &mut changes)?;
@@ -130,6 +140,7 @@ struct Parsed {
 /// The commits met so far, and how objects are read.
 struct Graph<'a> {
     objects: &'a Quarantine,
+    packs: Option<&'a Packs>,
     reader: Option<Reader<&'a Packs>>,
     hash: gix::hash::Kind,
     index: HashMap<ObjectId, usize>,
@@ -141,6 +152,7 @@ impl<'a> Graph<'a> {
     fn new(objects: &'a Quarantine, packs: Option<&'a Packs>, hash: gix::hash::Kind) -> Self {
         Graph {
             objects,
+            packs,
             reader: packs.map(Reader::new),
             hash,
             index: HashMap::new(),
@@ -379,16 +391,54 @@ impl<'a> Graph<'a> {
         sorted
     }
 
-    /// Tree `id`'s bytes, owned (for the recursion).
-    fn tree(&mut self, id: ObjectId) -> Result<std::rc::Rc<Vec<u8>>, SourceError> {
-        let mut buf = Vec::new();
-        let packed = read_object(self.objects, self.reader.as_mut(), id, Kind::Tree, &mut buf)?;
-        Ok(packed.unwrap_or_else(|| std::rc::Rc::new(buf)))
+    /// What each of `jobs` changed, in order: on `threads` cores where the pushed packs hold the
+    /// trees (each core with its own reader, over a run of consecutive commits, whose trees
+    /// the reader keeps from one commit to the next), here for what they do not.
+    fn changes(&mut self, jobs: &[Job], threads: usize) -> Result<Vec<Vec<Change>>, SourceError> {
+        let mut done: Vec<Option<Vec<Change>>> = jobs.iter().map(|_| None).collect();
+        if let Some(packs) = self.packs.filter(|_| threads > 1 && !jobs.is_empty()) {
+            let hash = self.hash;
+            let per = jobs.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let runs: Vec<_> = jobs
+                    .chunks(per)
+                    .map(|run| {
+                        scope.spawn(move || {
+                            let mut reader = Reader::keeping(packs, WORKER_KEPT_BYTES);
+                            let mut read = |id: ObjectId| match reader.read(&id) {
+                                Ok(Some((Kind::Tree, data))) => Ok(data),
+                                // Elsewhere, or not a tree: left to this thread's reader.
+                                _ => Err(SourceError::from(GitError::Unsupported(
+                                    "a tree outside the pushed packs".into(),
+                                ))),
+                            };
+                            run.iter()
+                                .map(|job| job.run(&mut read, hash).ok())
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                for (slots, run) in done.chunks_mut(per).zip(runs) {
+                    if let Ok(results) = run.join() {
+                        for (slot, result) in slots.iter_mut().zip(results) {
+                            *slot = result;
+                        }
+                    }
+                }
+            });
+        }
+        let (objects, reader, hash) = (self.objects, &mut self.reader, self.hash);
+        let mut read = |id: ObjectId| read_tree(objects, reader.as_mut(), id);
+        jobs.iter()
+            .zip(done)
+            .map(|(job, done)| match done {
+                Some(changes) => Ok(changes),
+                None => job.run(&mut read, hash),
+            })
+            .collect()
     }
 
-    /// What differs between trees `old` and `new` (either may be absent: everything added or
-    /// deleted) under `path`, file by file, appended to `out` in git's order (tree-diff.c: both
-    /// sorted lists merged, subtrees entered where they differ).
+    /// [`diff`] with this graph's readers.
     fn diff(
         &mut self,
         old: Option<ObjectId>,
@@ -396,49 +446,123 @@ impl<'a> Graph<'a> {
         path: &mut Vec<u8>,
         out: &mut Vec<Change>,
     ) -> Result<(), SourceError> {
-        let old_data = old.map(|id| self.tree(id)).transpose()?;
-        let new_data = new.map(|id| self.tree(id)).transpose()?;
-        let old_entries = entries(old, old_data.as_deref(), self.hash)?;
-        let new_entries = entries(new, new_data.as_deref(), self.hash)?;
-        let (mut i, mut j) = (0, 0);
-        let prefix = path.len();
-        loop {
-            let order = match (old_entries.get(i), new_entries.get(j)) {
-                (None, None) => break,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some(a), Some(b)) => base_name_compare(a, b),
-            };
-            let (a, b) = match order {
-                Ordering::Less => (old_entries.get(i), None),
-                Ordering::Greater => (None, new_entries.get(j)),
-                Ordering::Equal => (old_entries.get(i), new_entries.get(j)),
-            };
-            i += usize::from(a.is_some());
-            j += usize::from(b.is_some());
-            if let (Some(a), Some(b)) = (a, b) {
-                if a.oid == b.oid && a.mode.kind() == b.mode.kind() {
-                    continue;
-                }
-            }
-            let entry = a.or(b).expect("one side at least");
-            path.truncate(prefix);
-            path.extend_from_slice(entry.filename);
-            if entry.mode.is_tree() {
-                path.push(b'/');
-                let (a, b) = (a.map(|e| e.oid.to_owned()), b.map(|e| e.oid.to_owned()));
-                self.diff(a, b, path, out)?;
-            } else {
-                out.push(Change {
-                    path: path.clone(),
-                    old: a.map(|e| e.oid.to_owned()),
-                    new: b.map(|e| (e.oid.to_owned(), e.mode.is_blob())),
-                });
+        let (objects, reader) = (self.objects, &mut self.reader);
+        let mut read = |id: ObjectId| read_tree(objects, reader.as_mut(), id);
+        diff(&mut read, self.hash, old, new, path, out)
+    }
+}
+
+/// Commits diffed on every core from this many: fewer cost less than the threads.
+const PARALLEL_FROM: usize = 64;
+
+/// Memory for the trees each core's reader keeps.
+const WORKER_KEPT_BYTES: usize = 16 << 20;
+
+/// What one commit changed is what its tree and each parent's differ by (everything, for a
+/// root commit): `git diff-tree -r -m --root`.
+struct Job {
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+}
+
+impl Job {
+    fn run(
+        &self,
+        read: &mut ReadTree<'_>,
+        hash: gix::hash::Kind,
+    ) -> Result<Vec<Change>, SourceError> {
+        let mut changes = Vec::new();
+        if self.parents.is_empty() {
+            diff(
+                read,
+                hash,
+                None,
+                Some(self.tree),
+                &mut Vec::new(),
+                &mut changes,
+            )?;
+        }
+        for &parent in &self.parents {
+            diff(
+                read,
+                hash,
+                Some(parent),
+                Some(self.tree),
+                &mut Vec::new(),
+                &mut changes,
+            )?;
+        }
+        Ok(changes)
+    }
+}
+
+/// Reads a tree's bytes.
+type ReadTree<'r> = dyn FnMut(ObjectId) -> Result<Rc<Vec<u8>>, SourceError> + 'r;
+
+/// Tree `id`, from the packs where `reader` builds it, through `objects` otherwise.
+fn read_tree(
+    objects: &Quarantine,
+    reader: Option<&mut Reader<&Packs>>,
+    id: ObjectId,
+) -> Result<Rc<Vec<u8>>, SourceError> {
+    let mut buf = Vec::new();
+    let packed = read_object(objects, reader, id, Kind::Tree, &mut buf)?;
+    Ok(packed.unwrap_or_else(|| Rc::new(buf)))
+}
+
+/// What differs between trees `old` and `new` (either may be absent: everything added or
+/// deleted) under `path`, file by file, appended to `out` in git's order (tree-diff.c: both
+/// sorted lists merged, subtrees entered where they differ).
+fn diff(
+    read: &mut ReadTree<'_>,
+    hash: gix::hash::Kind,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+    path: &mut Vec<u8>,
+    out: &mut Vec<Change>,
+) -> Result<(), SourceError> {
+    let old_data = old.map(&mut *read).transpose()?;
+    let new_data = new.map(&mut *read).transpose()?;
+    let old_entries = entries(old, old_data.as_deref(), hash)?;
+    let new_entries = entries(new, new_data.as_deref(), hash)?;
+    let (mut i, mut j) = (0, 0);
+    let prefix = path.len();
+    loop {
+        let order = match (old_entries.get(i), new_entries.get(j)) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(a), Some(b)) => base_name_compare(a, b),
+        };
+        let (a, b) = match order {
+            Ordering::Less => (old_entries.get(i), None),
+            Ordering::Greater => (None, new_entries.get(j)),
+            Ordering::Equal => (old_entries.get(i), new_entries.get(j)),
+        };
+        i += usize::from(a.is_some());
+        j += usize::from(b.is_some());
+        if let (Some(a), Some(b)) = (a, b) {
+            if a.oid == b.oid && a.mode.kind() == b.mode.kind() {
+                continue;
             }
         }
+        let entry = a.or(b).expect("one side at least");
         path.truncate(prefix);
-        Ok(())
+        path.extend_from_slice(entry.filename);
+        if entry.mode.is_tree() {
+            path.push(b'/');
+            let (a, b) = (a.map(|e| e.oid.to_owned()), b.map(|e| e.oid.to_owned()));
+            diff(read, hash, a, b, path, out)?;
+        } else {
+            out.push(Change {
+                path: path.clone(),
+                old: a.map(|e| e.oid.to_owned()),
+                new: b.map(|e| (e.oid.to_owned(), e.mode.is_blob())),
+            });
+        }
     }
+    path.truncate(prefix);
+    Ok(())
 }
 
 /// The entries of tree `id`, whose bytes are `data`.
@@ -674,22 +798,24 @@ mod tests {
                     ours, theirs,
                     "packed {packed}, push {tips:?} onto {hidden:?}"
                 );
-                for id in ours {
-                    let n = graph.index[&id];
-                    let commit = graph.nodes[n].parsed.as_ref().expect("parsed");
-                    let (tree, parents) = (commit.tree, commit.parents.clone());
-                    let mut changes = Vec::new();
-                    if parents.is_empty() {
-                        graph
-                            .diff(None, Some(tree), &mut Vec::new(), &mut changes)
-                            .expect("diff");
-                    }
-                    for p in parents {
-                        let base = graph.nodes[p].parsed.as_ref().expect("parent").tree;
-                        graph
-                            .diff(Some(base), Some(tree), &mut Vec::new(), &mut changes)
-                            .expect("diff");
-                    }
+                // What each commit changed, on three threads (none of them reads a loose
+                // object: those commits are diffed again here).
+                let jobs: Vec<Job> = ours
+                    .iter()
+                    .map(|id| {
+                        let commit = graph.nodes[graph.index[id]].parsed.as_ref().expect("read");
+                        let parents = commit
+                            .parents
+                            .iter()
+                            .map(|&p| graph.nodes[p].parsed.as_ref().expect("parent read").tree);
+                        Job {
+                            tree: commit.tree,
+                            parents: parents.collect(),
+                        }
+                    })
+                    .collect();
+                let changes = graph.changes(&jobs, 3).expect("diffs");
+                for (&id, changes) in ours.iter().zip(changes) {
                     assert_eq!(changes, git_changes(d, id), "commit {id}");
                 }
             }
