@@ -83,6 +83,30 @@ impl Server {
         git_commands(&self.log("trace"))
     }
 
+    /// Runs `pushes` with the hook set aside: what the server had before keyward guarded it.
+    fn unguarded(&self, pushes: impl FnOnce()) {
+        let hook = self.bare.join("hooks/pre-receive");
+        let parked = self.bare.join("hooks/parked");
+        std::fs::rename(&hook, &parked).expect("park the hook");
+        pushes();
+        std::fs::rename(&parked, &hook).expect("restore the hook");
+    }
+
+    /// keyward listed the last push with git's plumbing (`git rev-list`).
+    fn assert_listed_by_git(&self) {
+        let commands = self.git_commands();
+        assert!(
+            commands.iter().any(|c| c.starts_with("rev-list")),
+            "{commands:?}"
+        );
+    }
+
+    /// keyward listed and read the last push in process: it ran no git command.
+    fn assert_ran_no_git(&self) {
+        let commands = self.git_commands();
+        assert!(commands.is_empty(), "{commands:?}");
+    }
+
     /// The last push's pack in the quarantine held at least `at_least` blobs as deltas.
     fn assert_pushed_deltas(&self, at_least: usize) {
         let packs = self.log("packs");
@@ -260,9 +284,8 @@ fn a_key_in_a_delta_of_the_pushed_pack_is_found_in_process() {
         server.log("packs")
     );
     assert!(!server.has_object(&planted));
-    // Listed and read in process: keyward ran no git command.
-    let commands = server.git_commands();
-    assert!(commands.is_empty(), "{commands:?}");
+    // Listed and read in process.
+    server.assert_ran_no_git();
 }
 
 /// The rows of the report git relayed from the hook.
@@ -274,23 +297,31 @@ fn remote_lines(push: &Out) -> Vec<String> {
         .collect()
 }
 
+/// Runs `scenario` (which returns the push it judged) against a server whose hook lists and
+/// reads in process and one whose hook uses git's plumbing
+/// (`KEYWARD_GIT_BACKEND=cli`), and checks both reported the same: returns the two servers.
+fn with_both_readers(scenario: impl Fn(&Server) -> Out) -> [Server; 2] {
+    let servers = [Server::new(""), Server::new("KEYWARD_GIT_BACKEND=cli")];
+    let reports: Vec<Vec<String>> = servers
+        .iter()
+        .map(|server| remote_lines(&scenario(server)))
+        .collect();
+    assert_eq!(reports[0], reports[1]);
+    servers
+}
+
 #[test]
 fn both_readers_give_the_same_report_on_a_push() {
-    let in_process = Server::new("");
-    let plumbing = Server::new("KEYWARD_GIT_BACKEND=cli");
     let (old, new) = (keys::github(), keys::openai_project());
-    let mut reports = Vec::new();
-    for server in [&in_process, &plumbing] {
+    let [in_process, plumbing] = with_both_readers(|server| {
         let repo = &server.repo;
         // The server has a key already, pushed before keyward guarded it.
-        let hook = server.bare.join("hooks/pre-receive");
-        let parked = server.bare.join("hooks/parked");
-        std::fs::rename(&hook, &parked).expect("park the hook");
-        repo.write("settings.env.sample", format!("OLD={}\nX=1\n", old.value));
-        repo.git(&["add", "."]).assert_ok();
-        repo.commit_unchecked(&[]);
-        repo.git(&["push", "-q", "origin", "main"]).assert_ok();
-        std::fs::rename(&parked, &hook).expect("restore the hook");
+        server.unguarded(|| {
+            repo.write("settings.env.sample", format!("OLD={}\nX=1\n", old.value));
+            repo.git(&["add", "."]).assert_ok();
+            repo.commit_unchecked(&[]);
+            repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+        });
         // The push kept as a pack: its versions are built along their deltas.
         server.config("receive.unpackLimit", "1");
         let before = server.remote("main");
@@ -310,15 +341,10 @@ fn both_readers_give_the_same_report_on_a_push() {
         assert_no_leak(&push.all(), &old);
         assert_no_leak(&push.all(), &new);
         server.assert_pushed_deltas(6);
-        reports.push(remote_lines(&push));
-    }
-    assert_eq!(reports[0], reports[1]);
+        push
+    });
     // The trace tells the readers apart.
-    assert!(
-        !in_process.read_with_cat_file(),
-        "{:?}",
-        in_process.git_commands()
-    );
+    in_process.assert_ran_no_git();
     assert!(
         plumbing.read_with_cat_file(),
         "{:?}",
@@ -333,26 +359,22 @@ fn both_readers_give_the_same_report_on_a_push() {
 /// walk runs no git command.
 #[test]
 fn a_branch_on_an_old_commit_brings_only_its_own_changes() {
-    let in_process = Server::new("");
-    let plumbing = Server::new("KEYWARD_GIT_BACKEND=cli");
     let (old, new) = (keys::github(), keys::openai_project());
-    let mut reports = Vec::new();
-    for server in [&in_process, &plumbing] {
+    let [in_process, plumbing] = with_both_readers(|server| {
         let repo = &server.repo;
-        let hook = server.bare.join("hooks/pre-receive");
-        let parked = server.bare.join("hooks/parked");
-        std::fs::rename(&hook, &parked).expect("park the hook");
-        repo.write("config/legacy.py", format!("KEY = \"{}\"\n", old.value));
-        repo.write("src/app.py", "print('v1')\n");
-        repo.git(&["add", "."]).assert_ok();
-        repo.commit_unchecked(&[]);
-        let legacy = repo.head().expect("legacy commit");
-        repo.git(&["rm", "-q", "config/legacy.py"]).assert_ok();
-        repo.commit_unchecked(&[]);
-        repo.git(&["push", "-q", "origin", "main"]).assert_ok();
-        std::fs::rename(&parked, &hook).expect("restore the hook");
+        let mut legacy = None;
+        server.unguarded(|| {
+            repo.write("config/legacy.py", format!("KEY = \"{}\"\n", old.value));
+            repo.write("src/app.py", "print('v1')\n");
+            repo.git(&["add", "."]).assert_ok();
+            repo.commit_unchecked(&[]);
+            legacy = repo.head();
+            repo.git(&["rm", "-q", "config/legacy.py"]).assert_ok();
+            repo.commit_unchecked(&[]);
+            repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+        });
         server.config("receive.unpackLimit", "1");
-
+        let legacy = legacy.expect("legacy commit");
         repo.git(&["checkout", "-q", "-b", "feature", &legacy])
             .assert_ok();
         repo.git(&["mv", "src/app.py", "src/main.py"]).assert_ok();
@@ -370,16 +392,10 @@ fn a_branch_on_an_old_commit_brings_only_its_own_changes() {
         assert!(!push.all().contains("legacy.py"), "{}", push.all());
         assert_no_leak(&push.all(), &old);
         assert_no_leak(&push.all(), &new);
-        reports.push(remote_lines(&push));
-    }
-    assert_eq!(reports[0], reports[1]);
-    let commands = in_process.git_commands();
-    assert!(commands.is_empty(), "{commands:?}");
-    let commands = plumbing.git_commands();
-    assert!(
-        commands.iter().any(|c| c.starts_with("rev-list")),
-        "{commands:?}"
-    );
+        push
+    });
+    in_process.assert_ran_no_git();
+    plumbing.assert_listed_by_git();
 }
 
 /// A shallow server's history is cut where its `shallow` file says: git's plumbing lists the
@@ -397,11 +413,7 @@ fn a_push_to_a_shallow_server_is_listed_by_git() {
     repo.commit_unchecked(&[]);
     let push = server.push("main");
     assert_refused_for(&push, &server, accepted.as_deref(), "deploy/ci.yml:1", &key);
-    let commands = server.git_commands();
-    assert!(
-        commands.iter().any(|c| c.starts_with("rev-list")),
-        "{commands:?}"
-    );
+    server.assert_listed_by_git();
 }
 
 #[test]
