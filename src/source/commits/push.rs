@@ -523,41 +523,46 @@ fn diff(
 ) -> Result<(), SourceError> {
     let old_data = old.map(&mut *read).transpose()?;
     let new_data = new.map(&mut *read).transpose()?;
-    let old_entries = entries(old, old_data.as_deref(), hash)?;
-    let new_entries = entries(new, new_data.as_deref(), hash)?;
-    let (mut i, mut j) = (0, 0);
+    // Both trees are walked side by side as they are parsed: no list of entries is built.
+    let mut olds = Entries::new(old, old_data.as_deref(), hash);
+    let mut news = Entries::new(new, new_data.as_deref(), hash);
+    let (mut a, mut b) = (olds.next()?, news.next()?);
     let prefix = path.len();
     loop {
-        let order = match (old_entries.get(i), new_entries.get(j)) {
+        let order = match (&a, &b) {
             (None, None) => break,
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (Some(a), Some(b)) => base_name_compare(a, b),
         };
-        let (a, b) = match order {
-            Ordering::Less => (old_entries.get(i), None),
-            Ordering::Greater => (None, new_entries.get(j)),
-            Ordering::Equal => (old_entries.get(i), new_entries.get(j)),
+        let (x, y) = match order {
+            Ordering::Less => (a.take(), None),
+            Ordering::Greater => (None, b.take()),
+            Ordering::Equal => (a.take(), b.take()),
         };
-        i += usize::from(a.is_some());
-        j += usize::from(b.is_some());
-        if let (Some(a), Some(b)) = (a, b) {
-            if a.oid == b.oid && a.mode.kind() == b.mode.kind() {
+        if x.is_some() {
+            a = olds.next()?;
+        }
+        if y.is_some() {
+            b = news.next()?;
+        }
+        if let (Some(x), Some(y)) = (x, y) {
+            if x.oid == y.oid && x.mode.kind() == y.mode.kind() {
                 continue;
             }
         }
-        let entry = a.or(b).expect("one side at least");
+        let entry = x.or(y).expect("one side at least");
         path.truncate(prefix);
         path.extend_from_slice(entry.filename);
         if entry.mode.is_tree() {
             path.push(b'/');
-            let (a, b) = (a.map(|e| e.oid.to_owned()), b.map(|e| e.oid.to_owned()));
-            diff(read, hash, a, b, path, out)?;
+            let (x, y) = (x.map(|e| e.oid.to_owned()), y.map(|e| e.oid.to_owned()));
+            diff(read, hash, x, y, path, out)?;
         } else {
             out.push(Change {
                 path: path.clone(),
-                old: a.map(|e| e.oid.to_owned()),
-                new: b.map(|e| (e.oid.to_owned(), e.mode.is_blob())),
+                old: x.map(|e| e.oid.to_owned()),
+                new: y.map(|e| (e.oid.to_owned(), e.mode.is_blob())),
             });
         }
     }
@@ -565,18 +570,29 @@ fn diff(
     Ok(())
 }
 
-/// The entries of tree `id`, whose bytes are `data`.
-fn entries<'d>(
+/// The entries of a tree (none for an absent one), parsed one by one.
+struct Entries<'d> {
     id: Option<ObjectId>,
-    data: Option<&'d Vec<u8>>,
-    hash: gix::hash::Kind,
-) -> Result<Vec<EntryRef<'d>>, SourceError> {
-    let (Some(id), Some(data)) = (id, data) else {
-        return Ok(Vec::new());
-    };
-    gix::objs::TreeRefIter::from_bytes(data, hash)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| GitError::read(format!("tree {id}"), e).into())
+    iter: Option<gix::objs::TreeRefIter<'d>>,
+}
+
+impl<'d> Entries<'d> {
+    /// The entries of tree `id`, whose bytes are `data`.
+    fn new(id: Option<ObjectId>, data: Option<&'d Vec<u8>>, hash: gix::hash::Kind) -> Self {
+        let iter = data.map(|d| gix::objs::TreeRefIter::from_bytes(d, hash));
+        Entries { id, iter }
+    }
+
+    fn next(&mut self) -> Result<Option<EntryRef<'d>>, SourceError> {
+        match self.iter.as_mut().and_then(Iterator::next) {
+            None => Ok(None),
+            Some(Ok(entry)) => Ok(Some(entry)),
+            Some(Err(e)) => {
+                let id = self.id.map(|id| id.to_string()).unwrap_or_default();
+                Err(GitError::read(format!("tree {id}"), e).into())
+            }
+        }
+    }
 }
 
 /// git's order of tree entries (read-cache.c's `base_name_compare`): by name, a tree's name
