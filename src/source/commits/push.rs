@@ -53,7 +53,13 @@ pub(super) fn list(
     }
     let hidden = graph.peel(existing)?.commits;
     let tips = graph.peel(tips.to_vec())?;
-    let commits = graph.new_commits(&tips.commits, &hidden)?;
+    // A push of tags to trees or blobs alone walks no history (git's plumbing runs no
+    // `rev-list` for it either).
+    let commits = if tips.commits.is_empty() {
+        Vec::new()
+    } else {
+        graph.new_commits(&tips.commits, &hidden)?
+    };
     let mut jobs = Vec::with_capacity(commits.len());
     for &n in &commits {
         let commit = graph.nodes[n]
