@@ -25,7 +25,6 @@ use crate::git::quarantine::Quarantine;
 use crate::git::GitError;
 use crate::model::{CommitRef, PushedRef};
 use crate::source::SourceError;
-use gix::objs::tree::EntryRef;
 use gix::objs::Kind;
 use gix::ObjectId;
 use std::cmp::{Ordering, Reverse};
@@ -454,7 +453,7 @@ impl<'a> Graph<'a> {
     ) -> Result<(), SourceError> {
         let (objects, reader) = (self.objects, &mut self.reader);
         let mut read = |id: ObjectId| read_tree(objects, reader.as_mut(), id);
-        diff(&mut read, self.hash, old, new, path, out)
+        diff(&mut read, self.hash, old, new, path, out, 0)
     }
 }
 
@@ -486,6 +485,7 @@ impl Job {
                 Some(self.tree),
                 &mut Vec::new(),
                 &mut changes,
+                0,
             )?;
         }
         for &parent in &self.parents {
@@ -496,6 +496,7 @@ impl Job {
                 Some(self.tree),
                 &mut Vec::new(),
                 &mut changes,
+                0,
             )?;
         }
         Ok(changes)
@@ -526,6 +527,7 @@ fn diff(
     new: Option<ObjectId>,
     path: &mut Vec<u8>,
     out: &mut Vec<Change>,
+    depth: usize,
 ) -> Result<(), SourceError> {
     let old_data = old.map(&mut *read).transpose()?;
     let new_data = new.map(&mut *read).transpose()?;
@@ -553,22 +555,27 @@ fn diff(
             b = news.next()?;
         }
         if let (Some(x), Some(y)) = (x, y) {
-            if x.oid == y.oid && x.mode.kind() == y.mode.kind() {
+            if x.oid == y.oid && x.mode == y.mode {
                 continue;
             }
         }
         let entry = x.or(y).expect("one side at least");
         path.truncate(prefix);
         path.extend_from_slice(entry.filename);
-        if entry.mode.is_tree() {
+        if entry.mode == S_IFDIR {
             path.push(b'/');
             let (x, y) = (x.map(|e| e.oid.to_owned()), y.map(|e| e.oid.to_owned()));
-            diff(read, hash, x, y, path, out)?;
+            if depth >= MAX_TREE_DEPTH {
+                return Err(
+                    GitError::Unsupported("trees nested deeper than git reads".into()).into(),
+                );
+            }
+            diff(read, hash, x, y, path, out, depth + 1)?;
         } else {
             out.push(Change {
                 path: path.clone(),
                 old: x.map(|e| e.oid.to_owned()),
-                new: y.map(|e| (e.oid.to_owned(), e.mode.is_blob())),
+                new: y.map(|e| (e.oid.to_owned(), e.mode & S_IFMT == S_IFREG)),
             });
         }
     }
@@ -576,41 +583,106 @@ fn diff(
     Ok(())
 }
 
+/// One entry of a tree as git reads it (tree-walk.c's `decode_tree_entry`).
+#[derive(Clone, Copy)]
+struct Entry<'d> {
+    /// The mode as git canonicalises it (`canon_mode`): a regular file's is 100644 or 100755,
+    /// and what is neither a file, a symlink nor a directory is a submodule. (gix reads a
+    /// literal `140000` as a directory; git reads it as a submodule, and so must the diff.)
+    mode: u32,
+    filename: &'d [u8],
+    oid: &'d gix::oid,
+}
+
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+const S_IFLNK: u32 = 0o120000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFGITLINK: u32 = 0o160000;
+
+/// git's `canon_mode`.
+fn canon_mode(mode: u32) -> u32 {
+    match mode & S_IFMT {
+        S_IFREG if mode & 0o100 != 0 => S_IFREG | 0o755,
+        S_IFREG => S_IFREG | 0o644,
+        S_IFLNK => S_IFLNK,
+        S_IFDIR => S_IFDIR,
+        _ => S_IFGITLINK,
+    }
+}
+
+/// How deep trees may nest (git's `core.maxTreeDepth` default): deeper is left to git.
+const MAX_TREE_DEPTH: usize = 2048;
+
 /// The entries of a tree (none for an absent one), parsed one by one.
 struct Entries<'d> {
     id: Option<ObjectId>,
-    iter: Option<gix::objs::TreeRefIter<'d>>,
+    data: &'d [u8],
+    hash_len: usize,
 }
 
 impl<'d> Entries<'d> {
     /// The entries of tree `id`, whose bytes are `data`.
     fn new(id: Option<ObjectId>, data: Option<&'d Vec<u8>>, hash: gix::hash::Kind) -> Self {
-        let iter = data.map(|d| gix::objs::TreeRefIter::from_bytes(d, hash));
-        Entries { id, iter }
+        Entries {
+            id,
+            data: data.map_or(&[][..], Vec::as_slice),
+            hash_len: hash.len_in_bytes(),
+        }
     }
 
-    fn next(&mut self) -> Result<Option<EntryRef<'d>>, SourceError> {
-        match self.iter.as_mut().and_then(Iterator::next) {
-            None => Ok(None),
-            Some(Ok(entry)) => Ok(Some(entry)),
-            Some(Err(e)) => {
-                let id = self.id.map(|id| id.to_string()).unwrap_or_default();
-                Err(GitError::read(format!("tree {id}"), e).into())
-            }
+    /// The next entry, `<octal mode> <name>NUL<id>`, parsed as git parses it.
+    fn next(&mut self) -> Result<Option<Entry<'d>>, SourceError> {
+        let data = self.data;
+        if data.is_empty() {
+            return Ok(None);
         }
+        let id = self.id;
+        let malformed = |what: &str| {
+            let id = id.map(|id| id.to_string()).unwrap_or_default();
+            SourceError::from(GitError::read(
+                format!("tree {id}"),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
+            ))
+        };
+        let space = data.iter().position(|&b| b == b' ');
+        let space = space.ok_or_else(|| malformed("a truncated entry"))?;
+        let mut mode: u32 = 0;
+        for &digit in &data[..space] {
+            if !(b'0'..=b'7').contains(&digit) {
+                return Err(malformed("a malformed mode"));
+            }
+            mode = mode
+                .checked_mul(8)
+                .map(|m| m | u32::from(digit - b'0'))
+                .ok_or_else(|| malformed("a malformed mode"))?;
+        }
+        let rest = &data[space + 1..];
+        let nul = rest.iter().position(|&b| b == 0);
+        let nul = nul.ok_or_else(|| malformed("a truncated entry"))?;
+        let end = nul + 1 + self.hash_len;
+        if space == 0 || nul == 0 || rest.len() < end {
+            return Err(malformed("a malformed entry"));
+        }
+        self.data = &rest[end..];
+        Ok(Some(Entry {
+            mode: canon_mode(mode),
+            filename: &rest[..nul],
+            oid: gix::oid::from_bytes_unchecked(&rest[nul + 1..end]),
+        }))
     }
 }
 
 /// git's order of tree entries (read-cache.c's `base_name_compare`): by name, a tree's name
 /// as if it ended in `/`. A file and a directory of one name are two entries.
-fn base_name_compare(a: &EntryRef<'_>, b: &EntryRef<'_>) -> Ordering {
+fn base_name_compare(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
     let (x, y) = (a.filename, b.filename);
     let len = x.len().min(y.len());
     x[..len].cmp(&y[..len]).then_with(|| {
-        let end = |name: &[u8], e: &EntryRef<'_>| {
+        let end = |name: &[u8], e: &Entry<'_>| {
             name.get(len)
                 .copied()
-                .unwrap_or(if e.mode.is_tree() { b'/' } else { 0 })
+                .unwrap_or(if e.mode == S_IFDIR { b'/' } else { 0 })
         };
         end(x, a).cmp(&end(y, b))
     })
@@ -842,5 +914,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A tree entry of mode `140000` is a submodule to git (gix would read a directory):
+    /// replaced by a directory holding the same tree, every file in it is new, as `git
+    /// diff-tree` says. Trees written byte by byte, as a hostile push can.
+    #[test]
+    fn a_mode_git_reads_as_a_submodule_is_diffed_as_git_diffs_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], 0);
+        std::fs::write(d.join("secret.txt"), "TOKEN\n").expect("write");
+        let blob = git(d, &["hash-object", "-w", "secret.txt"], 0);
+        let raw = |id: &str| ObjectId::from_hex(id.as_bytes()).expect("id");
+        let tree_of = |entries: &[(&str, &str, ObjectId)]| {
+            let mut bytes = Vec::new();
+            for (mode, name, id) in entries {
+                bytes.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+                bytes.extend_from_slice(id.as_bytes());
+            }
+            std::fs::write(d.join("tree.bin"), bytes).expect("write");
+            let id = git(
+                d,
+                &["hash-object", "-t", "tree", "-w", "--literally", "tree.bin"],
+                0,
+            );
+            raw(&id)
+        };
+        let inner = tree_of(&[("100644", "secret.txt", raw(&blob))]);
+        let before = tree_of(&[("140000", "x", inner)]);
+        let after = tree_of(&[("40000", "x", inner)]);
+        let p = git(
+            d,
+            &["commit-tree", "-m", "p", &before.to_string()],
+            1_700_000_000,
+        );
+        let c = git(
+            d,
+            &["commit-tree", "-m", "c", "-p", &p, &after.to_string()],
+            1_700_000_000,
+        );
+        let repo = crate::git::open_in(d).expect("repository");
+        let hash = repo.object_hash();
+        let objects_dir = repo.objects.store_ref().path().to_owned();
+        let objects = Quarantine::open(objects_dir, &[], hash).expect("odb");
+        let mut graph = Graph::new(&objects, None, hash);
+        let job = Job {
+            tree: after,
+            parents: vec![before],
+        };
+        let changes = graph.changes(&[job], 1).expect("diff").remove(0);
+        let theirs = git_changes(d, raw(&c));
+        assert_eq!(changes, theirs);
+        assert!(
+            theirs.iter().any(|c| c.path == b"x/secret.txt"),
+            "{theirs:?}"
+        );
     }
 }
