@@ -408,7 +408,10 @@ impl<'a> Graph<'a> {
                 let runs: Vec<_> = jobs
                     .chunks(per)
                     .map(|run| {
-                        scope.spawn(move || {
+                        // A stack for trees nested as deep as git reads them; a thread that
+                        // cannot start leaves its run to this one.
+                        let builder = std::thread::Builder::new().stack_size(WORKER_STACK_BYTES);
+                        builder.spawn_scoped(scope, move || {
                             let mut reader = Reader::keeping(packs, WORKER_KEPT_BYTES);
                             let mut read = |id: ObjectId| match reader.read(&id) {
                                 Ok(Some((Kind::Tree, data))) => Ok(data),
@@ -424,7 +427,7 @@ impl<'a> Graph<'a> {
                     })
                     .collect();
                 for (slots, run) in done.chunks_mut(per).zip(runs) {
-                    if let Ok(results) = run.join() {
+                    if let Ok(results) = run.map_err(drop).and_then(|r| r.join().map_err(drop)) {
                         for (slot, result) in slots.iter_mut().zip(results) {
                             *slot = result;
                         }
@@ -459,6 +462,9 @@ impl<'a> Graph<'a> {
 
 /// Commits diffed on every core from this many: fewer cost less than the threads.
 const PARALLEL_FROM: usize = 64;
+
+/// Each diffing thread's stack: [`MAX_TREE_DEPTH`] nested diffs fit with room to spare.
+const WORKER_STACK_BYTES: usize = 16 << 20;
 
 /// Memory for the trees each core's reader keeps.
 const WORKER_KEPT_BYTES: usize = 16 << 20;
