@@ -24,6 +24,7 @@
 //! cannot.
 
 mod push;
+mod tree;
 
 use super::{BlobRead, SourceError, Stage};
 use crate::git::packs::{Packs, Plan};
@@ -939,14 +940,14 @@ impl Walk<'_> {
         let packed = read_object(self.repo, self.reader.as_mut(), id, kind, &mut read)?;
         let data: &[u8] = packed.as_deref().unwrap_or(&read);
         let prefix = path.len();
-        for entry in gix::objs::TreeRefIter::from_bytes(data, self.repo.object_hash()) {
-            let entry = entry.map_err(|e| GitError::read(format!("tree {id}"), e))?;
+        let mut entries = tree::Entries::new(Some(id), data, self.repo.object_hash());
+        while let Some(entry) = entries.next()? {
             path.truncate(prefix);
             path.extend_from_slice(entry.filename);
-            if entry.mode.is_tree() {
+            if entry.is_tree() {
                 path.push(b'/');
                 self.visit(entry.oid.to_owned(), path, commit, listing)?;
-            } else if entry.mode.is_blob() {
+            } else if entry.is_file() {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
                 let at = path_hash(path);
                 let last = self.last_at.get(&at).copied();

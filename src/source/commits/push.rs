@@ -19,6 +19,7 @@
 //! What the walk cannot stand in for (a shallow or grafted repository, other worktrees' HEADs,
 //! an object it cannot read) is an error, and the caller asks git's plumbing instead.
 
+use super::tree::{base_name_compare, Entries};
 use super::{list_changes, parse_commit, read_object, Change, Listing, Tips, MAX_PEEL};
 use crate::git::packs::{Packs, Reader};
 use crate::git::quarantine::Quarantine;
@@ -538,8 +539,8 @@ fn diff(
     let old_data = old.map(&mut *read).transpose()?;
     let new_data = new.map(&mut *read).transpose()?;
     // Both trees are walked side by side as they are parsed: no list of entries is built.
-    let mut olds = Entries::new(old, old_data.as_deref(), hash);
-    let mut news = Entries::new(new, new_data.as_deref(), hash);
+    let mut olds = Entries::new(old, old_data.as_deref().map_or(&[][..], |d| d), hash);
+    let mut news = Entries::new(new, new_data.as_deref().map_or(&[][..], |d| d), hash);
     let (mut a, mut b) = (olds.next()?, news.next()?);
     let prefix = path.len();
     loop {
@@ -568,7 +569,7 @@ fn diff(
         let entry = x.or(y).expect("one side at least");
         path.truncate(prefix);
         path.extend_from_slice(entry.filename);
-        if entry.mode == S_IFDIR {
+        if entry.is_tree() {
             path.push(b'/');
             let (x, y) = (x.map(|e| e.oid.to_owned()), y.map(|e| e.oid.to_owned()));
             if depth >= MAX_TREE_DEPTH {
@@ -581,7 +582,7 @@ fn diff(
             out.push(Change {
                 path: path.clone(),
                 old: x.map(|e| e.oid.to_owned()),
-                new: y.map(|e| (e.oid.to_owned(), e.mode & S_IFMT == S_IFREG)),
+                new: y.map(|e| (e.oid.to_owned(), e.is_file())),
             });
         }
     }
@@ -589,110 +590,8 @@ fn diff(
     Ok(())
 }
 
-/// One entry of a tree as git reads it (tree-walk.c's `decode_tree_entry`).
-#[derive(Clone, Copy)]
-struct Entry<'d> {
-    /// The mode as git canonicalises it (`canon_mode`): a regular file's is 100644 or 100755,
-    /// and what is neither a file, a symlink nor a directory is a submodule. (gix reads a
-    /// literal `140000` as a directory; git reads it as a submodule, and so must the diff.)
-    mode: u32,
-    filename: &'d [u8],
-    oid: &'d gix::oid,
-}
-
-const S_IFMT: u32 = 0o170000;
-const S_IFREG: u32 = 0o100000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFGITLINK: u32 = 0o160000;
-
-/// git's `canon_mode`.
-fn canon_mode(mode: u32) -> u32 {
-    match mode & S_IFMT {
-        S_IFREG if mode & 0o100 != 0 => S_IFREG | 0o755,
-        S_IFREG => S_IFREG | 0o644,
-        S_IFLNK => S_IFLNK,
-        S_IFDIR => S_IFDIR,
-        _ => S_IFGITLINK,
-    }
-}
-
 /// How deep trees may nest (git's `core.maxTreeDepth` default): deeper is left to git.
 const MAX_TREE_DEPTH: usize = 2048;
-
-/// The entries of a tree (none for an absent one), parsed one by one.
-struct Entries<'d> {
-    id: Option<ObjectId>,
-    data: &'d [u8],
-    hash_len: usize,
-}
-
-impl<'d> Entries<'d> {
-    /// The entries of tree `id`, whose bytes are `data`.
-    fn new(id: Option<ObjectId>, data: Option<&'d Vec<u8>>, hash: gix::hash::Kind) -> Self {
-        Entries {
-            id,
-            data: data.map_or(&[][..], Vec::as_slice),
-            hash_len: hash.len_in_bytes(),
-        }
-    }
-
-    /// The next entry, `<octal mode> <name>NUL<id>`, parsed as git parses it.
-    fn next(&mut self) -> Result<Option<Entry<'d>>, SourceError> {
-        let data = self.data;
-        if data.is_empty() {
-            return Ok(None);
-        }
-        let id = self.id;
-        let malformed = |what: &str| {
-            let id = id.map(|id| id.to_string()).unwrap_or_default();
-            SourceError::from(GitError::read(
-                format!("tree {id}"),
-                std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
-            ))
-        };
-        let space = data.iter().position(|&b| b == b' ');
-        let space = space.ok_or_else(|| malformed("a truncated entry"))?;
-        let mut mode: u32 = 0;
-        for &digit in &data[..space] {
-            if !(b'0'..=b'7').contains(&digit) {
-                return Err(malformed("a malformed mode"));
-            }
-            mode = mode
-                .checked_mul(8)
-                .map(|m| m | u32::from(digit - b'0'))
-                .ok_or_else(|| malformed("a malformed mode"))?;
-        }
-        let rest = &data[space + 1..];
-        let nul = rest.iter().position(|&b| b == 0);
-        let nul = nul.ok_or_else(|| malformed("a truncated entry"))?;
-        let end = nul + 1 + self.hash_len;
-        if space == 0 || nul == 0 || rest.len() < end {
-            return Err(malformed("a malformed entry"));
-        }
-        self.data = &rest[end..];
-        Ok(Some(Entry {
-            mode: canon_mode(mode),
-            filename: &rest[..nul],
-            oid: gix::oid::from_bytes_unchecked(&rest[nul + 1..end]),
-        }))
-    }
-}
-
-/// git's order of tree entries (read-cache.c's `base_name_compare`): by name, a tree's name
-/// as if it ended in `/`. A file and a directory of one name are two entries.
-fn base_name_compare(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
-    let (x, y) = (a.filename, b.filename);
-    let len = x.len().min(y.len());
-    x[..len].cmp(&y[..len]).then_with(|| {
-        let end = |name: &[u8], e: &Entry<'_>| {
-            name.get(len)
-                .copied()
-                .unwrap_or(if e.mode == S_IFDIR { b'/' } else { 0 })
-        };
-        end(x, a).cmp(&end(y, b))
-    })
-}
 
 #[cfg(test)]
 mod tests {
