@@ -693,6 +693,7 @@ fn list_gix(
         seen_trees: PairSet::default(),
         last_at: HashMap::default(),
         listing: Listing::default(),
+        depth: 0,
     };
     // What the hidden side already has is not new.
     for id in &hidden {
@@ -908,6 +909,8 @@ struct Walk<'r> {
     /// The blob last listed (or marked seen) at each path (by path hash).
     last_at: HashMap<u64, ObjectId, std::hash::BuildHasherDefault<PairHasher>>,
     listing: Listing,
+    /// How deep the tree being visited is (see [`tree::MAX_TREE_DEPTH`]).
+    depth: usize,
 }
 
 impl Walk<'_> {
@@ -946,7 +949,16 @@ impl Walk<'_> {
             path.extend_from_slice(entry.filename);
             if entry.is_tree() {
                 path.push(b'/');
+                self.depth += 1;
+                if self.depth > tree::MAX_TREE_DEPTH {
+                    return Err(GitError::Unsupported(format!(
+                        "tree {id} nests trees deeper than {} levels",
+                        tree::MAX_TREE_DEPTH
+                    ))
+                    .into());
+                }
                 self.visit(entry.oid.to_owned(), path, commit, listing)?;
+                self.depth -= 1;
             } else if entry.is_file() {
                 // Symlinks hold a target path and gitlinks a commit: neither is content.
                 let at = path_hash(path);

@@ -324,3 +324,37 @@ fn an_index_entry_whose_length_field_hides_part_of_its_name_cannot_pass_a_key() 
         }
     }
 }
+
+/// Writes `content` as a loose object of `kind` (`tree`, `blob`) and returns its id.
+fn write_loose(repo: &Repo, kind: &str, content: &[u8]) -> ObjectId {
+    let mut object = format!("{kind} {}\0", content.len()).into_bytes();
+    object.extend_from_slice(content);
+    let id = sha1(&object);
+    let hex = id.to_string();
+    let dir = repo.git_dir().join("objects").join(&hex[..2]);
+    std::fs::create_dir_all(&dir).expect("object dir");
+    std::fs::write(dir.join(&hex[2..]), zlib(&object)).expect("write object");
+    id
+}
+
+/// Trees nested 2,100 deep (git's own limit is 2,048): the history walk ends in a one-line
+/// error naming the tree, not in a stack overflow.
+#[test]
+fn trees_nested_past_gits_limit_are_an_error_not_an_abort() {
+    let repo = Repo::new();
+    let blob = write_loose(&repo, "blob", b"hello\n");
+    let mut entry = b"100644 f.txt\0".to_vec();
+    entry.extend_from_slice(blob.as_bytes());
+    let mut tree = write_loose(&repo, "tree", &entry);
+    for _ in 0..2100 {
+        let mut entry = b"40000 d\0".to_vec();
+        entry.extend_from_slice(tree.as_bytes());
+        tree = write_loose(&repo, "tree", &entry);
+    }
+    let commit = repo.git(&["commit-tree", "-m", "deep", &tree.to_string()]);
+    let commit = commit.stdout_text().trim().to_owned();
+    repo.git(&["update-ref", "refs/heads/main", &commit])
+        .assert_ok();
+    let out = repo.keyward(&["scan", "--history"]);
+    assert_one_line_error(&out, &["nests trees deeper than 2048 levels"]);
+}

@@ -19,7 +19,7 @@
 //! What the walk cannot stand in for (a shallow or grafted repository, other worktrees' HEADs,
 //! an object it cannot read) is an error, and the caller asks git's plumbing instead.
 
-use super::tree::{base_name_compare, Entries};
+use super::tree::{base_name_compare, Entries, MAX_TREE_DEPTH};
 use super::{list_changes, parse_commit, read_object, Change, Listing, Tips, MAX_PEEL};
 use crate::git::packs::{Packs, Reader};
 use crate::git::quarantine::Quarantine;
@@ -589,9 +589,6 @@ fn diff(
     path.truncate(prefix);
     Ok(())
 }
-
-/// How deep trees may nest (git's `core.maxTreeDepth` default): deeper is left to git.
-const MAX_TREE_DEPTH: usize = 2048;
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,10 @@ fn canon_mode(mode: u32) -> u32 {
     }
 }
 
+/// How deep trees may nest: git's `core.maxTreeDepth` default. A listing refuses deeper
+/// trees (a hostile push's or repository's) with an error rather than exhaust its stack.
+pub(super) const MAX_TREE_DEPTH: usize = 2048;
+
 /// The entries of a tree (none for an absent one), parsed one by one.
 pub(super) struct Entries<'d> {
     id: Option<ObjectId>,
