@@ -127,17 +127,9 @@ impl Quarantine {
             buf.truncate(len);
             return Ok(ReadBlob::Read);
         }
-        Err(GitError::read(
-            format!("blob {id}"),
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not in the object directory or its alternates",
-            ),
-        ))
+        Err(missing(format!("blob {id}")))
     }
-}
 
-impl Quarantine {
     /// Reads object `id`, of any kind, into `buf` from the first database that has it, and
     /// says what kind it is. An object none of them has, or one that cannot be read, is an
     /// error.
@@ -150,14 +142,19 @@ impl Quarantine {
                 return Ok(kind);
             }
         }
-        Err(GitError::read(
-            format!("object {id}"),
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not in the object directory or its alternates",
-            ),
-        ))
+        Err(missing(format!("object {id}")))
     }
+}
+
+/// `what` is in none of the databases.
+fn missing(what: String) -> GitError {
+    GitError::read(
+        what,
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "not in the object directory or its alternates",
+        ),
+    )
 }
 
 /// Memory for delta bases while blobs are read one by one, per database.

@@ -163,14 +163,10 @@ impl Prefilter {
     /// `base` in its blob: a blob's windows are searched one after another into one set of
     /// lists (not a set per window), which [`settle`] then puts in order.
     pub(super) fn search(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>]) {
-        #[cfg(target_arch = "x86_64")]
-        let wide = super::gate_avx2::available();
-        #[cfg(not(target_arch = "x86_64"))]
-        let wide = false;
-        self.search_with(data, base, hits, wide);
+        self.search_with(data, base, hits, true);
     }
 
-    /// [`Prefilter::search`], with the AVX2 gate when `wide` (and the processor has it).
+    /// [`Prefilter::search`], with the AVX2 gate when `wide` and the processor has it.
     fn search_with(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>], wide: bool) {
         if self.keywords.is_empty() || data.is_empty() {
             return;

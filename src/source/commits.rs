@@ -619,33 +619,41 @@ fn all_refs(repo: &gix::Repository) -> Result<Vec<PushedRef>, SourceError> {
     Ok(tips)
 }
 
-/// Sorts `refs` by what they point at, peeling annotated tags, in process.
+/// Sorts `refs` by what they point at, peeling annotated tags, in process; commits sorted,
+/// each once.
 fn peel_gix(repo: &gix::Repository, refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
+    let mut tips = peel(repo, repo.object_hash(), refs)?;
+    tips.commits.sort();
+    tips.commits.dedup();
+    Ok(tips)
+}
+
+/// Sorts `refs` by what they point at, in their order, peeling annotated tags (read through
+/// `objects`, of object format `hash`).
+fn peel(
+    objects: &dyn Objects,
+    hash: gix::hash::Kind,
+    refs: Vec<PushedRef>,
+) -> Result<Tips, SourceError> {
     let mut tips = Tips::default();
+    let mut buf = Vec::new();
     for r in refs {
         let mut id = r.id;
         let mut kind = None;
         for _ in 0..MAX_PEEL {
-            let object = repo.find_object(id).map_err(|e| {
+            let found = objects.find_kind(id, &mut buf).map_err(|e| {
                 GitError::read(
                     format!("{} ({id})", crate::redact::escape(r.name.as_bytes())),
                     e,
                 )
             })?;
-            match object.kind {
-                gix::objs::Kind::Tag => {
-                    id = object
-                        .try_into_tag()
-                        .map_err(|e| GitError::read(format!("tag {id}"), e))?
-                        .target_id()
-                        .map_err(|e| GitError::read(format!("tag {id}"), e))?
-                        .detach();
-                }
-                k => {
-                    kind = Some(k);
-                    break;
-                }
+            if found != gix::objs::Kind::Tag {
+                kind = Some(found);
+                break;
             }
+            id = gix::objs::TagRefIter::from_bytes(&buf, hash)
+                .target_id()
+                .map_err(|e| GitError::read(format!("tag {id}"), e))?;
         }
         match kind {
             Some(gix::objs::Kind::Commit) => tips.commits.push(id),
@@ -659,8 +667,6 @@ fn peel_gix(repo: &gix::Repository, refs: Vec<PushedRef>) -> Result<Tips, Source
             }
         }
     }
-    tips.commits.sort();
-    tips.commits.dedup();
     Ok(tips)
 }
 
@@ -681,9 +687,9 @@ fn list_gix(
         }
         Selection::History { branch: Some(b) } => (vec![named(commit_id(repo, b)?, b)], Vec::new()),
         Selection::History { branch: None } => (all_refs(repo)?, Vec::new()),
-        Selection::Push { tips } => {
-            let existing = peel_gix(repo, all_refs(repo)?)?;
-            (tips.clone(), existing.commits)
+        // A push is listed as git's plumbing lists it, not as a range (see `push`).
+        Selection::Push { .. } => {
+            return Err(GitError::Unsupported("a push outside its own listing".into()).into())
         }
     };
     let tips = peel_gix(repo, refs)?;
@@ -707,8 +713,8 @@ fn list_gix(
             Some(reader) if hidden.is_empty() && !shallow => {
                 walk_by_time(repo, reader, &tips.commits)?
             }
-            // A range or a push (gix stops where the hidden side begins), or a shallow clone
-            // (whose boundary gix knows).
+            // A range (gix stops where the hidden side begins), or a shallow clone (whose
+            // boundary gix knows).
             _ => walk_with_gix(repo, tips.commits, hidden)?,
         };
         for commit in newest_first.into_iter().rev() {
@@ -758,7 +764,7 @@ fn walk_by_time(
         if !seen.insert(id) {
             return Ok(());
         }
-        let (time, commit) = read_commit(repo, reader, id, &mut buf)?;
+        let (time, commit) = read_commit(repo, repo.object_hash(), Some(reader), id, &mut buf)?;
         queue.push((time, std::cmp::Reverse(waiting.len())));
         waiting.push(Some(commit));
         Ok::<(), SourceError>(())
@@ -777,15 +783,17 @@ fn walk_by_time(
     Ok(newest_first)
 }
 
-/// Commit `id`, from the packs or else through gix, and its committer date.
+/// Commit `id` (of object format `hash`), from the packs where `reader` builds it or else
+/// through `objects`, and its committer date.
 fn read_commit(
-    repo: &gix::Repository,
-    reader: &mut crate::git::packs::Reader<&Packs>,
+    objects: &dyn Objects,
+    hash: gix::hash::Kind,
+    reader: Option<&mut crate::git::packs::Reader<&Packs>>,
     id: ObjectId,
     buf: &mut Vec<u8>,
 ) -> Result<(i64, Queued), SourceError> {
-    let packed = read_object(repo, Some(reader), id, gix::objs::Kind::Commit, buf)?;
-    parse_commit(id, packed.as_deref().unwrap_or(buf), repo.object_hash())
+    let packed = read_object(objects, reader, id, gix::objs::Kind::Commit, buf)?;
+    parse_commit(id, packed.as_deref().unwrap_or(buf), hash)
 }
 
 /// Where the commits and trees a listing needs are read when the packs reader cannot build

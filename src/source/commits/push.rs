@@ -20,7 +20,7 @@
 //! an object it cannot read) is an error, and the caller asks git's plumbing instead.
 
 use super::tree::{base_name_compare, Entries, MAX_TREE_DEPTH};
-use super::{list_changes, parse_commit, read_object, Change, Listing, Tips, MAX_PEEL};
+use super::{list_changes, peel, read_commit, read_object, Change, Listing};
 use crate::git::packs::{Packs, Reader};
 use crate::git::quarantine::Quarantine;
 use crate::git::GitError;
@@ -51,8 +51,9 @@ pub(super) fn list(
             name: "HEAD".into(),
         });
     }
-    let hidden = graph.peel(existing)?.commits;
-    let tips = graph.peel(tips.to_vec())?;
+    let hash = repo.object_hash();
+    let hidden = peel(objects, hash, existing)?.commits;
+    let tips = peel(objects, hash, tips.to_vec())?;
     // A push of tags to trees or blobs alone walks no history (git's plumbing runs no
     // `rev-list` for it either).
     let commits = if tips.commits.is_empty() {
@@ -185,14 +186,13 @@ impl<'a> Graph<'a> {
             return Ok(());
         }
         let id = self.nodes[n].id;
-        let packed = read_object(
+        let (date, queued) = read_commit(
             self.objects,
+            self.hash,
             self.reader.as_mut(),
             id,
-            Kind::Commit,
             &mut self.buf,
         )?;
-        let (date, queued) = parse_commit(id, packed.as_deref().unwrap_or(&self.buf), self.hash)?;
         let parents = queued.parents.into_iter().map(|p| self.node(p)).collect();
         self.nodes[n].parsed = Some(Parsed {
             date,
@@ -216,39 +216,6 @@ impl<'a> Graph<'a> {
 
     fn uninteresting(&self, n: usize) -> bool {
         self.nodes[n].flags & UNINTERESTING != 0
-    }
-
-    /// Peels `refs` as git's plumbing does (annotated tags followed, one level per round).
-    fn peel(&mut self, refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
-        let mut tips = Tips::default();
-        let mut pending = refs;
-        for _ in 0..MAX_PEEL {
-            if pending.is_empty() {
-                return Ok(tips);
-            }
-            let mut next = Vec::new();
-            for r in pending {
-                let kind = self.objects.find(r.id, &mut self.buf)?;
-                match kind {
-                    Kind::Commit => tips.commits.push(r.id),
-                    Kind::Tree => tips.trees.push(r.id),
-                    Kind::Blob => tips.blobs.push((r.id, r.name)),
-                    Kind::Tag => {
-                        let target = gix::objs::TagRefIter::from_bytes(&self.buf, self.hash)
-                            .target_id()
-                            .map_err(|e| GitError::read(format!("tag {}", r.id), e))?;
-                        next.push(PushedRef {
-                            id: target,
-                            name: r.name,
-                        });
-                    }
-                }
-            }
-            pending = next;
-        }
-        Err(SourceError::Input(
-            "an annotated tag chain does not end".into(),
-        ))
     }
 
     /// The commits `tips` reach and `hidden` do not, parents first: revision.c's
@@ -773,7 +740,7 @@ mod tests {
                         name: "refs/x".into(),
                     })
                     .collect();
-                let tips_peeled = graph.peel(refs).expect("peel");
+                let tips_peeled = peel(&objects, hash, refs).expect("peel");
                 let hidden_ids: Vec<ObjectId> = hidden
                     .iter()
                     .map(|h| ObjectId::from_hex(h.as_bytes()).expect("id"))
