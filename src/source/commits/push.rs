@@ -43,7 +43,8 @@ pub(super) fn list(
     if let Some(why) = unlike_git(repo) {
         return Err(GitError::Unsupported(why.into()).into());
     }
-    let mut graph = Graph::new(objects, packs, repo.object_hash());
+    let hash = repo.object_hash();
+    let mut graph = Graph::new(objects, packs, hash);
     let mut existing: Vec<PushedRef> = super::all_refs(repo)?;
     if let Ok(head) = repo.head_id() {
         existing.push(PushedRef {
@@ -51,7 +52,6 @@ pub(super) fn list(
             name: "HEAD".into(),
         });
     }
-    let hash = repo.object_hash();
     let hidden = peel(objects, hash, existing)?.commits;
     let tips = peel(objects, hash, tips.to_vec())?;
     // A push of tags to trees or blobs alone walks no history (git's plumbing runs no
@@ -88,10 +88,16 @@ pub(super) fn list(
         let at = graph.nodes[n].parsed.as_ref().map(|c| c.at);
         list_changes(&mut listing, at, &changes);
     }
-    let mut changes = Vec::new();
-    for tree in tips.trees {
-        changes.clear();
-        graph.diff(None, Some(tree), &mut Vec::new(), &mut changes)?;
+    // A tree a ref points at: every file in it, at its path (as a root commit's).
+    let trees: Vec<Job> = tips
+        .trees
+        .iter()
+        .map(|&tree| Job {
+            tree,
+            parents: Vec::new(),
+        })
+        .collect();
+    for changes in graph.changes(&trees, 1)? {
         for c in &changes {
             if let Some((id, true)) = c.new {
                 listing.pair(id, (&c.path, super::path_hash(&c.path)), None, None, true);
@@ -412,19 +418,6 @@ impl<'a> Graph<'a> {
                 None => job.run(&mut read, hash),
             })
             .collect()
-    }
-
-    /// [`diff`] with this graph's readers.
-    fn diff(
-        &mut self,
-        old: Option<ObjectId>,
-        new: Option<ObjectId>,
-        path: &mut Vec<u8>,
-        out: &mut Vec<Change>,
-    ) -> Result<(), SourceError> {
-        let (objects, reader) = (self.objects, &mut self.reader);
-        let mut read = |id: ObjectId| read_tree(objects, reader.as_mut(), id);
-        diff(&mut read, self.hash, old, new, path, out, 0)
     }
 }
 
