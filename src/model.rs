@@ -3,34 +3,59 @@
 
 use gix::ObjectId;
 
-/// One file to scan, as a source lists it: a path and where its content is.
+/// One thing to scan, as a source lists it: a name and where its content is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
     /// The path as git stores it (relative to the repository root, `/`-separated) or as it
     /// was reached on disk: raw bytes, never escaped. Reports escape it for their output.
+    /// For an item that is not a file ([`Place::Ref`], [`Place::Message`]) a name for the
+    /// report: `commit 1a2b3c4d5e message`.
     pub path: Vec<u8>,
     /// Where the bytes are.
     pub content: Content,
-    /// A symbolic link: its blob holds a target path, so no file-name rule applies to it.
-    pub symlink: bool,
-    /// Not at a path: a blob a push points a ref at directly. No path-based exception
-    /// (allowed paths, file exemptions) and no file-name rule applies to it; `path` only
-    /// names it for the report.
-    pub detached: bool,
+    /// What the item is in what git records: which rules apply to it.
+    pub place: Place,
     /// The commit that introduced it (ranges, history, pushes).
     pub commit: Option<CommitRef>,
 }
 
 impl Item {
-    /// An item at `path` with `content`, neither a link nor detached, outside any commit.
+    /// A file at `path` with `content`, outside any commit.
     pub fn new(path: Vec<u8>, content: Content) -> Self {
         Item {
             path,
             content,
-            symlink: false,
-            detached: false,
+            place: Place::File,
             commit: None,
         }
+    }
+}
+
+/// What an item is in what git records. Every kind is scanned for secrets; the kinds differ
+/// in the rules about names and paths that apply to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// A file at its path: every rule applies.
+    File,
+    /// A symbolic link: git stores and serves its blob (a target path) like a file's, so it
+    /// is scanned like one, but no file-name rule applies (a link named `.env` holds no
+    /// environment values).
+    Symlink,
+    /// A blob a ref points at directly, at no path: no path-based exception (allowed paths,
+    /// file exemptions) and no file-name rule applies; `path` only names it.
+    Ref,
+    /// Text git records beside the files: a commit or tag message, an author's or tagger's
+    /// name and email. No path-based exception and no file-name rule applies; `path` names
+    /// it (`commit 1a2b3c4d5e message`, `tag v1 message`).
+    Message,
+}
+
+impl Place {
+    /// Whether the item sits at a path of the tree (a file or a link), where path-based
+    /// exceptions apply.
+    pub fn at_path(self) -> bool {
+        matches!(self, Place::File | Place::Symlink)
     }
 }
 
@@ -41,6 +66,8 @@ pub enum Content {
     Blob(ObjectId),
     /// A file on disk, and its size when it was listed.
     File(std::path::PathBuf, u64),
+    /// Bytes the source holds already (a message, an identity): small, read with the listing.
+    Text(std::sync::Arc<[u8]>),
 }
 
 /// A commit, as findings name it.
@@ -105,6 +132,8 @@ pub struct Finding {
     pub rule_name: String,
     /// The path, raw (see [`Item::path`]).
     pub path: Vec<u8>,
+    /// What the item the finding is in is: a file, a link, a message (see [`Place`]).
+    pub place: Place,
     /// 1-based line of the secret.
     pub line: Option<usize>,
     /// 1-based column (characters) of the secret.

@@ -241,7 +241,7 @@ impl Engine {
             };
             let id = match item.content {
                 model::Content::Blob(id) => Some(id),
-                model::Content::File(..) => None,
+                model::Content::File(..) | model::Content::Text(_) => None,
             };
             let base = bases[index].and_then(|b| lines.get(&b));
             let keep_lines = id.is_some_and(|id| needed.contains(&id));
@@ -284,7 +284,7 @@ impl Engine {
             |feeder| {
                 let mut buf = Vec::new();
                 for &index in indexes {
-                    let read = match reader.read(&group.items[index], &mut buf, cap)? {
+                    let read = match super::read_item(reader, &group.items[index], &mut buf, cap)? {
                         ReadBlob::TooLarge(size) => Read::TooLarge(size),
                         ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
                     };

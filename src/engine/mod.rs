@@ -369,7 +369,7 @@ impl Engine {
                             continue;
                         }
                         Some(Err(e)) => return Err(e),
-                        None => match reader.read(&items[index], &mut buf, cap) {
+                        None => match read_item(reader, &items[index], &mut buf, cap) {
                             Ok(ReadBlob::TooLarge(size)) => Read::TooLarge(size),
                             Ok(ReadBlob::Read) => Read::Bytes(std::mem::take(&mut buf)),
                             // A file on disk that cannot be read: said at the end, not scanned.
@@ -507,6 +507,23 @@ impl Engine {
         Ok(self
             .policy
             .judge(item, candidates, None, |rule| &self.checks[rule]))
+    }
+}
+
+/// Reads `item` through `reader`, unless the item holds its bytes itself (a message).
+fn read_item(
+    reader: &mut dyn BlobRead,
+    item: &Item,
+    buf: &mut Vec<u8>,
+    cap: u64,
+) -> Result<ReadBlob, SourceError> {
+    match &item.content {
+        model::Content::Text(text) => {
+            buf.clear();
+            buf.extend_from_slice(text);
+            Ok(ReadBlob::Read)
+        }
+        _ => reader.read(item, buf, cap),
     }
 }
 

@@ -213,13 +213,13 @@ pub struct Plan {
 /// [`Plan::share_built_from_same_path`]). `None` otherwise, and on any error reading the
 /// packs: the one-by-one reader then does the work, and reports what it cannot read.
 pub fn plan(packs: Arc<Packs>, items: &[crate::model::Item]) -> Option<Plan> {
-    let blobs: Vec<ObjectId> = items
+    let blobs: Vec<Option<ObjectId>> = items
         .iter()
         .map(|i| match i.content {
             crate::model::Content::Blob(id) => Some(id),
-            crate::model::Content::File(..) => None,
+            crate::model::Content::File(..) | crate::model::Content::Text(_) => None,
         })
-        .collect::<Option<_>>()?;
+        .collect();
     let plan = Plan::new(packs, &blobs).ok()?;
     let share = plan.share_built_from_same_path(|i| items[i].path.as_slice());
     (share >= 0.5).then_some(plan)
@@ -260,12 +260,14 @@ pub struct Version<'a> {
 }
 
 impl Plan {
-    /// Arranges `blobs` (found in `packs`) along their delta chains.
-    pub fn new(packs: Arc<Packs>, blobs: &[ObjectId]) -> Result<Plan, PackError> {
+    /// Arranges `blobs` (found in `packs`) along their delta chains; the items that are not
+    /// blobs (`None`) are left to the rest.
+    pub fn new(packs: Arc<Packs>, blobs: &[Option<ObjectId>]) -> Result<Plan, PackError> {
         let mut chains: Vec<Chains> = packs.list.iter().map(|_| Chains::default()).collect();
         let mut rest = Vec::new();
         for (item, blob) in blobs.iter().enumerate() {
-            let placed = match packs.locate(blob.as_ref()) {
+            let located = blob.as_ref().and_then(|b| packs.locate(b.as_ref()));
+            let placed = match located {
                 Some((p, offset)) => chains[p].add(&packs.list[p], offset, item)?,
                 None => false,
             };

@@ -87,6 +87,7 @@ impl FileMatcher {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
             path: path.to_vec(),
+            place: crate::model::Place::File,
             line: None,
             column: None,
             fingerprint: None,

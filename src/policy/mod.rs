@@ -5,7 +5,7 @@
 pub mod allowlist;
 pub mod forbidden;
 
-use crate::model::{Allowance, Finding, Item, Kind, Size};
+use crate::model::{Allowance, Finding, Item, Kind, Place, Size};
 use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Candidate;
 use crate::source::Stage;
@@ -14,7 +14,7 @@ use forbidden::FileMatcher;
 use std::collections::HashSet;
 
 /// Where a judged finding sits, for [`one_per_place`].
-struct Place {
+struct Spot {
     rule: usize,
     custom: bool,
     span: std::ops::Range<usize>,
@@ -25,7 +25,7 @@ struct Place {
 /// overlaps it and is not allowed, or when it is allowed itself — so an allowed finding
 /// never hides one that is not — or when a kept one holds exactly the same bytes (the same
 /// value under another rule: what the team allowed under one rule it allowed).
-fn one_per_place(findings: Vec<Finding>, places: &[Place]) -> Vec<Finding> {
+fn one_per_place(findings: Vec<Finding>, places: &[Spot]) -> Vec<Finding> {
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| (places[i].rule, places[i].span.start));
     let mut kept: Vec<usize> = Vec::with_capacity(findings.len());
@@ -99,7 +99,7 @@ impl Policy {
         item: &Item,
         content: Option<&[u8]>,
     ) -> Result<Option<Finding>, PolicyError> {
-        if item.symlink || item.detached {
+        if item.place != Place::File {
             return Ok(None);
         }
         let path = item.path.as_slice();
@@ -130,6 +130,7 @@ impl Policy {
             rule_id: "kw.not-scanned.too-large".into(),
             rule_name: format!("not scanned: {} over the {cap} cap", Size(size)),
             path: path.to_vec(),
+            place: crate::model::Place::File,
             line: None,
             column: None,
             fingerprint: None,
@@ -162,14 +163,16 @@ impl Policy {
         previous: Option<&[u8]>,
         rule: impl Fn(usize) -> &'r Rule,
     ) -> Vec<Finding> {
-        let path_allowed = (!item.detached)
+        let path_allowed = item
+            .place
+            .at_path()
             .then(|| self.allowlist.allows_path(&item.path))
             .flatten()
             .map(|glob| Allowance::Path(glob.to_owned()));
         let mut out = Vec::with_capacity(candidates.len());
-        let mut places: Vec<Place> = Vec::with_capacity(candidates.len());
+        let mut places: Vec<Spot> = Vec::with_capacity(candidates.len());
         for c in candidates {
-            places.push(Place {
+            places.push(Spot {
                 rule: c.rule,
                 custom: c.custom,
                 span: c.span.clone(),
@@ -209,6 +212,7 @@ impl Policy {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
                 path: item.path.clone(),
+                place: item.place,
                 line: Some(c.line),
                 column: Some(c.column),
                 fingerprint: Some(c.fingerprint),
@@ -287,6 +291,7 @@ mod tests {
             rule_id: format!("r{rule}"),
             rule_name: String::new(),
             path: Vec::new(),
+            place: Place::File,
             line: None,
             column: None,
             fingerprint: None,
@@ -303,9 +308,9 @@ mod tests {
 
     fn kept(cases: &[(usize, bool, bool, std::ops::Range<usize>)]) -> Vec<String> {
         let findings = cases.iter().map(|c| finding(c.0, c.1)).collect();
-        let places: Vec<Place> = cases
+        let places: Vec<Spot> = cases
             .iter()
-            .map(|c| Place {
+            .map(|c| Spot {
                 rule: c.0,
                 custom: c.2,
                 span: c.3.clone(),

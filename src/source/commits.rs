@@ -31,7 +31,7 @@ use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::quarantine::Quarantine;
 use crate::git::{GitError, ReadBlob};
-use crate::model::{CommitRef, Content, Item, PushedRef, Selection};
+use crate::model::{CommitRef, Content, Item, Place, PushedRef, Selection};
 use gix::bstr::ByteSlice;
 use gix::prelude::FindExt;
 use gix::ObjectId;
@@ -106,8 +106,7 @@ impl Listing {
         self.items.push(Item {
             path: path.to_vec(),
             content: Content::Blob(blob),
-            symlink: false,
-            detached: false,
+            place: Place::File,
             commit,
         });
         self.bases.push(base);
@@ -123,8 +122,7 @@ impl Listing {
         self.items.push(Item {
             path: format!("{name} (blob {})", &short[..short.len().min(10)]).into_bytes(),
             content: Content::Blob(blob),
-            symlink: false,
-            detached: true,
+            place: Place::Ref,
             commit: None,
         });
         self.bases.push(None);

@@ -14,7 +14,7 @@ use super::{BlobRead, Sibling, SourceError, Stage};
 use crate::git::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::{GitError, ReadBlob};
-use crate::model::{Content, Item};
+use crate::model::{Content, Item, Place};
 use gix::bstr::{BString, ByteSlice};
 use gix::index::entry::Flags;
 use gix::prelude::FindExt;
@@ -178,7 +178,11 @@ impl Staged {
         let items = changes
             .into_iter()
             .map(|c| Item {
-                symlink: c.symlink,
+                place: if c.symlink {
+                    Place::Symlink
+                } else {
+                    Place::File
+                },
                 ..Item::new(c.path.into(), Content::Blob(c.id))
             })
             .collect();
