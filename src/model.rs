@@ -138,8 +138,12 @@ pub struct Finding {
     pub line: Option<usize>,
     /// 1-based column (characters) of the secret.
     pub column: Option<usize>,
-    /// Identity of the secret: rule id + value, hashed.
+    /// Identity of the secret for people: rule id + value, hashed to 8 hex digits (see
+    /// [`crate::redact::fingerprint`]).
     pub fingerprint: Option<String>,
+    /// Identity of the secret for decisions (already in history, one finding per secret):
+    /// never shown (see [`crate::redact::Identity`]).
+    pub identity: Option<crate::redact::Identity>,
     /// Redacted preview, e.g. `sk-proj-…(164 chars)`.
     pub preview: Option<String>,
     /// The value was already in history: in the version the commit replaces, or committed

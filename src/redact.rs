@@ -28,6 +28,48 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
         })
 }
 
+/// The full identity of a finding's value, for the decisions that compare values: whether a
+/// secret is the one already in history, whether two findings are one. The printed
+/// [`fingerprint`] is 32 bits, so two values of one rule share one in 2^32 pairs — and one
+/// can be searched for in seconds — which is fine for naming a finding to a person and never
+/// for a decision. This is SHA-256 over the same input, keyed with 256 bits drawn when the
+/// process starts: equal only for equal values within one run, meaningless outside it, and
+/// never printed (its `Debug` shows nothing of it), so it cannot be used to test guesses of a
+/// low-entropy value either.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identity([u8; 32]);
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identity(…)")
+    }
+}
+
+/// The [`Identity`] of `secret` under rule `rule_id`.
+pub fn identity(rule_id: &str, secret: &[u8]) -> Identity {
+    static KEY: once_cell::sync::Lazy<[u8; 32]> = once_cell::sync::Lazy::new(run_key);
+    let mut hasher = Sha256::new();
+    hasher.update(*KEY);
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(secret);
+    Identity(hasher.finalize().into())
+}
+
+/// 256 random bits for this run: from the operating system, or where it cannot give them,
+/// from the keys the standard library draws for its hash maps (from the same source).
+fn run_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    if getrandom::fill(&mut key).is_err() {
+        use std::hash::BuildHasher;
+        for (i, chunk) in key.chunks_mut(8).enumerate() {
+            let word = std::collections::hash_map::RandomState::new().hash_one(i);
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+    }
+    key
+}
+
 /// Makes untrusted bytes (paths, content) safe to print on a terminal: control characters,
 /// invalid UTF-8 and bidirectional overrides (the "Trojan Source" characters) become visible
 /// escapes such as `\x1b` or `\u{202e}`; a backslash is doubled so escapes stay unambiguous.
@@ -175,6 +217,14 @@ mod tests {
         assert_eq!(a, fingerprint("kw.x", b"value"));
         assert_ne!(a, fingerprint("kw.y", b"value"));
         assert_ne!(a, fingerprint("kw.x", b"other"));
+    }
+
+    #[test]
+    fn identities_tell_apart_what_fingerprints_cannot() {
+        assert_eq!(identity("kw.x", b"value"), identity("kw.x", b"value"));
+        assert_ne!(identity("kw.x", b"value"), identity("kw.y", b"value"));
+        assert_ne!(identity("kw.x", b"value"), identity("kw.x", b"other"));
+        assert_eq!(format!("{:?}", identity("kw.x", b"value")), "Identity(…)");
     }
 
     #[test]

@@ -498,6 +498,7 @@ impl Engine {
                     column,
                     inline_allowed: false,
                     fingerprint: crate::redact::fingerprint(&self.checks[rule].id, what),
+                    identity: crate::redact::identity(&self.checks[rule].id, what),
                     preview: crate::redact::escape(what),
                     evidence: what.to_vec(),
                     span: f.span,

@@ -91,6 +91,8 @@ fn output(mut cmd: Command, name: &'static str) -> Result<Vec<u8>, PlumbingError
 /// One record of `git diff --raw` or `git log --raw`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRecord {
+    /// The mode before the change, octal (`000000` for an addition).
+    pub old_mode: Vec<u8>,
     /// The mode after the change, octal (`100644`, `120000`, `160000`).
     pub new_mode: Vec<u8>,
     /// The blob before the change (`None` for an addition).
@@ -136,11 +138,12 @@ pub fn staged_changes() -> Result<Vec<RawRecord>, PlumbingError> {
 fn raw_record(meta: &[u8], path: &[u8]) -> Option<RawRecord> {
     let meta = meta.strip_prefix(b":")?;
     let parts: Vec<&[u8]> = meta.split(|&b| b == b' ').collect();
-    let [_, new_mode, old_id, new_id, status] = parts[..] else {
+    let [old_mode, new_mode, old_id, new_id, status] = parts[..] else {
         return None;
     };
     let old_id = ObjectId::from_hex(old_id).ok()?;
     Some(RawRecord {
+        old_mode: old_mode.to_vec(),
         new_mode: new_mode.to_vec(),
         old_id: (!old_id.is_null()).then_some(old_id),
         new_id: ObjectId::from_hex(new_id).ok()?,
@@ -156,8 +159,11 @@ pub struct LogCommit {
     pub id: ObjectId,
     /// Its author date, seconds since the epoch.
     pub author_time: i64,
-    /// What it changed relative to each of its parents (every path of a root commit).
-    pub records: Vec<RawRecord>,
+    /// Its parents.
+    pub parents: Vec<ObjectId>,
+    /// What it changed relative to each of its parents, in their order (one diff of every
+    /// path for a root commit).
+    pub diffs: Vec<Vec<RawRecord>>,
 }
 
 /// The commits `args` select for `git rev-list` (`TIP… --not HIDDEN…`), parents before
@@ -165,9 +171,14 @@ pub struct LogCommit {
 /// that no diff or log setting reshapes.
 pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
     let mut cmd = git();
-    cmd.args(["rev-list", "--reverse", "--topo-order", "--format=%H %at"])
-        .args(args)
-        .arg("--");
+    cmd.args([
+        "rev-list",
+        "--reverse",
+        "--topo-order",
+        "--format=%H %at %P",
+    ])
+    .args(args)
+    .arg("--");
     let out = output(cmd, "rev-list")?;
     let mut commits = Vec::new();
     for line in String::from_utf8_lossy(&out).lines() {
@@ -175,30 +186,48 @@ pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
         if line.starts_with("commit ") || line.trim().is_empty() {
             continue;
         }
-        let (id, time) = line
-            .split_once(' ')
-            .ok_or(PlumbingError::Output("rev-list"))?;
+        let bad = || PlumbingError::Output("rev-list");
+        let mut fields = line.split(' ');
+        let id = fields.next().ok_or_else(bad)?;
+        let time = fields.next().ok_or_else(bad)?;
+        let parents = fields
+            .filter(|p| !p.is_empty())
+            .map(|p| ObjectId::from_hex(p.as_bytes()).map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
         commits.push(LogCommit {
-            id: ObjectId::from_hex(id.as_bytes()).map_err(|_| PlumbingError::Output("rev-list"))?,
+            id: ObjectId::from_hex(id.as_bytes()).map_err(|_| bad())?,
             author_time: time.trim().parse().unwrap_or(0),
-            records: Vec::new(),
+            parents,
+            diffs: Vec::new(),
         });
     }
     if commits.is_empty() {
         return Ok(commits);
     }
+    // One line per (commit, parent) — `<commit> <parent>` diffs against that parent alone —
+    // and `--always`, so that every line gets its header, an empty diff too: the headers
+    // then say which parent each record is relative to. (With `-m`, git prints no header for
+    // a parent that differs in nothing, and records could not be told apart.)
     let mut input = Vec::new();
-    for c in &commits {
-        input.extend_from_slice(c.id.to_string().as_bytes());
-        input.push(b'\n');
+    let mut slots = Vec::new();
+    for (at, c) in commits.iter().enumerate() {
+        let id = c.id.to_string();
+        if c.parents.is_empty() {
+            input.extend_from_slice(format!("{id}\n").as_bytes());
+            slots.push(at);
+        }
+        for parent in &c.parents {
+            input.extend_from_slice(format!("{id} {parent}\n").as_bytes());
+            slots.push(at);
+        }
     }
     let mut cmd = git();
     cmd.args([
         "diff-tree",
         "--stdin",
+        "--always",
         "-r",
         "-z",
-        "-m",
         "--root",
         "--no-renames",
         "--no-abbrev",
@@ -206,8 +235,7 @@ pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
         "--no-textconv",
     ]);
     let out = output_with_input(cmd, "diff-tree", input)?;
-    let by_id: std::collections::HashMap<ObjectId, usize> =
-        commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let mut slots = slots.into_iter();
     let mut current: Option<usize> = None;
     let mut fields = out.split(|&b| b == 0);
     while let Some(field) = fields.next() {
@@ -219,13 +247,25 @@ pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
             let path = fields.next().ok_or(PlumbingError::Output("diff-tree"))?;
             let record = raw_record(field, path).ok_or(PlumbingError::Output("diff-tree"))?;
             let at = current.ok_or(PlumbingError::Output("diff-tree"))?;
-            commits[at].records.push(record);
+            let diffs = &mut commits[at].diffs;
+            diffs
+                .last_mut()
+                .ok_or(PlumbingError::Output("diff-tree"))?
+                .push(record);
             continue;
         }
-        // A commit header: its id (a merge's repeats, once for each parent).
+        // A header: the next line of input, whose commit it must name.
         let hex = field.split(|&b| b == b' ').next().unwrap_or_default();
         let id = ObjectId::from_hex(hex).map_err(|_| PlumbingError::Output("diff-tree"))?;
-        current = Some(*by_id.get(&id).ok_or(PlumbingError::Output("diff-tree"))?);
+        let at = slots.next().ok_or(PlumbingError::Output("diff-tree"))?;
+        if commits[at].id != id {
+            return Err(PlumbingError::Output("diff-tree"));
+        }
+        commits[at].diffs.push(Vec::new());
+        current = Some(at);
+    }
+    if slots.next().is_some() {
+        return Err(PlumbingError::Output("diff-tree"));
     }
     Ok(commits)
 }

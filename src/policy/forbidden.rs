@@ -91,6 +91,7 @@ impl FileMatcher {
             line: None,
             column: None,
             fingerprint: None,
+            identity: None,
             preview: None,
             pre_existing: false,
             blocking: rule.action == FileAction::Block,

@@ -134,6 +134,7 @@ impl Policy {
             line: None,
             column: None,
             fingerprint: None,
+            identity: None,
             preview: None,
             pre_existing: false,
             blocking: false,
@@ -216,6 +217,7 @@ impl Policy {
                 line: Some(c.line),
                 column: Some(c.column),
                 fingerprint: Some(c.fingerprint),
+                identity: Some(c.identity),
                 preview: Some(c.preview),
                 pre_existing,
                 blocking: allowed.is_none() && blocks,
@@ -249,19 +251,21 @@ impl Policy {
         if stage != Stage::Committed {
             return found.into_iter().map(|(_, f)| f).collect();
         }
-        let already: HashSet<(String, Option<String>)> = found
+        // Values are compared by their full identity, never by the 8-digit fingerprint: a new
+        // key whose fingerprint equals an old one's is a different key.
+        let already: HashSet<(String, Option<crate::redact::Identity>)> = found
             .iter()
             .filter(|(_, f)| f.kind == Kind::Secret && f.pre_existing && f.allowed.is_none())
-            .map(|(_, f)| (f.rule_id.clone(), f.fingerprint.clone()))
+            .map(|(_, f)| (f.rule_id.clone(), f.identity))
             .collect();
         // One finding per secret (or per forbidden path) and exception: a secret allowed at
         // one path and not at another is reported where it is not allowed.
         let mut reported = HashSet::new();
         found.retain(|(_, f)| {
-            let what = f
-                .fingerprint
-                .clone()
-                .map_or_else(|| f.path.clone(), String::into_bytes);
+            let what = match f.identity {
+                Some(identity) => Ok(identity),
+                None => Err(f.path.clone()),
+            };
             reported.insert((f.rule_id.clone(), what, f.allowed.clone()))
         });
         found
@@ -269,7 +273,7 @@ impl Policy {
             .map(|(index, mut f)| {
                 f.commit = items[index].commit;
                 if f.kind == Kind::Secret {
-                    let kept = already.contains(&(f.rule_id.clone(), f.fingerprint.clone()));
+                    let kept = already.contains(&(f.rule_id.clone(), f.identity));
                     // Committed already: the guidance is rotation first, then history
                     // rewriting.
                     f.pre_existing = true;
@@ -295,6 +299,7 @@ mod tests {
             line: None,
             column: None,
             fingerprint: None,
+            identity: None,
             preview: None,
             pre_existing: false,
             blocking: !allowed,

@@ -357,6 +357,7 @@ impl Scanner {
             column: m.column,
             inline_allowed: m.inline_allowed,
             fingerprint: crate::redact::fingerprint(&rule.id, secret),
+            identity: crate::redact::identity(&rule.id, secret),
             preview,
             span,
             evidence,
@@ -590,8 +591,10 @@ pub struct BlobScan {
     pub multiline: bool,
 }
 
-/// A secret the scanner found, before the policy judges it. It holds no secret bytes: the
-/// fingerprint and the redacted preview are made here, where the value is at hand.
+/// A secret the scanner found, before the policy judges it. The fingerprint, the identity and
+/// the redacted preview are made here, where the value is at hand; the one field that holds
+/// bytes of the secret is `evidence`, which the policy searches the replaced version for and
+/// no report ever reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// Index of the rule in the scanner's rule list: its priority (lower first).
@@ -605,8 +608,10 @@ pub struct Candidate {
     pub column: usize,
     /// Its line carries an inline allow marker such as `keyward:allow`.
     pub inline_allowed: bool,
-    /// See [`crate::redact::fingerprint`].
+    /// See [`crate::redact::fingerprint`]: for people.
     pub fingerprint: String,
+    /// See [`crate::redact::identity`]: for decisions.
+    pub identity: crate::redact::Identity,
     /// See [`crate::redact::preview`].
     pub preview: String,
     /// Where in the blob it sits (its bytes, however encoded).

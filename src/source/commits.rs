@@ -47,11 +47,11 @@ pub struct Commits {
 
 /// Reads the blobs some commits introduced, and the versions they replaced.
 pub struct CommitReader {
-    /// For each item, the blob it replaced at its path, when known (its own blob for a
-    /// rename).
+    /// For each item, the version it replaced at its path, when the walk saw one.
     bases: Vec<Option<ObjectId>>,
-    /// The first item of each listed blob.
-    first: HashMap<ObjectId, usize>,
+    /// For each item, the version the hidden side held at its path (see
+    /// [`Listing::previous`]).
+    previous: Vec<Option<ObjectId>>,
     /// For each item, the other paths its blob had on the hidden side.
     elsewhere: Vec<Vec<Vec<u8>>>,
     reader: Reader,
@@ -67,14 +67,24 @@ enum Reader {
     Plumbing(Option<CatFile>),
 }
 
-/// What the listing collects: items in order, each (blob, path) pair once, and the blob each
-/// replaced at its path.
+/// What the listing collects: items in order, each (blob, path, place) once, and for each the
+/// version it replaced.
 #[derive(Default)]
 struct Listing {
     items: Vec<Item>,
+    /// For each item, the version it replaced at its path, when the walk saw one: its lines
+    /// were scanned already, so only the lines that differ need scanning.
     bases: Vec<Option<ObjectId>>,
-    /// (blob, path hash) pairs seen: on the hidden side, or listed.
-    pairs: PairSet,
+    /// For each item, the version the hidden side (what the server had, the range's base)
+    /// held at its path, when the item replaced it: what that version held was in history
+    /// already. Never a version this listing itself brings.
+    previous: Vec<Option<ObjectId>>,
+    /// Every path met, numbered (see [`PathIds`]).
+    paths: PathIds,
+    /// Each (blob, path, place) met: the item that lists it, or [`HIDDEN`].
+    pairs: PairMap,
+    /// Blobs refs point at directly, listed once each.
+    refs: HashSet<ObjectId>,
     /// Paths each blob had on the hidden side (a few).
     hidden: HashMap<ObjectId, Vec<Vec<u8>>>,
 }
@@ -82,40 +92,71 @@ struct Listing {
 /// Hidden-side paths kept per blob: enough to tell a copied fixture from a copied secret.
 const HIDDEN_PATHS: usize = 8;
 
+/// A pair met on the hidden side only: nothing lists it.
+const HIDDEN: u32 = u32::MAX;
+
+/// A blob at a path, as git records it: a file's or a link's (see [`Place`]). The same
+/// blob at the same path is judged again when it changes from a link to a file, where the
+/// file-name rules start to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Pair {
+    blob: ObjectId,
+    path: u32,
+    link: bool,
+}
+
 impl Listing {
-    /// Lists `blob` at `path` (whose [`path_hash`] is `at`), unless that pair was seen; only
-    /// marks it seen, on the hidden side, unless `listing`. Returns whether it is new.
-    fn pair(
-        &mut self,
-        blob: ObjectId,
-        (path, at): (&[u8], u64),
-        base: Option<ObjectId>,
-        commit: Option<CommitRef>,
-        listing: bool,
-    ) -> bool {
-        if !self.pairs.insert((blob, at)) {
-            return false;
-        }
-        if !listing {
-            let paths = self.hidden.entry(blob).or_default();
-            if paths.len() < HIDDEN_PATHS {
-                paths.push(path.to_vec());
+    /// Lists `blob` at `path` as `place` (a file or a link) for `commit`, unless that pair
+    /// was met already; with `listing` false only notes it as the hidden side's. `base` and
+    /// `previous` are what [`Listing::bases`] and [`Listing::previous`] hold. Returns
+    /// whether the pair is new.
+    fn pair(&mut self, blob: ObjectId, path: &[u8], place: Place, seen: Seen) -> bool {
+        let key = Pair {
+            blob,
+            path: self.paths.id(path),
+            link: place == Place::Symlink,
+        };
+        match self.pairs.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => {
+                // Met again through another parent of a merge: a version the hidden side
+                // held there counts, whichever parent brought it.
+                let at = *o.get() as usize;
+                if at != HIDDEN as usize && self.previous[at].is_none() {
+                    self.previous[at] = seen.previous;
+                }
+                return false;
             }
-            return true;
+            std::collections::hash_map::Entry::Vacant(v) => {
+                if !seen.listing {
+                    v.insert(HIDDEN);
+                    self.hide(blob, path);
+                    return true;
+                }
+                v.insert(self.items.len() as u32);
+            }
         }
         self.items.push(Item {
             path: path.to_vec(),
             content: Content::Blob(blob),
-            place: Place::File,
-            commit,
+            place,
+            commit: seen.commit,
         });
-        self.bases.push(base);
+        self.bases.push(seen.base);
+        self.previous.push(seen.previous);
         true
+    }
+
+    /// Notes that the hidden side held `blob` at `path`.
+    fn hide(&mut self, blob: ObjectId, path: &[u8]) {
+        let paths = self.hidden.entry(blob).or_default();
+        if paths.len() < HIDDEN_PATHS && !paths.iter().any(|p| p == path) {
+            paths.push(path.to_vec());
+        }
     }
 
     /// Lists a blob a ref points at directly: not at a path.
     fn detached(&mut self, blob: ObjectId, name: &str) {
-        if !self.pairs.insert((blob, 0)) {
+        if !self.refs.insert(blob) {
             return;
         }
         let short = blob.to_string();
@@ -126,6 +167,57 @@ impl Listing {
             commit: None,
         });
         self.bases.push(None);
+        self.previous.push(None);
+    }
+}
+
+/// How a pair was met (see [`Listing::pair`]).
+#[derive(Clone, Copy)]
+struct Seen {
+    /// Listed (a commit of the selection, a tree a ref points at), or only noted as the
+    /// hidden side's.
+    listing: bool,
+    commit: Option<CommitRef>,
+    base: Option<ObjectId>,
+    previous: Option<ObjectId>,
+}
+
+impl Seen {
+    /// Met on the hidden side.
+    const HIDDEN: Seen = Seen {
+        listing: false,
+        commit: None,
+        base: None,
+        previous: None,
+    };
+
+    /// Listed for `commit` (none: a tree a ref points at), with nothing before it.
+    fn listed(commit: Option<CommitRef>) -> Seen {
+        Seen {
+            listing: true,
+            commit,
+            base: None,
+            previous: None,
+        }
+    }
+}
+
+/// Paths numbered as they are met: each distinct byte string gets one number, so the sets
+/// keyed by it compare paths exactly. (They were keyed by a 64-bit hash of the path once; that
+/// hash could be inverted, and a name built to collide with `.env`'s hid the `.env`.) The
+/// map's own hash only places entries: a collision costs a comparison, never a wrong answer.
+#[derive(Default)]
+struct PathIds(HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>);
+
+impl PathIds {
+    /// The number of `path`.
+    fn id(&mut self, path: &[u8]) -> u32 {
+        if let Some(&id) = self.0.get(path) {
+            return id;
+        }
+        let id = self.0.len() as u32;
+        self.0.insert(path.into(), id);
+        id
     }
 }
 
@@ -133,42 +225,72 @@ impl Listing {
 #[derive(Debug, PartialEq, Eq)]
 struct Change {
     path: Vec<u8>,
-    /// What the path held before, unless it is new (or was a directory).
-    old: Option<ObjectId>,
-    /// What it holds now, and whether that is a regular file (not a symlink or a submodule);
-    /// `None` when it was deleted.
-    new: Option<(ObjectId, bool)>,
+    /// What the path held before, and its mode as git reads it, unless it is new (or was a
+    /// directory).
+    old: Option<(ObjectId, u32)>,
+    /// What it holds now, and its mode; `None` when it was deleted.
+    new: Option<(ObjectId, u32)>,
 }
 
-/// Lists the files commit `at` changed (`changes`, relative to each of its parents in turn),
-/// each with the blob it replaced.
-fn list_changes(listing: &mut Listing, at: Option<CommitRef>, changes: &[Change]) {
-    // A blob deleted at one path and added at another is a rename: as the hook does, it is
-    // compared with itself (what it holds was there already).
-    let deleted: HashSet<ObjectId> = changes
-        .iter()
-        .filter(|c| c.new.is_none())
-        .filter_map(|c| c.old)
-        .collect();
-    for c in changes {
-        // Deletions bring nothing; symlinks and submodules carry no content.
-        let Some((new, true)) = c.new else {
-            continue;
-        };
-        let base = c.old.or_else(|| deleted.contains(&new).then_some(new));
-        listing.pair(new, (&c.path, path_hash(&c.path)), base, at, true);
+/// What a tree entry of `mode` (as git canonicalises it) is as an item: a file, a link, or
+/// nothing to scan (a submodule's commit).
+fn place_of(mode: u32) -> Option<Place> {
+    match mode & tree::S_IFMT {
+        tree::S_IFREG => Some(Place::File),
+        tree::S_IFLNK => Some(Place::Symlink),
+        _ => None,
     }
 }
 
-/// A path's [`hash64`](crate::hash64::hash64), never zero, for the sets of pairs and trees
-/// seen (a collision would hide one pair of one blob, which is still scanned at its other
-/// paths).
-fn path_hash(path: &[u8]) -> u64 {
-    crate::hash64::hash64(path) | 1
+/// What one commit changed relative to one parent, and whether the selection leaves that
+/// parent out (a commit the server has, the range's base side): its versions were in history
+/// before.
+struct ParentDiff {
+    hidden: bool,
+    changes: Vec<Change>,
 }
 
-/// Hashes `(object id, path hash)` keys by their bits: object ids are uniformly random
-/// already, and the path hash is one.
+/// Lists the files commit `at` changed (`diffs`, relative to each of its parents in turn;
+/// one diff with no parent for a root commit), each with the version it replaced.
+fn list_changes(listing: &mut Listing, at: Option<CommitRef>, diffs: &[ParentDiff]) {
+    for diff in diffs {
+        // What a parent the selection leaves out held, at each path this diff names: in
+        // history already there (a blob moved from one path to another is compared with
+        // itself through these paths, as the hook does).
+        if diff.hidden {
+            for c in &diff.changes {
+                if let Some((old, mode)) = c.old {
+                    if place_of(mode).is_some() {
+                        listing.hide(old, &c.path);
+                    }
+                }
+            }
+        }
+        for c in &diff.changes {
+            // Deletions bring nothing; submodules carry no content.
+            let Some((new, mode)) = c.new else {
+                continue;
+            };
+            let Some(place) = place_of(mode) else {
+                continue;
+            };
+            let old = c
+                .old
+                .filter(|&(_, m)| place_of(m).is_some())
+                .map(|(id, _)| id);
+            let seen = Seen {
+                listing: true,
+                commit: at,
+                base: old,
+                previous: old.filter(|_| diff.hidden),
+            };
+            listing.pair(new, &c.path, place, seen);
+        }
+    }
+}
+
+/// Hashes `Pair` keys by their bits: object ids are uniformly random already, and a path's
+/// number sets it apart from the same blob's other paths.
 #[derive(Default)]
 struct PairHasher(u64);
 
@@ -185,8 +307,12 @@ impl std::hash::Hasher for PairHasher {
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).rotate_left(17);
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).rotate_left(17);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.0 ^= u64::from(n) << 40;
     }
 
     fn write_usize(&mut self, _: usize) {
@@ -194,8 +320,11 @@ impl std::hash::Hasher for PairHasher {
     }
 }
 
-/// A set of `(object id, path hash)`.
-type PairSet = HashSet<(ObjectId, u64), std::hash::BuildHasherDefault<PairHasher>>;
+/// What was met of each pair (see [`Listing::pairs`]).
+type PairMap = HashMap<Pair, u32, std::hash::BuildHasherDefault<PairHasher>>;
+
+/// Trees met, at the path (numbered) they were met at.
+type TreeSet = HashSet<(ObjectId, u32), std::hash::BuildHasherDefault<PairHasher>>;
 
 impl Commits {
     /// Lists what `selection` introduced in the repository around the current directory.
@@ -256,12 +385,10 @@ impl Commits {
     }
 
     fn new(listing: Listing, reader: Reader, plan: Option<Plan>) -> Self {
-        let mut first = HashMap::new();
         let mut elsewhere = Vec::with_capacity(listing.items.len());
-        for (index, item) in listing.items.iter().enumerate() {
+        for item in &listing.items {
             let mut other = Vec::new();
             if let Content::Blob(id) = item.content {
-                first.entry(id).or_insert(index);
                 if let Some(paths) = listing.hidden.get(&id) {
                     other.extend(paths.iter().filter(|p| **p != item.path).cloned());
                 }
@@ -272,7 +399,7 @@ impl Commits {
             items: listing.items,
             reader: CommitReader {
                 bases: listing.bases,
-                first,
+                previous: listing.previous,
                 elsewhere,
                 reader,
                 packs: None,
@@ -362,8 +489,8 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
         // What the base's tree holds is not new.
         let (a, _) = split_range(range)?;
         for (mode, id, path) in plumbing::ls_tree(plumbing_commit(a)?)? {
-            if mode.starts_with(b"100") {
-                listing.pair(id, (&path, path_hash(&path)), None, None, false);
+            if let Some(place) = place_of(octal_mode(&mode)?) {
+                listing.pair(id, &path, place, Seen::HIDDEN);
             }
         }
     }
@@ -371,27 +498,32 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
     if !tips.commits.is_empty() {
         let mut args: Vec<String> = tips.commits.iter().map(ToString::to_string).collect();
         args.extend(hidden);
-        for commit in plumbing::commits(&args)? {
+        let commits = plumbing::commits(&args)?;
+        let listed: HashSet<ObjectId> = commits.iter().map(|c| c.id).collect();
+        for commit in commits {
             let at = Some(CommitRef {
                 id: commit.id,
                 author_time: commit.author_time,
             });
-            let changes: Vec<Change> = commit
-                .records
-                .into_iter()
-                .map(|r| Change {
-                    new: (r.status != b'D').then_some((r.new_id, r.new_mode.starts_with(b"100"))),
-                    old: r.old_id,
-                    path: r.path,
-                })
-                .collect();
-            list_changes(&mut listing, at, &changes);
+            // A root commit's one diff has no parent, and nothing before it was hidden.
+            let hidden = |n: usize| commit.parents.get(n).is_some_and(|p| !listed.contains(p));
+            let mut diffs = Vec::with_capacity(commit.diffs.len());
+            for (n, records) in commit.diffs.into_iter().enumerate() {
+                diffs.push(ParentDiff {
+                    hidden: hidden(n),
+                    changes: records
+                        .into_iter()
+                        .map(raw_change)
+                        .collect::<Result<_, _>>()?,
+                });
+            }
+            list_changes(&mut listing, at, &diffs);
         }
     }
     for tree in tips.trees {
         for (mode, id, path) in plumbing::ls_tree(tree)? {
-            if mode.starts_with(b"100") {
-                listing.pair(id, (&path, path_hash(&path)), None, None, true);
+            if let Some(place) = place_of(octal_mode(&mode)?) {
+                listing.pair(id, &path, place, Seen::listed(None));
             }
         }
     }
@@ -399,6 +531,37 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
         listing.detached(blob, &name);
     }
     Ok(listing)
+}
+
+/// A line of `git diff-tree --raw` as a [`Change`].
+fn raw_change(r: plumbing::RawRecord) -> Result<Change, SourceError> {
+    let old = match r.old_id {
+        Some(id) => Some((id, octal_mode(&r.old_mode)?)),
+        None => None,
+    };
+    let new = match r.status {
+        b'D' => None,
+        _ => Some((r.new_id, octal_mode(&r.new_mode)?)),
+    };
+    Ok(Change {
+        old,
+        new,
+        path: r.path,
+    })
+}
+
+/// A mode as git prints it (octal digits), canonicalised as git reads a tree's (see
+/// [`tree::canon_mode`]). Anything else is not git's output: an error, never a guess (a
+/// guess could read a file as a submodule, which is not scanned).
+fn octal_mode(digits: &[u8]) -> Result<u32, SourceError> {
+    let mode = digits.iter().try_fold(0u32, |m, &d| match d {
+        b'0'..=b'7' => m.checked_mul(8).map(|m| m | u32::from(d - b'0')),
+        _ => None,
+    });
+    let mode = mode
+        .filter(|_| !digits.is_empty())
+        .ok_or_else(|| SourceError::from(plumbing::PlumbingError::Output("diff-tree")))?;
+    Ok(tree::canon_mode(mode))
 }
 
 /// The `git cat-file --batch` in `slot`, started on first use.
@@ -453,30 +616,22 @@ impl BlobRead for CommitReader {
         Ok(self.read_id(id, buf, cap)?)
     }
 
-    /// The version this one replaced, when the selection does not list it (the base of a
-    /// range, what the server has before a push): a secret it holds already was not
-    /// introduced here. A listed version was judged as its own item.
+    /// The version this one replaced when the hidden side held it (the base of a range,
+    /// what the server had before a push): a secret it holds already was not introduced
+    /// here. A version the selection itself brings is judged as its own item, never as
+    /// history.
     fn previous(
         &mut self,
         index: usize,
-        item: &Item,
+        _item: &Item,
         buf: &mut Vec<u8>,
         cap: u64,
     ) -> Result<bool, SourceError> {
         buf.clear();
-        let Some(base) = self.bases[index] else {
+        let Some(previous) = self.previous[index] else {
             return Ok(false);
         };
-        let own = matches!(item.content, Content::Blob(id) if id == base);
-        // A rename's base is the blob itself: old if no earlier item listed it.
-        let outside = match self.first.get(&base) {
-            None => true,
-            Some(&at) => own && at == index,
-        };
-        if !outside {
-            return Ok(false);
-        }
-        Ok(self.read_id(base, buf, cap)? == ReadBlob::Read)
+        Ok(self.read_id(previous, buf, cap)? == ReadBlob::Read)
     }
 
     fn elsewhere(&self, index: usize) -> &[Vec<u8>] {
@@ -694,7 +849,7 @@ fn list_gix(
     let mut walk = Walk {
         repo,
         reader: packs.map(crate::git::packs::Reader::new),
-        seen_trees: PairSet::default(),
+        seen_trees: TreeSet::default(),
         last_at: HashMap::default(),
         listing: Listing::default(),
         depth: 0,
@@ -702,7 +857,7 @@ fn list_gix(
     // What the hidden side already has is not new.
     for id in &hidden {
         let tree = tree_of(repo, *id)?;
-        walk.tree(tree, b"", None)?;
+        walk.tree(tree, b"", None, false)?;
     }
     if !tips.commits.is_empty() {
         let shallow = repo.is_shallow().unwrap_or(true);
@@ -716,11 +871,11 @@ fn list_gix(
             _ => walk_with_gix(repo, tips.commits, hidden)?,
         };
         for commit in newest_first.into_iter().rev() {
-            walk.tree(commit.tree, b"", Some(commit.at))?;
+            walk.tree(commit.tree, b"", Some(commit.at), true)?;
         }
     }
     for tree in tips.trees {
-        walk.tree(tree, b"", None)?;
+        walk.tree(tree, b"", None, true)?;
     }
     let mut listing = walk.listing;
     for (blob, name) in tips.blobs {
@@ -906,30 +1061,40 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, SourceE
         .detach())
 }
 
+/// What a walk last met at a path.
+#[derive(Clone, Copy)]
+struct Last {
+    blob: ObjectId,
+    place: Place,
+    /// On the hidden side (the range's base).
+    hidden: bool,
+}
+
 struct Walk<'r> {
     repo: &'r gix::Repository,
     reader: Option<crate::git::packs::Reader<&'r Packs>>,
-    /// Trees seen, at the path they were seen at: the same tree at another path (a copied
-    /// directory) holds pairs not seen yet.
-    seen_trees: PairSet,
-    /// The blob last listed (or marked seen) at each path (by path hash).
-    last_at: HashMap<u64, ObjectId, std::hash::BuildHasherDefault<PairHasher>>,
+    /// Trees seen, at the path (numbered in the listing's [`PathIds`]) they were seen at:
+    /// the same tree at another path (a copied directory) holds pairs not seen yet.
+    seen_trees: TreeSet,
+    /// What was last listed (or noted as the hidden side's) at each path (numbered).
+    last_at: HashMap<u32, Last, std::hash::BuildHasherDefault<PairHasher>>,
     listing: Listing,
     /// How deep the tree being visited is (see [`tree::MAX_TREE_DEPTH`]).
     depth: usize,
 }
 
 impl Walk<'_> {
-    /// Visits tree `id` at `prefix` (which ends in `/` unless it is the root). Without a
-    /// `commit`, outside a commit's walk: the hidden side of a range or push (marked seen,
-    /// not listed), or a tree a ref points at (`listed` then).
+    /// Visits tree `id` at `prefix` (which ends in `/` unless it is the root): listed for
+    /// `commit`, or for a tree a ref points at (no commit), unless it is the hidden side
+    /// (`listing` false: noted, not listed).
     fn tree(
         &mut self,
         id: ObjectId,
         prefix: &[u8],
         commit: Option<CommitRef>,
+        listing: bool,
     ) -> Result<(), SourceError> {
-        self.visit(id, &mut prefix.to_vec(), commit, commit.is_some())
+        self.visit(id, &mut prefix.to_vec(), commit, listing)
     }
 
     /// Visits tree `id` at `path`, which holds its prefix and is left as it was.
@@ -940,7 +1105,8 @@ impl Walk<'_> {
         commit: Option<CommitRef>,
         listing: bool,
     ) -> Result<(), SourceError> {
-        if !self.seen_trees.insert((id, path_hash(path))) {
+        let at = self.listing.paths.id(path);
+        if !self.seen_trees.insert((id, at)) {
             return Ok(());
         }
         // The tree's bytes are owned here (not borrowed from `self`), for the recursion.
@@ -965,19 +1131,33 @@ impl Walk<'_> {
                 }
                 self.visit(entry.oid.to_owned(), path, commit, listing)?;
                 self.depth -= 1;
-            } else if entry.is_file() {
-                // Symlinks hold a target path and gitlinks a commit: neither is content.
-                let at = path_hash(path);
+            } else if let Some(place) = place_of(entry.mode) {
+                // Files and links: git stores and serves a link's blob as it does a file's.
+                // A submodule's entry names a commit: no content here.
+                let at = self.listing.paths.id(path);
                 let last = self.last_at.get(&at).copied();
-                // The same blob as the last version seen at this path: a pair seen already
-                // (most entries of a tree that changed beside one file), skipped at once.
-                if last.is_some_and(|b| b == entry.oid) {
+                let blob = entry.oid.to_owned();
+                // What was last seen at this path, again (most entries of a tree that changed
+                // beside one file): a pair met already, skipped at once.
+                if last.is_some_and(|l| l.blob == blob && l.place == place) {
                     continue;
                 }
-                let oid = entry.oid.to_owned();
-                let base = last.filter(|b| *b != oid);
-                if self.listing.pair(oid, (path, at), base, commit, listing) {
-                    self.last_at.insert(at, oid);
+                let seen = Seen {
+                    listing,
+                    commit,
+                    base: last.map(|l| l.blob).filter(|&b| b != blob),
+                    previous: last.filter(|l| l.hidden).map(|l| l.blob),
+                };
+                if self.listing.pair(blob, path, place, seen) {
+                    let hidden = !listing;
+                    self.last_at.insert(
+                        at,
+                        Last {
+                            blob,
+                            place,
+                            hidden,
+                        },
+                    );
                 }
             }
         }

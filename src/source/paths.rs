@@ -4,7 +4,7 @@
 
 use super::{BlobRead, Sibling, SourceError, Stage, Stream};
 use crate::git::ReadBlob;
-use crate::model::{Content, Item, Unreadable};
+use crate::model::{Content, Item, Place, Unreadable};
 use std::path::{Path, PathBuf};
 
 /// Files on disk.
@@ -54,6 +54,14 @@ impl Paths {
                         let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
                         items.push(item(entry.into_path(), len));
                     }
+                    // A link is not followed, but what it holds — its target, the bytes git
+                    // would store as its blob — is scanned like a file's content.
+                    Ok(entry) if entry.file_type().is_some_and(|t| t.is_symlink()) => {
+                        match std::fs::read_link(entry.path()) {
+                            Ok(target) => items.push(link(entry.into_path(), &target)),
+                            Err(error) => unlisted.push(unreadable(entry.path(), error)),
+                        }
+                    }
                     Ok(_) => {}
                     Err(e) => unlisted.extend(walk_error(root, e)),
                 }
@@ -94,9 +102,22 @@ fn walk_error(root: &Path, error: ignore::Error) -> Option<Unreadable> {
 
 /// The item for a file: its path as shown, without a leading `./`.
 fn item(path: PathBuf, len: u64) -> Item {
+    Item::new(shown(&path), Content::File(path, len))
+}
+
+/// The item for a symbolic link met in a directory: its target, as the link's content.
+fn link(path: PathBuf, target: &Path) -> Item {
+    let target = target.as_os_str().as_encoded_bytes();
+    Item {
+        place: Place::Symlink,
+        ..Item::new(shown(&path), Content::Text(target.into()))
+    }
+}
+
+/// A path as reports show it: without a leading `./`.
+fn shown(path: &Path) -> Vec<u8> {
     let bytes = path.as_os_str().as_encoded_bytes();
-    let shown = bytes.strip_prefix(b"./").unwrap_or(bytes).to_vec();
-    Item::new(shown, Content::File(path, len))
+    bytes.strip_prefix(b"./").unwrap_or(bytes).to_vec()
 }
 
 fn unreadable(path: &Path, error: std::io::Error) -> Unreadable {

@@ -2,6 +2,7 @@
 //! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
 
 mod enforcement;
+mod exactness;
 mod fuzz;
 mod history;
 mod hook;

@@ -10,20 +10,20 @@ use crate::repo::{isolated, write_executable, Out, Repo, Run, SpawnAndWait, KEYW
 use std::path::PathBuf;
 
 /// A bare repository guarded by keyward, whose hook logs into `log/`, and a clone.
-struct Server {
-    repo: Repo,
+pub(crate) struct Server {
+    pub(crate) repo: Repo,
     tmp: tempfile::TempDir,
-    bare: PathBuf,
+    pub(crate) bare: PathBuf,
 }
 
 impl Server {
     /// `extra_env` is set for keyward alone (e.g. `KEYWARD_GIT_BACKEND=cli`).
-    fn new(extra_env: &str) -> Server {
+    pub(crate) fn new(extra_env: &str) -> Server {
         Server::new_with(extra_env, &[])
     }
 
     /// [`Server::new`], both repositories created with `init_args` too.
-    fn new_with(extra_env: &str, init_args: &[&str]) -> Server {
+    pub(crate) fn new_with(extra_env: &str, init_args: &[&str]) -> Server {
         Server::at("origin.git", extra_env, init_args)
     }
 
@@ -57,7 +57,7 @@ impl Server {
         Server { repo, tmp, bare }
     }
 
-    fn config(&self, key: &str, value: &str) {
+    pub(crate) fn config(&self, key: &str, value: &str) {
         let set = isolated("git", self.tmp.path())
             .arg("--git-dir")
             .arg(&self.bare)
@@ -67,7 +67,7 @@ impl Server {
         assert!(set.status.success());
     }
 
-    fn log(&self, name: &str) -> String {
+    pub(crate) fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.tmp.path().join("log").join(name)).unwrap_or_default()
     }
 
@@ -79,12 +79,12 @@ impl Server {
     }
 
     /// The git commands keyward ran during the last push.
-    fn git_commands(&self) -> Vec<String> {
+    pub(crate) fn git_commands(&self) -> Vec<String> {
         git_commands(&self.log("trace"))
     }
 
     /// Runs `pushes` with the hook set aside: what the server had before keyward guarded it.
-    fn unguarded(&self, pushes: impl FnOnce()) {
+    pub(crate) fn unguarded(&self, pushes: impl FnOnce()) {
         let hook = self.bare.join("hooks/pre-receive");
         let parked = self.bare.join("hooks/parked");
         std::fs::rename(&hook, &parked).expect("park the hook");
@@ -93,7 +93,7 @@ impl Server {
     }
 
     /// keyward listed the last push with git's plumbing (`git rev-list`).
-    fn assert_listed_by_git(&self) {
+    pub(crate) fn assert_listed_by_git(&self) {
         let commands = self.git_commands();
         assert!(
             commands.iter().any(|c| c.starts_with("rev-list")),
@@ -102,7 +102,7 @@ impl Server {
     }
 
     /// keyward listed and read the last push in process: it ran no git command.
-    fn assert_ran_no_git(&self) {
+    pub(crate) fn assert_ran_no_git(&self) {
         let commands = self.git_commands();
         assert!(commands.is_empty(), "{commands:?}");
     }
@@ -118,19 +118,19 @@ impl Server {
         read_with_cat_file(&self.git_commands())
     }
 
-    fn push(&self, refspec: &str) -> Out {
+    pub(crate) fn push(&self, refspec: &str) -> Out {
         self.clear_log();
         self.repo.git(&["push", "origin", refspec])
     }
 
-    fn remote(&self, name: &str) -> Option<String> {
+    pub(crate) fn remote(&self, name: &str) -> Option<String> {
         remote_ref(&self.bare, self.tmp.path(), name)
     }
 
     /// Whether the server's repository holds object `id` (outside any quarantine).
     /// A first commit (a README) pushed through the hook, which accepts it: the ref that
     /// later pushes move, or must leave where it is.
-    fn accept_first_push(&self) -> Option<String> {
+    pub(crate) fn accept_first_push(&self) -> Option<String> {
         let repo = &self.repo;
         repo.write("README.md", "hello\n");
         repo.git(&["add", "."]).assert_ok();
@@ -141,7 +141,7 @@ impl Server {
         accepted
     }
 
-    fn has_object(&self, id: &str) -> bool {
+    pub(crate) fn has_object(&self, id: &str) -> bool {
         isolated("git", self.tmp.path())
             .arg("--git-dir")
             .arg(&self.bare)
@@ -243,7 +243,7 @@ fn assert_refused_for(
     assert_no_leak(&push.all(), key);
 }
 
-fn assert_refused(push: &Out, server: &Server, name: &str, before: Option<&str>) {
+pub(crate) fn assert_refused(push: &Out, server: &Server, name: &str, before: Option<&str>) {
     assert!(!push.0.status.success(), "push accepted:\n{}", push.all());
     assert!(
         push.all().contains("remote: keyward: push rejected"),
@@ -289,7 +289,7 @@ fn a_key_in_a_delta_of_the_pushed_pack_is_found_in_process() {
 }
 
 /// The rows of the report git relayed from the hook.
-fn remote_lines(push: &Out) -> Vec<String> {
+pub(crate) fn remote_lines(push: &Out) -> Vec<String> {
     push.all()
         .lines()
         .filter(|l| l.starts_with("remote:"))
@@ -300,7 +300,7 @@ fn remote_lines(push: &Out) -> Vec<String> {
 /// Runs `scenario` (which returns the push it judged) against a server whose hook lists and
 /// reads in process and one whose hook uses git's plumbing
 /// (`KEYWARD_GIT_BACKEND=cli`), and checks both reported the same: returns the two servers.
-fn with_both_readers(scenario: impl Fn(&Server) -> Out) -> [Server; 2] {
+pub(crate) fn with_both_readers(scenario: impl Fn(&Server) -> Out) -> [Server; 2] {
     let servers = [Server::new(""), Server::new("KEYWARD_GIT_BACKEND=cli")];
     let reports: Vec<Vec<String>> = servers
         .iter()

@@ -20,7 +20,9 @@
 //! an object it cannot read) is an error, and the caller asks git's plumbing instead.
 
 use super::tree::{base_name_compare, Entries, MAX_TREE_DEPTH};
-use super::{list_changes, peel, read_commit, read_object, Change, Listing};
+use super::{
+    list_changes, peel, place_of, read_commit, read_object, Change, Listing, ParentDiff, Seen,
+};
 use crate::git::packs::{Packs, Reader};
 use crate::git::quarantine::Quarantine;
 use crate::git::GitError;
@@ -61,7 +63,9 @@ pub(super) fn list(
     } else {
         graph.new_commits(&tips.commits, &hidden)?
     };
+    let listed: std::collections::HashSet<usize> = commits.iter().copied().collect();
     let mut jobs = Vec::with_capacity(commits.len());
+    let mut hidden_parents = Vec::with_capacity(commits.len());
     for &n in &commits {
         let commit = graph.nodes[n]
             .parsed
@@ -73,6 +77,8 @@ pub(super) fn list(
             let parent = parent.ok_or_else(|| GitError::Unsupported("an unread parent".into()))?;
             parents.push(parent.tree);
         }
+        // A parent the push does not bring is one the server has.
+        hidden_parents.push(commit.parents.iter().map(|p| !listed.contains(p)).collect());
         jobs.push(Job {
             tree: commit.tree,
             parents,
@@ -84,9 +90,19 @@ pub(super) fn list(
     } else {
         1
     };
-    for (&n, changes) in commits.iter().zip(graph.changes(&jobs, threads)?) {
+    let changes = graph.changes(&jobs, threads)?;
+    for ((&n, diffs), hidden) in commits.iter().zip(changes).zip(hidden_parents) {
         let at = graph.nodes[n].parsed.as_ref().map(|c| c.at);
-        list_changes(&mut listing, at, &changes);
+        let hidden: Vec<bool> = hidden;
+        let diffs: Vec<ParentDiff> = diffs
+            .into_iter()
+            .enumerate()
+            .map(|(i, changes)| ParentDiff {
+                hidden: hidden.get(i).copied().unwrap_or(false),
+                changes,
+            })
+            .collect();
+        list_changes(&mut listing, at, &diffs);
     }
     // A tree a ref points at: every file in it, at its path (as a root commit's).
     let trees: Vec<Job> = tips
@@ -97,10 +113,11 @@ pub(super) fn list(
             parents: Vec::new(),
         })
         .collect();
-    for changes in graph.changes(&trees, 1)? {
-        for c in &changes {
-            if let Some((id, true)) = c.new {
-                listing.pair(id, (&c.path, super::path_hash(&c.path)), None, None, true);
+    for diffs in graph.changes(&trees, 1)? {
+        for c in diffs.iter().flatten() {
+            let Some((id, mode)) = c.new else { continue };
+            if let Some(place) = place_of(mode) {
+                listing.pair(id, &c.path, place, Seen::listed(None));
             }
         }
     }
@@ -373,8 +390,8 @@ impl<'a> Graph<'a> {
     /// What each of `jobs` changed, in order: on `threads` cores where the pushed packs hold the
     /// trees (each core with its own reader, over a run of consecutive commits, whose trees
     /// the reader keeps from one commit to the next), here for what they do not.
-    fn changes(&mut self, jobs: &[Job], threads: usize) -> Result<Vec<Vec<Change>>, SourceError> {
-        let mut done: Vec<Option<Vec<Change>>> = jobs.iter().map(|_| None).collect();
+    fn changes(&mut self, jobs: &[Job], threads: usize) -> Result<Vec<Diffs>, SourceError> {
+        let mut done: Vec<Option<Diffs>> = jobs.iter().map(|_| None).collect();
         if let Some(packs) = self.packs.filter(|_| threads > 1 && !jobs.is_empty()) {
             let hash = self.hash;
             let per = jobs.len().div_ceil(threads);
@@ -430,6 +447,10 @@ const WORKER_STACK_BYTES: usize = 16 << 20;
 /// Memory for the trees each core's reader keeps.
 const WORKER_KEPT_BYTES: usize = 16 << 20;
 
+/// What one commit changed relative to each parent, in their order (one diff, of everything,
+/// for a root commit).
+type Diffs = Vec<Vec<Change>>;
+
 /// What one commit changed is what its tree and each parent's differ by (everything, for a
 /// root commit): `git diff-tree -r -m --root`.
 struct Job {
@@ -438,35 +459,28 @@ struct Job {
 }
 
 impl Job {
-    fn run(
-        &self,
-        read: &mut ReadTree<'_>,
-        hash: gix::hash::Kind,
-    ) -> Result<Vec<Change>, SourceError> {
-        let mut changes = Vec::new();
-        if self.parents.is_empty() {
+    fn run(&self, read: &mut ReadTree<'_>, hash: gix::hash::Kind) -> Result<Diffs, SourceError> {
+        let parents: Vec<Option<ObjectId>> = if self.parents.is_empty() {
+            vec![None]
+        } else {
+            self.parents.iter().copied().map(Some).collect()
+        };
+        let mut diffs = Vec::with_capacity(parents.len());
+        for parent in parents {
+            let mut changes = Vec::new();
+            let mut path = Vec::new();
             diff(
                 read,
                 hash,
-                None,
+                parent,
                 Some(self.tree),
-                &mut Vec::new(),
+                &mut path,
                 &mut changes,
                 0,
             )?;
+            diffs.push(changes);
         }
-        for &parent in &self.parents {
-            diff(
-                read,
-                hash,
-                Some(parent),
-                Some(self.tree),
-                &mut Vec::new(),
-                &mut changes,
-                0,
-            )?;
-        }
-        Ok(changes)
+        Ok(diffs)
     }
 }
 
@@ -541,8 +555,8 @@ fn diff(
         } else {
             out.push(Change {
                 path: path.clone(),
-                old: x.map(|e| e.oid.to_owned()),
-                new: y.map(|e| (e.oid.to_owned(), e.is_file())),
+                old: x.map(|e| (e.oid.to_owned(), e.mode)),
+                new: y.map(|e| (e.oid.to_owned(), e.mode)),
             });
         }
     }
@@ -682,10 +696,13 @@ mod tests {
                 let (meta, path) = line.split_once('\t').expect("a raw line");
                 let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
                 let id = |hex: &str| ObjectId::from_hex(hex.as_bytes()).expect("an id");
+                let mode = |octal: &str| u32::from_str_radix(octal, 8).expect("a mode");
                 Change {
                     path: path.as_bytes().to_vec(),
-                    old: Some(id(f[2])).filter(|i| !i.is_null()),
-                    new: (f[4] != "D").then(|| (id(f[3]), f[1].starts_with("100"))),
+                    old: Some(id(f[2]))
+                        .filter(|i| !i.is_null())
+                        .map(|i| (i, mode(f[0]))),
+                    new: (f[4] != "D").then(|| (id(f[3]), mode(f[1]))),
                 }
             })
             .collect()
@@ -771,8 +788,12 @@ mod tests {
                     })
                     .collect();
                 let changes = graph.changes(&jobs, 3).expect("diffs");
-                for (&id, changes) in ours.iter().zip(changes) {
-                    assert_eq!(changes, git_changes(d, id), "commit {id}");
+                for (&id, diffs) in ours.iter().zip(changes) {
+                    assert_eq!(
+                        diffs.into_iter().flatten().collect::<Vec<_>>(),
+                        git_changes(d, id),
+                        "commit {id}"
+                    );
                 }
             }
         }
@@ -825,7 +846,13 @@ mod tests {
             tree: after,
             parents: vec![before],
         };
-        let changes = graph.changes(&[job], 1).expect("diff").remove(0);
+        let changes = graph
+            .changes(&[job], 1)
+            .expect("diff")
+            .remove(0)
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
         let theirs = git_changes(d, raw(&c));
         assert_eq!(changes, theirs);
         assert!(

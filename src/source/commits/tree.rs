@@ -28,7 +28,7 @@ pub(super) const S_IFDIR: u32 = 0o040000;
 pub(super) const S_IFGITLINK: u32 = 0o160000;
 
 /// git's `canon_mode`.
-fn canon_mode(mode: u32) -> u32 {
+pub(super) fn canon_mode(mode: u32) -> u32 {
     match mode & S_IFMT {
         S_IFREG if mode & 0o100 != 0 => S_IFREG | 0o755,
         S_IFREG => S_IFREG | 0o644,
@@ -117,11 +117,6 @@ pub(super) fn base_name_compare(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
 }
 
 impl Entry<'_> {
-    /// A regular file (not a symlink or a submodule): content.
-    pub fn is_file(&self) -> bool {
-        self.mode & S_IFMT == S_IFREG
-    }
-
     /// A directory.
     pub fn is_tree(&self) -> bool {
         self.mode == S_IFDIR
@@ -158,7 +153,12 @@ mod tests {
         let mut entries = Entries::new(None, &data, gix::hash::Kind::Sha1);
         let mut modes = Vec::new();
         while let Some(e) = entries.next().expect("well formed") {
-            modes.push((e.filename.to_vec(), e.mode, e.is_file(), e.is_tree()));
+            modes.push((
+                e.filename.to_vec(),
+                e.mode,
+                e.mode & S_IFMT == S_IFREG,
+                e.is_tree(),
+            ));
         }
         let expected: Vec<(Vec<u8>, u32, bool, bool)> = [
             ("a", 0o100644, true, false),

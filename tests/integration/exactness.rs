@@ -1,0 +1,287 @@
+//! What git records or receives is exactly what keyward judged, on every path: symbolic links,
+//! names built to collide with a hash, values whose short fingerprints collide, files past the
+//! size cap, and a listing that must fail closed. Each test drives real git.
+
+use crate::keys::{self, assert_no_leak};
+use crate::receive::{assert_refused, Server};
+use crate::repo::{Out, Repo};
+
+/// Writes `content` as a blob and stages it at `path` with `mode` (`120000`: a symbolic
+/// link) without touching the work tree; returns the blob id.
+fn stage(repo: &Repo, mode: &str, path: &str, content: &str) -> String {
+    let blob = write_blob(repo, content);
+    let entry = format!("{mode},{blob},{path}");
+    repo.git(&["update-index", "--add", "--cacheinfo", &entry])
+        .assert_ok();
+    blob
+}
+
+/// Writes `content` as a blob; its id.
+fn write_blob(repo: &Repo, content: &str) -> String {
+    repo.write(".blob.tmp", content);
+    let out = repo.git(&["hash-object", "-w", ".blob.tmp"]);
+    out.assert_ok();
+    std::fs::remove_file(repo.dir.join(".blob.tmp")).expect("remove");
+    out.stdout_text().trim().to_owned()
+}
+
+/// The paths of the findings that are not allowed, in a JSON report.
+fn paths(out: &Out) -> Vec<String> {
+    let mut paths: Vec<String> = out
+        .json()
+        .iter()
+        .filter(|f| f.get("allowed").is_none())
+        .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// A first commit, the base of the ranges below.
+fn first_commit(repo: &Repo) -> String {
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "README.md"]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.head().expect("base")
+}
+
+/// `scan --range BASE..HEAD` and `scan --history` both block, reporting `expected` (a path)
+/// among the findings.
+fn assert_both_scans_report(repo: &Repo, base: &str, expected: &str) {
+    let range = format!("{base}..HEAD");
+    for args in [
+        &["scan", "--range", &range, "--format", "json"][..],
+        &["scan", "--history", "--format", "json"],
+    ] {
+        let out = repo.keyward(args);
+        assert_eq!(out.code(), Some(1), "{args:?}: {}", out.all());
+        assert!(
+            paths(&out).iter().any(|p| p == expected),
+            "{args:?}: {expected} not reported: {}",
+            out.all()
+        );
+    }
+}
+
+#[test]
+fn a_key_in_a_symbolic_links_blob_is_found_by_ranges_and_history() {
+    let repo = Repo::new();
+    let base = first_commit(&repo);
+    let key = keys::github();
+    stage(&repo, "120000", "link", &key.value);
+    repo.commit_unchecked(&[]);
+    assert_both_scans_report(&repo, &base, "link");
+    let human = repo.keyward(&["scan", "--history"]);
+    assert_no_leak(&human.all(), &key);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_in_a_symbolic_links_target_is_found_on_disk() {
+    let repo = Repo::new();
+    let key = keys::github();
+    std::fs::create_dir_all(repo.dir.join("conf")).expect("dir");
+    std::os::unix::fs::symlink(&key.value, repo.dir.join("conf/link")).expect("symlink");
+    let out = repo.keyward(&["scan", "conf", "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(paths(&out), ["conf/link"]);
+    assert_no_leak(&out.all(), &key);
+}
+
+#[test]
+fn a_push_judges_a_symbolic_links_blob() {
+    let server = Server::new("");
+    let accepted = server.accept_first_push();
+    let repo = &server.repo;
+    let key = keys::github();
+    stage(repo, "120000", "link", &key.value);
+    repo.commit_unchecked(&[]);
+    let push = server.push("main");
+    assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
+    assert!(push.all().contains("link"), "{}", push.all());
+    assert_no_leak(&push.all(), &key);
+}
+
+/// A key first pushed as a symbolic link's blob, then turned into a regular file (in place,
+/// or deleted and added elsewhere) in the same push, is not "already in history": neither it
+/// nor the same key in another file of the push gets through.
+#[test]
+fn a_key_a_link_carried_earlier_in_the_push_is_not_already_in_history() {
+    for how in ["type change", "delete and add"] {
+        let server = Server::new("");
+        let accepted = server.accept_first_push();
+        let repo = &server.repo;
+        let key = keys::github();
+        let blob = stage(repo, "120000", "link", &key.value);
+        repo.commit_unchecked(&[]);
+        match how {
+            "type change" => {
+                let entry = format!("100644,{blob},link");
+                repo.git(&["update-index", "--cacheinfo", &entry])
+                    .assert_ok();
+            }
+            _ => {
+                repo.git(&["rm", "-q", "--cached", "link"]).assert_ok();
+                let entry = format!("100644,{blob},moved.txt");
+                repo.git(&["update-index", "--add", "--cacheinfo", &entry])
+                    .assert_ok();
+            }
+        }
+        repo.write("deploy.py", format!("TOKEN = \"{}\"\n", key.value));
+        repo.git(&["add", "deploy.py"]).assert_ok();
+        repo.commit_unchecked(&[]);
+        let push = server.push("main");
+        assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
+        // Reported once, where the push first carried it.
+        assert!(push.all().contains("✗ link:1:1"), "{how}: {}", push.all());
+        assert_no_leak(&push.all(), &key);
+    }
+}
+
+/// The 64-bit path hash the pair sets were keyed by (`hash64(path) | 1`), reproduced here
+/// to build names that collide with a chosen path.
+fn old_path_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+    }
+    let mut w = [0u8; 8];
+    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    (h ^ (h >> 29)) | 1
+}
+
+/// A path under `dir` (which must end in `/`, or be empty) whose [`old_path_hash`] equals
+/// `target`'s: the hash is invertible, so the last eight bytes are solved for, after eight
+/// free ones tried until the solved bytes are printable.
+fn colliding_name(dir: &str, target: &str) -> String {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut k_inv = K;
+    for _ in 0..6 {
+        k_inv = k_inv.wrapping_mul(2u64.wrapping_sub(K.wrapping_mul(k_inv)));
+    }
+    let want = old_path_hash(target.as_bytes());
+    let mut prefix = dir.to_owned();
+    while prefix.len() % 8 != 0 {
+        prefix.push('x');
+    }
+    let len = prefix.len() + 16;
+    let printable = |b: u8| b.is_ascii_graphic() && b != b'/' && b != b'\\';
+    for n in 0u64.. {
+        // Eight free bytes: `n` in base 26 as letters.
+        let free: String = (0..8)
+            .map(|i| (b'a' + ((n / 26u64.pow(i)) % 26) as u8) as char)
+            .collect();
+        let head = format!("{prefix}{free}");
+        let mut h = (len as u64).wrapping_mul(K);
+        for c in head.as_bytes().chunks_exact(8) {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+        }
+        // Undo the final mix (`x ^ x >> 29`), the empty last word, then solve the word before.
+        for low in [want, want & !1] {
+            let x = low ^ (low >> 29) ^ (low >> 58);
+            let before_last = x.wrapping_mul(k_inv).rotate_right(23);
+            let word = before_last.wrapping_mul(k_inv) ^ h.rotate_left(23);
+            let bytes = word.to_le_bytes();
+            if bytes.iter().all(|&b| printable(b)) {
+                let name = format!("{head}{}", String::from_utf8_lossy(&bytes));
+                assert_eq!(old_path_hash(name.as_bytes()), want);
+                return name;
+            }
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn names_built_to_collide_with_a_path_hash_hide_nothing() {
+    // A name whose hash equals `.env`'s, committed first with the same content.
+    let repo = Repo::new();
+    let base = first_commit(&repo);
+    let twin = colliding_name("", ".env");
+    assert_ne!(twin, ".env");
+    stage(&repo, "100644", &twin, "DEBUG=1\n");
+    repo.commit_unchecked(&[]);
+    stage(&repo, "100644", ".env", "DEBUG=1\n");
+    repo.commit_unchecked(&[]);
+    assert_both_scans_report(&repo, &base, ".env");
+
+    // A key in an allowed fixture directory, under a name whose hash equals the path it is
+    // then copied to.
+    let repo = Repo::new();
+    repo.write(
+        ".keyward.toml",
+        "[allow]\npaths = [\"tests/fixtures/**\"]\n",
+    );
+    let base = first_commit(&repo);
+    let key = keys::github();
+    let content = format!("TOKEN = \"{}\"\n", key.value);
+    let twin = colliding_name("tests/fixtures/", "config/deploy.py");
+    stage(&repo, "100644", &twin, &content);
+    repo.commit_unchecked(&[]);
+    stage(&repo, "100644", "config/deploy.py", &content);
+    repo.commit_unchecked(&[]);
+    assert_both_scans_report(&repo, &base, "config/deploy.py");
+}
+
+#[test]
+fn a_push_judges_a_path_whose_hash_collides_with_one_pushed_before() {
+    let server = Server::new("");
+    let accepted = server.accept_first_push();
+    let repo = &server.repo;
+    let twin = colliding_name("", ".env");
+    stage(repo, "100644", &twin, "DEBUG=1\n");
+    repo.commit_unchecked(&[]);
+    stage(repo, "100644", ".env", "DEBUG=1\n");
+    repo.commit_unchecked(&[]);
+    let push = server.push("main");
+    assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
+    assert!(push.all().contains(".env "), "{}", push.all());
+}
+
+/// Two GitHub tokens whose 8-hex fingerprints are equal (a birthday search over random
+/// tokens: about 2^16 tries).
+fn tokens_with_one_fingerprint() -> (String, String) {
+    let mut seen = std::collections::HashMap::new();
+    loop {
+        let token = keys::github().value;
+        let fp = keyward::redact::fingerprint("kw.github.pat", token.as_bytes());
+        if let Some(other) = seen.insert(fp, token.clone()) {
+            if other != token {
+                return (other, token);
+            }
+        }
+    }
+}
+
+/// A new key whose short fingerprint equals one already in history is new: it blocks, and it
+/// is reported (not folded into the old key's finding).
+#[test]
+fn a_new_key_sharing_an_old_keys_short_fingerprint_still_blocks() {
+    let (old, new) = tokens_with_one_fingerprint();
+    let repo = Repo::new();
+    repo.write("settings.py", format!("OLD = \"{old}\"\nX = 1\n"));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let base = repo.head().expect("base");
+    // The old key stays in an edited file (already in history); the new one arrives.
+    repo.write("settings.py", format!("OLD = \"{old}\"\nX = 2\n"));
+    repo.write("deploy.py", format!("NEW = \"{new}\"\n"));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let range = format!("{base}..HEAD");
+    let out = repo.keyward(&["scan", "--range", &range, "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let blocking: Vec<String> = out
+        .json()
+        .iter()
+        .filter(|f| f["blocking"] == true)
+        .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(blocking, ["deploy.py"], "{}", out.all());
+}
