@@ -166,7 +166,7 @@ fn colliding_name(dir: &str, target: &str) -> String {
     }
     let want = old_path_hash(target.as_bytes());
     let mut prefix = dir.to_owned();
-    while prefix.len() % 8 != 0 {
+    while !prefix.len().is_multiple_of(8) {
         prefix.push('x');
     }
     let len = prefix.len() + 16;
