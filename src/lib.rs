@@ -24,8 +24,8 @@
 //! - [`model`] — what the stages hand each other: items, findings, outcomes.
 //! - [`rules`] — the rule schema, the one rule check, the built-in catalog (TOML data).
 //! - [`config`] — `.keyward.toml`; [`settings`] — flags over the file over git config.
-//! - [`redact`] — previews, fingerprints, terminal escaping; [`hash64`] — the fast hash of
-//!   lines and paths that history compares; [`cores`] — how many cores a scan may use.
+//! - [`redact`] — previews, fingerprints, identities, terminal escaping; [`cores`] — how many
+//!   cores a scan may use.
 //! - [`app`] — one function per command; [`cli`] — arguments; [`install`] — the hook.
 //! - [`fuzzing`] — the fuzz targets' entry points (`fuzz/`), also run over their corpora by
 //!   `cargo test`.
@@ -46,7 +46,6 @@ pub mod cores;
 pub mod engine;
 pub mod fuzzing;
 pub mod git;
-pub mod hash64;
 pub mod install;
 pub mod model;
 pub mod policy;

@@ -139,9 +139,9 @@ fn a_key_a_link_carried_earlier_in_the_push_is_not_already_in_history() {
     }
 }
 
-/// The 64-bit path hash the pair sets were keyed by (`hash64(path) | 1`), reproduced here
-/// to build names that collide with a chosen path.
-fn old_path_hash(bytes: &[u8]) -> u64 {
+/// The 64-bit hash keyward keyed its sets of paths by (`| 1`) and compared history's lines
+/// with, reproduced here to build names and lines that collide with chosen ones.
+fn hash64(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut h = (bytes.len() as u64).wrapping_mul(K);
     let mut chunks = bytes.chunks_exact(8);
@@ -152,25 +152,31 @@ fn old_path_hash(bytes: &[u8]) -> u64 {
     let mut w = [0u8; 8];
     w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
     h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    (h ^ (h >> 29)) | 1
+    h ^ (h >> 29)
 }
 
-/// A path under `dir` (which must end in `/`, or be empty) whose [`old_path_hash`] equals
-/// `target`'s: the hash is invertible, so the last eight bytes are solved for, after eight
-/// free ones tried until the solved bytes are printable.
+/// A path under `dir` (which must end in `/`, or be empty) whose [`hash64`] equals
+/// `target`'s.
 fn colliding_name(dir: &str, target: &str) -> String {
+    colliding(dir, 'x', target)
+}
+
+/// `start`, padded with `pad` to a multiple of eight bytes, then sixteen more, such that its
+/// [`hash64`] equals `target`'s: the hash is invertible, so the last eight bytes are solved
+/// for, after eight free ones tried until the solved bytes are printable.
+fn colliding(start: &str, pad: char, target: &str) -> String {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut k_inv = K;
     for _ in 0..6 {
         k_inv = k_inv.wrapping_mul(2u64.wrapping_sub(K.wrapping_mul(k_inv)));
     }
-    let want = old_path_hash(target.as_bytes());
-    let mut prefix = dir.to_owned();
+    let want = hash64(target.as_bytes());
+    let mut prefix = start.to_owned();
     while !prefix.len().is_multiple_of(8) {
-        prefix.push('x');
+        prefix.push(pad);
     }
     let len = prefix.len() + 16;
-    let printable = |b: u8| b.is_ascii_graphic() && b != b'/' && b != b'\\';
+    let printable = |b: u8| b.is_ascii_graphic() && !matches!(b, b'/' | b'\\' | b'"');
     for n in 0u64.. {
         // Eight free bytes: `n` in base 26 as letters.
         let free: String = (0..8)
@@ -183,16 +189,14 @@ fn colliding_name(dir: &str, target: &str) -> String {
             h = (h.rotate_left(23) ^ w).wrapping_mul(K);
         }
         // Undo the final mix (`x ^ x >> 29`), the empty last word, then solve the word before.
-        for low in [want, want & !1] {
-            let x = low ^ (low >> 29) ^ (low >> 58);
-            let before_last = x.wrapping_mul(k_inv).rotate_right(23);
-            let word = before_last.wrapping_mul(k_inv) ^ h.rotate_left(23);
-            let bytes = word.to_le_bytes();
-            if bytes.iter().all(|&b| printable(b)) {
-                let name = format!("{head}{}", String::from_utf8_lossy(&bytes));
-                assert_eq!(old_path_hash(name.as_bytes()), want);
-                return name;
-            }
+        let x = want ^ (want >> 29) ^ (want >> 58);
+        let before_last = x.wrapping_mul(k_inv).rotate_right(23);
+        let word = before_last.wrapping_mul(k_inv) ^ h.rotate_left(23);
+        let bytes = word.to_le_bytes();
+        if bytes.iter().all(|&b| printable(b)) {
+            let solved = format!("{head}{}", String::from_utf8_lossy(&bytes));
+            assert_eq!(hash64(solved.as_bytes()), want);
+            return solved;
         }
     }
     unreachable!()
@@ -284,4 +288,33 @@ fn a_new_key_sharing_an_old_keys_short_fingerprint_still_blocks() {
         .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(blocking, ["deploy.py"], "{}", out.all());
+}
+
+/// History scans a new version where its lines differ from the version before, and the
+/// lines were compared by a hash that could be inverted: a line holding a key, given a tail
+/// that makes its hash equal one of the old version's lines, was never scanned.
+#[test]
+fn a_line_built_to_collide_with_an_old_lines_hash_is_scanned() {
+    let repo = Repo::new();
+    repo.write("app.py", "x = 1\nSTEADY\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let key = keys::github();
+    let line = colliding(&format!("TOKEN = \"{}\"  # ", key.value), ' ', "STEADY");
+    repo.write("app.py", format!("x = 1\n{line}\n"));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    // One scanning thread: the old version's lines are kept before the new one is compared.
+    let out = crate::repo::Out(
+        crate::repo::output(
+            crate::repo::isolated(crate::repo::KEYWARD, &repo.home)
+                .args(["scan", "--history", "--format", "json"])
+                .env("KEYWARD_THREADS", "1")
+                .current_dir(&repo.dir),
+        )
+        .expect("keyward"),
+    );
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_eq!(paths(&out), ["app.py"]);
+    assert_no_leak(&out.all(), &key);
 }

@@ -91,7 +91,7 @@ pub struct Repo {
     _tmp: tempfile::TempDir,
     /// Working tree root.
     pub dir: PathBuf,
-    home: PathBuf,
+    pub home: PathBuf,
 }
 
 /// A command with git's environment isolated: no inherited repository variables, no system
