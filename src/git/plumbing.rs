@@ -270,6 +270,23 @@ pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
     Ok(commits)
 }
 
+/// The commits `git rev-list --reverse --topo-order ARGS` lists (`TIP… --not --all`), in its
+/// order: parents before children.
+pub fn rev_list(args: &[String]) -> Result<Vec<ObjectId>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["rev-list", "--reverse", "--topo-order"])
+        .args(args)
+        .arg("--");
+    let out = output(cmd, "rev-list")?;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            ObjectId::from_hex(l.trim().as_bytes()).map_err(|_| PlumbingError::Output("rev-list"))
+        })
+        .collect()
+}
+
 /// What kind of object each of `ids` is (`commit`, `tree`, `blob`, `tag`): `git cat-file
 /// --batch-check`. An object the repository does not have is an error.
 pub fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {

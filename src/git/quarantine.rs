@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`), in the order git asks them.
 pub struct Quarantine {
     dir: PathBuf,
+    /// Every directory opened, in order (for [`Quarantine::has_commit_graph`]).
+    dirs: Vec<PathBuf>,
     odbs: Vec<gix::odb::Handle>,
 }
 
@@ -94,7 +96,37 @@ impl Quarantine {
             });
             odbs.push(odb);
         }
-        Ok(Quarantine { dir, odbs })
+        let dirs = std::iter::once(&dir).chain(alternates).cloned().collect();
+        Ok(Quarantine { dir, dirs, odbs })
+    }
+
+    /// Whether git reads a commit-graph for these objects: one in any of the directories, or
+    /// in an alternate one of them lists (`info/alternates`, as deep as git follows them).
+    /// git then walks a push's commits by generation numbers, not by date, and lists another
+    /// set of commits when clocks disagree (see `crate::source::commits`).
+    pub fn has_commit_graph(&self) -> bool {
+        let mut dirs = self.dirs.clone();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(dir) = dirs.pop() {
+            if seen.len() > MAX_ALTERNATES || !seen.insert(dir.clone()) {
+                continue;
+            }
+            let info = dir.join("info");
+            if info.join("commit-graph").is_file()
+                || info.join("commit-graphs/commit-graph-chain").is_file()
+            {
+                return true;
+            }
+            if let Ok(list) = std::fs::read_to_string(info.join("alternates")) {
+                dirs.extend(
+                    list.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(|l| dir.join(l)),
+                );
+            }
+        }
+        false
     }
 
     /// The object directory where the push's objects are (its packs under `pack/`).
@@ -156,6 +188,10 @@ fn missing(what: String) -> GitError {
         ),
     )
 }
+
+/// Object directories looked at for a commit-graph, at most (git follows alternates five
+/// levels deep; this bounds a loop of them).
+const MAX_ALTERNATES: usize = 64;
 
 /// Memory for delta bases while blobs are read one by one, per database.
 const PACK_CACHE_BYTES: usize = 48 << 20;

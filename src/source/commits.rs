@@ -344,10 +344,12 @@ impl Commits {
                 .map(Arc::new);
             let listing = match push::list(&repo, &objects, packs.as_deref(), tips) {
                 Ok(listing) => listing,
-                // What the walk does not stand in for (a shallow or grafted repository, an
-                // object it cannot read) is git's to list: the authority on what a push
-                // brings.
-                Err(_) => list_plumbing(selection)?,
+                // What the walk does not stand in for (a shallow or grafted repository, other
+                // worktrees' HEADs) is git's to list: the authority on what a push brings.
+                Err(SourceError::Git(GitError::Unsupported(_))) => list_plumbing(selection)?,
+                // A missing or damaged object fails the push, naming it: never a second
+                // opinion that might read less.
+                Err(e) => return Err(e),
             };
             // The pushed pack holds versions of a file as deltas of each other (git packs a
             // push as it packs a clone): walked along its chains, as history is.

@@ -4,7 +4,7 @@
 
 use crate::keys::{self, assert_no_leak};
 use crate::receive::{assert_refused, Server};
-use crate::repo::{Out, Repo};
+use crate::repo::{Out, Repo, SpawnAndWait};
 
 /// Writes `content` as a blob and stages it at `path` with `mode` (`120000`: a symbolic
 /// link) without touching the work tree; returns the blob id.
@@ -317,4 +317,138 @@ fn a_line_built_to_collide_with_an_old_lines_hash_is_scanned() {
     assert_eq!(out.code(), Some(1), "{}", out.all());
     assert_eq!(paths(&out), ["app.py"]);
     assert_no_leak(&out.all(), &key);
+}
+
+/// `keyward pre-receive` run in `repo` as git runs the hook, for `input` (`old new ref`
+/// lines), with git's trace in `trace`.
+fn pre_receive(repo: &Repo, input: &str, trace: &std::path::Path) -> Out {
+    let stdin = repo.dir.join(".pre-receive-input");
+    std::fs::write(&stdin, input).expect("input");
+    let out = crate::repo::isolated(crate::repo::KEYWARD, &repo.home)
+        .arg("pre-receive")
+        .env("GIT_TRACE", trace)
+        .current_dir(&repo.dir)
+        .stdin(std::fs::File::open(&stdin).expect("input"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    std::fs::remove_file(&stdin).expect("remove");
+    Out(out)
+}
+
+/// A push whose objects cannot be read — one damaged, one missing — is rejected with one
+/// line naming the object; the listing does not fall back to git's plumbing, which could
+/// list less.
+#[test]
+fn a_push_with_a_damaged_or_missing_object_fails_closed_naming_it() {
+    for damage in ["damaged", "missing"] {
+        let repo = Repo::new();
+        let base = first_commit(&repo);
+        repo.write("app.py", "x = 1\n");
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit_unchecked(&[]);
+        let new = repo.head().expect("new");
+        let tree = repo.git(&["rev-parse", "HEAD^{tree}"]).stdout_text();
+        let tree = tree.trim();
+        let object = repo
+            .git_dir()
+            .join("objects")
+            .join(&tree[..2])
+            .join(&tree[2..]);
+        match damage {
+            "damaged" => {
+                let mut perms = std::fs::metadata(&object).expect("object").permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                perms.set_readonly(false);
+                std::fs::set_permissions(&object, perms).expect("writable");
+                std::fs::write(&object, b"not zlib at all").expect("damage");
+            }
+            _ => std::fs::remove_file(&object).expect("remove"),
+        }
+        // The branch is where the server had it; the push moves it to `new`.
+        repo.git(&["update-ref", "refs/heads/main", &base])
+            .assert_ok();
+        let trace = repo.dir.join(".trace");
+        let out = pre_receive(&repo, &format!("{base} {new} refs/heads/main\n"), &trace);
+        assert_eq!(out.code(), Some(2), "{damage}: {}", out.all());
+        let stderr = String::from_utf8_lossy(&out.0.stderr).into_owned();
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("keyward: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{damage}: {stderr}");
+        assert!(errors[0].contains(tree), "{damage}: {stderr}");
+        assert!(stderr.contains("push is rejected"), "{damage}: {stderr}");
+        let git_ran = std::fs::read_to_string(&trace).unwrap_or_default();
+        assert!(
+            !git_ran.contains("rev-list"),
+            "{damage}: fell back:\n{git_ran}"
+        );
+    }
+}
+
+/// `git commit` in `repo` authored and committed at `date` (seconds), without the hook.
+fn commit_at(repo: &Repo, message: &str, date: i64) {
+    let stamp = format!("@{date} +0000");
+    let out = crate::repo::isolated("git", &repo.home)
+        .args([
+            "commit",
+            "-q",
+            "--no-verify",
+            "--allow-empty",
+            "-m",
+            message,
+        ])
+        .env("GIT_AUTHOR_DATE", &stamp)
+        .env("GIT_COMMITTER_DATE", &stamp)
+        .current_dir(&repo.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    Out(out).assert_ok();
+}
+
+/// With a commit-graph, git lists exactly the commits no ref reaches; without one, its
+/// date-ordered walk also lists, under clock skew, commits the server has. keyward lists what
+/// `git rev-list` lists on that server: a key the server already had, in a commit git does
+/// not list, does not reject a clean push.
+#[test]
+fn a_server_with_a_commit_graph_is_listed_as_git_lists_it() {
+    let server = Server::new("");
+    let repo = &server.repo;
+    let key = keys::github();
+    // The server's history, pushed before keyward guarded it: a key in P, then a long line of
+    // commits whose clocks run behind P's.
+    server.unguarded(|| {
+        repo.write("README.md", "hello\n");
+        repo.git(&["add", "."]).assert_ok();
+        commit_at(repo, "R", 1_000_000);
+        repo.write("old.py", format!("TOKEN = \"{}\"\n", key.value));
+        repo.git(&["add", "."]).assert_ok();
+        commit_at(repo, "P", 5_000_000);
+        for i in 0..8 {
+            commit_at(repo, &format!("Y{i}"), 500_000 - 50_000 * i);
+        }
+        repo.git(&["push", "-q", "origin", "main"]).assert_ok();
+    });
+    let graph = crate::repo::isolated("git", &repo.home)
+        .arg("--git-dir")
+        .arg(&server.bare)
+        .args(["commit-graph", "write", "--reachable"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    Out(graph).assert_ok();
+    // A new branch from P, whose one commit changes nothing with a key.
+    repo.git(&["checkout", "-q", "-b", "topic", "main~8"])
+        .assert_ok();
+    repo.write("README.md", "hello again\n");
+    repo.git(&["add", "."]).assert_ok();
+    commit_at(repo, "N", 6_000_000);
+    let push = server.push("topic");
+    push.assert_ok();
+    assert_eq!(server.remote("refs/heads/topic"), repo.head());
+    server.assert_listed_by_git();
 }

@@ -47,20 +47,25 @@ pub(super) fn list(
     }
     let hash = repo.object_hash();
     let mut graph = Graph::new(objects, packs, hash);
-    let mut existing: Vec<PushedRef> = super::all_refs(repo)?;
-    if let Ok(head) = repo.head_id() {
-        existing.push(PushedRef {
-            id: head.detach(),
-            name: "HEAD".into(),
-        });
-    }
-    let hidden = peel(objects, hash, existing)?.commits;
     let tips = peel(objects, hash, tips.to_vec())?;
     // A push of tags to trees or blobs alone walks no history (git's plumbing runs no
     // `rev-list` for it either).
     let commits = if tips.commits.is_empty() {
         Vec::new()
+    } else if objects.has_commit_graph() {
+        // With a commit-graph git walks by generation numbers and lists exactly the commits
+        // no ref reaches, where the date-ordered walk below (git's without one) also lists,
+        // when clocks disagree, commits the server has. git's list is the authority: asked.
+        graph.listed_by_git(&tips.commits)?
     } else {
+        let mut existing: Vec<PushedRef> = super::all_refs(repo)?;
+        if let Ok(head) = repo.head_id() {
+            existing.push(PushedRef {
+                id: head.detach(),
+                name: "HEAD".into(),
+            });
+        }
+        let hidden = peel(objects, hash, existing)?.commits;
         graph.new_commits(&tips.commits, &hidden)?
     };
     let listed: std::collections::HashSet<usize> = commits.iter().copied().collect();
@@ -315,6 +320,23 @@ impl<'a> Graph<'a> {
         sorted.retain(|&n| !self.uninteresting(n));
         sorted.reverse();
         Ok(sorted)
+    }
+
+    /// The commits `git rev-list --reverse --topo-order TIPS --not --all` lists, read with
+    /// their parents.
+    fn listed_by_git(&mut self, tips: &[ObjectId]) -> Result<Vec<usize>, SourceError> {
+        let mut args: Vec<String> = tips.iter().map(ToString::to_string).collect();
+        args.extend(["--not".to_owned(), "--all".to_owned()]);
+        let mut listed = Vec::new();
+        for id in crate::git::plumbing::rev_list(&args)? {
+            let n = self.node(id);
+            self.parse(n)?;
+            for p in self.parents(n) {
+                self.parse(p)?;
+            }
+            listed.push(n);
+        }
+        Ok(listed)
     }
 
     /// Marks every known ancestor of `n` hidden (revision.c's `mark_parents_uninteresting`:
