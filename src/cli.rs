@@ -40,7 +40,9 @@ Options:
   --policy FILE            use FILE as the policy instead of the repository's .keyward.toml
                            (CI and servers pin their own; also KEYWARD_POLICY=FILE)
   --no-repo-policy         ignore the repository's .keyward.toml
-  --max-file-size SIZE     skip (and name) blobs larger than SIZE, e.g. 512k, 64m [default: 64m]
+  --max-file-size SIZE     at a commit and on disk, skip (and name) files larger than SIZE,
+                           e.g. 512k, 64m [default: 64m]; ranges, history and pushes scan
+                           them in windows instead (never let through unscanned)
   --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
                            annotations) [default: human]
   --color auto|always|never

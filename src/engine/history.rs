@@ -284,9 +284,27 @@ impl Engine {
             |feeder| {
                 let mut buf = Vec::new();
                 for &index in indexes {
-                    let read = match super::read_item(reader, &group.items[index], &mut buf, cap)? {
-                        ReadBlob::TooLarge(size) => Read::TooLarge(size),
+                    let item = &group.items[index];
+                    let read = match super::read_item(reader, item, &mut buf, cap)? {
                         ReadBlob::Read => Read::Bytes(std::mem::take(&mut buf)),
+                        // What is committed is never let through unscanned: a blob too large
+                        // to hold is scanned here, window by window, as it is read — at each
+                        // of its paths (the cap bounds memory, not what is judged).
+                        ReadBlob::TooLarge(size) => match self.streamed(reader, group, index)? {
+                            None => Read::TooLarge(size),
+                            Some(p) => {
+                                for &other in group.others.get(&index).into_iter().flatten() {
+                                    let Some(o) = self.streamed(reader, group, other)? else {
+                                        continue;
+                                    };
+                                    let streamed = Read::Streamed(Box::new(o));
+                                    if !feeder.push((other, streamed, budget.hold(0)))? {
+                                        return Ok(());
+                                    }
+                                }
+                                Read::Streamed(Box::new(p))
+                            }
+                        },
                     };
                     let len = match &read {
                         Read::Bytes(data) => data.len() as u64,
@@ -306,6 +324,25 @@ impl Engine {
             },
         )?;
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Item `index` of `group` scanned as `reader` streams it, window by window (see
+    /// [`super::large`]); `None` where the source cannot stream it.
+    fn streamed(
+        &self,
+        reader: &mut dyn BlobRead,
+        group: &Group<'_>,
+        index: usize,
+    ) -> Result<Option<Processed>, Error> {
+        let item = &group.items[index];
+        match reader.stream(item, 0, u64::MAX)? {
+            Some((mut stream, size)) => {
+                Ok(Some(self.process_stream(index, item, &mut stream, size)?))
+            }
+            None => Ok(None),
+        }
     }
 }
 

@@ -466,6 +466,67 @@ pub fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
     Ok((!root.is_empty()).then(|| std::path::PathBuf::from(root)))
 }
 
+/// Blob `id` as `git cat-file blob` writes it, read as it comes: git streams a blob (holding
+/// at most what its deltas need), so a blob too large to hold here is scanned in windows
+/// while git reads it. Reading past its end checks that git finished well; a stream cut
+/// short reads as an error, never as the end.
+pub fn blob_stream(id: ObjectId) -> Result<BlobStream, PlumbingError> {
+    let mut child = git()
+        .args(["cat-file", "blob", &id.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| PlumbingError::Spawn {
+            command: "cat-file",
+            source,
+        })?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or(PlumbingError::Output("cat-file"))?;
+    Ok(BlobStream { child, stdout, id })
+}
+
+/// The size of blob `id` (`git cat-file -s`).
+pub fn blob_size(id: ObjectId) -> Result<u64, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["cat-file", "-s", &id.to_string()]);
+    let out = output(cmd, "cat-file")?;
+    String::from_utf8_lossy(&out)
+        .trim()
+        .parse()
+        .map_err(|_| PlumbingError::Output("cat-file"))
+}
+
+/// See [`blob_stream`].
+pub struct BlobStream {
+    child: Child,
+    stdout: ChildStdout,
+    id: ObjectId,
+}
+
+impl Read for BlobStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.stdout.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.child.wait()?.success() {
+            return Err(std::io::Error::other(format!(
+                "git cat-file could not read blob {}",
+                self.id
+            )));
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for BlobStream {
+    fn drop(&mut self) {
+        // Stopped early (an error elsewhere): git is not left writing to no one.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A long-running `git cat-file --batch`.
 pub struct CatFile {
     child: Child,

@@ -162,6 +162,22 @@ impl Quarantine {
         Err(missing(format!("blob {id}")))
     }
 
+    /// The size of blob `id`, from the first database that has it (its header only).
+    pub fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
+        let err = |e| GitError::read(format!("blob {id}"), e);
+        for odb in &self.odbs {
+            if let Some(header) = odb.try_header(&id).map_err(err)? {
+                return Ok(header.size());
+            }
+        }
+        Err(missing(format!("blob {id}")))
+    }
+
+    /// The object directories, in the order they are asked.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
     /// Reads object `id`, of any kind, into `buf` from the first database that has it, and
     /// says what kind it is. An object none of them has, or one that cannot be read, is an
     /// error.

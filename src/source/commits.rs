@@ -26,7 +26,7 @@
 mod push;
 mod tree;
 
-use super::{BlobRead, SourceError, Stage};
+use super::{BlobRead, SourceError, Stage, Stream};
 use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::quarantine::Quarantine;
@@ -639,6 +639,53 @@ impl BlobRead for CommitReader {
     fn elsewhere(&self, index: usize) -> &[Vec<u8>] {
         &self.elsewhere[index]
     }
+
+    /// A blob as a stream, for one too large to hold (what is committed is never let through
+    /// unscanned): a loose one inflated here as it is read, a packed one through `git cat-file
+    /// blob`, which streams it (gix would build it whole).
+    fn stream(
+        &mut self,
+        item: &Item,
+        from: u64,
+        cap: u64,
+    ) -> Result<Option<Stream<'_>>, SourceError> {
+        let Content::Blob(id) = item.content else {
+            return Ok(None);
+        };
+        let in_range = |size: u64| size > from && size <= cap;
+        let dirs: Vec<std::path::PathBuf> = match &self.reader {
+            Reader::Gix(repo) => vec![repo.objects.store_ref().path().to_owned()],
+            Reader::Pushed(objects, _) => objects.dirs().to_vec(),
+            Reader::Plumbing(_) => Vec::new(),
+        };
+        for dir in dirs {
+            let loose = crate::git::loose::Loose::new(dir);
+            let mut scratch = crate::git::loose::Scratch::default();
+            if let Some(size) = loose.open(id, &mut scratch)? {
+                if !in_range(size) {
+                    return Ok(None);
+                }
+                return Ok(Some((Box::new(loose.stream(&mut scratch)?), size)));
+            }
+        }
+        let size = match &self.reader {
+            Reader::Gix(repo) => gix::odb::Header::try_header(&repo.objects, &id)
+                .map_err(|e| GitError::read(format!("blob {id}"), e))?
+                .map(|h| h.size())
+                .ok_or_else(|| GitError::read(format!("blob {id}"), not_found()))?,
+            Reader::Pushed(objects, _) => objects.blob_size(id)?,
+            Reader::Plumbing(_) => plumbing::blob_size(id)?,
+        };
+        if !in_range(size) {
+            return Ok(None);
+        }
+        Ok(Some((Box::new(plumbing::blob_stream(id)?), size)))
+    }
+}
+
+/// An object that is not there.
+fn not_found() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, "not in the repository")
 }
 
 /// A ref named for the report.

@@ -450,3 +450,81 @@ fn a_server_with_a_commit_graph_is_listed_as_git_lists_it() {
     assert_eq!(server.remote("refs/heads/topic"), repo.head());
     server.assert_listed_by_git();
 }
+
+/// A text file of about `size` bytes whose last line holds `key`.
+fn padded_with_key(size: usize, key: &str) -> String {
+    let mut text = String::with_capacity(size + 100);
+    let mut n = 0;
+    while text.len() < size {
+        text.push_str(&format!("filler line {n} of a generated data file\n"));
+        n += 1;
+    }
+    text.push_str(&format!("TOKEN = \"{key}\"\n"));
+    text
+}
+
+/// The server never lets a file through unscanned because it is large: one past the size cap,
+/// with a key at its end, is scanned in windows and refused — read as loose objects, from the
+/// pushed pack, and through git's plumbing.
+#[test]
+fn a_push_of_a_file_over_the_size_cap_is_scanned_not_waved_through() {
+    let cases = [
+        // The default cap (64 MiB), the push unpacked into loose objects.
+        ("", 65 << 20, None, None),
+        // A lowered cap: the pushed pack, then git's plumbing.
+        ("", 3 << 20, Some("1m"), Some("1")),
+        ("KEYWARD_GIT_BACKEND=cli", 3 << 20, Some("1m"), Some("1")),
+    ];
+    for (env, size, cap, unpack_limit) in cases {
+        let server = Server::new(env);
+        if let Some(cap) = cap {
+            server.config("keyward.maxFileSize", cap);
+        }
+        if let Some(limit) = unpack_limit {
+            server.config("receive.unpackLimit", limit);
+        }
+        let accepted = server.accept_first_push();
+        let repo = &server.repo;
+        let key = keys::github();
+        repo.write("data/big.txt", padded_with_key(size, &key.value));
+        repo.git(&["add", "."]).assert_ok();
+        repo.commit_unchecked(&[]);
+        let push = server.push("main");
+        assert_refused(&push, &server, "refs/heads/main", accepted.as_deref());
+        assert!(
+            push.all().contains("data/big.txt"),
+            "{env} {size}: {}",
+            push.all()
+        );
+        assert!(!push.all().contains("not scanned"), "{}", push.all());
+        assert_no_leak(&push.all(), &key);
+    }
+}
+
+/// `scan --range` and `scan --history` scan a file past the size cap in windows too.
+#[test]
+fn ranges_and_history_scan_a_file_over_the_size_cap() {
+    let repo = Repo::new();
+    let base = first_commit(&repo);
+    let key = keys::github();
+    repo.write("data/big.txt", padded_with_key(3 << 20, &key.value));
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let range = format!("{base}..HEAD");
+    for (packed, args) in [
+        (
+            false,
+            &["scan", "--max-file-size", "1m", "--range", &range][..],
+        ),
+        (true, &["scan", "--max-file-size", "1m", "--history"]),
+    ] {
+        if packed {
+            repo.git(&["gc", "-q"]).assert_ok();
+        }
+        let out = repo.keyward(args);
+        assert_eq!(out.code(), Some(1), "{args:?}: {}", out.all());
+        assert!(out.all().contains("data/big.txt"), "{}", out.all());
+        assert!(!out.all().contains("not scanned"), "{}", out.all());
+        assert_no_leak(&out.all(), &key);
+    }
+}
