@@ -414,6 +414,34 @@ impl Entries for gix::index::State {
     }
 }
 
+/// How deep directories may nest: git's `core.maxTreeDepth` default. Deeper is refused with
+/// an error (the hook then blocks) rather than exhaust the stack.
+const MAX_TREE_DEPTH: usize = 2048;
+
+fn too_deep(prefix: &[u8]) -> GitError {
+    GitError::Unsupported(format!(
+        "directories nested deeper than {MAX_TREE_DEPTH} levels ({})",
+        crate::redact::escape(prefix)
+    ))
+}
+
+/// The cache-tree node of subdirectory `name` under `cache`.
+fn child<'c>(cache: Option<&'c CacheTree>, name: &[u8]) -> Option<&'c CacheTree> {
+    cache.and_then(|c| c.children.iter().find(|t| t.name == name))
+}
+
+/// git's order of two entries of one tree: by name, a tree's name as if it ended in `/`.
+fn tree_order(a: &TreeItem, b: &TreeItem) -> std::cmp::Ordering {
+    let key = |t: &TreeItem| {
+        let mut k = t.name.to_vec();
+        if t.mode.is_tree() {
+            k.push(b'/');
+        }
+        k
+    };
+    key(a).cmp(&key(b))
+}
+
 /// The merge of `HEAD^{tree}` with the sorted index entries.
 struct Walk<'a, E: Entries> {
     repo: &'a gix::Repository,
@@ -445,27 +473,43 @@ impl<'a, E: Entries> Walk<'a, E> {
         cache: Option<&CacheTree>,
     ) -> Result<Vec<Change>, GitError> {
         let all = 0..self.entries.len();
-        match head_tree {
-            None => all.clone().try_for_each(|i| self.changed(i, None))?,
-            Some(tree) => self.tree(tree, b"", all, cache)?,
-        }
+        self.dir(head_tree, b"", all, cache, 0)?;
         renamed(&mut self.changes, &self.deleted);
         Ok(self.changes)
     }
 
-    /// Compares the tree `id` (at `prefix`, which ends in `/` unless it is the root) with the
-    /// index entries `range`, which are those under that prefix.
-    fn tree(
+    /// Compares directory `prefix` (which ends in `/` unless it is the root) as the commit
+    /// will record it with HEAD's tree there (`head`; none where HEAD has no such directory).
+    /// What the commit records is what git's `cache_tree_update` writes: a valid cache-tree
+    /// node's tree as it is, whatever the entries say (unless that object is missing: git
+    /// then builds the tree from the entries); otherwise the index entries `range` (those
+    /// under `prefix`), each subdirectory by the same rule.
+    fn dir(
         &mut self,
-        id: ObjectId,
+        head: Option<ObjectId>,
         prefix: &[u8],
         range: std::ops::Range<usize>,
         cache: Option<&CacheTree>,
+        depth: usize,
     ) -> Result<(), GitError> {
-        if cache.is_some_and(|c| c.id == Some(id)) {
-            return Ok(()); // git's own shortcut: this directory is unchanged
+        if depth > MAX_TREE_DEPTH {
+            return Err(too_deep(prefix));
         }
-        let items = self.read_tree(id)?;
+        if let Some(cached) = cache.and_then(|c| c.id) {
+            if Some(cached) == head {
+                return Ok(()); // git's own shortcut: this directory is unchanged
+            }
+            // A node naming another tree is what git will record here: judged as that tree.
+            // (git keeps nodes valid only while the entries below agree; an index that says
+            // otherwise was not written by git, and git commits the node all the same.)
+            if self.repo.has_object(cached) {
+                return self.trees(head, cached, prefix, depth);
+            }
+        }
+        let items = match head {
+            Some(id) => self.read_tree(id)?,
+            None => Vec::new(),
+        };
         let entries = self.entries;
         let mut i = range.start;
         let mut key = Vec::with_capacity(prefix.len() + 64);
@@ -477,23 +521,15 @@ impl<'a, E: Entries> Walk<'a, E> {
                 key.push(b'/');
             }
             // Index entries sorting before this tree entry are not in HEAD: additions.
-            while i < range.end && entries.path(i) < key.as_slice() {
-                self.changed(i, None)?;
-                i += 1;
+            let mut stop = i;
+            while stop < range.end && entries.path(stop) < key.as_slice() {
+                stop += 1;
             }
+            self.additions(i..stop, prefix, cache, depth)?;
+            i = stop;
             if item.mode.is_tree() {
-                // Entries under `key/` are contiguous: binary-search where they end.
-                let (mut lo, mut hi) = (i, range.end);
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    if entries.path(mid).starts_with(&key) {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let sub = i..lo;
-                i = lo;
+                let sub = self.under(&key, i..range.end);
+                i = sub.end;
                 if sub.is_empty() {
                     continue; // the whole directory was removed: deletions are never blocked
                 }
@@ -507,11 +543,16 @@ impl<'a, E: Entries> Walk<'a, E> {
                     }
                     continue;
                 }
-                let child =
-                    cache.and_then(|c| c.children.iter().find(|t| t.name == item.name.as_slice()));
-                self.tree(item.id, &key, sub, child)?;
+                let child = child(cache, &item.name);
+                self.dir(Some(item.id), &key, sub, child, depth + 1)?;
             } else if i < range.end && entries.path(i) == key.as_slice() {
-                if entries.id(i) != item.id {
+                let was_link = item.mode.is_link();
+                let is_link = entries.mode(i) == MODE_SYMLINK;
+                // A new blob, or the same one turned from a link into a file or back: the
+                // rules that apply to it differ.
+                if entries.id(i) != item.id
+                    || (item.mode.is_blob_or_symlink() && was_link != is_link)
+                {
                     let previous = item.mode.is_blob_or_symlink().then_some(item.id);
                     self.changed(i, previous)?;
                 }
@@ -520,7 +561,111 @@ impl<'a, E: Entries> Walk<'a, E> {
                 self.deleted.push(item.id);
             }
         }
-        (i..range.end).try_for_each(|i| self.changed(i, None))
+        self.additions(i..range.end, prefix, cache, depth)
+    }
+
+    /// The index entries `range` (under `prefix`), none of them in HEAD: files are added;
+    /// a new subdirectory is judged as [`Walk::dir`] judges one (its cache-tree node may name
+    /// the tree git records there).
+    fn additions(
+        &mut self,
+        range: std::ops::Range<usize>,
+        prefix: &[u8],
+        cache: Option<&CacheTree>,
+        depth: usize,
+    ) -> Result<(), GitError> {
+        let entries = self.entries;
+        let mut i = range.start;
+        while i < range.end {
+            let rest = &entries.path(i)[prefix.len()..];
+            let Some(slash) = rest.iter().position(|&b| b == b'/') else {
+                self.changed(i, None)?;
+                i += 1;
+                continue;
+            };
+            let name = rest[..slash].to_vec();
+            let key = entries.path(i)[..prefix.len() + slash + 1].to_vec();
+            let sub = self.under(&key, i..range.end);
+            i = sub.end.max(i + 1);
+            self.dir(None, &key, sub, child(cache, &name), depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// The entries of `range` under `key` (a directory, ending in `/`): contiguous from the
+    /// start of the range, found by binary search.
+    fn under(&self, key: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let (mut lo, mut hi) = (range.start, range.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.entries.path(mid).starts_with(key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        range.start..lo
+    }
+
+    /// What tree `new` (recorded at `prefix`) holds that HEAD's tree there (`old`) does not:
+    /// files and links that are new or changed, as the entries would show them.
+    fn trees(
+        &mut self,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        prefix: &[u8],
+        depth: usize,
+    ) -> Result<(), GitError> {
+        if depth > MAX_TREE_DEPTH {
+            return Err(too_deep(prefix));
+        }
+        let olds = match old {
+            Some(id) => self.read_tree(id)?,
+            None => Vec::new(),
+        };
+        let news = self.read_tree(new)?;
+        let mut olds = olds.into_iter().peekable();
+        let mut path = prefix.to_vec();
+        for item in news {
+            // Entries of HEAD's tree that sort before this one are gone from the new tree.
+            while let Some(o) = olds.next_if(|o| tree_order(o, &item).is_lt()) {
+                if o.mode.is_blob_or_symlink() {
+                    self.deleted.push(o.id);
+                }
+            }
+            let same = olds.next_if(|o| tree_order(o, &item).is_eq());
+            path.truncate(prefix.len());
+            path.extend_from_slice(&item.name);
+            if item.mode.is_tree() {
+                path.push(b'/');
+                let before = same.filter(|o| o.mode.is_tree()).map(|o| o.id);
+                if before != Some(item.id) {
+                    self.trees(before, item.id, &path, depth + 1)?;
+                }
+                continue;
+            }
+            if !item.mode.is_blob_or_symlink() {
+                continue; // a submodule's commit: nothing to scan
+            }
+            let before = same.filter(|o| o.mode.is_blob_or_symlink());
+            let unchanged = before
+                .as_ref()
+                .is_some_and(|o| o.id == item.id && o.mode.is_link() == item.mode.is_link());
+            if !unchanged {
+                self.changes.push(Change {
+                    path: path.clone().into(),
+                    id: item.id,
+                    symlink: item.mode.is_link(),
+                    previous: before.map(|o| o.id),
+                });
+            }
+        }
+        for o in olds {
+            if o.mode.is_blob_or_symlink() {
+                self.deleted.push(o.id);
+            }
+        }
+        Ok(())
     }
 
     fn changed(&mut self, i: usize, previous: Option<ObjectId>) -> Result<(), GitError> {

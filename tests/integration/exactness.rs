@@ -528,3 +528,125 @@ fn ranges_and_history_scan_a_file_over_the_size_cap() {
         assert_no_leak(&out.all(), &key);
     }
 }
+
+/// Rewrites the cache-tree (`TREE` extension) of `repo`'s index (version 2, as `git
+/// read-tree` writes it): the root invalid, holding one node, `dir` naming `tree` as valid
+/// with `count` entries. The entries stay as they are, and so do they for git: it records a
+/// valid node's tree as it is.
+fn craft_cache_tree(repo: &Repo, dir: &str, tree: &str, count: usize) {
+    let path = repo.git_dir().join("index");
+    let index = std::fs::read(&path).expect("index");
+    assert_eq!(&index[..4], b"DIRC");
+    assert_eq!(u32::from_be_bytes(index[4..8].try_into().expect("4")), 2);
+    let entries = u32::from_be_bytes(index[8..12].try_into().expect("4")) as usize;
+    let mut at = 12;
+    for _ in 0..entries {
+        let name = index[at + 62..].iter().position(|&b| b == 0).expect("name");
+        at += (62 + name + 8) / 8 * 8;
+    }
+    let end = index.len() - 20;
+    let mut out = index[..at].to_vec();
+    // Extensions other than TREE are kept.
+    while at < end {
+        let len = u32::from_be_bytes(index[at + 4..at + 8].try_into().expect("4")) as usize;
+        if &index[at..at + 4] != b"TREE" {
+            out.extend_from_slice(&index[at..at + 8 + len]);
+        }
+        at += 8 + len;
+    }
+    let mut node = b"\0-1 1\n".to_vec();
+    node.extend_from_slice(format!("{dir}\0{count} 0\n").as_bytes());
+    let id = gix::ObjectId::from_hex(tree.as_bytes()).expect("tree id");
+    node.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(b"TREE");
+    out.extend_from_slice(&(node.len() as u32).to_be_bytes());
+    out.extend_from_slice(&node);
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    hasher.update(&out);
+    out.extend_from_slice(hasher.try_finalize().expect("sha1").as_bytes());
+    std::fs::write(&path, out).expect("index");
+}
+
+/// A tree object of `entries` (`mode`, blob id, name).
+fn make_tree(repo: &Repo, entries: &[(&str, &str, &str)]) -> String {
+    let input: String = entries
+        .iter()
+        .map(|(mode, id, name)| format!("{mode} blob {id}\t{name}\n"))
+        .collect();
+    let listing = repo.dir.join(".mktree");
+    std::fs::write(&listing, input).expect("listing");
+    let out = crate::repo::isolated("git", &repo.home)
+        .arg("mktree")
+        .current_dir(&repo.dir)
+        .stdin(std::fs::File::open(&listing).expect("listing"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait();
+    std::fs::remove_file(&listing).expect("remove");
+    let out = Out(out);
+    out.assert_ok();
+    out.stdout_text().trim().to_owned()
+}
+
+/// The paths of the files `rev`'s tree holds.
+fn files_at(repo: &Repo, rev: &str) -> Vec<String> {
+    let out = repo.git(&["ls-tree", "-r", "--name-only", rev]);
+    out.assert_ok();
+    out.stdout_text().lines().map(str::to_owned).collect()
+}
+
+/// The cache-tree is trusted as git trusts it: a valid node names the tree `git commit`
+/// records there, whatever the entries say. A node naming a tree other than HEAD's — over a
+/// directory HEAD has, over a new one, in a first commit — is judged as that tree; a plain
+/// `git commit` without the hook shows the key would have landed.
+#[test]
+fn a_valid_cache_tree_node_is_judged_as_the_tree_git_records() {
+    for case in ["changed directory", "new directory", "first commit"] {
+        let repo = Repo::new();
+        let key = keys::github();
+        let a = write_blob(&repo, "x = 1\n");
+        let secret = write_blob(&repo, &format!("TOKEN = \"{}\"\n", key.value));
+        if case != "first commit" {
+            repo.write("README.md", "hello\n");
+            if case == "changed directory" {
+                repo.write("d/a.txt", "x = 1\n");
+            }
+            repo.git(&["add", "."]).assert_ok();
+            repo.commit_unchecked(&[]);
+        }
+        let before = repo.head();
+        // Something to commit, so that git does not stop at "nothing to commit".
+        repo.write("README.md", "hello again\n");
+        repo.git(&["add", "README.md"]).assert_ok();
+        // The index holds `d/a.txt` as HEAD does (or as a new file); the cache-tree says `d`
+        // is a tree that also holds the key.
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{a},d/a.txt"),
+        ])
+        .assert_ok();
+        let crafted = make_tree(
+            &repo,
+            &[("100644", &a, "a.txt"), ("100644", &secret, "secret.txt")],
+        );
+        craft_cache_tree(&repo, "d", &crafted, 1);
+        let commit = repo.commit(&[]);
+        commit.assert_blocked();
+        assert_eq!(repo.head(), before, "{case}");
+        assert!(
+            commit.out.all().contains("d/secret.txt"),
+            "{case}: {}",
+            commit.out.all()
+        );
+        assert_no_leak(&commit.out.all(), &key);
+        // What git records without the hook: the cached tree, key and all.
+        repo.commit_unchecked(&[]);
+        assert!(
+            files_at(&repo, "HEAD").contains(&"d/secret.txt".to_owned()),
+            "{case}: {:?}",
+            files_at(&repo, "HEAD")
+        );
+    }
+}
