@@ -211,12 +211,16 @@ fn scan_outcome(
             let root = source.root()?;
             let git = source.keyward_config()?;
             let (engine, settings) = build(options, root.as_deref(), &git)?;
-            Ok((engine.run(&mut source)?, settings))
+            let outcome = engine.run(&mut source)?;
+            audit(options, &source, io)?;
+            Ok((outcome, settings))
         }
         Scan::Paths(paths) => {
             let (engine, settings) = around_here(options)?;
             let mut source = Paths::open(paths);
-            Ok((engine.run(&mut source)?, settings))
+            let outcome = engine.run(&mut source)?;
+            audit(options, &source, io)?;
+            Ok((outcome, settings))
         }
         Scan::Commits(selection) => {
             let (engine, settings) = around_here(options)?;
@@ -226,9 +230,50 @@ fn scan_outcome(
             let outcome = engine.run_commits(&mut source, &mut |done, bytes| {
                 progress.show(done, bytes);
             })?;
+            audit(options, &source, io)?;
             Ok((outcome, settings))
         }
     }
+}
+
+/// Writes what `source` gave the engine to judge, when `--audit FILE` (or, for the hook git
+/// runs, `KEYWARD_AUDIT`) asks: one line per item, `<blob id> <what> <commit> <path>`
+/// separated by tabs (`-` where there is none; the path escaped as reports escape it).
+fn audit(
+    options: &Options,
+    source: &dyn crate::source::Source,
+    io: &mut Io<'_>,
+) -> Result<(), Error> {
+    let Some(target) = options.audit.clone().or_else(|| {
+        std::env::var_os("KEYWARD_AUDIT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) else {
+        return Ok(());
+    };
+    let mut text = String::new();
+    for item in source.items() {
+        let blob = match &item.content {
+            crate::model::Content::Blob(id) => id.to_string(),
+            _ => "-".into(),
+        };
+        let what = match item.place {
+            crate::model::Place::File => "file",
+            crate::model::Place::Symlink => "symlink",
+            crate::model::Place::Ref => "ref",
+            crate::model::Place::Message => "message",
+        };
+        let commit = item.commit.map_or_else(|| "-".into(), |c| c.id.to_string());
+        let path = crate::redact::escape(&item.path);
+        text.push_str(&format!("{blob}\t{what}\t{commit}\t{path}\n"));
+    }
+    if target.as_os_str() == "-" {
+        return io.err.write_all(text.as_bytes()).map_err(Error::Write);
+    }
+    std::fs::write(&target, text).map_err(|source| Error::Read {
+        path: crate::redact::escape(target.as_os_str().as_encoded_bytes()),
+        source,
+    })
 }
 
 /// The engine under the policy of the repository around the current directory (its

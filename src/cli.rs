@@ -46,6 +46,9 @@ Options:
   --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
                            annotations) [default: human]
   --color auto|always|never
+  --audit FILE             also write what was judged to FILE (`-`: standard error), one line
+                           each: blob id, what it is (file, symlink, ref, message), commit,
+                           path: what keyward looked at (the hook: KEYWARD_AUDIT=FILE)
   -h, --help               this text
   -V, --version            the version
 
@@ -64,6 +67,9 @@ pub struct Options {
     pub format: Format,
     /// Which policy file applies.
     pub policy: PolicyChoice,
+    /// `--audit FILE`: also write every item judged (blob, path) to FILE (`-`: standard
+    /// error). The hook, which git runs without arguments, reads `KEYWARD_AUDIT` instead.
+    pub audit: Option<PathBuf>,
 }
 
 /// Which policy file applies.
@@ -158,6 +164,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         flags: Flags::default(),
         format: Format::Human,
         policy: PolicyChoice::Repository,
+        audit: None,
     };
     let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> = hook_name.map(|n| {
@@ -194,6 +201,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                 options.policy = PolicyChoice::None;
             }
             Long("global") => global = true,
+            Long("audit") => options.audit = Some(PathBuf::from(parser.value()?)),
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
                 let size = v.parse::<Size>().map_err(|()| {

@@ -650,3 +650,134 @@ fn a_valid_cache_tree_node_is_judged_as_the_tree_git_records() {
         );
     }
 }
+
+/// What `git commit ARGS` made HEAD gain, and what keyward's hook judged (`KEYWARD_AUDIT`),
+/// as sets of (path, blob): HEAD gains a blob at a path where the first parent had another
+/// one, or none, or had it as a link and now as a file (or back).
+fn commit_and_compare(repo: &Repo, args: &[&str]) {
+    let audit = repo.dir.join(".git/keyward-audit");
+    let _ = std::fs::remove_file(&audit);
+    let before = repo.head();
+    let mut all = vec!["commit", "-q", "-m", "audited"];
+    all.extend_from_slice(args);
+    let out = Out(crate::repo::isolated("git", &repo.home)
+        .args(&all)
+        .env("KEYWARD_AUDIT", &audit)
+        .current_dir(&repo.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn_and_wait());
+    out.assert_ok();
+    assert_ne!(repo.head(), before, "{args:?}: nothing committed");
+    let judged = judged(&std::fs::read_to_string(&audit).expect("the hook's audit"));
+    assert_eq!(gained(repo, "HEAD"), judged, "{args:?}");
+}
+
+/// (path, blob) of the files and links an audit lists.
+pub(crate) fn judged(audit: &str) -> std::collections::BTreeSet<(String, String)> {
+    audit
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            matches!(f[1], "file" | "symlink").then(|| (f[3].to_owned(), f[0].to_owned()))
+        })
+        .collect()
+}
+
+/// (path, blob) of what commit `rev` brought relative to its first parent (everything, for a
+/// root commit), as `git diff-tree` lists it: files and links, not submodules.
+pub(crate) fn gained(repo: &Repo, rev: &str) -> std::collections::BTreeSet<(String, String)> {
+    let parents = repo
+        .git(&["rev-list", "--parents", "-n", "1", rev])
+        .stdout_text();
+    let first = parents.split_whitespace().nth(1).map(str::to_owned);
+    let mut args = vec!["diff-tree", "-r", "-z", "--no-renames", "--no-abbrev"];
+    let spec;
+    match &first {
+        Some(parent) => {
+            spec = [parent.clone(), rev.to_owned()];
+            args.extend([spec[0].as_str(), spec[1].as_str()]);
+        }
+        None => args.extend(["--root", rev]),
+    }
+    let out = repo.git(&args);
+    out.assert_ok();
+    let raw = out.0.stdout;
+    let mut fields = raw.split(|&b| b == 0).filter(|f| !f.is_empty());
+    let mut set = std::collections::BTreeSet::new();
+    while let Some(meta) = fields.next() {
+        let meta = String::from_utf8_lossy(meta);
+        if !meta.starts_with(':') {
+            continue; // the commit id --root prints
+        }
+        let path = fields.next().expect("a path");
+        let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        let (old_mode, new_mode, old, new) = (f[0], f[1], f[2], f[3]);
+        let content = |m: &str| m.starts_with("100") || m == "120000";
+        let link_changed = (old_mode == "120000") != (new_mode == "120000");
+        if content(new_mode) && (old != new || (content(old_mode) && link_changed)) {
+            set.insert((keyward::redact::escape(path), new.to_owned()));
+        }
+    }
+    set
+}
+
+/// For `git commit`, `-a`, `--only`, `-- path`, a first commit and a merge, the files and
+/// links HEAD gains are exactly those the hook judged: no more (nothing judged that is not
+/// recorded) and no less.
+#[test]
+fn the_hook_judges_exactly_what_each_kind_of_commit_records() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    repo.write("dir/b.txt", "b\n");
+    repo.write("dir/sub/c.txt", "c\n");
+    repo.write("gone.txt", "gone\n");
+    repo.git(&["add", "."]).assert_ok();
+    commit_and_compare(&repo, &[]);
+    // Plain: an edit, a new file, a link, a deletion, a mode change.
+    repo.write("a.txt", "a2\n");
+    repo.write("dir/new.txt", "new\n");
+    stage(&repo, "120000", "dir/link", "a.txt");
+    repo.git(&["rm", "-q", "gone.txt"]).assert_ok();
+    repo.git(&["update-index", "--chmod=+x", "dir/b.txt"])
+        .assert_ok();
+    repo.git(&["add", "a.txt", "dir/new.txt"]).assert_ok();
+    commit_and_compare(&repo, &[]);
+    // -a: what the work tree holds for tracked files, not what is staged.
+    repo.write("a.txt", "a3 staged\n");
+    repo.git(&["add", "a.txt"]).assert_ok();
+    repo.write("a.txt", "a3 in the work tree\n");
+    repo.write("dir/sub/c.txt", "c2\n");
+    repo.write("untracked.txt", "not committed\n");
+    commit_and_compare(&repo, &["-a"]);
+    // --only and -- path: those paths as in the work tree, the rest of the index left out.
+    repo.write("dir/b.txt", "b2 staged\n");
+    repo.git(&["add", "dir/b.txt"]).assert_ok();
+    repo.write("dir/sub/c.txt", "c3\n");
+    commit_and_compare(&repo, &["--only", "dir/sub/c.txt"]);
+    repo.write("a.txt", "a4\n");
+    commit_and_compare(&repo, &["--", "a.txt"]);
+    commit_and_compare(&repo, &[]); // dir/b.txt, still staged
+                                    // A merge: what the merged branch brings, and a conflict resolved by hand.
+    repo.git(&["checkout", "-q", "-b", "side"]).assert_ok();
+    repo.write("side.txt", "side\n");
+    repo.write("a.txt", "a side\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    repo.git(&["checkout", "-q", "main"]).assert_ok();
+    repo.write("a.txt", "a main\n");
+    repo.write("main.txt", "main\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let merge = repo.git(&["merge", "-q", "--no-commit", "side"]);
+    assert!(!merge.0.status.success(), "a conflict was expected");
+    repo.write("a.txt", "a resolved\n");
+    repo.git(&["add", "a.txt"]).assert_ok();
+    commit_and_compare(&repo, &[]);
+    assert!(repo
+        .git(&["rev-parse", "-q", "--verify", "HEAD^2"])
+        .0
+        .status
+        .success());
+}
