@@ -317,15 +317,52 @@ pub fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {
 
 /// The object annotated tag `id` points at (one level).
 pub fn tag_target(id: ObjectId) -> Result<ObjectId, PlumbingError> {
-    let mut cmd = git();
-    cmd.args(["cat-file", "tag", &id.to_string()]);
-    let out = output(cmd, "cat-file")?;
+    let out = tag_object(id)?;
     let text = String::from_utf8_lossy(&out);
     let target = text
         .lines()
         .find_map(|l| l.strip_prefix("object "))
         .ok_or(PlumbingError::Output("cat-file"))?;
     ObjectId::from_hex(target.trim().as_bytes()).map_err(|_| PlumbingError::Output("cat-file"))
+}
+
+/// The annotated tag object `id`, as git stores it (`git cat-file tag`).
+pub fn tag_object(id: ObjectId) -> Result<Vec<u8>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args(["cat-file", "tag", &id.to_string()]);
+    output(cmd, "cat-file")
+}
+
+/// Objects `ids` as git stores them, in order (`git cat-file --batch`); a missing one is an
+/// error.
+pub fn raw_objects(ids: &[ObjectId]) -> Result<Vec<Vec<u8>>, PlumbingError> {
+    let mut input = Vec::new();
+    for id in ids {
+        input.extend_from_slice(format!("{id}\n").as_bytes());
+    }
+    let mut cmd = git();
+    cmd.args(["cat-file", "--batch"]);
+    let out = output_with_input(cmd, "cat-file", input)?;
+    let bad = || PlumbingError::Output("cat-file");
+    let mut objects = Vec::with_capacity(ids.len());
+    let mut at = 0;
+    for id in ids {
+        let end = out[at..].iter().position(|&b| b == b'\n').ok_or_else(bad)? + at;
+        let header = String::from_utf8_lossy(&out[at..end]).into_owned();
+        let size: usize = match header.split(' ').collect::<Vec<_>>()[..] {
+            [_, _, size] => size.parse().map_err(|_| bad())?,
+            _ => {
+                return Err(PlumbingError::Failed {
+                    command: "cat-file",
+                    message: format!("object {id} is missing"),
+                })
+            }
+        };
+        let body = out.get(end + 1..end + 1 + size).ok_or_else(bad)?;
+        objects.push(body.to_vec());
+        at = end + 1 + size + 1;
+    }
+    Ok(objects)
 }
 
 /// One entry of a tree, recursively: mode, object, path.

@@ -4,7 +4,7 @@
 //! what was committed).
 
 use super::{Context, Report};
-use crate::model::{date, Allowance, Finding, Kind, Outcome};
+use crate::model::{date, Allowance, Finding, Kind, Outcome, Place};
 use crate::redact::escape;
 use std::io;
 
@@ -307,6 +307,7 @@ impl Human {
                 "    - Review git history; rewriting it (git filter-repo) removes the copy, not the leak"
             )?;
         }
+        self.message_guidance(outcome, out)?;
         for f in &files {
             writeln!(out)?;
             let quoted = shell_quote(&f.path);
@@ -386,6 +387,51 @@ impl Human {
                     "  Bypass once (not recommended): git commit --no-verify"
                 )?;
             }
+        }
+        Ok(())
+    }
+
+    /// How to take a key out of a commit's or tag's message or identity (the key itself is
+    /// revoked as any committed key is).
+    fn message_guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+        let texts: Vec<&Finding> = outcome
+            .shown()
+            .filter(|f| f.place == Place::Message && f.kind == Kind::Secret)
+            .collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  {}",
+            self.paint(BOLD, "Take the key out of the message, then push again:")
+        )?;
+        if texts.iter().any(|f| f.path.starts_with(b"commit ")) {
+            writeln!(
+                out,
+                "    - The last commit: git commit --amend (an author or committer: --reset-author or --author=\"Name <email>\")"
+            )?;
+            writeln!(
+                out,
+                "    - An earlier one: git rebase -i <commit>^ and mark it `reword` (or `edit` for an author)"
+            )?;
+        }
+        // `tag NAME message` / `tag NAME tagger`: the name is what lies between.
+        let mut tags: Vec<String> = texts
+            .iter()
+            .filter_map(|f| {
+                let rest = f.path.strip_prefix(b"tag ")?;
+                let end = rest.iter().rposition(|&b| b == b' ')?;
+                Some(shell_quote(&rest[..end]))
+            })
+            .collect();
+        tags.dedup();
+        for tag in tags {
+            writeln!(
+                out,
+                "    - Tag {tag}: delete it and create it again without the key: git tag -d {tag} && git tag -a {tag} <commit>"
+            )?;
         }
         Ok(())
     }

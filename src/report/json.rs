@@ -1,5 +1,7 @@
-//! JSON: an array of findings (`kind`, `rule_id`, `rule_name`, `path`, `line`, `column`,
-//! `fingerprint`, `preview`, `pre_existing`, `blocking`), redacted like every other output.
+//! JSON: an array of findings (`kind`, `rule_id`, `rule_name`, `path`, `place`, `line`,
+//! `column`, `fingerprint`, `preview`, `pre_existing`, `blocking`), redacted like every other
+//! output. `place` says what the path names: `file`, `symlink`, `ref` (a blob a ref points at)
+//! or `message` (a commit's or tag's message, author, committer or tagger).
 //! Findings an exception allowed are included, with `allowed` saying which (for audit).
 
 use super::Report;
@@ -27,6 +29,7 @@ struct Row<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
     path: String,
+    place: crate::model::Place,
     line: Option<usize>,
     column: Option<usize>,
     fingerprint: Option<&'a str>,
@@ -62,6 +65,7 @@ impl<'a> From<&'a Finding> for Row<'a> {
             rule_id: &f.rule_id,
             rule_name: &f.rule_name,
             path: crate::redact::escape(&f.path),
+            place: f.place,
             line: f.line,
             column: f.column,
             fingerprint: f.fingerprint.as_deref(),

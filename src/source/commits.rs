@@ -154,14 +154,38 @@ impl Listing {
         }
     }
 
+    /// Lists what commit `at` (or, with none, the annotated tag `name`) records besides
+    /// files: its message and who wrote it, each an item of its own (`commit 1a2b3c4d5e
+    /// message`, `tag v1 tagger`).
+    fn texts(&mut self, at: Option<CommitRef>, name: &[u8], texts: &Texts) {
+        let owner = match at {
+            Some(c) => format!("commit {}", short(c.id)).into_bytes(),
+            None => [&b"tag "[..], name].concat(),
+        };
+        let message = std::iter::once(("message", &texts.message));
+        let people = texts.people.iter().map(|(role, p)| (*role, p));
+        for (what, text) in message.chain(people) {
+            if text.is_empty() {
+                continue;
+            }
+            self.items.push(Item {
+                path: [&owner[..], b" ", what.as_bytes()].concat(),
+                content: Content::Text(text.as_slice().into()),
+                place: Place::Message,
+                commit: at,
+            });
+            self.bases.push(None);
+            self.previous.push(None);
+        }
+    }
+
     /// Lists a blob a ref points at directly: not at a path.
     fn detached(&mut self, blob: ObjectId, name: &str) {
         if !self.refs.insert(blob) {
             return;
         }
-        let short = blob.to_string();
         self.items.push(Item {
-            path: format!("{name} (blob {})", &short[..short.len().min(10)]).into_bytes(),
+            path: format!("{name} (blob {})", short(blob)).into_bytes(),
             content: Content::Blob(blob),
             place: Place::Ref,
             commit: None,
@@ -169,6 +193,13 @@ impl Listing {
         self.bases.push(None);
         self.previous.push(None);
     }
+}
+
+/// An object id as reports show it: its first ten hex digits (for people; nothing is looked
+/// up by it).
+fn short(id: ObjectId) -> String {
+    let hex = id.to_string();
+    hex[..hex.len().min(10)].to_owned()
 }
 
 /// How a pair was met (see [`Listing::pair`]).
@@ -502,7 +533,12 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
         args.extend(hidden);
         let commits = plumbing::commits(&args)?;
         let listed: HashSet<ObjectId> = commits.iter().map(|c| c.id).collect();
-        for commit in commits {
+        let ids: Vec<ObjectId> = commits.iter().map(|c| c.id).collect();
+        let raw = plumbing::raw_objects(&ids)?;
+        for (commit, raw) in commits.into_iter().zip(raw) {
+            let parsed = gix::objs::CommitRef::from_bytes(&raw, commit.id.kind())
+                .map_err(|e| GitError::read(format!("commit {}", commit.id), e))?;
+            let texts = Texts::of_commit(&parsed);
             let at = Some(CommitRef {
                 id: commit.id,
                 author_time: commit.author_time,
@@ -520,6 +556,7 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
                 });
             }
             list_changes(&mut listing, at, &diffs);
+            listing.texts(at, b"", &texts);
         }
     }
     for tree in tips.trees {
@@ -531,6 +568,9 @@ fn list_plumbing(selection: &Selection) -> Result<Listing, SourceError> {
     }
     for (blob, name) in tips.blobs {
         listing.detached(blob, &name);
+    }
+    for (name, texts) in &tips.tags {
+        listing.texts(None, name, texts);
     }
     Ok(listing)
 }
@@ -727,6 +767,21 @@ struct Tips {
     commits: Vec<ObjectId>,
     trees: Vec<ObjectId>,
     blobs: Vec<(ObjectId, String)>,
+    /// The annotated tags met on the way, each once: its name and what it records.
+    tags: Vec<(Vec<u8>, Texts)>,
+}
+
+/// The name of an annotated tag as reports show it: its `tag` line, or the ref's short name
+/// when the object does not say.
+fn tag_name(tag: &gix::objs::TagRef<'_>, by: &str) -> Vec<u8> {
+    match tag.name.is_empty() {
+        false => tag.name.to_vec(),
+        true => by
+            .strip_prefix("refs/tags/")
+            .unwrap_or(by)
+            .as_bytes()
+            .to_vec(),
+    }
 }
 
 /// Longer tag chains than anyone writes mean a loop.
@@ -735,6 +790,7 @@ const MAX_PEEL: usize = 64;
 fn peel_plumbing(refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
     let mut tips = Tips::default();
     let mut pending = refs;
+    let mut tags_seen = HashSet::new();
     for _ in 0..MAX_PEEL {
         if pending.is_empty() {
             return Ok(tips);
@@ -747,10 +803,19 @@ fn peel_plumbing(refs: Vec<PushedRef>) -> Result<Tips, SourceError> {
                 "commit" => tips.commits.push(r.id),
                 "tree" => tips.trees.push(r.id),
                 "blob" => tips.blobs.push((r.id, r.name)),
-                "tag" => next.push(PushedRef {
-                    id: plumbing::tag_target(r.id)?,
-                    name: r.name,
-                }),
+                "tag" => {
+                    let raw = plumbing::tag_object(r.id)?;
+                    let tag = gix::objs::TagRef::from_bytes(&raw, r.id.kind())
+                        .map_err(|e| GitError::read(format!("tag {}", r.id), e))?;
+                    if tags_seen.insert(r.id) {
+                        tips.tags
+                            .push((tag_name(&tag, &r.name), Texts::of_tag(&tag)));
+                    }
+                    next.push(PushedRef {
+                        id: tag.target(),
+                        name: r.name,
+                    });
+                }
                 other => {
                     return Err(SourceError::Input(format!(
                         "{} points at a {other}",
@@ -839,6 +904,7 @@ fn peel(
 ) -> Result<Tips, SourceError> {
     let mut tips = Tips::default();
     let mut buf = Vec::new();
+    let mut tags_seen = HashSet::new();
     for r in refs {
         let mut id = r.id;
         let mut kind = None;
@@ -853,9 +919,13 @@ fn peel(
                 kind = Some(found);
                 break;
             }
-            id = gix::objs::TagRefIter::from_bytes(&buf, hash)
-                .target_id()
+            let tag = gix::objs::TagRef::from_bytes(&buf, hash)
                 .map_err(|e| GitError::read(format!("tag {id}"), e))?;
+            if tags_seen.insert(id) {
+                tips.tags
+                    .push((tag_name(&tag, &r.name), Texts::of_tag(&tag)));
+            }
+            id = tag.target();
         }
         match kind {
             Some(gix::objs::Kind::Commit) => tips.commits.push(id),
@@ -921,6 +991,7 @@ fn list_gix(
         };
         for commit in newest_first.into_iter().rev() {
             walk.tree(commit.tree, b"", Some(commit.at), true)?;
+            walk.listing.texts(Some(commit.at), b"", &commit.texts);
         }
     }
     for tree in tips.trees {
@@ -930,6 +1001,9 @@ fn list_gix(
     for (blob, name) in tips.blobs {
         listing.detached(blob, &name);
     }
+    for (name, texts) in &tips.tags {
+        listing.texts(None, name, texts);
+    }
     Ok(listing)
 }
 
@@ -937,6 +1011,61 @@ fn list_gix(
 struct Walked {
     at: CommitRef,
     tree: ObjectId,
+    texts: Texts,
+}
+
+/// What a commit or an annotated tag records besides files: its message, and the names and
+/// emails of who wrote it — text a key can be pasted into as easily as a file.
+#[derive(Clone, Default)]
+struct Texts {
+    message: Vec<u8>,
+    /// `Name <email>` of the author, the committer or the tagger, as each item names them.
+    people: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Texts {
+    /// What commit `commit` records besides its tree.
+    fn of_commit(commit: &gix::objs::CommitRef<'_>) -> Texts {
+        let mut people = vec![("author", person(commit.author(), commit.author))];
+        let committer = person(commit.committer(), commit.committer);
+        if committer != people[0].1 {
+            people.push(("committer", committer));
+        }
+        Texts {
+            message: commit.message.to_vec(),
+            people,
+        }
+    }
+
+    /// What tag `tag` records besides its target.
+    fn of_tag(tag: &gix::objs::TagRef<'_>) -> Texts {
+        let tagger = tag
+            .tagger
+            .map(|raw| {
+                let parsed = tag.tagger().ok().flatten().ok_or(());
+                ("tagger", person(parsed, raw))
+            })
+            .into_iter()
+            .collect();
+        Texts {
+            message: tag.message.to_vec(),
+            people: tagger,
+        }
+    }
+}
+
+/// `Name <email>` of a signature, or its raw header when it does not parse.
+fn person<E>(parsed: Result<gix::actor::SignatureRef<'_>, E>, raw: &gix::bstr::BStr) -> Vec<u8> {
+    match parsed {
+        Ok(s) => {
+            let mut text = s.name.to_vec();
+            text.extend_from_slice(b" <");
+            text.extend_from_slice(s.email);
+            text.push(b'>');
+            text
+        }
+        Err(_) => raw.to_vec(),
+    }
 }
 
 /// A commit read by [`walk_by_time`], waiting in its queue.
@@ -1066,6 +1195,7 @@ fn parse_commit(
         walked: Walked {
             at: CommitRef { id, author_time },
             tree: commit.tree(),
+            texts: Texts::of_commit(&commit),
         },
         parents: commit.parents().collect(),
     };

@@ -97,7 +97,8 @@ pub(super) fn list(
     };
     let changes = graph.changes(&jobs, threads)?;
     for ((&n, diffs), hidden) in commits.iter().zip(changes).zip(hidden_parents) {
-        let at = graph.nodes[n].parsed.as_ref().map(|c| c.at);
+        let parsed = graph.nodes[n].parsed.as_ref();
+        let at = parsed.map(|c| c.at);
         let hidden: Vec<bool> = hidden;
         let diffs: Vec<ParentDiff> = diffs
             .into_iter()
@@ -108,6 +109,9 @@ pub(super) fn list(
             })
             .collect();
         list_changes(&mut listing, at, &diffs);
+        if let Some(commit) = parsed {
+            listing.texts(at, b"", &commit.texts);
+        }
     }
     // A tree a ref points at: every file in it, at its path (as a root commit's).
     let trees: Vec<Job> = tips
@@ -128,6 +132,9 @@ pub(super) fn list(
     }
     for (blob, name) in tips.blobs {
         listing.detached(blob, &name);
+    }
+    for (name, texts) in &tips.tags {
+        listing.texts(None, name, texts);
     }
     Ok(listing)
 }
@@ -170,6 +177,7 @@ struct Parsed {
     at: CommitRef,
     tree: ObjectId,
     parents: Vec<usize>,
+    texts: super::Texts,
 }
 
 /// The commits met so far, and how objects are read.
@@ -227,6 +235,7 @@ impl<'a> Graph<'a> {
             at: queued.walked.at,
             tree: queued.walked.tree,
             parents,
+            texts: queued.walked.texts,
         });
         Ok(())
     }

@@ -228,7 +228,12 @@ mod tests {
         let repo = crate::git::open_in(d).expect("repository");
         let range = crate::model::Selection::Range(format!("{a}..{b}"));
         let listing = super::super::list_gix(&repo, None, &range).expect("listing");
-        let paths: Vec<&[u8]> = listing.items.iter().map(|i| i.path.as_slice()).collect();
+        let paths: Vec<&[u8]> = listing
+            .items
+            .iter()
+            .filter(|i| i.place.at_path())
+            .map(|i| i.path.as_slice())
+            .collect();
         assert_eq!(paths, [&b"x/secret.txt"[..]]);
     }
 }
