@@ -15,6 +15,7 @@ mod keys;
 #[allow(dead_code)] // the packaging tests use the rest
 mod machine;
 mod managers;
+mod oracle;
 mod policy;
 mod receive;
 mod repo;
