@@ -375,6 +375,8 @@ trait Entries {
     fn mode(&self, i: usize) -> u32;
     /// Conflict stage, intent-to-add or submodule: nothing of its own to scan.
     fn no_content(&self, i: usize) -> bool;
+    /// What git leaves out of the trees it writes: an intent-to-add entry, a conflict stage.
+    fn left_out(&self, i: usize) -> bool;
 }
 
 impl Entries for Index {
@@ -392,6 +394,9 @@ impl Entries for Index {
     }
     fn no_content(&self, i: usize) -> bool {
         self.stage(i) != 0 || self.intent_to_add(i) || self.mode(i) == MODE_GITLINK
+    }
+    fn left_out(&self, i: usize) -> bool {
+        self.stage(i) != 0 || self.intent_to_add(i)
     }
 }
 
@@ -412,6 +417,10 @@ impl Entries for gix::index::State {
         let e = &self.entries()[i];
         e.stage_raw() != 0 || e.flags.contains(Flags::INTENT_TO_ADD) || e.mode.is_submodule()
     }
+    fn left_out(&self, i: usize) -> bool {
+        let e = &self.entries()[i];
+        e.stage_raw() != 0 || e.flags.contains(Flags::INTENT_TO_ADD)
+    }
 }
 
 /// How deep directories may nest: git's `core.maxTreeDepth` default. Deeper is refused with
@@ -423,6 +432,40 @@ fn too_deep(prefix: &[u8]) -> GitError {
         "directories nested deeper than {MAX_TREE_DEPTH} levels ({})",
         crate::redact::escape(prefix)
     ))
+}
+
+/// A tree object's bytes as git's `cache_tree_update` writes them, entry by entry in the
+/// index's order (which is git's tree order): `<octal mode> <name>NUL<id>`.
+#[derive(Default)]
+struct TreeBytes(Vec<u8>);
+
+impl TreeBytes {
+    fn push(&mut self, mode: u32, name: &[u8], id: &gix::oid) {
+        // The modes git writes, spelled out: formatting each entry's mode cost more than
+        // hashing it.
+        let spelled: &[u8] = match mode {
+            0o100644 => b"100644 ",
+            0o100755 => b"100755 ",
+            0o120000 => b"120000 ",
+            0o160000 => b"160000 ",
+            MODE_DIR => b"40000 ",
+            _ => b"",
+        };
+        if spelled.is_empty() {
+            use std::io::Write as _;
+            let _ = write!(self.0, "{mode:o} ");
+        } else {
+            self.0.extend_from_slice(spelled);
+        }
+        self.0.extend_from_slice(name);
+        self.0.push(0);
+        self.0.extend_from_slice(id.as_bytes());
+    }
+
+    /// The tree's id; `None` where the hash refuses the bytes (SHA-1's collision detection).
+    fn id(&self, hash: gix::hash::Kind) -> Option<ObjectId> {
+        gix::objs::compute_hash(hash, gix::objs::Kind::Tree, &self.0).ok()
+    }
 }
 
 /// The cache-tree node of subdirectory `name` under `cache`.
@@ -479,11 +522,18 @@ impl<'a, E: Entries> Walk<'a, E> {
     }
 
     /// Compares directory `prefix` (which ends in `/` unless it is the root) as the commit
-    /// will record it with HEAD's tree there (`head`; none where HEAD has no such directory).
-    /// What the commit records is what git's `cache_tree_update` writes: a valid cache-tree
-    /// node's tree as it is, whatever the entries say (unless that object is missing: git
-    /// then builds the tree from the entries); otherwise the index entries `range` (those
-    /// under `prefix`), each subdirectory by the same rule.
+    /// will record it with HEAD's tree there (`head`; none where HEAD has no such directory),
+    /// and returns the id of the tree the commit records there.
+    ///
+    /// That tree is what git's `cache_tree_update` writes: a valid cache-tree node's tree as
+    /// it is, whatever the entries say, and otherwise the tree the index entries `range`
+    /// (those under `prefix`) make, each subdirectory by the same rule. So the entries are
+    /// walked against HEAD's tree, as git's own diff walks them, while the tree they make is
+    /// hashed; where a valid node names another tree than that — an index git did not write,
+    /// which git commits all the same — what was found here is set aside and the node's tree
+    /// is judged instead, against HEAD's. (Reading the node's tree every time would cost a
+    /// read of each changed directory's new tree on every commit; hashing the entries costs a
+    /// tenth of that.)
     fn dir(
         &mut self,
         head: Option<ObjectId>,
@@ -491,21 +541,18 @@ impl<'a, E: Entries> Walk<'a, E> {
         range: std::ops::Range<usize>,
         cache: Option<&CacheTree>,
         depth: usize,
-    ) -> Result<(), GitError> {
+    ) -> Result<ObjectId, GitError> {
         if depth > MAX_TREE_DEPTH {
             return Err(too_deep(prefix));
         }
-        if let Some(cached) = cache.and_then(|c| c.id) {
-            if Some(cached) == head {
-                return Ok(()); // git's own shortcut: this directory is unchanged
-            }
-            // A node naming another tree is what git will record here: judged as that tree.
-            // (git keeps nodes valid only while the entries below agree; an index that says
-            // otherwise was not written by git, and git commits the node all the same.)
-            if self.repo.has_object(cached) {
-                return self.trees(head, cached, prefix, depth);
+        let cached = cache.and_then(|c| c.id);
+        if let (Some(cached), Some(head)) = (cached, head) {
+            if cached == head {
+                return Ok(head); // git's own shortcut: this directory is unchanged
             }
         }
+        let found = (self.changes.len(), self.deleted.len());
+        let mut tree = TreeBytes::default();
         let items = match head {
             Some(id) => self.read_tree(id)?,
             None => Vec::new(),
@@ -525,7 +572,7 @@ impl<'a, E: Entries> Walk<'a, E> {
             while stop < range.end && entries.path(stop) < key.as_slice() {
                 stop += 1;
             }
-            self.additions(i..stop, prefix, cache, depth)?;
+            self.additions(i..stop, prefix, cache, depth, &mut tree)?;
             i = stop;
             if item.mode.is_tree() {
                 let sub = self.under(&key, i..range.end);
@@ -541,10 +588,12 @@ impl<'a, E: Entries> Walk<'a, E> {
                             crate::redact::escape(&key)
                         )));
                     }
+                    tree.push(MODE_DIR, &item.name, &item.id);
                     continue;
                 }
                 let child = child(cache, &item.name);
-                self.dir(Some(item.id), &key, sub, child, depth + 1)?;
+                let id = self.dir(Some(item.id), &key, sub, child, depth + 1)?;
+                tree.push(MODE_DIR, &item.name, &id);
             } else if i < range.end && entries.path(i) == key.as_slice() {
                 let was_link = item.mode.is_link();
                 let is_link = entries.mode(i) == MODE_SYMLINK;
@@ -556,23 +605,54 @@ impl<'a, E: Entries> Walk<'a, E> {
                     let previous = item.mode.is_blob_or_symlink().then_some(item.id);
                     self.changed(i, previous)?;
                 }
+                self.record(i, prefix, &mut tree);
                 i += 1;
             } else if item.mode.is_blob_or_symlink() {
                 self.deleted.push(item.id);
             }
         }
-        self.additions(i..range.end, prefix, cache, depth)
+        self.additions(i..range.end, prefix, cache, depth, &mut tree)?;
+        let made = tree.id(self.repo.object_hash());
+        match cached {
+            Some(cached) if made != Some(cached) && self.repo.has_object(cached) => {
+                self.changes.truncate(found.0);
+                self.deleted.truncate(found.1);
+                self.trees(head, cached, prefix, depth)?;
+                Ok(cached)
+            }
+            // The entries make the node's tree (or git, not finding the node's object,
+            // makes the entries' tree): what the walk found is what the commit records.
+            _ => made.ok_or_else(|| {
+                GitError::Unsupported(format!(
+                    "a tree that does not hash ({})",
+                    crate::redact::escape(prefix)
+                ))
+            }),
+        }
+    }
+
+    /// Adds index entry `i` (directly under `prefix`) to the tree being made, as git writes
+    /// it: its mode as the index has it. What git leaves out of trees — an intent-to-add
+    /// entry, a conflict stage — is left out.
+    fn record(&self, i: usize, prefix: &[u8], tree: &mut TreeBytes) {
+        let entries = self.entries;
+        if entries.left_out(i) {
+            return;
+        }
+        let name = &entries.path(i)[prefix.len()..];
+        tree.push(entries.mode(i), name, &entries.id(i));
     }
 
     /// The index entries `range` (under `prefix`), none of them in HEAD: files are added;
     /// a new subdirectory is judged as [`Walk::dir`] judges one (its cache-tree node may name
-    /// the tree git records there).
+    /// the tree git records there). Each goes into `tree`, the tree being made at `prefix`.
     fn additions(
         &mut self,
         range: std::ops::Range<usize>,
         prefix: &[u8],
         cache: Option<&CacheTree>,
         depth: usize,
+        tree: &mut TreeBytes,
     ) -> Result<(), GitError> {
         let entries = self.entries;
         let mut i = range.start;
@@ -580,6 +660,7 @@ impl<'a, E: Entries> Walk<'a, E> {
             let rest = &entries.path(i)[prefix.len()..];
             let Some(slash) = rest.iter().position(|&b| b == b'/') else {
                 self.changed(i, None)?;
+                self.record(i, prefix, tree);
                 i += 1;
                 continue;
             };
@@ -587,7 +668,8 @@ impl<'a, E: Entries> Walk<'a, E> {
             let key = entries.path(i)[..prefix.len() + slash + 1].to_vec();
             let sub = self.under(&key, i..range.end);
             i = sub.end.max(i + 1);
-            self.dir(None, &key, sub, child(cache, &name), depth + 1)?;
+            let id = self.dir(None, &key, sub, child(cache, &name), depth + 1)?;
+            tree.push(MODE_DIR, &name, &id);
         }
         Ok(())
     }
