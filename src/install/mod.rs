@@ -137,7 +137,7 @@ pub fn invocation() -> String {
 
 /// `path` as one shell word: `~/…` under the home directory, single-quoted when it holds
 /// anything a shell would split or expand.
-fn shell_word(path: &Path) -> String {
+pub fn shell_word(path: &Path) -> String {
     let plain = |s: &str| {
         !s.is_empty()
             && s.bytes()
