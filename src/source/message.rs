@@ -254,7 +254,10 @@ impl BlobRead for MessageReader {
         let Some(repo) = &self.repo else {
             return Ok(false);
         };
-        let message = if crate::git::unsupported(repo).is_some() {
+        // git's plumbing where gix would read HEAD wrongly (reftable refs), or where asked to
+        // (`KEYWARD_GIT_BACKEND=cli`, as for the staged source).
+        let cli = std::env::var_os("KEYWARD_GIT_BACKEND").is_some_and(|v| v == "cli");
+        let message = if cli || crate::git::unsupported(repo).is_some() {
             plumbing::head_message()?
         } else {
             head_message(repo)?

@@ -347,11 +347,18 @@ fn a_key_already_in_heads_message_is_history_and_blocks_only_when_strict() {
     );
     strict.assert_blocked();
     assert_no_leak(&strict.out.all(), &key);
-    let amend = commit(&repo, &["commit", "-q", "--amend", "-m", &reword], &[]);
-    amend.assert_passed();
-    let text = amend.out.all();
-    assert!(text.contains("already in history"), "{text}");
-    assert_no_leak(&text, &key);
+    // HEAD's message read in process, or by git's plumbing.
+    for (i, env) in [&[][..], &[("KEYWARD_GIT_BACKEND", "cli")]]
+        .iter()
+        .enumerate()
+    {
+        let reword = format!("{reword}\nTake {i}\n");
+        let amend = commit(&repo, &["commit", "-q", "--amend", "-m", &reword], env);
+        amend.assert_passed();
+        let text = amend.out.all();
+        assert!(text.contains("already in history"), "{text}");
+        assert_no_leak(&text, &key);
+    }
 }
 
 #[test]

@@ -207,7 +207,8 @@ fn pre_commit_framework_first_then_keyward_installs_the_wheel_through_its_config
     std::fs::remove_file(dev.repo.git_dir().join("hooks/commit-msg")).expect("rm");
     let status = dev.status(1);
     assert!(
-        status.contains("the pre-commit framework's commit-msg hook is not installed in this clone"),
+        status
+            .contains("the pre-commit framework's commit-msg hook is not installed in this clone"),
         "{status}"
     );
     let mut install = dev.cmd(&pre_commit, &["install"]);
@@ -268,10 +269,14 @@ fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
     // (twice, until the next install tidies it away).
     let mut install = dev.cmd(&pre_commit, &["install", "--hook-type", "commit-msg"]);
     install.envs(env.iter().map(|(k, v)| (k, v)));
-    ok(output(&mut install), "pre-commit install --hook-type commit-msg");
+    ok(
+        output(&mut install),
+        "pre-commit install --hook-type commit-msg",
+    );
     let status = dev.status(0);
     assert!(
-        status.contains("commit messages: git runs the pre-commit framework (.git/hooks/commit-msg)"),
+        status
+            .contains("commit messages: git runs the pre-commit framework (.git/hooks/commit-msg)"),
         "{status}"
     );
     assert!(dev.repo.git_dir().join("hooks/commit-msg.legacy").exists());
