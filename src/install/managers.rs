@@ -12,6 +12,21 @@
 //! - the pre-commit framework keeps a hook it finds as `pre-commit.legacy` and still runs it.
 //! - simple-git-hooks and husky 4 write `.git/hooks/pre-commit` from `package.json` on every
 //!   `npm install`, over whatever was there.
+//!
+//! For the commit-msg hook (measured with the same versions):
+//!
+//! - husky 9 writes a stub for every git hook into `.husky/_`; `.husky/_/commit-msg` runs
+//!   `.husky/commit-msg`, when there is one, with git's arguments.
+//! - lefthook installs a hook for each hook its configuration names, and re-syncs at a run of
+//!   any of its hooks once its configuration changed — judged by the file's modification time
+//!   in seconds, so not for an edit made within the second of `lefthook install`. In a
+//!   command it puts git's first argument where `{1}` is, unquoted.
+//! - the pre-commit framework installs a commit-msg hook only with `pre-commit install
+//!   --hook-type commit-msg` or `default_install_hook_types`; an existing one becomes
+//!   `commit-msg.legacy` and still runs. It passes the message file as the hook's one file
+//!   name, filtered by the configuration's top-level `files:`/`exclude:` like any other.
+//! - simple-git-hooks writes the command into git's hook, where git's first argument is `"$1"`;
+//!   husky 4 passes git's arguments in `HUSKY_GIT_PARAMS`.
 
 use super::files;
 use super::place::Place;

@@ -1,4 +1,5 @@
-//! `keyward install`, `uninstall` and `status`: keyward where git will run it at `git commit`.
+//! `keyward install`, `uninstall` and `status`: keyward where git will run it at `git commit`,
+//! as the pre-commit hook (what the commit records) and the commit-msg hook (its message).
 //!
 //! Where that is depends on who owns the repository's hook ([`managers`]): a hook manager
 //! (husky, lefthook, the pre-commit framework) gets keyward added to *its* configuration —
@@ -6,9 +7,12 @@
 //! committed hooks directory (`core.hooksPath` in the work tree) gets keyward's portable shim
 //! or two lines in the team's hook; otherwise git's hooks directory gets keyward's script
 //! ([`script`]), which runs the installed binary and then, if keyward passes, the hook that
-//! was there before (kept beside it as `pre-commit.keyward-chained`). `uninstall` takes out
-//! exactly what `install` put in. `status` ([`status`]) follows what git will run to its end.
-//! At commit time, [`displaced`] warns when a manager is about to take the hook from keyward.
+//! was there before (kept beside it as `pre-commit.keyward-chained`). A manager that has
+//! keyward's commit-msg check in its configuration but no commit-msg hook installed yet
+//! (lefthook until its next run, the pre-commit framework until asked) gets keyward's own
+//! script there meanwhile. `uninstall` takes out exactly what `install` put in. `status`
+//! ([`status`]) follows what git will run to its end, for both hooks. At commit time,
+//! [`displaced`] warns when a manager is about to take a hook from keyward.
 //!
 //! Every file is written atomically ([`files`]): a commit made meanwhile runs the old hook or
 //! the new one, never a half-written one and never none.
@@ -543,7 +547,7 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
         })
     };
     let route = managers::route(place);
-    // The hooks whose keyward route handled: their git hook is the manager's, not keyward's.
+    // What install added to the files of the route: the manager's, the committed hooks.
     match &route {
         Route::Husky { v8, .. } => {
             for hook in Hook::ALL {

@@ -1,7 +1,7 @@
 //! `keyward status`: follows what git will run at `git commit` — `core.hooksPath`, a manager's
-//! stub and configuration, the committed shim — to its end, and passes only when that end is
-//! keyward (and a keyward binary is there for it to run). Otherwise one line: what runs
-//! instead, and the fix.
+//! stub and configuration, the committed shim — to its end, for the pre-commit hook and for
+//! the commit-msg hook, and passes only when both ends are keyward (and a keyward binary is
+//! there for them to run). Otherwise one line: what runs instead, and the fix.
 
 use super::files::{exists, hook_kind};
 use super::managers::{self, Route};
@@ -23,12 +23,13 @@ pub fn status(place: &Place) -> Line {
         (Line::Done(pre), Line::Done(msg)) => Line::Done(format!("{pre}; commit messages: {msg}")),
         (Line::Done(_), Line::Problem(msg)) => Line::Problem(format!("commit messages: {msg}")),
         (Line::Problem(pre), Line::Problem(msg)) => {
-            // One fix for both, said once.
+            // One fix for both is said once, at the end.
             const INSTALL: &str = ": run keyward install";
-            match (pre.strip_suffix(INSTALL), msg.ends_with(INSTALL)) {
-                (Some(pre), true) => Line::Problem(format!("{pre}; commit messages: {msg}")),
-                _ => Line::Problem(format!("{pre}; commit messages: {msg}")),
-            }
+            let pre = match pre.strip_suffix(INSTALL) {
+                Some(what) if msg.ends_with(INSTALL) => what.to_owned(),
+                _ => pre,
+            };
+            Line::Problem(format!("{pre}; commit messages: {msg}"))
         }
         (pre, _) => pre,
     };
