@@ -264,6 +264,11 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         Some("hook") if !staged => Ok(Command::Hook(options)),
         Some("commit-msg") => match <[PathBuf; 1]>::try_from(paths) {
             Ok([file]) if !staged => Ok(Command::CommitMsg(options, file)),
+            // The pre-commit framework filters the message file like any file name: a
+            // configuration's top-level `files:` or `exclude:` can leave the hook without it.
+            Err(none) if none.is_empty() && !staged => Err(UsageError(
+                "commit-msg needs FILE, the commit message file git passes to the hook (the pre-commit framework passes none when its configuration's top-level `files:` or `exclude:` leaves out .git/COMMIT_EDITMSG)".into(),
+            )),
             _ => Err(UsageError(
                 "commit-msg takes one FILE: the commit message file git passes to the hook".into(),
             )),
