@@ -5,7 +5,8 @@
 #                                 install DIR/bin/keyward (default ~/.local), then keyward in
 #                                 each REPO (default: the repository you are in) — in husky's,
 #                                 lefthook's or pre-commit's configuration when the repository
-#                                 uses one, else as git's pre-commit hook; --no-hook: binary only
+#                                 uses one, else as git's pre-commit and commit-msg hooks;
+#                                 --no-hook: binary only
 #   ./install.sh --uninstall [REPO...]   take keyward out again, restoring what was there before
 #   ./install.sh --check [REPO...]       exit 1, with one line, when what git runs at commit
 #                                        does not end in keyward (see keyward status)

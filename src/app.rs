@@ -12,6 +12,7 @@ use crate::report::{Context, Format};
 use crate::rules::{RuleSet, StaticFileRule, BUILTIN_FILES, BUILTIN_RULES};
 use crate::settings::{Color, Settings};
 use crate::source::commits::Commits;
+use crate::source::message::Message;
 use crate::source::paths::Paths;
 use crate::source::staged::Staged;
 use crate::source::SourceError;
@@ -114,6 +115,9 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
             }
             scan(&options, Context::Commit, Scan::Staged, io)
         }
+        Command::CommitMsg(options, file) => {
+            scan(&options, Context::Message, Scan::Message(&file), io)
+        }
         Command::ScanStaged(options) => scan(&options, Context::Staged, Scan::Staged, io),
         Command::ScanPaths(options, paths) => {
             scan(&options, Context::Paths, Scan::Paths(&paths), io)
@@ -155,8 +159,18 @@ fn write(out: &mut dyn Write, text: std::fmt::Arguments<'_>) -> Result<u8, Error
 /// What a scan reads.
 enum Scan<'a> {
     Staged,
+    /// The message file git passes the commit-msg hook.
+    Message(&'a Path),
     Paths(&'a [PathBuf]),
     Commits(Selection),
+}
+
+/// What a scan found, under which settings; for the commit-msg hook, where git keeps the
+/// message.
+struct Scanned {
+    outcome: Outcome,
+    settings: Settings,
+    kept: Option<crate::report::Kept>,
 }
 
 /// The scanning commands: the source, the settings of the repository it is in, the engine,
@@ -171,7 +185,11 @@ fn scan(
         error,
         context: Some(context),
     };
-    let (outcome, settings) = scan_outcome(options, what, io).map_err(fail)?;
+    let Scanned {
+        outcome,
+        settings,
+        kept,
+    } = scan_outcome(options, what, io).map_err(fail)?;
     let color = match settings.color {
         Color::Always => true,
         Color::Never => false,
@@ -179,7 +197,10 @@ fn scan(
             io.out_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let report = options.format.report(color, context);
+    let report = match kept {
+        Some(kept) => options.format.message_report(color, kept),
+        None => options.format.report(color, context),
+    };
     let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
     // What could not be read is named on stderr whatever the format: the report on stdout
     // stays what it says it is, and the exit code says the scan was incomplete.
@@ -200,11 +221,12 @@ fn scan(
     }
 }
 
-fn scan_outcome(
-    options: &Options,
-    what: Scan<'_>,
-    io: &mut Io<'_>,
-) -> Result<(Outcome, Settings), Error> {
+fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Scanned, Error> {
+    let scanned = |outcome, settings| Scanned {
+        outcome,
+        settings,
+        kept: None,
+    };
     match what {
         Scan::Staged => {
             let mut source = Staged::open()?;
@@ -213,14 +235,41 @@ fn scan_outcome(
             let (engine, settings) = build(options, root.as_deref(), &git)?;
             let outcome = engine.run(&mut source)?;
             audit(options, &source, io)?;
-            Ok((outcome, settings))
+            Ok(scanned(outcome, settings))
+        }
+        Scan::Message(file) => {
+            let text = std::fs::read(file).map_err(|source| Error::Read {
+                path: crate::redact::escape(file.as_os_str().as_encoded_bytes()),
+                source,
+            })?;
+            // Settings as the pre-commit hook reads them: the repository git runs the hook in.
+            let repo = repository()?;
+            let (engine, settings) = build_for(options, repo.as_ref())?;
+            let mut source = Message::new(text, repo)?;
+            let shown = crate::install::shell_word(&crate::source::message::kept(file));
+            let flag = if source.recorded().scissors {
+                "-v "
+            } else {
+                ""
+            };
+            let kept = crate::report::Kept {
+                retry: format!("git commit {flag}-e -F {shown}"),
+                file: shown,
+            };
+            let outcome = engine.run(&mut source)?;
+            audit(options, &source, io)?;
+            Ok(Scanned {
+                outcome,
+                settings,
+                kept: Some(kept),
+            })
         }
         Scan::Paths(paths) => {
             let (engine, settings) = around_here(options)?;
             let mut source = Paths::open(paths);
             let outcome = engine.run(&mut source)?;
             audit(options, &source, io)?;
-            Ok((outcome, settings))
+            Ok(scanned(outcome, settings))
         }
         Scan::Commits(selection) => {
             let (engine, settings) = around_here(options)?;
@@ -231,7 +280,7 @@ fn scan_outcome(
                 progress.show(done, bytes);
             })?;
             audit(options, &source, io)?;
-            Ok((outcome, settings))
+            Ok(scanned(outcome, settings))
         }
     }
 }
@@ -276,20 +325,29 @@ fn audit(
     })
 }
 
+/// The repository around the current directory, if there is one.
+fn repository() -> Result<Option<gix::Repository>, Error> {
+    match crate::git::open() {
+        Ok(repo) => Ok(Some(repo)),
+        Err(crate::git::GitError::NotARepository) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The engine under the policy of the repository around the current directory (its
 /// `.keyward.toml` and git config), or of a `.keyward.toml` in the current directory outside
 /// one.
 fn around_here(options: &Options) -> Result<(Engine, Settings), Error> {
-    let repo = match crate::git::open() {
-        Ok(repo) => Some(repo),
-        Err(crate::git::GitError::NotARepository) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let root = repo.as_ref().and_then(crate::git::workdir);
-    let git = repo
-        .as_ref()
-        .map(crate::git::keyward_config)
-        .unwrap_or_default();
+    build_for(options, repository()?.as_ref())
+}
+
+/// The engine under the policy of `repo` (see [`around_here`]).
+fn build_for(
+    options: &Options,
+    repo: Option<&gix::Repository>,
+) -> Result<(Engine, Settings), Error> {
+    let root = repo.and_then(crate::git::workdir);
+    let git = repo.map(crate::git::keyward_config).unwrap_or_default();
     build(options, root.as_deref(), &git)
 }
 

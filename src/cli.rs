@@ -13,6 +13,9 @@ keyward — block staged API keys and env files at git commit
 
 Usage:
   keyward hook [OPTIONS]            scan what the commit will record (the pre-commit hook)
+  keyward commit-msg FILE [OPTIONS] scan the commit message git will record (the commit-msg
+                                    hook; FILE is the message file git passes it): exit 1
+                                    when it holds a key, with where the message is kept
   keyward scan --staged [OPTIONS]   the same, from the command line
   keyward scan [OPTIONS] PATH...    scan files and directories on disk (honours .gitignore);
                                     a PATH that is a symbolic link is followed, links met
@@ -25,10 +28,13 @@ Usage:
   keyward rules check FILE...       check a rule file (the schema of the built-in rules and of
                                     [[rule]] in .keyward.toml): each rule must compile, find
                                     its examples and none of its negative examples
-  keyward install [--global] [REPO...]    install the hook (chaining an existing one)
-  keyward uninstall [--global] [REPO...]  remove it, restoring what was there before
-  keyward status [--global] [REPO...]     check it; exit 1 with one line when it is missing,
-                                          not keyward's, or older than this keyward
+  keyward install [--global] [REPO...]    install the pre-commit and commit-msg hooks where
+                                          git runs them: git's hooks directory (chaining a
+                                          hook already there), husky, lefthook, the pre-commit
+                                          framework, committed hooks (core.hooksPath)
+  keyward uninstall [--global] [REPO...]  remove both, restoring what was there before
+  keyward status [--global] [REPO...]     check both; exit 1 with one line when either is
+                                          missing, not keyward's, or older than this keyward
   keyward allow FINGERPRINT --reason WHY [--expires YYYY-MM-DD]
                                     record an exception in .keyward.toml (keyed to the
                                     finding's fingerprint, never to the secret)
@@ -55,7 +61,8 @@ Options:
 Settings come from flags, then .keyward.toml at the repository root, then git config
 (keyward.strict, keyward.maxFileSize, keyward.inlineAllow, keyward.color; `git -c` works);
 strict or a refusal of inline allows from any of them holds whatever the file says.
-Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`.
+Installed as .git/hooks/pre-commit (or invoked under that name), keyward runs `hook`; as
+.git/hooks/commit-msg, `commit-msg FILE`.
 Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
 
 /// Options shared by the scanning commands.
@@ -89,6 +96,8 @@ pub enum PolicyChoice {
 pub enum Command {
     /// The pre-commit hook.
     Hook(Options),
+    /// The commit-msg hook: `commit-msg FILE`, the message file git passes.
+    CommitMsg(Options, PathBuf),
     /// `scan --staged`.
     ScanStaged(Options),
     /// `scan PATH...`.
@@ -157,7 +166,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     let hook_name = std::path::Path::new(argv0)
         .file_name()
         .and_then(|n| n.to_str())
-        .filter(|n| *n == "pre-commit" || *n == "pre-receive");
+        .filter(|n| matches!(*n, "pre-commit" | "commit-msg" | "pre-receive"));
     let as_hook = hook_name.is_some();
     let mut parser = lexopt::Parser::from_args(args);
     let mut options = Options {
@@ -167,14 +176,8 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         audit: None,
     };
     let (mut reason, mut expires) = (None, None);
-    let mut sub: Option<String> = hook_name.map(|n| {
-        if n == "pre-receive" {
-            "pre-receive"
-        } else {
-            "hook"
-        }
-        .to_owned()
-    });
+    let mut sub: Option<String> =
+        hook_name.map(|n| if n == "pre-commit" { "hook" } else { n }.to_owned());
     let (mut range, mut history, mut branch) = (None, false, None);
     let (mut staged, mut global, mut paths) = (false, false, Vec::new());
     while let Some(arg) = parser.next()? {
@@ -247,7 +250,15 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             Value(v)
                 if matches!(
                     sub.as_deref(),
-                    Some("scan" | "install" | "uninstall" | "status" | "allow" | "rules")
+                    Some(
+                        "scan"
+                            | "install"
+                            | "uninstall"
+                            | "status"
+                            | "allow"
+                            | "rules"
+                            | "commit-msg"
+                    )
                 ) =>
             {
                 paths.push(PathBuf::from(v))
@@ -261,6 +272,17 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     }
     match sub.as_deref() {
         Some("hook") if !staged => Ok(Command::Hook(options)),
+        Some("commit-msg") => match <[PathBuf; 1]>::try_from(paths) {
+            Ok([file]) if !staged => Ok(Command::CommitMsg(options, file)),
+            // The pre-commit framework filters the message file like any file name: a
+            // configuration's top-level `files:` or `exclude:` can leave the hook without it.
+            Err(none) if none.is_empty() && !staged => Err(UsageError(
+                "commit-msg needs FILE, the commit message file git passes to the hook (the pre-commit framework passes none when its configuration's top-level `files:` or `exclude:` leaves out .git/COMMIT_EDITMSG)".into(),
+            )),
+            _ => Err(UsageError(
+                "commit-msg takes one FILE: the commit message file git passes to the hook".into(),
+            )),
+        },
         Some("scan") if range.is_some() || history => {
             if staged || !paths.is_empty() || (range.is_some() && (history || branch.is_some())) {
                 return Err(UsageError(
@@ -327,6 +349,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -342,6 +365,27 @@ mod tests {
             parse("keyward", args(&["hook"])),
             Ok(Command::Hook(_))
         ));
+    }
+
+    #[test]
+    fn runs_the_commit_msg_hook_with_its_file_also_under_that_name() {
+        for (argv0, list) in [
+            ("keyward", &["commit-msg", ".git/COMMIT_EDITMSG"][..]),
+            ("/repo/.git/hooks/commit-msg", &[".git/COMMIT_EDITMSG"][..]),
+            (
+                "keyward",
+                &["commit-msg", "--format", "json", ".git/COMMIT_EDITMSG"][..],
+            ),
+        ] {
+            assert!(
+                matches!(parse(argv0, args(list)), Ok(Command::CommitMsg(_, f)) if f == Path::new(".git/COMMIT_EDITMSG")),
+                "{argv0} {list:?}"
+            );
+        }
+        assert!(parse("keyward", args(&["commit-msg"])).is_err());
+        assert!(parse("keyward", args(&["commit-msg", "a", "b"])).is_err());
+        assert!(parse("/repo/.git/hooks/commit-msg", args(&[])).is_err());
+        assert!(parse("keyward", args(&["commit-msg", "--staged", "a"])).is_err());
     }
 
     #[test]

@@ -118,10 +118,19 @@ pub fn scan(data: &[u8]) {
         .judge(&item, candidates, None, |r| engine.scanner().rule(r));
     outcome.findings.extend(judged);
     use crate::report::{Context, Github, Human, Json, Report, Sarif};
-    let reports: [Box<dyn Report>; 4] = [
+    let reports: [Box<dyn Report>; 5] = [
         Box::new(Human {
             color: false,
             context: Context::Commit,
+            kept: None,
+        }),
+        Box::new(Human {
+            color: false,
+            context: Context::Message,
+            kept: Some(crate::report::Kept {
+                file: ".git/COMMIT_EDITMSG".into(),
+                retry: "git commit -e -F .git/COMMIT_EDITMSG".into(),
+            }),
         }),
         Box::new(Json),
         Box::new(Sarif),

@@ -2,7 +2,8 @@
 //!
 //! Installed as a repository's pre-commit hook, it reads what the commit is about to record —
 //! the staged blobs, from the index and the object database, never the files on disk — finds
-//! API keys and forbidden files in them, and blocks the commit with guidance.
+//! API keys and forbidden files in them, and blocks the commit with guidance. Installed as its
+//! commit-msg hook, it does the same for the message the commit will record.
 //!
 //! ```text
 //!  Source ──▶ Candidates ──▶ Confirmed ──▶ Policy ──▶ Report ──▶ exit code
@@ -15,7 +16,8 @@
 //!
 //! The pipeline is the layout; each stage depends only on those before it:
 //!
-//! - [`source`] — what to scan: the staged index, commits (ranges, pushes, history), paths.
+//! - [`source`] — what to scan: the staged index, the commit message, commits (ranges,
+//!   pushes, history), paths.
 //! - [`git`] — the repository opened once, the lean index reader, pack files, git plumbing.
 //! - [`scan`] — the scan stage: keyword prefilter, lazily compiled regexes, filters, decoding.
 //! - [`policy`] — the policy stage: forbidden files, exceptions, new versus pre-existing.

@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Err(Failure { error, context }) => {
             eprintln!("keyward: error: {}", redact::message(&chain(&error)));
             match context {
-                Some(Context::Commit | Context::Staged) => eprintln!("{BYPASS}"),
+                Some(Context::Commit | Context::Staged | Context::Message) => eprintln!("{BYPASS}"),
                 Some(Context::Push) => {
                     eprintln!("keyward: the push is rejected until the scan can run");
                 }

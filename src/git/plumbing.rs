@@ -488,6 +488,45 @@ pub fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
     Ok(found)
 }
 
+/// The comment string git uses in commit message files: the value of `core.commentString` or
+/// `core.commentChar`, whichever is set last (`git -c` included, as git reads it); `None`
+/// when neither is set.
+pub fn comment_string() -> Result<Option<String>, PlumbingError> {
+    let mut cmd = git();
+    cmd.args([
+        "config",
+        "-z",
+        "--get-regexp",
+        r"^core\.comment(char|string)$",
+    ]);
+    let out = match output(cmd, "config") {
+        Ok(out) => out,
+        // Exit 1: neither is set.
+        Err(PlumbingError::Failed { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // `-z`: `key\nvalue\0` per entry.
+    Ok(out
+        .split(|&b| b == 0)
+        .rfind(|entry| !entry.is_empty())
+        .map(|entry| {
+            let value = entry.splitn(2, |&b| b == b'\n').nth(1).unwrap_or_default();
+            String::from_utf8_lossy(value).into_owned()
+        }))
+}
+
+/// The message of the commit HEAD names, as stored; `None` on an unborn branch.
+pub fn head_message() -> Result<Option<Vec<u8>>, PlumbingError> {
+    let Some(id) = commit_of("HEAD")? else {
+        return Ok(None);
+    };
+    let mut cmd = git();
+    cmd.args(["cat-file", "commit"]).arg(id.to_string());
+    let out = output(cmd, "cat-file")?;
+    let at = memchr::memmem::find(&out, b"\n\n").map_or(out.len(), |i| i + 2);
+    Ok(Some(out[at..].to_vec()))
+}
+
 /// The root of the working tree, when there is one.
 pub fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
     let mut cmd = git();

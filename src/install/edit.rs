@@ -7,11 +7,28 @@
 //! sequences written one key per line, which is how lefthook's and pre-commit's own examples
 //! (and, in practice, teams) write them.
 
-use super::script;
+use super::script::Hook;
 
-/// The comment on the first line of each YAML entry keyward adds; `uninstall` finds the
-/// entry by it.
+/// The comment on the first line of each YAML entry keyward adds for the pre-commit hook;
+/// `uninstall` finds the entry by it.
 pub const YAML_MARK: &str = "# keyward: blocks staged secrets (`keyward uninstall` removes it)";
+
+/// [`YAML_MARK`] for the commit-msg hook's entry.
+pub const MSG_YAML_MARK: &str =
+    "# keyward: blocks secrets in commit messages (`keyward uninstall` removes it)";
+
+/// The comment on the `default_install_hook_types` line keyward adds to
+/// `.pre-commit-config.yaml`.
+pub const HOOK_TYPES_MARK: &str =
+    "# keyward: pre-commit install installs the commit-msg hook too (`keyward uninstall` removes this line)";
+
+/// The mark of `hook`'s YAML entry.
+fn mark(hook: Hook) -> &'static str {
+    match hook {
+        Hook::PreCommit => YAML_MARK,
+        Hook::CommitMsg => MSG_YAML_MARK,
+    }
+}
 
 /// The result of adding keyward to a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,24 +91,61 @@ fn join(lines: &[String], eol: &str) -> String {
     out
 }
 
-/// Whether the file carries keyward already: its command, or a hook with id `keyward`.
-fn has_keyward(text: &str) -> bool {
-    script::runs_keyward(text)
+/// Whether the file carries keyward's check for `hook` already: its command, or a hook with
+/// id `keyward` (`keyward-commit-msg`), as keyward's own `.pre-commit-hooks.yaml` names them.
+fn has_keyward(text: &str, hook: Hook) -> bool {
+    let id = match hook {
+        Hook::PreCommit => "keyward",
+        Hook::CommitMsg => "keyward-commit-msg",
+    };
+    hook.runs(text)
         || text.lines().any(|l| {
             let l = l.trim_start().trim_start_matches('-').trim_start();
-            !l.starts_with('#')
-                && (l.starts_with("id: keyward") || l.contains("keyward-hook=="))
-                && !l.starts_with("id: keyward-")
+            l.strip_prefix("id:")
+                .is_some_and(|v| v.split('#').next().unwrap_or_default().trim() == id)
         })
+}
+
+/// Applies each edit of `edits` to the text the one before left: `Added` when any added,
+/// `Already` when none had to, `Refused` (nothing edited) when any refused.
+fn all(text: &str, edits: &[&dyn Fn(&str) -> Edit]) -> Edit {
+    let mut current = text.to_owned();
+    for edit in edits {
+        match edit(&current) {
+            Edit::Added(new) => current = new,
+            Edit::Already => {}
+            refused => return refused,
+        }
+    }
+    if current == text {
+        Edit::Already
+    } else {
+        Edit::Added(current)
+    }
+}
+
+/// Takes one entry out of a file's text; `None` when it is not there.
+type Take<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Takes out every entry `takes` find, one after the other; `None` when there was none.
+fn take_all(text: &str, takes: &[Take<'_>]) -> Option<String> {
+    let mut current: Option<String> = None;
+    for take in takes {
+        if let Some(new) = take(current.as_deref().unwrap_or(text)) {
+            current = Some(new);
+        }
+    }
+    current
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shell hook files: husky's `.husky/pre-commit`, a committed `.githooks/pre-commit`.
 
-/// Adds keyward's two lines to a shell hook file, before the team's own commands (after the
-/// `#!` line and husky 8's `. …/husky.sh`), so a key is refused before slower checks run.
-pub fn sh_add(text: &str) -> Edit {
-    if script::runs_keyward(text) {
+/// Adds keyward's two lines for `hook` to a shell hook file, before the team's own commands
+/// (after the `#!` line and husky 8's `. …/husky.sh`), so a key is refused before slower
+/// checks run.
+pub fn sh_add(text: &str, hook: Hook) -> Edit {
+    if hook.runs(text) {
         return Edit::Already;
     }
     let (lines, eol) = split(text);
@@ -118,22 +172,24 @@ pub fn sh_add(text: &str) -> Edit {
         at += 1;
     }
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    for (i, l) in script::sh_lines().into_iter().enumerate() {
+    for (i, l) in hook.sh_lines().into_iter().enumerate() {
         out.insert(at + i, l);
     }
     Edit::Added(join(&out, eol))
 }
 
-/// Takes keyward's two lines out of a shell hook file; `None` when they are not there.
-pub fn sh_remove(text: &str) -> Option<String> {
+/// Takes keyward's two lines for `hook` out of a shell hook file; `None` when they are not
+/// there.
+pub fn sh_remove(text: &str, hook: Hook) -> Option<String> {
     let (lines, eol) = split(text);
+    let comment = hook.sh_comment();
     let i = lines
         .iter()
-        .position(|l| l.trim_end_matches('\r') == script::SH_COMMENT)?;
+        .position(|l| l.trim_end_matches('\r') == comment)?;
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let next_is_ours = out
         .get(i + 1)
-        .is_some_and(|l| script::runs_keyward(l.trim_end_matches('\r')));
+        .is_some_and(|l| hook.runs(l.trim_end_matches('\r')));
     out.drain(i..i + if next_is_ours { 2 } else { 1 });
     Some(if out.is_empty() {
         String::new()
@@ -199,12 +255,13 @@ fn top_level(lines: &[Line], key: &str) -> Result<Option<usize>, String> {
     }
 }
 
-/// Removes the entry whose first line carries [`YAML_MARK`] (with every line indented more
-/// than that line), and a `commands:`/`jobs:` key, then a `pre-commit:` key, left empty by it.
-fn yaml_remove(text: &str) -> Option<String> {
+/// Removes the entry whose first line carries `mark` (with every line indented more than that
+/// line), and a `commands:`/`jobs:` key, then a `pre-commit:`/`commit-msg:` key, left empty by
+/// it.
+fn yaml_remove(text: &str, mark: &str) -> Option<String> {
     let (raw, eol) = split(text);
     let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
-    let at = lines.iter().position(|l| l.text.contains(YAML_MARK))?;
+    let at = lines.iter().position(|l| l.text.contains(mark))?;
     let end = block_end(&lines, at, lines[at].indent, false);
     let mut keep: Vec<bool> = vec![true; lines.len()];
     keep[at..end].iter_mut().for_each(|k| *k = false);
@@ -212,7 +269,7 @@ fn yaml_remove(text: &str) -> Option<String> {
     let mut child = at;
     while let Some(parent) = (0..child).rev().find(|&i| !lines[i].is_filler()) {
         let p = &lines[parent];
-        let is_container = ["commands", "jobs", "pre-commit"]
+        let is_container = ["commands", "jobs", "pre-commit", "commit-msg"]
             .iter()
             .any(|k| p.value_of(k) == Some(""));
         let parent_end = block_end(&lines, parent, p.indent, true);
@@ -221,7 +278,7 @@ fn yaml_remove(text: &str) -> Option<String> {
             break;
         }
         keep[parent..parent_end].iter_mut().for_each(|k| *k = false);
-        // The blank line keyward put before a `pre-commit:` block it appended at the end.
+        // The blank line keyward put before a hook's block it appended at the end.
         if p.indent == 0
             && parent > 0
             && parent_end == lines.len()
@@ -250,42 +307,63 @@ fn yaml_remove(text: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // lefthook: `lefthook.yml` and its variants.
 
-/// The `run:` value, single-quoted for YAML (the command holds no single quote).
-fn lefthook_run() -> String {
-    format!("run: '{}'", script::command())
+/// The `run:` value for `hook`, single-quoted for YAML (the command holds no single quote).
+/// lefthook puts git's first argument where `{1}` is, unquoted: the quotes keep a path with
+/// spaces (a linked worktree's message file) one word.
+fn lefthook_run(hook: Hook) -> String {
+    format!("run: '{}'", hook.command_with("\"{1}\""))
 }
 
 /// What to add by hand to a lefthook configuration.
 pub fn lefthook_snippet() -> String {
-    format!(
-        "pre-commit:\n  commands:\n    keyward:\n      {}\n",
-        lefthook_run()
+    Hook::ALL
+        .iter()
+        .map(|&hook| {
+            format!(
+                "{}:\n  commands:\n    keyward:\n      {}\n",
+                hook.name(),
+                lefthook_run(hook)
+            )
+        })
+        .collect()
+}
+
+/// Adds keyward's commands to lefthook's `pre-commit` and `commit-msg` hooks (see
+/// [`lefthook_add`]); refused whole when either would be.
+pub fn lefthook_add_all(text: &str) -> Edit {
+    all(
+        text,
+        &[&|t| lefthook_add(t, Hook::PreCommit), &|t| {
+            lefthook_add(t, Hook::CommitMsg)
+        }],
     )
 }
 
-/// Adds a `keyward` command to lefthook's `pre-commit` hook: to its `commands:` (or `jobs:`)
-/// if it has them, else a `commands:` of its own; a `pre-commit:` at the end when there is
-/// none.
-pub fn lefthook_add(text: &str) -> Edit {
-    if has_keyward(text) {
+/// Adds a `keyward` command to lefthook's `hook` (`pre-commit:`, `commit-msg:`): to its
+/// `commands:` (or `jobs:`) if it has them, else a `commands:` of its own; the hook at the
+/// end when there is none.
+pub fn lefthook_add(text: &str, hook: Hook) -> Edit {
+    if has_keyward(text, hook) {
         return Edit::Already;
     }
+    let mark = mark(hook);
+    let run = lefthook_run(hook);
     let (raw, eol) = split(text);
     let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
     let mut out: Vec<String> = raw.iter().map(|l| l.to_string()).collect();
     let u = unit(&lines);
-    let hook = match top_level(&lines, "pre-commit") {
+    let key = match top_level(&lines, hook.name()) {
         Ok(h) => h,
         Err(why) => return Edit::Refused(why),
     };
-    let Some(hook) = hook else {
+    let Some(hook) = key else {
         if out.last().is_some_and(|l| !l.trim().is_empty()) {
             out.push(String::new());
         }
-        out.push("pre-commit:".into());
+        out.push(format!("{}:", hook.name()));
         out.push(format!("{}commands:", " ".repeat(u)));
-        out.push(format!("{}keyward: {YAML_MARK}", " ".repeat(2 * u)));
-        out.push(format!("{}{}", " ".repeat(3 * u), lefthook_run()));
+        out.push(format!("{}keyward: {mark}", " ".repeat(2 * u)));
+        out.push(format!("{}{run}", " ".repeat(3 * u)));
         return Edit::Added(join(&out, eol));
     };
     let end = block_end(&lines, hook, 0, false);
@@ -298,8 +376,8 @@ pub fn lefthook_add(text: &str) -> Edit {
         let step = child;
         let entry = [
             format!("{}commands:", " ".repeat(child)),
-            format!("{}keyward: {YAML_MARK}", " ".repeat(child + step)),
-            format!("{}{}", " ".repeat(child + 2 * step), lefthook_run()),
+            format!("{}keyward: {mark}", " ".repeat(child + step)),
+            format!("{}{run}", " ".repeat(child + 2 * step)),
         ];
         out.splice(hook + 1..hook + 1, entry);
         return Edit::Added(join(&out, eol));
@@ -323,11 +401,11 @@ pub fn lefthook_add(text: &str) -> Edit {
         });
         vec![
             format!(
-                "{}-{}name: keyward {YAML_MARK}",
+                "{}-{}name: keyward {mark}",
                 " ".repeat(indent),
                 " ".repeat(offset - 1)
             ),
-            format!("{}{}", " ".repeat(indent + offset), lefthook_run()),
+            format!("{}{run}", " ".repeat(indent + offset)),
         ]
     } else {
         let indent = first.map_or(child + u, |i| lines[i].indent);
@@ -340,51 +418,82 @@ pub fn lefthook_add(text: &str) -> Edit {
         }
         let step = indent - child;
         vec![
-            format!("{}keyward: {YAML_MARK}", " ".repeat(indent)),
-            format!("{}{}", " ".repeat(indent + step), lefthook_run()),
+            format!("{}keyward: {mark}", " ".repeat(indent)),
+            format!("{}{run}", " ".repeat(indent + step)),
         ]
     };
     out.splice(list + 1..list + 1, entry);
     Edit::Added(join(&out, eol))
 }
 
-/// Takes keyward's command out of a lefthook configuration; `None` when it is not there.
+/// Takes keyward's commands out of a lefthook configuration, the commit-msg one first (added
+/// last, it may sit at the end after the other); `None` when neither is there.
 pub fn lefthook_remove(text: &str) -> Option<String> {
-    yaml_remove(text)
+    take_all(
+        text,
+        &[&|t| yaml_remove(t, MSG_YAML_MARK), &|t| {
+            yaml_remove(t, YAML_MARK)
+        }],
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
 // The pre-commit framework: `.pre-commit-config.yaml`.
 
-/// The hook's lines, each with its indentation relative to the list item's `-`.
-fn precommit_entry() -> Vec<(usize, String)> {
+/// The entry for `hook`'s lines, each with its indentation relative to the list item's `-`.
+fn precommit_entry(hook: Hook) -> Vec<(usize, String)> {
     let version = env!("CARGO_PKG_VERSION");
-    vec![
-        (0, format!("repo: local {YAML_MARK}")),
+    let mut lines = vec![
+        (0, format!("repo: local {}", mark(hook))),
         (1, "hooks:".into()),
-        (2, "id: keyward".into()),
-        (3, "name: keyward (staged secrets and env files)".into()),
-        (3, "entry: keyward hook".into()),
-        // A prebuilt binary from the Python package index: no toolchain, no PATH needed.
-        (3, "language: python".into()),
-        (
-            3,
-            format!("additional_dependencies: [keyward-hook=={version}]"),
-        ),
-        (3, "pass_filenames: false".into()),
-        (3, "always_run: true".into()),
-        (3, "stages: [pre-commit]".into()),
-    ]
+    ];
+    lines.extend(match hook {
+        Hook::PreCommit => vec![
+            (2, "id: keyward".to_owned()),
+            (3, "name: keyward (staged secrets and env files)".into()),
+            (3, "entry: keyward hook".into()),
+        ],
+        Hook::CommitMsg => vec![
+            (2, "id: keyward-commit-msg".to_owned()),
+            (3, "name: keyward (secrets in the commit message)".into()),
+            // The framework passes the message file as the one file name.
+            (3, "entry: keyward commit-msg".into()),
+        ],
+    });
+    // A prebuilt binary from the Python package index: no toolchain, no PATH needed.
+    lines.push((3, "language: python".into()));
+    lines.push((
+        3,
+        format!("additional_dependencies: [keyward-hook=={version}]"),
+    ));
+    if hook == Hook::PreCommit {
+        lines.push((3, "pass_filenames: false".into()));
+    }
+    lines.push((3, "always_run: true".into()));
+    lines.push((3, format!("stages: [{}]", hook.name())));
+    lines
 }
 
-/// What to add by hand under `repos:` in `.pre-commit-config.yaml`.
+/// The line that makes a plain `pre-commit install` install the commit-msg hook as well as
+/// the pre-commit one: without it, the framework never runs a `commit-msg` stage.
+fn hook_types_line() -> String {
+    format!("default_install_hook_types: [pre-commit, commit-msg]  {HOOK_TYPES_MARK}")
+}
+
+/// What to add by hand to `.pre-commit-config.yaml`: under `repos:`, and at the top level.
 pub fn precommit_snippet() -> String {
-    render_precommit(2, 2, 2).join("\n") + "\n"
+    let mut out = String::new();
+    for hook in Hook::ALL {
+        out.push_str(&(render_precommit(hook, 2, 2, 2).join("\n") + "\n"));
+    }
+    out.push_str("and at the top level:\n");
+    out.push_str("default_install_hook_types: [pre-commit, commit-msg]\n");
+    out
 }
 
-/// The entry at item indentation `indent`, `offset` from `-` to the key, and nested lists
-/// indented `nested` more than their key.
-fn render_precommit(indent: usize, offset: usize, nested: usize) -> Vec<String> {
+/// The entry for `hook` at item indentation `indent`, `offset` from `-` to the key, and
+/// nested lists indented `nested` more than their key.
+fn render_precommit(hook: Hook, indent: usize, offset: usize, nested: usize) -> Vec<String> {
     let dash = |n: usize, text: &str| {
         format!(
             "{}-{}{text}",
@@ -392,7 +501,7 @@ fn render_precommit(indent: usize, offset: usize, nested: usize) -> Vec<String> 
             " ".repeat(offset.saturating_sub(1).max(1))
         )
     };
-    precommit_entry()
+    precommit_entry(hook)
         .into_iter()
         .map(|(level, text)| match level {
             0 => dash(indent, &text),
@@ -403,10 +512,24 @@ fn render_precommit(indent: usize, offset: usize, nested: usize) -> Vec<String> 
         .collect()
 }
 
-/// Adds a `repo: local` entry running keyward (installed by the framework from the
-/// `keyward-hook` wheel) at the end of `repos:`, in the file's own list style.
-pub fn precommit_add(text: &str) -> Edit {
-    if has_keyward(text) {
+/// Adds keyward's entries for both hooks to `.pre-commit-config.yaml` (see
+/// [`precommit_add`]), and `default_install_hook_types` when the file does not set it;
+/// refused whole when any would be.
+pub fn precommit_add_all(text: &str) -> Edit {
+    all(
+        text,
+        &[
+            &|t| precommit_add(t, Hook::PreCommit),
+            &|t| precommit_add(t, Hook::CommitMsg),
+            &precommit_hook_types_add,
+        ],
+    )
+}
+
+/// Adds a `repo: local` entry running keyward's check for `hook` (installed by the framework
+/// from the `keyward-hook` wheel) at the end of `repos:`, in the file's own list style.
+pub fn precommit_add(text: &str, hook: Hook) -> Edit {
+    if has_keyward(text, hook) {
         return Edit::Already;
     }
     let (raw, eol) = split(text);
@@ -437,13 +560,70 @@ pub fn precommit_add(text: &str) -> Edit {
         })
         .unwrap_or(2);
     let mut out: Vec<String> = raw.iter().map(|l| l.to_string()).collect();
-    out.splice(end..end, render_precommit(indent, offset, nested));
+    out.splice(end..end, render_precommit(hook, indent, offset, nested));
     Edit::Added(join(&out, eol))
 }
 
-/// Takes keyward's entry out of `.pre-commit-config.yaml`; `None` when it is not there.
+/// The hook types `default_install_hook_types` gives `pre-commit install`: `None` when the
+/// file does not set it (the framework installs the pre-commit hook alone), else the text of
+/// its value (flow or block list).
+pub fn precommit_hook_types(text: &str) -> Option<String> {
+    let (raw, _) = split(text);
+    let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
+    let key = "default_install_hook_types";
+    let at = lines
+        .iter()
+        .position(|l| l.indent == 0 && l.value_of(key).is_some())?;
+    let end = block_end(&lines, at, 0, true);
+    let mut value = lines[at].value_of(key).unwrap_or_default().to_owned();
+    for l in &lines[at + 1..end] {
+        if !l.is_filler() {
+            value.push(' ');
+            value.push_str(l.content());
+        }
+    }
+    Some(value)
+}
+
+/// Adds [`hook_types_line`] before `repos:` when the file does not set
+/// `default_install_hook_types`. A file that sets it without `commit-msg` is left as it is
+/// (its list is the team's): the caller says what to add.
+fn precommit_hook_types_add(text: &str) -> Edit {
+    if precommit_hook_types(text).is_some() {
+        return Edit::Already;
+    }
+    let (raw, eol) = split(text);
+    let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
+    let Ok(Some(repos)) = top_level(&lines, "repos") else {
+        return Edit::Refused("it has no `repos:` list".into());
+    };
+    let mut out: Vec<String> = raw.iter().map(|l| l.to_string()).collect();
+    out.insert(repos, hook_types_line());
+    Edit::Added(join(&out, eol))
+}
+
+/// Takes keyward's entries and its `default_install_hook_types` line out of
+/// `.pre-commit-config.yaml`, in the reverse order of [`precommit_add_all`]; `None` when none
+/// is there.
 pub fn precommit_remove(text: &str) -> Option<String> {
-    yaml_remove(text)
+    take_all(
+        text,
+        &[
+            &|t| {
+                let (raw, eol) = split(t);
+                let at = raw.iter().position(|l| l.contains(HOOK_TYPES_MARK))?;
+                let out: Vec<String> = raw
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != at)
+                    .map(|(_, l)| l.to_string())
+                    .collect();
+                Some(join(&out, eol))
+            },
+            &|t| yaml_remove(t, MSG_YAML_MARK),
+            &|t| yaml_remove(t, YAML_MARK),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -465,23 +645,33 @@ mod tests {
             "#!/bin/bash\r\nmake lint\r\n",
             "",
         ] {
-            let new = added(sh_add(original));
-            assert!(script::runs_keyward(&new), "{new}");
-            assert_eq!(sh_add(&new), Edit::Already);
-            assert_eq!(sh_remove(&new).as_deref(), Some(original), "{new}");
+            for hook in Hook::ALL {
+                let new = added(sh_add(original, hook));
+                assert!(hook.runs(&new), "{new}");
+                assert_eq!(sh_add(&new, hook), Edit::Already);
+                assert_eq!(sh_remove(&new, hook).as_deref(), Some(original), "{new}");
+            }
         }
         let husky8 = added(sh_add(
             "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\nnpm test\n",
+            Hook::PreCommit,
         ));
         assert!(
-            husky8.lines().nth(2) == Some(script::SH_COMMENT),
+            husky8.lines().nth(2) == Some(Hook::PreCommit.sh_comment().as_str()),
             "{husky8}"
         );
         assert!(matches!(
-            sh_add("#!/usr/bin/env python3\nprint()\n"),
+            sh_add("#!/usr/bin/env python3\nprint()\n", Hook::CommitMsg),
             Edit::Refused(_)
         ));
-        assert_eq!(sh_remove("npm test\n"), None);
+        assert_eq!(sh_remove("npm test\n", Hook::PreCommit), None);
+        // The commit-msg lines pass git's message file on.
+        let msg = added(sh_add("", Hook::CommitMsg));
+        assert!(
+            msg.contains(" keyward commit-msg \"$1\" || exit $?\n"),
+            "{msg}"
+        );
+        assert_eq!(sh_remove(&msg, Hook::PreCommit), None);
     }
 
     #[test]
@@ -501,26 +691,38 @@ mod tests {
             "",
         ];
         for original in cases {
-            let new = added(lefthook_add(original));
-            assert!(new.contains(&lefthook_run()), "{new}");
-            assert_eq!(lefthook_add(&new), Edit::Already, "{new}");
+            let new = added(lefthook_add_all(original));
+            for hook in Hook::ALL {
+                assert!(new.contains(&lefthook_run(hook)), "{new}");
+                assert_eq!(lefthook_add(&new, hook), Edit::Already, "{new}");
+            }
+            assert_eq!(lefthook_add_all(&new), Edit::Already, "{new}");
             assert_eq!(lefthook_remove(&new).as_deref(), Some(original), "{new}");
+            // An older keyward's configuration (pre-commit only) gains the commit-msg command,
+            // and loses both again.
+            let old = added(lefthook_add(original, Hook::PreCommit));
+            let upgraded = added(lefthook_add_all(&old));
+            assert_eq!(
+                lefthook_remove(&upgraded).as_deref(),
+                Some(original),
+                "{upgraded}"
+            );
         }
-        let jobs = added(lefthook_add(cases[3]));
+        let jobs = added(lefthook_add(cases[3], Hook::PreCommit));
         assert!(
             jobs.starts_with(&format!(
                 "pre-commit:\n  jobs:\n  - name: keyward {YAML_MARK}\n    run: '"
             )),
             "{jobs}"
         );
-        let four = added(lefthook_add(cases[2]));
+        let four = added(lefthook_add(cases[2], Hook::PreCommit));
         assert!(
             four.contains(&format!(
                 "    commands:\n        keyward: {YAML_MARK}\n            run: '"
             )),
             "{four}"
         );
-        let indented = added(lefthook_add(cases[4]));
+        let indented = added(lefthook_add(cases[4], Hook::PreCommit));
         assert!(
             indented.contains(&format!(
                 "    -   name: keyward {YAML_MARK}\n        run: '"
@@ -536,8 +738,10 @@ mod tests {
             "pre-commit: &hook\n  commands:\n    a:\n      run: x\n",
             "pre-commit:\n  commands: {a: {run: x}}\n",
             "pre-commit:\n  commands:\n    keyward:\n      run: echo not ours\n",
+            // The commit-msg hook in a form not edited refuses the whole file.
+            "commit-msg: {commands: {lint: {run: x}}}\n",
         ] {
-            assert!(matches!(lefthook_add(text), Edit::Refused(_)), "{text}");
+            assert!(matches!(lefthook_add_all(text), Edit::Refused(_)), "{text}");
         }
     }
 
@@ -549,22 +753,48 @@ mod tests {
             "repos:\n",
         ];
         for original in styles {
-            let new = added(precommit_add(original));
+            let new = added(precommit_add_all(original));
             assert!(
                 new.contains("additional_dependencies: [keyward-hook=="),
                 "{new}"
             );
-            assert_eq!(precommit_add(&new), Edit::Already, "{new}");
+            assert!(new.contains("entry: keyward commit-msg\n"), "{new}");
+            assert!(
+                precommit_hook_types(&new).is_some_and(|t| t.contains("commit-msg")),
+                "{new}"
+            );
+            assert_eq!(precommit_add_all(&new), Edit::Already, "{new}");
             assert_eq!(precommit_remove(&new).as_deref(), Some(original), "{new}");
+            // An older keyward's entry (pre-commit only) gains the rest, and all goes again.
+            let old = added(precommit_add(original, Hook::PreCommit));
+            let upgraded = added(precommit_add_all(&old));
+            assert_eq!(
+                precommit_remove(&upgraded).as_deref(),
+                Some(original),
+                "{upgraded}"
+            );
         }
-        let sample = added(precommit_add(styles[0]));
+        // The team's own hook types are theirs: not edited (install says what to add).
+        let typed = "default_install_hook_types:\n  - pre-commit\n  - pre-push\nrepos:\n";
+        let new = added(precommit_add_all(typed));
+        assert!(new.starts_with(typed), "{new}");
+        assert!(precommit_hook_types(&new).is_some_and(|t| !t.contains("commit-msg")));
+        assert_eq!(precommit_remove(&new).as_deref(), Some(typed));
+        let msg = added(precommit_add(styles[0], Hook::CommitMsg));
+        assert!(
+            msg.contains(&format!(
+                "-   repo: local {MSG_YAML_MARK}\n    hooks:\n    -   id: keyward-commit-msg\n"
+            )) && msg.ends_with("        stages: [commit-msg]\n"),
+            "{msg}"
+        );
+        let sample = added(precommit_add(styles[0], Hook::PreCommit));
         assert!(
             sample.contains(&format!(
                 "-   repo: local {YAML_MARK}\n    hooks:\n    -   id: keyward\n        name:"
             )),
             "{sample}"
         );
-        let indented = added(precommit_add(styles[1]));
+        let indented = added(precommit_add(styles[1], Hook::PreCommit));
         assert!(
             indented.contains(&format!(
                 "      - id: black\n  - repo: local {YAML_MARK}\n    hooks:\n      - id: keyward\n        name:"
@@ -572,15 +802,19 @@ mod tests {
             "{indented}"
         );
         assert!(indented.ends_with("\n# trailing comment\nci:\n  autofix_prs: false\n"));
-        assert!(matches!(precommit_add("repos: []\n"), Edit::Refused(_)));
+        assert!(matches!(precommit_add_all("repos: []\n"), Edit::Refused(_)));
         assert!(matches!(
-            precommit_add("fail_fast: true\n"),
+            precommit_add_all("fail_fast: true\n"),
             Edit::Refused(_)
         ));
-        // A hook of the keyward repository already configured counts.
-        assert_eq!(
-            precommit_add("repos:\n- repo: https://example.com/keyward\n  rev: v0.1.0\n  hooks:\n  - id: keyward\n"),
-            Edit::Already
-        );
+        // Hooks of the keyward repository already configured count, each by its id.
+        let remote = "repos:\n- repo: https://example.com/keyward\n  rev: v0.1.0\n  hooks:\n  - id: keyward\n";
+        assert_eq!(precommit_add(remote, Hook::PreCommit), Edit::Already);
+        assert!(matches!(
+            precommit_add(remote, Hook::CommitMsg),
+            Edit::Added(_)
+        ));
+        let both = format!("default_install_hook_types: [pre-commit, commit-msg]\n{remote}  - id: keyward-commit-msg\n");
+        assert_eq!(precommit_add_all(&both), Edit::Already);
     }
 }

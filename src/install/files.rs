@@ -2,7 +2,7 @@
 //! starting a hook, a manager reading its config, another `keyward install`) sees the old file
 //! or the new one, whole, never a mix and never nothing.
 
-use super::script::{self, Kind, CHAINED};
+use super::script::{self, Hook, Kind};
 use super::{io, InstallError};
 use std::path::{Path, PathBuf};
 
@@ -29,11 +29,12 @@ pub fn hook_kind(path: &Path) -> Option<Kind> {
     std::fs::read(path).ok().map(|b| script::kind(&b))
 }
 
-/// Installs the hook script into `hooks`, keeping and chaining a hook that is not keyward's.
-pub fn install(hooks: &Path, binary: &Path) -> Result<Installed, InstallError> {
+/// Installs keyward's script for `which` into `hooks`, keeping and chaining a hook that is
+/// not keyward's.
+pub fn install(hooks: &Path, which: Hook, binary: &Path) -> Result<Installed, InstallError> {
     std::fs::create_dir_all(hooks).map_err(|e| io(hooks, e))?;
-    let hook = hooks.join("pre-commit");
-    let text = script::script(binary);
+    let hook = hooks.join(which.name());
+    let text = script::script(binary, which);
     let outcome = match std::fs::read(&hook) {
         Err(_) if !exists(&hook) => Installed::Fresh,
         Ok(bytes) if matches!(script::kind(&bytes), Kind::Keyward { .. }) => {
@@ -43,12 +44,12 @@ pub fn install(hooks: &Path, binary: &Path) -> Result<Installed, InstallError> {
             Installed::Updated
         }
         // A hook of someone else's (or a dangling symlink): kept aside, run after keyward.
-        _ => match keep_aside(&hook, &hooks.join(CHAINED)) {
+        _ => match keep_aside(&hook, &hooks.join(which.chained())) {
             Ok(()) => Installed::Chained,
             // Another install kept it aside first and is putting keyward's hook in place (a
             // rename away): that hook is the one to bring up to date, not an error.
             Err(InstallError::ChainTaken(_)) if another_install_finishes(&hook) => {
-                return match install(hooks, binary)? {
+                return match install(hooks, which, binary)? {
                     Installed::Fresh | Installed::Chained => Ok(Installed::Chained),
                     other => Ok(other),
                 };
@@ -95,17 +96,17 @@ fn keep_aside(hook: &Path, chained: &Path) -> Result<(), InstallError> {
     }
 }
 
-/// Removes keyward's hook script from `hooks` and puts back the one it replaced: the chained
-/// hook is renamed over keyward's in one step, so there is no moment without a hook. `Ok(false)`
-/// when there was no keyward hook.
-pub fn uninstall(hooks: &Path) -> Result<bool, InstallError> {
-    let hook = hooks.join("pre-commit");
+/// Removes keyward's script for `which` from `hooks` and puts back the one it replaced: the
+/// chained hook is renamed over keyward's in one step, so there is no moment without a hook.
+/// `Ok(false)` when there was no keyward hook.
+pub fn uninstall(hooks: &Path, which: Hook) -> Result<bool, InstallError> {
+    let hook = hooks.join(which.name());
     match hook_kind(&hook) {
         None if !exists(&hook) => return Ok(false),
         Some(Kind::Keyward { .. }) => {}
         _ => return Err(InstallError::Foreign(super::slashed(&hook))),
     }
-    let chained = hooks.join(CHAINED);
+    let chained = hooks.join(which.chained());
     if exists(&chained) {
         std::fs::rename(&chained, &hook).map_err(|e| io(&chained, e))?;
     } else {
@@ -118,14 +119,19 @@ pub fn uninstall(hooks: &Path) -> Result<bool, InstallError> {
 /// never runs it), the pre-commit framework as `pre-commit.legacy` (and runs it first). Once
 /// keyward is in the manager's configuration, keyward's script there is dead weight, or runs
 /// keyward twice: remove it, and put the hook keyward had chained (the team's original) under
-/// that name instead, where the manager would have kept it. Returns the path and whether the
-/// team's hook took its place, when there was anything to do.
-pub fn tidy_set_aside(hooks: &Path, name: &str) -> Result<Option<(PathBuf, bool)>, InstallError> {
+/// that name instead, where the manager would have kept it. `name` is the set-aside name of
+/// hook `which`. Returns the path and whether the team's hook took its place, when there was
+/// anything to do.
+pub fn tidy_set_aside(
+    hooks: &Path,
+    which: Hook,
+    name: &str,
+) -> Result<Option<(PathBuf, bool)>, InstallError> {
     let old = hooks.join(name);
     if !matches!(hook_kind(&old), Some(Kind::Keyward { .. })) {
         return Ok(None);
     }
-    let chained = hooks.join(CHAINED);
+    let chained = hooks.join(which.chained());
     if exists(&chained) {
         // One rename: the name never lacks a hook.
         std::fs::rename(&chained, &old).map_err(|e| io(&chained, e))?;
@@ -214,13 +220,24 @@ mod tests {
         let hooks = dir.path();
         std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\nexit 0\n").expect("write");
         let bin = Path::new("/usr/local/bin/keyward");
-        assert_eq!(install(hooks, bin).expect("install"), Installed::Chained);
-        assert_eq!(install(hooks, bin).expect("again"), Installed::Unchanged);
+        let pre = Hook::PreCommit;
         assert_eq!(
-            std::fs::read_to_string(hooks.join(CHAINED)).expect("chained"),
+            install(hooks, pre, bin).expect("install"),
+            Installed::Chained
+        );
+        assert_eq!(
+            install(hooks, pre, bin).expect("again"),
+            Installed::Unchanged
+        );
+        assert_eq!(
+            std::fs::read_to_string(hooks.join(pre.chained())).expect("chained"),
             "#!/bin/sh\nexit 0\n"
         );
-        assert!(uninstall(hooks).expect("uninstall"));
+        // The other hook is its own: installed fresh, removed without touching this one.
+        let msg = Hook::CommitMsg;
+        assert_eq!(install(hooks, msg, bin).expect("msg"), Installed::Fresh);
+        assert!(uninstall(hooks, msg).expect("uninstall msg"));
+        assert!(uninstall(hooks, pre).expect("uninstall"));
         let names: Vec<_> = std::fs::read_dir(hooks)
             .expect("ls")
             .map(|e| e.expect("entry").file_name())
@@ -230,7 +247,7 @@ mod tests {
             std::fs::read_to_string(hooks.join("pre-commit")).expect("hook"),
             "#!/bin/sh\nexit 0\n"
         );
-        assert!(!uninstall(&hooks.join("none")).expect("nothing"));
+        assert!(!uninstall(&hooks.join("none"), pre).expect("nothing"));
     }
 
     #[test]
@@ -238,7 +255,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         std::fs::write(dir.path().join("pre-commit"), "#!/bin/sh\n").expect("write");
         assert!(matches!(
-            uninstall(dir.path()),
+            uninstall(dir.path(), Hook::PreCommit),
             Err(InstallError::Foreign(_))
         ));
     }

@@ -10,7 +10,7 @@
 //! then it is the manager's own route.
 
 use super::managers;
-use super::script;
+use super::script::Hook;
 use std::path::Path;
 
 /// The variable keyward's hook script sets to its own path for the `keyward hook` it runs.
@@ -35,36 +35,55 @@ pub fn check(hook: &Path, root: &Path) -> Option<String> {
             super::invocation()
         ));
     }
+    // keyward's commit-msg hook is displaced the same way; its check is said here, once per
+    // commit, where the pre-commit hook's is.
     if let Some(config) = managers::LEFTHOOK_CONFIGS
         .iter()
         .map(|n| root.join(n))
         .find(|p| p.is_file())
     {
         let text = std::fs::read_to_string(&config).unwrap_or_default();
-        if managers::lefthook_has_pre_commit(&text) && !script::runs_keyward(&text) {
-            return Some(format!(
-                "{} has pre-commit commands but not keyward: when lefthook next syncs its hooks it renames this hook to pre-commit.old and never runs it; {}",
-                super::slashed(config.strip_prefix(root).unwrap_or(&config)),
-                fix()
-            ));
+        for hook in Hook::ALL {
+            if managers::lefthook_has(&text, hook) && !hook.runs(&text) {
+                let name = hook.name();
+                return Some(format!(
+                    "{} has {name} commands but not keyward: when lefthook next syncs its hooks it renames keyward's {name} hook to {name}.old and never runs it; {}",
+                    super::slashed(config.strip_prefix(root).unwrap_or(&config)),
+                    fix()
+                ));
+            }
         }
     }
     let husky = root.join(".husky");
     if husky.is_dir() {
-        let team = std::fs::read_to_string(husky.join("pre-commit")).unwrap_or_default();
-        if !script::runs_keyward(&team) {
-            return Some(format!(
-                "husky is set up in .husky/ without keyward: once husky is installed (npm install), git runs .husky/ instead of this hook; {}",
-                fix()
-            ));
+        for hook in Hook::ALL {
+            let team = std::fs::read_to_string(husky.join(hook.name())).unwrap_or_default();
+            if !hook.runs(&team) {
+                let without = match hook {
+                    Hook::PreCommit => "without keyward".to_owned(),
+                    Hook::CommitMsg => "without keyward's commit-msg check".to_owned(),
+                };
+                return Some(format!(
+                    "husky is set up in .husky/ {without}: once husky is installed (npm install), git runs .husky/ instead of keyward's hooks; {}",
+                    fix()
+                ));
+            }
         }
     }
     let package = std::fs::read_to_string(root.join("package.json")).unwrap_or_default();
-    if package.contains("\"simple-git-hooks\"") && !script::runs_keyward(&package) {
-        return Some(format!(
-            "package.json configures simple-git-hooks without keyward: its next install overwrites this hook; {}",
-            fix()
-        ));
+    if package.contains("\"simple-git-hooks\"") {
+        for hook in Hook::ALL {
+            // simple-git-hooks writes the hooks its configuration names, over keyward's.
+            let named =
+                hook == Hook::PreCommit || package.contains(&format!("\"{}\"", hook.name()));
+            if named && !hook.runs(&package) {
+                return Some(format!(
+                    "package.json configures simple-git-hooks without keyward: its next install overwrites keyward's {} hook; {}",
+                    hook.name(),
+                    fix()
+                ));
+            }
+        }
     }
     None
 }
@@ -96,6 +115,20 @@ mod tests {
         )
         .expect("w");
         assert_eq!(check(&hook, root), None);
+        // A team's commit-msg commands without keyward's: lefthook takes that hook too.
+        std::fs::write(
+            root.join("lefthook.yml"),
+            "pre-commit:\n  commands:\n    keyward:\n      run: keyward hook\ncommit-msg:\n  commands:\n    lint:\n      run: commitlint --edit\n",
+        )
+        .expect("w");
+        assert!(check(&hook, root)
+            .expect("warns")
+            .contains("renames keyward's commit-msg hook to commit-msg.old"));
+        std::fs::write(
+            root.join("lefthook.yml"),
+            super::super::edit::lefthook_snippet(),
+        )
+        .expect("w");
         std::fs::create_dir(root.join(".husky")).expect("mkdir");
         std::fs::write(root.join(".husky/pre-commit"), "npm test\n").expect("w");
         assert!(check(&hook, root)
@@ -103,7 +136,16 @@ mod tests {
             .starts_with("husky is set up"));
         std::fs::write(
             root.join(".husky/pre-commit"),
-            script::sh_lines().join("\n"),
+            Hook::PreCommit.sh_lines().join("\n"),
+        )
+        .expect("w");
+        // keyward's pre-commit check alone: husky would drop its commit-msg check.
+        assert!(check(&hook, root)
+            .expect("warns")
+            .contains("without keyward's commit-msg check"));
+        std::fs::write(
+            root.join(".husky/commit-msg"),
+            Hook::CommitMsg.sh_lines().join("\n"),
         )
         .expect("w");
         assert_eq!(check(&hook, root), None);

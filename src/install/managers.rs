@@ -12,10 +12,25 @@
 //! - the pre-commit framework keeps a hook it finds as `pre-commit.legacy` and still runs it.
 //! - simple-git-hooks and husky 4 write `.git/hooks/pre-commit` from `package.json` on every
 //!   `npm install`, over whatever was there.
+//!
+//! For the commit-msg hook (measured with the same versions):
+//!
+//! - husky 9 writes a stub for every git hook into `.husky/_`; `.husky/_/commit-msg` runs
+//!   `.husky/commit-msg`, when there is one, with git's arguments.
+//! - lefthook installs a hook for each hook its configuration names, and re-syncs at a run of
+//!   any of its hooks once its configuration changed — judged by the file's modification time
+//!   in seconds, so not for an edit made within the second of `lefthook install`. In a
+//!   command it puts git's first argument where `{1}` is, unquoted.
+//! - the pre-commit framework installs a commit-msg hook only with `pre-commit install
+//!   --hook-type commit-msg` or `default_install_hook_types`; an existing one becomes
+//!   `commit-msg.legacy` and still runs. It passes the message file as the hook's one file
+//!   name, filtered by the configuration's top-level `files:`/`exclude:` like any other.
+//! - simple-git-hooks writes the command into git's hook, where git's first argument is `"$1"`;
+//!   husky 4 passes git's arguments in `HUSKY_GIT_PARAMS`.
 
 use super::files;
 use super::place::Place;
-use super::script::{self, Kind};
+use super::script::{Hook, Kind};
 use std::path::{Path, PathBuf};
 
 /// lefthook's configuration files, in the order lefthook reads them.
@@ -68,23 +83,24 @@ const SIMPLE_GIT_HOOKS_CONFIGS: [&str; 8] = [
 /// Where keyward belongs in a repository.
 #[derive(Debug, Clone)]
 pub enum Route {
-    /// husky: two lines in the team's `.husky/pre-commit`.
+    /// husky: two lines in each of the team's `.husky/pre-commit` and `.husky/commit-msg`.
     Husky {
-        /// The team's hook file.
+        /// The team's pre-commit file (the commit-msg one is beside it, see [`Route::file`]).
         file: PathBuf,
         /// husky's hooks are installed in this clone (`core.hooksPath` points at them).
         installed: bool,
         /// husky 8 (git runs the file itself, which sources `_/husky.sh`).
         v8: bool,
     },
-    /// lefthook: a `keyward` command in its YAML configuration.
+    /// lefthook: a `keyward` command in each of its hooks, in its YAML configuration.
     Lefthook {
         /// The configuration file (it may not exist yet).
         config: PathBuf,
         /// lefthook's hook is what git runs.
         installed: bool,
     },
-    /// The pre-commit framework (its hook installed): a hook in `.pre-commit-config.yaml`.
+    /// The pre-commit framework (its hook installed): a hook for each stage in
+    /// `.pre-commit-config.yaml`.
     PreCommit {
         /// The configuration file.
         config: PathBuf,
@@ -95,12 +111,11 @@ pub enum Route {
         what: &'static str,
         /// Its configuration file.
         file: PathBuf,
-        /// What to add.
-        snippet: String,
+        /// For each of [`Hook::ALL`]: what to add, and whether the configuration runs
+        /// keyward there already.
+        hooks: [(String, bool); 2],
         /// The command that re-applies the configuration.
         then: &'static str,
-        /// The configuration runs keyward already.
-        runs_keyward: bool,
     },
     /// `core.hooksPath` inside the work tree: a committed hooks directory.
     TreeHooks,
@@ -128,22 +143,40 @@ pub fn lefthook_files(root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Whether a lefthook configuration names a `pre-commit` hook (so lefthook takes git's).
-pub fn lefthook_has_pre_commit(text: &str) -> bool {
+/// Whether a lefthook configuration names hook `hook` (so lefthook takes git's).
+pub fn lefthook_has(text: &str, hook: Hook) -> bool {
+    let name = hook.name();
     text.lines().any(|l| {
-        l.starts_with("pre-commit:")
-            || l.starts_with("[pre-commit")
-            || l.trim_start().starts_with("\"pre-commit\"")
+        l.starts_with(&format!("{name}:"))
+            || l.starts_with(&format!("[{name}"))
+            || l.trim_start().starts_with(&format!("\"{name}\""))
     })
 }
 
-/// Whether any of `files` carries keyward.
-pub fn any_runs_keyward(files: &[PathBuf]) -> bool {
+/// Whether any of `files` carries keyward's check for `hook`.
+pub fn any_runs(files: &[PathBuf], hook: Hook) -> bool {
     files.iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|t| {
-            script::runs_keyward(&t) || t.contains("keyward-hook==") || t.contains("id: keyward\n")
+            hook.runs(&t)
+                || match hook {
+                    Hook::PreCommit => t.contains("id: keyward\n"),
+                    Hook::CommitMsg => t.contains("id: keyward-commit-msg\n"),
+                }
         })
     })
+}
+
+impl Route {
+    /// The file of the team's that runs `hook`, where keyward's lines go: husky's
+    /// `.husky/commit-msg` beside `.husky/pre-commit`; the configuration for the others.
+    pub fn file(&self, hook: Hook) -> Option<PathBuf> {
+        match self {
+            Route::Husky { file, .. } => Some(file.with_file_name(hook.name())),
+            Route::Lefthook { config, .. } | Route::PreCommit { config } => Some(config.clone()),
+            Route::Manual { file, .. } => Some(file.clone()),
+            Route::TreeHooks | Route::Plain => None,
+        }
+    }
 }
 
 fn package_json(root: &Path) -> Option<serde_json::Value> {
@@ -151,36 +184,53 @@ fn package_json(root: &Path) -> Option<serde_json::Value> {
     serde_json::from_str(&text).ok()
 }
 
-/// A `package.json`-driven manager (husky 4, simple-git-hooks): where its pre-commit command
-/// is, and that command.
+/// A `package.json`-driven manager (husky 4, simple-git-hooks): where its commands are, and
+/// for each hook the line to put there.
 fn package_manager(root: &Path) -> Option<Route> {
     let pkg = package_json(root);
-    let command_in = |v: Option<&serde_json::Value>| {
-        v.and_then(|v| v.as_str())
+    let command_in = |v: Option<&serde_json::Value>, hook: Hook| {
+        v.and_then(|v| v.get(hook.name()))
+            .and_then(|v| v.as_str())
             .map(str::to_owned)
             .filter(|c| !c.trim().is_empty())
     };
-    let manual = |what, file: PathBuf, existing: Option<String>, json_path: &str, then| {
-        let runs_keyward = existing.as_deref().is_some_and(script::runs_keyward);
-        let command = match existing {
-            Some(c) => format!("{} && {c}", script::command()),
-            None => script::command(),
-        };
-        let value = serde_json::Value::String(command).to_string();
+    // husky 4 passes git's arguments in HUSKY_GIT_PARAMS; simple-git-hooks writes the command
+    // into git's hook, where they are "$1".
+    let manual = |what,
+                  file: PathBuf,
+                  config: Option<&serde_json::Value>,
+                  text: Option<String>,
+                  json_path: &str,
+                  message_file: &str,
+                  then| {
+        let hooks = Hook::ALL.map(|hook| {
+            let existing = command_in(config, hook);
+            let runs = match &text {
+                Some(text) => hook.runs(text),
+                None => existing.as_deref().is_some_and(|c| hook.runs(c)),
+            };
+            let command = match existing {
+                Some(c) => format!("{} && {c}", hook.command_with(message_file)),
+                None => hook.command_with(message_file),
+            };
+            let value = serde_json::Value::String(command).to_string();
+            (format!("{json_path}\"{}\": {value}", hook.name()), runs)
+        });
         Route::Manual {
             what,
             file,
-            snippet: format!("{json_path}\"pre-commit\": {value}"),
+            hooks,
             then,
-            runs_keyward,
         }
     };
     if let Some(hooks) = pkg.as_ref().and_then(|p| p.get("husky")?.get("hooks")) {
         return Some(manual(
             "husky 4",
             root.join("package.json"),
-            command_in(hooks.get("pre-commit")),
+            Some(hooks),
+            None,
             "in \"husky\": { \"hooks\": { … } }:\n    ",
+            "\"$HUSKY_GIT_PARAMS\"",
             "commit as usual (husky 4 reads package.json at each commit)",
         ));
     }
@@ -190,24 +240,24 @@ fn package_manager(root: &Path) -> Option<Route> {
         .find(|p| p.is_file())
     {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        let mut route = manual(
+        return Some(manual(
             "husky 4",
             file,
             None,
+            Some(text),
             "in \"hooks\": { … }:\n    ",
+            "\"$HUSKY_GIT_PARAMS\"",
             "commit as usual",
-        );
-        if let Route::Manual { runs_keyward, .. } = &mut route {
-            *runs_keyward = script::runs_keyward(&text);
-        }
-        return Some(route);
+        ));
     }
     if let Some(cfg) = pkg.as_ref().and_then(|p| p.get("simple-git-hooks")) {
         return Some(manual(
             "simple-git-hooks",
             root.join("package.json"),
-            command_in(cfg.get("pre-commit")),
+            Some(cfg),
+            None,
             "in \"simple-git-hooks\": { … }:\n    ",
+            "\"$1\"",
             "run npx simple-git-hooks",
         ));
     }
@@ -217,39 +267,42 @@ fn package_manager(root: &Path) -> Option<Route> {
         .find(|p| p.is_file())
     {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        let mut route = manual(
+        return Some(manual(
             "simple-git-hooks",
             file,
             None,
-            "as its pre-commit command:\n    ",
+            Some(text),
+            "as a command:\n    ",
+            "\"$1\"",
             "run npx simple-git-hooks",
-        );
-        if let Route::Manual { runs_keyward, .. } = &mut route {
-            *runs_keyward = script::runs_keyward(&text);
-        }
-        return Some(route);
+        ));
     }
     None
 }
 
 /// A lefthook configuration in a format keyward does not edit.
 fn lefthook_manual(config: PathBuf, installed: bool) -> Route {
-    let command = script::command();
     let name = config
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let snippet = if name.ends_with(".toml") {
-        format!("[pre-commit.commands.keyward]\n    run = '{command}'")
-    } else {
-        let value = serde_json::Value::String(command).to_string();
-        format!("\"pre-commit\": {{ \"commands\": {{ \"keyward\": {{ \"run\": {value} }} }} }}")
-    };
+    let hooks = Hook::ALL.map(|hook| {
+        let command = hook.command_with("\"{1}\"");
+        let snippet = if name.ends_with(".toml") {
+            format!("[{}.commands.keyward]\n    run = '{command}'", hook.name())
+        } else {
+            let value = serde_json::Value::String(command).to_string();
+            format!(
+                "\"{}\": {{ \"commands\": {{ \"keyward\": {{ \"run\": {value} }} }} }}",
+                hook.name()
+            )
+        };
+        (snippet, any_runs(std::slice::from_ref(&config), hook))
+    });
     Route::Manual {
         what: "lefthook",
-        runs_keyward: any_runs_keyward(std::slice::from_ref(&config)),
         file: config,
-        snippet,
+        hooks,
         then: if installed {
             "commit as usual (lefthook re-reads its configuration)"
         } else {
@@ -260,7 +313,7 @@ fn lefthook_manual(config: PathBuf, installed: bool) -> Route {
 
 /// Where keyward belongs in `place`.
 pub fn route(place: &Place) -> Route {
-    let hook_kind = files::hook_kind(&place.hook());
+    let hook_kind = files::hook_kind(&place.hook(Hook::PreCommit));
     let Some(root) = place.root.clone() else {
         return Route::Plain;
     };
@@ -280,7 +333,7 @@ pub fn route(place: &Place) -> Route {
                 && place.hooks.join("_/husky.sh").is_file())
         {
             return Route::Husky {
-                file: place.hook(),
+                file: place.hook(Hook::PreCommit),
                 installed: true,
                 v8: true,
             };

@@ -1,4 +1,5 @@
-//! `keyward install`, `uninstall` and `status`: keyward where git will run it at `git commit`.
+//! `keyward install`, `uninstall` and `status`: keyward where git will run it at `git commit`,
+//! as the pre-commit hook (what the commit records) and the commit-msg hook (its message).
 //!
 //! Where that is depends on who owns the repository's hook ([`managers`]): a hook manager
 //! (husky, lefthook, the pre-commit framework) gets keyward added to *its* configuration —
@@ -6,9 +7,12 @@
 //! committed hooks directory (`core.hooksPath` in the work tree) gets keyward's portable shim
 //! or two lines in the team's hook; otherwise git's hooks directory gets keyward's script
 //! ([`script`]), which runs the installed binary and then, if keyward passes, the hook that
-//! was there before (kept beside it as `pre-commit.keyward-chained`). `uninstall` takes out
-//! exactly what `install` put in. `status` ([`status`]) follows what git will run to its end.
-//! At commit time, [`displaced`] warns when a manager is about to take the hook from keyward.
+//! was there before (kept beside it as `pre-commit.keyward-chained`). A manager that has
+//! keyward's commit-msg check in its configuration but no commit-msg hook installed yet
+//! (lefthook until its next run, the pre-commit framework until asked) gets keyward's own
+//! script there meanwhile. `uninstall` takes out exactly what `install` put in. `status`
+//! ([`status`]) follows what git will run to its end, for both hooks. At commit time,
+//! [`displaced`] warns when a manager is about to take a hook from keyward.
 //!
 //! Every file is written atomically ([`files`]): a commit made meanwhile runs the old hook or
 //! the new one, never a half-written one and never none.
@@ -26,12 +30,12 @@ use edit::Edit;
 use files::{exists, Installed};
 use managers::Route;
 use place::Place;
-use script::Kind;
+use script::{Hook, Kind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use guard::{displaced, HOOK_VAR};
-pub use script::{CHAINED, SHIM, SHIM_MARKER};
+pub use script::{CHAINED, MSG_SHIM, MSG_SHIM_MARKER, SHIM, SHIM_MARKER};
 
 /// Errors from installing or inspecting the hook; each is one line.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +141,7 @@ pub fn invocation() -> String {
 
 /// `path` as one shell word: `~/…` under the home directory, single-quoted when it holds
 /// anything a shell would split or expand.
-fn shell_word(path: &Path) -> String {
+pub fn shell_word(path: &Path) -> String {
     let plain = |s: &str| {
         !s.is_empty()
             && s.bytes()
@@ -230,28 +234,28 @@ fn indented(snippet: &str) -> String {
         .collect::<String>()
 }
 
-/// Installs keyward where git will run it in `place`.
+/// The first lines of a husky 8 hook file, which keyward writes when it creates one.
+const HUSKY8_HEADER: &str = "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n";
+
+/// Installs keyward where git will run it in `place`: its pre-commit check and its
+/// commit-msg check, each where that hook's commands are.
 fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
     let mut lines = Vec::new();
-    match managers::route(place) {
-        Route::Husky {
-            file,
-            installed,
-            v8,
-        } => {
-            let header = if v8 {
-                "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\n"
-            } else {
-                ""
-            };
-            lines.push(edit_file(
-                place,
-                &file,
-                header,
-                if v8 { 0o755 } else { 0o644 },
-                edit::sh_add,
-                || script::sh_lines().join("\n"),
-            )?);
+    let route = managers::route(place);
+    match &route {
+        Route::Husky { installed, v8, .. } => {
+            let header = if *v8 { HUSKY8_HEADER } else { "" };
+            for hook in Hook::ALL {
+                let file = route.file(hook).unwrap_or_default();
+                lines.push(edit_file(
+                    place,
+                    &file,
+                    header,
+                    if *v8 { 0o755 } else { 0o644 },
+                    |t| edit::sh_add(t, hook),
+                    || hook.sh_lines().join("\n"),
+                )?);
+            }
             if !installed {
                 lines.push(Line::Done(
                     "note: husky is not installed in this clone yet (core.hooksPath is not set), so no hook runs at commit until it is: run npm install, or npx husky".into(),
@@ -261,14 +265,20 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
         Route::Lefthook { config, installed } => {
             lines.push(edit_file(
                 place,
-                &config,
+                config,
                 "",
                 0o644,
-                edit::lefthook_add,
+                edit::lefthook_add_all,
                 edit::lefthook_snippet,
             )?);
-            lines.extend(tidy(place, "pre-commit.old")?);
-            if !installed {
+            for hook in Hook::ALL {
+                lines.extend(tidy(place, hook, ".old")?);
+            }
+            if *installed {
+                // lefthook installs its commit-msg hook at its next run (its configuration
+                // changed); until then, and wherever it does not, keyward's own runs.
+                lines.extend(bridge(place, binary, Kind::Lefthook, "lefthook")?);
+            } else {
                 lines.push(Line::Done(
                     "note: lefthook's hooks are not installed in this clone yet, so no hook runs at commit until they are: run npx lefthook install".into(),
                 ));
@@ -277,63 +287,127 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
         Route::PreCommit { config } => {
             let line = edit_file(
                 place,
-                &config,
+                config,
                 "",
                 0o644,
-                edit::precommit_add,
+                edit::precommit_add_all,
                 edit::precommit_snippet,
             )?;
             let configured = matches!(line, Line::Done(_));
             lines.push(line);
             if configured {
-                lines.extend(tidy(place, "pre-commit.legacy")?);
+                lines.extend(tidy(place, Hook::PreCommit, ".legacy")?);
+                if files::hook_kind(&place.hook(Hook::CommitMsg)) == Some(Kind::PreCommit) {
+                    lines.extend(tidy(place, Hook::CommitMsg, ".legacy")?);
+                }
+                let types = std::fs::read_to_string(config)
+                    .ok()
+                    .and_then(|t| edit::precommit_hook_types(&t));
+                if types.is_some_and(|t| !t.contains("commit-msg")) {
+                    lines.push(Line::Done(format!(
+                        "note: {} sets default_install_hook_types without commit-msg: add it, so that pre-commit install runs keyward's commit-msg check in every clone",
+                        place.show(config)
+                    )));
+                }
             }
+            // The framework installs its commit-msg hook only when asked (`pre-commit install
+            // --hook-type commit-msg`, or the hook types above): until it does, keyward's own.
+            lines.extend(bridge(
+                place,
+                binary,
+                Kind::PreCommit,
+                "the pre-commit framework",
+            )?);
         }
         Route::Manual {
             what,
             file,
-            snippet,
+            hooks,
             then,
-            runs_keyward,
         } => {
-            lines.push(if runs_keyward {
-                Line::Done(format!("{} already runs keyward ({what})", place.show(&file)))
+            let missing: Vec<&str> = hooks
+                .iter()
+                .filter(|(_, runs)| !runs)
+                .map(|(snippet, _)| snippet.as_str())
+                .collect();
+            lines.push(if missing.is_empty() {
+                Line::Done(format!("{} already runs keyward ({what})", place.show(file)))
             } else {
                 Line::Problem(format!(
-                    "{what} writes git's hook from {}, which keyward does not edit: add keyward to it, then {then}:{}",
-                    place.show(&file),
-                    indented(&snippet)
+                    "{what} writes git's hooks from {}, which keyward does not edit: add keyward to it, then {then}:{}",
+                    place.show(file),
+                    indented(&missing.join("\n"))
                 ))
             });
         }
-        Route::TreeHooks => lines.push(install_tree(place)?),
+        Route::TreeHooks => {
+            for hook in Hook::ALL {
+                lines.push(install_tree(place, hook)?);
+            }
+        }
         Route::Plain => {
-            let hook = place.show(&place.hook());
-            lines.push(Line::Done(match files::install(&place.hooks, binary)? {
-                Installed::Fresh => format!("installed {hook}"),
-                Installed::Chained => format!(
-                    "installed {hook}; the previous hook runs after keyward passes ({CHAINED})"
-                ),
-                Installed::Updated => format!("updated {hook}"),
-                Installed::Unchanged => format!("{hook} is already up to date"),
-            }));
+            for hook in Hook::ALL {
+                lines.push(plain(place, hook, binary)?);
+            }
             if let Some((value, scope)) = &place.hooks_path {
                 if scope != "local" && scope != "worktree" {
                     lines.push(Line::Done(format!(
-                        "note: core.hooksPath={value} comes from {scope} config: every repository that uses it runs this hook"
+                        "note: core.hooksPath={value} comes from {scope} config: every repository that uses it runs these hooks"
                     )));
                 }
             }
-            lines.extend(tidy(place, "pre-commit.old")?);
+            for hook in Hook::ALL {
+                lines.extend(tidy(place, hook, ".old")?);
+            }
         }
     }
     Ok(lines)
 }
 
-/// [`files::tidy_set_aside`], said.
-fn tidy(place: &Place, name: &str) -> Result<Option<Line>, InstallError> {
+/// keyward's script for `hook` in git's hooks directory, chaining the hook that was there.
+fn plain(place: &Place, hook: Hook, binary: &Path) -> Result<Line, InstallError> {
+    let shown = place.show(&place.hook(hook));
+    Ok(Line::Done(
+        match files::install(&place.hooks, hook, binary)? {
+            Installed::Fresh => format!("installed {shown}"),
+            Installed::Chained => format!(
+                "installed {shown}; the previous hook runs after keyward passes ({})",
+                hook.chained()
+            ),
+            Installed::Updated => format!("updated {shown}"),
+            Installed::Unchanged => format!("{shown} is already up to date"),
+        },
+    ))
+}
+
+/// keyward's own commit-msg script where a manager (`manager`, whose hook files are
+/// `kind`) has keyward's commit-msg check in its configuration but has not installed its
+/// commit-msg hook: the check runs from the next commit on all the same. When the manager
+/// installs its hook, it sets keyward's aside (lefthook as `commit-msg.old`, the pre-commit
+/// framework as `commit-msg.legacy`, which it still runs), and the next `keyward install`
+/// tidies it away.
+fn bridge(
+    place: &Place,
+    binary: &Path,
+    kind: Kind,
+    manager: &str,
+) -> Result<Option<Line>, InstallError> {
+    let hook = Hook::CommitMsg;
+    if files::hook_kind(&place.hook(hook)) == Some(kind) {
+        return Ok(None);
+    }
+    Ok(Some(match plain(place, hook, binary)? {
+        Line::Done(text) => Line::Done(format!(
+            "{text} (until {manager} installs its commit-msg hook)"
+        )),
+        other => other,
+    }))
+}
+
+/// [`files::tidy_set_aside`] for `hook`'s set-aside name (`.old`, `.legacy`), said.
+fn tidy(place: &Place, hook: Hook, suffix: &str) -> Result<Option<Line>, InstallError> {
     Ok(
-        files::tidy_set_aside(&place.hooks, name)?.map(|(path, restored)| {
+        files::tidy_set_aside(&place.hooks, hook, &hook.with(suffix))?.map(|(path, restored)| {
             let shown = place.show(&path);
             Line::Done(if restored {
                 format!("replaced keyward's earlier hook {shown} by the hook it had kept aside")
@@ -352,7 +426,7 @@ fn edit_file(
     file: &Path,
     header: &str,
     mode: u32,
-    add: fn(&str) -> Edit,
+    add: impl Fn(&str) -> Edit,
     snippet: impl Fn() -> String,
 ) -> Result<Line, InstallError> {
     let shown = place.show(file);
@@ -400,43 +474,63 @@ fn edit_file(
 /// `core.hooksPath` inside the work tree: the hooks there are the team's, committed, so
 /// nothing machine-specific goes in. A missing hook becomes keyward's shim; a hook of the
 /// team's gets keyward's two lines.
-fn install_tree(place: &Place) -> Result<Line, InstallError> {
-    let hook = place.hook();
+fn install_tree(place: &Place, which: Hook) -> Result<Line, InstallError> {
+    let hook = place.hook(which);
     let shown = place.show(&hook);
     let bytes = std::fs::read(&hook).ok();
     let kind = bytes.as_deref().map(script::kind);
+    let shim = which.shim();
     let write_shim = |what: &str, existed: bool| -> Result<Line, InstallError> {
         std::fs::create_dir_all(&place.hooks).map_err(|e| io(&place.hooks, e))?;
         let hint = place.commit_hint(&hook, existed);
-        files::write_hook(&hook, SHIM.as_bytes())?;
+        files::write_hook(&hook, shim.as_bytes())?;
         Ok(Line::Done(format!(
             "{what} {shown}: keyward's shim, with no machine's paths ({hint})"
         )))
     };
     match kind {
         None if !exists(&hook) => write_shim("wrote", false),
-        Some(Kind::Shim) if bytes.as_deref() == Some(SHIM.as_bytes()) => {
+        Some(Kind::Shim(_)) if bytes.as_deref() == Some(shim.as_bytes()) => {
             Ok(Line::Done(format!("{shown} is keyward's shim, up to date")))
         }
-        Some(Kind::Shim) => write_shim("updated", true),
-        Some(Kind::Keyward { .. }) if exists(&place.hooks.join(CHAINED)) => Ok(Line::Done(
-            format!("{shown} is keyward's hook for this machine, chaining {CHAINED}; left as is"),
-        )),
+        Some(Kind::Shim(_)) => write_shim("updated", true),
+        Some(Kind::Keyward { .. }) if exists(&place.hooks.join(which.chained())) => {
+            Ok(Line::Done(format!(
+                "{shown} is keyward's hook for this machine, chaining {}; left as is",
+                which.chained()
+            )))
+        }
         Some(Kind::Keyward { .. }) => write_shim("replaced the machine-specific hook at", true),
-        _ => edit_file(place, &hook, "", 0o755, edit::sh_add, || {
-            script::sh_lines().join("\n")
-        }),
+        _ => edit_file(
+            place,
+            &hook,
+            "",
+            0o755,
+            |t| edit::sh_add(t, which),
+            || which.sh_lines().join("\n"),
+        ),
     }
 }
 
-/// Takes keyward out of `place`: what `install` added, and keyward's script wherever git
-/// would find it, putting back what it replaced.
+/// Takes keyward out of `place`: what `install` added, and keyward's scripts wherever git
+/// would find them, putting back what they replaced.
 fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
     let mut lines = Vec::new();
-    let remove = |file: &Path, take: fn(&str) -> Option<String>| -> Result<Line, InstallError> {
+    // `created`: what is left of a file keyward created (husky's commit-msg file, from its
+    // header), when it did.
+    let remove = |file: &Path,
+                  take: &dyn Fn(&str) -> Option<String>,
+                  runs: &dyn Fn(&str) -> bool,
+                  created: Option<&str>|
+     -> Result<Line, InstallError> {
         let shown = place.show(file);
         let text = std::fs::read_to_string(file).unwrap_or_default();
         Ok(match take(&text) {
+            // A file keyward created holds nothing else: it goes, unless the team committed it.
+            Some(new) if created == Some(new.as_str()) && !place.tracked(file) => {
+                std::fs::remove_file(file).map_err(|e| io(file, e))?;
+                Line::Done(format!("removed {shown}, which only ran keyward"))
+            }
             Some(new) => {
                 files::write_file(file, new.as_bytes(), 0o644)?;
                 let hint = if place.tracked(file) {
@@ -446,54 +540,95 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
                 };
                 Line::Done(format!("removed keyward from {shown}{hint}"))
             }
-            None if script::runs_keyward(&text) => Line::Problem(format!(
+            None if runs(&text) => Line::Problem(format!(
                 "{shown} runs keyward in lines keyward did not write: remove them by hand"
             )),
             None => Line::Done(format!("{shown} does not run keyward; nothing to do")),
         })
     };
-    match managers::route(place) {
-        Route::Husky { file, .. } => lines.push(remove(&file, edit::sh_remove)?),
-        Route::Lefthook { config, .. } => lines.push(remove(&config, edit::lefthook_remove)?),
-        Route::PreCommit { config } => lines.push(remove(&config, edit::precommit_remove)?),
+    let route = managers::route(place);
+    // What install added to the files of the route: the manager's, the committed hooks.
+    match &route {
+        Route::Husky { v8, .. } => {
+            for hook in Hook::ALL {
+                let file = route.file(hook).unwrap_or_default();
+                if hook == Hook::CommitMsg && !exists(&file) {
+                    continue;
+                }
+                // The commit-msg file is keyward's when install created it from the header.
+                let created =
+                    (hook == Hook::CommitMsg).then_some(if *v8 { HUSKY8_HEADER } else { "" });
+                lines.push(remove(
+                    &file,
+                    &|t| edit::sh_remove(t, hook),
+                    &|t| hook.runs(t),
+                    created,
+                )?);
+            }
+        }
+        Route::Lefthook { config, .. } => lines.push(remove(
+            config,
+            &edit::lefthook_remove,
+            &|t| Hook::ALL.iter().any(|h| h.runs(t)),
+            None,
+        )?),
+        Route::PreCommit { config } => lines.push(remove(
+            config,
+            &edit::precommit_remove,
+            &|t| Hook::ALL.iter().any(|h| h.runs(t)),
+            None,
+        )?),
         Route::Manual {
-            what,
-            file,
-            runs_keyward: true,
-            ..
-        } => lines.push(Line::Problem(format!(
+            what, file, hooks, ..
+        } if hooks.iter().any(|(_, runs)| *runs) => lines.push(Line::Problem(format!(
             "{} runs keyward through {what}: remove it there by hand",
-            place.show(&file)
+            place.show(file)
         ))),
         Route::TreeHooks => {
-            let hook = place.hook();
-            match files::hook_kind(&hook) {
-                Some(Kind::Shim) if place.tracked(&hook) => lines.push(Line::Problem(format!(
-                    "{} is keyward's shim, committed for the team: remove it with git rm",
-                    place.show(&hook)
-                ))),
-                Some(Kind::Shim) => {
-                    std::fs::remove_file(&hook).map_err(|e| io(&hook, e))?;
-                    lines.push(Line::Done(format!("removed {}", place.show(&hook))));
+            for which in Hook::ALL {
+                let hook = place.hook(which);
+                match files::hook_kind(&hook) {
+                    Some(Kind::Shim(_)) if place.tracked(&hook) => {
+                        lines.push(Line::Problem(format!(
+                            "{} is keyward's shim, committed for the team: remove it with git rm",
+                            place.show(&hook)
+                        )))
+                    }
+                    Some(Kind::Shim(_)) => {
+                        std::fs::remove_file(&hook).map_err(|e| io(&hook, e))?;
+                        lines.push(Line::Done(format!("removed {}", place.show(&hook))));
+                    }
+                    Some(Kind::Other) => lines.push(remove(
+                        &hook,
+                        &|t| edit::sh_remove(t, which),
+                        &|t| which.runs(t),
+                        None,
+                    )?),
+                    _ => {}
                 }
-                Some(Kind::Other) => lines.push(remove(&hook, edit::sh_remove)?),
-                _ => {}
             }
         }
         Route::Manual { .. } | Route::Plain => {}
     }
-    if managers::is_keyward_script(&place.hook()) || (!exists(&place.hook()) && lines.is_empty()) {
-        let hook = place.show(&place.hook());
-        lines.push(Line::Done(if files::uninstall(&place.hooks)? {
-            format!("removed keyward's hook from {hook} (any previous hook is back)")
-        } else {
-            format!("no hook at {hook}; nothing to do")
-        }));
-    } else if lines.is_empty() {
-        return Err(InstallError::Foreign(place.show(&place.hook())));
+    let handled = !lines.is_empty();
+    for hook in Hook::ALL {
+        let path = place.hook(hook);
+        let shown = place.show(&path);
+        if managers::is_keyward_script(&path) {
+            files::uninstall(&place.hooks, hook)?;
+            lines.push(Line::Done(format!(
+                "removed keyward's hook from {shown} (any previous hook is back)"
+            )));
+        } else if !exists(&path) && !handled {
+            lines.push(Line::Done(format!("no hook at {shown}; nothing to do")));
+        } else if hook == Hook::PreCommit && !handled {
+            lines.push(Line::Error(InstallError::Foreign(shown)));
+        }
     }
-    for set_aside in ["pre-commit.old", "pre-commit.legacy"] {
-        lines.extend(tidy(place, set_aside)?);
+    for hook in Hook::ALL {
+        for suffix in [".old", ".legacy"] {
+            lines.extend(tidy(place, hook, suffix)?);
+        }
     }
     Ok(lines)
 }

@@ -2,6 +2,7 @@
 //! of git (a few `git rev-parse`/`git config` calls: install and status are not on a commit's
 //! path), never joined by hand.
 
+use super::script::Hook;
 use super::InstallError;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -86,9 +87,9 @@ impl Place {
         }
     }
 
-    /// The hook git runs at `git commit`.
-    pub fn hook(&self) -> PathBuf {
-        self.hooks.join("pre-commit")
+    /// Where git looks for `hook` at `git commit`.
+    pub fn hook(&self, hook: Hook) -> PathBuf {
+        self.hooks.join(hook.name())
     }
 
     /// `rel` in the work tree, when there is one.

@@ -3,14 +3,119 @@
 
 use std::path::Path;
 
-/// The file name of the hook that keyward replaced and now runs after itself.
+/// The file name of the pre-commit hook that keyward replaced and now runs after itself (see
+/// [`Hook::chained`]).
 pub const CHAINED: &str = "pre-commit.keyward-chained";
 
-/// Marks keyward's committed shim (`hooks/pre-commit` in this repository).
+/// Marks keyward's committed pre-commit shim (`hooks/pre-commit` in this repository).
 pub const SHIM_MARKER: &str = "keyward-pre-commit-shim";
 
-/// The shim: POSIX `sh`, no machine's paths, so a team can commit it.
+/// Marks keyward's committed commit-msg shim (`hooks/commit-msg` in this repository).
+pub const MSG_SHIM_MARKER: &str = "keyward-commit-msg-shim";
+
+/// The pre-commit shim: POSIX `sh`, no machine's paths, so a team can commit it.
 pub const SHIM: &str = include_str!("../../hooks/pre-commit");
+
+/// The commit-msg shim, like [`SHIM`].
+pub const MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
+
+/// A git hook keyward installs: `pre-commit` checks what the commit records, `commit-msg`
+/// the message it records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hook {
+    /// `pre-commit`: runs `keyward hook`.
+    PreCommit,
+    /// `commit-msg`: runs `keyward commit-msg FILE` on the message file git passes.
+    CommitMsg,
+}
+
+impl Hook {
+    /// Every hook keyward installs, in the order git runs them.
+    pub const ALL: [Hook; 2] = [Hook::PreCommit, Hook::CommitMsg];
+
+    /// git's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::PreCommit => "pre-commit",
+            Hook::CommitMsg => "commit-msg",
+        }
+    }
+
+    /// The name keyward keeps the hook it replaced under, and runs after itself.
+    pub fn chained(self) -> String {
+        format!("{}.keyward-chained", self.name())
+    }
+
+    /// A name next to the hook (`pre-commit.old`, `commit-msg.legacy`).
+    pub fn with(self, suffix: &str) -> String {
+        format!("{}{suffix}", self.name())
+    }
+
+    /// keyward's committed shim for it.
+    pub fn shim(self) -> &'static str {
+        match self {
+            Hook::PreCommit => SHIM,
+            Hook::CommitMsg => MSG_SHIM,
+        }
+    }
+
+    /// What it keeps out, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Hook::PreCommit => "staged secrets",
+            Hook::CommitMsg => "secrets in commit messages",
+        }
+    }
+
+    /// The one shell command keyward adds to a manager's hook file or command list, with the
+    /// message file as the manager spells git's first argument (`"$1"` in a hook file,
+    /// `"{1}"` in lefthook's configuration): it runs keyward wherever it was installed,
+    /// whether or not that is on `PATH`. (Every `sh` git ships with — dash, bash, BusyBox
+    /// ash, Git for Windows' bash — looks the command up in the `PATH` given before it.)
+    pub fn command_with(self, message_file: &str) -> String {
+        match self {
+            Hook::PreCommit => format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward hook"),
+            Hook::CommitMsg => {
+                format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward commit-msg {message_file}")
+            }
+        }
+    }
+
+    /// [`Hook::command_with`] for a shell hook file, where git's first argument is `"$1"`.
+    pub fn command(self) -> String {
+        self.command_with("\"$1\"")
+    }
+
+    /// The comment line above keyward's command in a shell hook file; `uninstall` finds the
+    /// command by it.
+    pub fn sh_comment(self) -> String {
+        format!(
+            "# keyward: blocks {} (`keyward uninstall` removes these two lines)",
+            self.what()
+        )
+    }
+
+    /// The two lines keyward adds to a shell hook file (husky's `.husky/pre-commit`, a
+    /// committed hook).
+    pub fn sh_lines(self) -> [String; 2] {
+        [self.sh_comment(), format!("{} || exit $?", self.command())]
+    }
+
+    /// Whether shell (or a manager's) text runs keyward's check for this hook on some line
+    /// that is not a comment.
+    pub fn runs(self, text: &str) -> bool {
+        match self {
+            Hook::PreCommit => runs_keyward(text),
+            Hook::CommitMsg => text.lines().any(|line| {
+                let line = line.trim_start();
+                !line.starts_with('#')
+                    && (line.contains("keyward commit-msg")
+                        || line.contains("keyward\" commit-msg")
+                        || line.contains("keyward' commit-msg"))
+            }),
+        }
+    }
+}
 
 /// Where keyward's lines in other tools' files look for keyward after `PATH`: `install.sh` and
 /// pipx (`~/.local/bin`), `cargo install` (`~/.cargo/bin`), `npm install --save-dev keyward`
@@ -18,32 +123,14 @@ pub const SHIM: &str = include_str!("../../hooks/pre-commit");
 /// Appended to `PATH`, so whatever is on `PATH` wins.
 pub const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin:node_modules/.bin";
 
-/// The one shell command keyward adds to a manager's hook file or command list: it runs
-/// keyward wherever it was installed, whether or not that is on `PATH`. (Every `sh` git ships
-/// with — dash, bash, BusyBox ash, Git for Windows' bash — looks the command up in the `PATH`
-/// given before it.)
-pub fn command() -> String {
-    format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward hook")
-}
-
-/// The comment line above keyward's command in a shell hook file; `uninstall` finds the
-/// command by it.
-pub const SH_COMMENT: &str =
-    "# keyward: blocks staged secrets (`keyward uninstall` removes these two lines)";
-
-/// The two lines keyward adds to a shell hook file (husky's `.husky/pre-commit`, a committed
-/// hook).
-pub fn sh_lines() -> [String; 2] {
-    [SH_COMMENT.to_owned(), format!("{} || exit $?", command())]
-}
-
 /// How to install keyward, for messages printed where it is missing.
 pub const HOW_TO_INSTALL: &str =
     "pip install keyward-hook, npm install --save-dev keyward, or ./install.sh in a keyward checkout";
 
-/// The hook script for `binary`: runs it (or, when it has moved, the first keyward found on
-/// `PATH`, in `~/.local/bin` or `~/.cargo/bin`), then the hook it replaced.
-pub fn script(binary: &Path) -> String {
+/// The script for `hook` running `binary` (or, when it has moved, the first keyward found on
+/// `PATH`, in `~/.local/bin` or `~/.cargo/bin`), then the hook it replaced, with the same
+/// arguments, environment and standard input.
+pub fn script(binary: &Path, hook: Hook) -> String {
     // The path itself, not its escaped display: `sh` reads it between single quotes.
     let path = binary.to_string_lossy();
     #[cfg(windows)]
@@ -61,19 +148,25 @@ if [ ! -x "$KEYWARD" ]; then
     done
 fi
 if [ ! -x "$KEYWARD" ]; then
-    echo "keyward: the pre-commit hook cannot find keyward, so the commit is blocked." >&2
+    echo "keyward: the {name} hook cannot find keyward, so the commit is blocked." >&2
     echo "keyward: install it: {HOW_TO_INSTALL}" >&2
     echo "keyward: bypass once (not recommended): git commit --no-verify" >&2
     exit 1
 fi
-KEYWARD_HOOK="$0" "$KEYWARD" hook || exit $?
-chained="$(dirname "$0")/{CHAINED}"
+KEYWARD_HOOK="$0" "$KEYWARD" {args} || exit $?
+chained="$(dirname "$0")/{chained}"
 if [ -x "$chained" ]; then
     exec "$chained" "$@"
 fi
 "#,
         marker = crate::HOOK_MARKER,
         version = env!("CARGO_PKG_VERSION"),
+        name = hook.name(),
+        chained = hook.chained(),
+        args = match hook {
+            Hook::PreCommit => "hook",
+            Hook::CommitMsg => "commit-msg \"$1\"",
+        },
     )
 }
 
@@ -87,8 +180,8 @@ pub enum Kind {
         /// The binary it runs.
         binary: Option<std::path::PathBuf>,
     },
-    /// keyward's portable shim.
-    Shim,
+    /// keyward's portable shim for this hook.
+    Shim(Hook),
     /// husky 9's generated stub, which runs the team's file of the same name in `.husky/`.
     HuskyStub,
     /// A husky 8 hook (the team's own file, sourcing `_/husky.sh`).
@@ -124,10 +217,14 @@ pub fn kind(bytes: &[u8]) -> Kind {
         return Kind::Keyward { version, binary };
     }
     if has(SHIM_MARKER) || has("keyward's pre-commit shim") {
-        Kind::Shim
+        Kind::Shim(Hook::PreCommit)
+    } else if has(MSG_SHIM_MARKER) {
+        Kind::Shim(Hook::CommitMsg)
     } else if has("File generated by pre-commit: https://pre-commit.com") {
         Kind::PreCommit
-    } else if has("call_lefthook") || (has("lefthook") && has("run \"pre-commit\"")) {
+    } else if has("call_lefthook")
+        || (has("lefthook") && (has("run \"pre-commit\"") || has("run \"commit-msg\"")))
+    {
         Kind::Lefthook
     } else if has(". \"$(dirname \"$0\")/h\"") {
         Kind::HuskyStub
@@ -142,7 +239,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
     }
 }
 
-/// Whether shell text runs keyward's hook on some line that is not a comment.
+/// Whether shell text runs keyward's pre-commit check on some line that is not a comment.
 pub fn runs_keyward(text: &str) -> bool {
     text.lines().any(|line| {
         let line = line.trim_start();
@@ -174,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_script_quotes_the_binary_path_and_reads_back() {
-        let s = script(Path::new("/opt/it's here/keyward"));
+        let s = script(Path::new("/opt/it's here/keyward"), Hook::PreCommit);
         assert!(s.contains(r"KEYWARD='/opt/it'\''s here/keyward'"));
         assert_eq!(
             kind(s.as_bytes()),
@@ -185,12 +282,24 @@ mod tests {
         );
         // The script's own call is not one a manager file would carry.
         assert!(!runs_keyward(&s));
+        let m = script(Path::new("/opt/keyward"), Hook::CommitMsg);
+        assert!(
+            m.contains("\"$KEYWARD\" commit-msg \"$1\" || exit $?"),
+            "{m}"
+        );
+        assert!(m.contains("/commit-msg.keyward-chained\"\n"), "{m}");
+        assert!(matches!(kind(m.as_bytes()), Kind::Keyward { .. }));
     }
 
     #[test]
     fn hook_files_are_told_apart() {
         for (text, want) in [
-            (SHIM, Kind::Shim),
+            (SHIM, Kind::Shim(Hook::PreCommit)),
+            (MSG_SHIM, Kind::Shim(Hook::CommitMsg)),
+            (
+                "#!/bin/sh\ncall_lefthook run \"commit-msg\" \"$@\"\n",
+                Kind::Lefthook,
+            ),
             ("#!/usr/bin/env sh\n. \"$(dirname \"$0\")/h\"", Kind::HuskyStub),
             (
                 "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\nnpm test\n",
@@ -213,7 +322,13 @@ mod tests {
 
     #[test]
     fn keyward_lines_are_found_outside_comments() {
-        assert!(runs_keyward(&sh_lines().join("\n")));
+        assert!(runs_keyward(&Hook::PreCommit.sh_lines().join("\n")));
+        // Each hook's lines are its own.
+        let msg = Hook::CommitMsg.sh_lines().join("\n");
+        assert!(Hook::CommitMsg.runs(&msg) && !Hook::PreCommit.runs(&msg));
+        assert!(!Hook::CommitMsg.runs(&Hook::PreCommit.sh_lines().join("\n")));
+        assert!(Hook::CommitMsg.runs("npx keyward commit-msg \"$1\"\n"));
+        assert!(!Hook::CommitMsg.runs("# keyward commit-msg \"$1\"\n"));
         assert!(runs_keyward("npx keyward hook\n"));
         assert!(runs_keyward("exec ~/.local/bin/keyward hook"));
         assert!(!runs_keyward("# keyward hook\nnpm test\n"));

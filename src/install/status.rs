@@ -1,27 +1,47 @@
 //! `keyward status`: follows what git will run at `git commit` — `core.hooksPath`, a manager's
-//! stub and configuration, the committed shim — to its end, and passes only when that end is
-//! keyward (and a keyward binary is there for it to run). Otherwise one line: what runs
-//! instead, and the fix.
+//! stub and configuration, the committed shim — to its end, for the pre-commit hook and for
+//! the commit-msg hook, and passes only when both ends are keyward (and a keyward binary is
+//! there for them to run). Otherwise one line: what runs instead, and the fix.
 
 use super::files::{exists, hook_kind};
 use super::managers::{self, Route};
 use super::place::Place;
-use super::script::{self, Kind};
+use super::script::{self, Hook, Kind};
 use super::Line;
 use std::path::{Path, PathBuf};
 
-/// What `keyward status` says about `place`. The fix it names is a command that runs as
-/// printed: `keyward` where that is this binary on `PATH`, else its full path.
+/// What `keyward status` says about `place`, on one line: whether both the pre-commit hook
+/// and the commit-msg hook end in keyward, and what runs instead when one does not. The fix
+/// it names is a command that runs as printed: `keyward` where that is this binary on `PATH`,
+/// else its full path.
 pub fn status(place: &Place) -> Line {
     let fix = format!("run {} install", super::invocation());
-    match verdict(place) {
+    let line = match (
+        verdict(place, Hook::PreCommit),
+        verdict(place, Hook::CommitMsg),
+    ) {
+        (Line::Done(pre), Line::Done(msg)) => Line::Done(format!("{pre}; commit messages: {msg}")),
+        (Line::Done(_), Line::Problem(msg)) => Line::Problem(format!("commit messages: {msg}")),
+        (Line::Problem(pre), Line::Problem(msg)) => {
+            // One fix for both is said once, at the end.
+            const INSTALL: &str = ": run keyward install";
+            let pre = match pre.strip_suffix(INSTALL) {
+                Some(what) if msg.ends_with(INSTALL) => what.to_owned(),
+                _ => pre,
+            };
+            Line::Problem(format!("{pre}; commit messages: {msg}"))
+        }
+        (pre, _) => pre,
+    };
+    match line {
         Line::Problem(text) => Line::Problem(text.replace("run keyward install", &fix)),
         other => other,
     }
 }
 
-fn verdict(place: &Place) -> Line {
-    let hook = place.hook();
+fn verdict(place: &Place, which: Hook) -> Line {
+    let name = which.name();
+    let hook = place.hook(which);
     let shown = place.show(&hook);
     let via = match &place.hooks_path {
         Some((value, scope)) => format!(" (core.hooksPath={value}, {scope} config)"),
@@ -30,23 +50,32 @@ fn verdict(place: &Place) -> Line {
     let route = managers::route(place);
     let Some(kind) = hook_kind(&hook) else {
         return Line::Problem(match route {
-            Route::Lefthook { config, .. } => format!(
+            Route::Lefthook { config, installed: false } => format!(
                 "no hook runs at commit: {} is here, but lefthook's hooks are not installed in this clone: run npx lefthook install",
                 place.show(&config)
             ),
-            Route::Husky { file, .. } => format!(
+            Route::Husky { file, installed: false, .. } => format!(
                 "no hook runs at commit: husky is set up in {}, but not installed in this clone (core.hooksPath is not set): run npm install, or npx husky",
                 place.show(file.parent().unwrap_or(&file))
+            ),
+            Route::PreCommit { .. } if which == Hook::CommitMsg => format!(
+                "the pre-commit framework's {name} hook is not installed in this clone, so no keyward check of the message runs: run keyward install (or pre-commit install --hook-type {name})"
             ),
             _ if place.hooks_path.is_some() => {
                 format!("no hook at {shown}{via}: run keyward install")
             }
-            _ => format!("no pre-commit hook in {}: run keyward install", place.name),
+            _ => format!("no {name} hook in {}: run keyward install", place.name),
         });
     };
     match kind {
-        Kind::Keyward { version, binary } => keyward_script(place, &shown, &via, &version, binary, &route),
-        Kind::Shim => match find(place, false) {
+        Kind::Keyward { version, binary } => {
+            keyward_script(place, which, &shown, &via, &version, binary, &route)
+        }
+        Kind::Shim(h) if h != which => Line::Problem(format!(
+            "{shown}{via} is keyward's {} shim, not its {name} one: run keyward install",
+            h.name()
+        )),
+        Kind::Shim(_) => match find(place, false) {
             Some(bin) => Line::Done(format!(
                 "git runs {shown}{via}, keyward's shim, which runs {}",
                 place.show(&bin)
@@ -60,15 +89,15 @@ fn verdict(place: &Place) -> Line {
             let team = hook
                 .parent()
                 .and_then(Path::parent)
-                .map(|d| d.join("pre-commit"))
+                .map(|d| d.join(name))
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&team).unwrap_or_default();
             let what = format!("git runs husky's {shown}{via}");
-            through_shell(place, &what, &place.show(&team), &text, true)
+            through_shell(place, which, &what, &place.show(&team), &text, true)
         }
         Kind::Husky8 => {
             let text = std::fs::read_to_string(&hook).unwrap_or_default();
-            through_shell(place, "git runs husky", &shown, &text, true)
+            through_shell(place, which, "git runs husky", &shown, &text, true)
         }
         Kind::Lefthook => {
             let root = place.root.clone().unwrap_or_default();
@@ -79,10 +108,10 @@ fn verdict(place: &Place) -> Line {
             } else {
                 names.join(", ")
             };
-            if managers::any_runs_keyward(&configs) {
+            if managers::any_runs(&configs, which) {
                 return found(place, &format!("git runs lefthook ({shown}), and {names} runs keyward"), false);
             }
-            let old = place.hooks.join("pre-commit.old");
+            let old = place.hooks.join(which.with(".old"));
             let set_aside = if managers::is_keyward_script(&old) {
                 format!(
                     "; keyward's earlier hook was set aside as {}, which nothing runs",
@@ -99,8 +128,8 @@ fn verdict(place: &Place) -> Line {
             let config = place
                 .in_tree(".pre-commit-config.yaml")
                 .unwrap_or_default();
-            let legacy = place.hooks.join("pre-commit.legacy");
-            if managers::any_runs_keyward(std::slice::from_ref(&config)) {
+            let legacy = place.hooks.join(which.with(".legacy"));
+            if managers::any_runs(std::slice::from_ref(&config), which) {
                 Line::Done(format!(
                     "git runs the pre-commit framework ({shown}), and {} runs keyward",
                     place.show(&config)
@@ -119,18 +148,18 @@ fn verdict(place: &Place) -> Line {
         }
         Kind::Husky4 | Kind::SimpleGitHooks | Kind::Other => {
             let text = std::fs::read_to_string(&hook).unwrap_or_default();
-            if script::runs_keyward(&text) {
+            if which.runs(&text) {
                 return found(place, &format!("git runs {shown}{via}, which runs keyward"), false);
             }
             match route {
                 Route::Manual {
                     what,
                     file,
-                    runs_keyward,
+                    hooks,
                     then,
-                    ..
                 } => {
-                    if runs_keyward {
+                    let runs = hooks[Hook::ALL.iter().position(|h| *h == which).unwrap_or(0)].1;
+                    if runs {
                         Line::Problem(format!(
                             "{shown} was written by {what} before {} ran keyward: {then}",
                             place.show(&file)
@@ -154,6 +183,7 @@ fn verdict(place: &Place) -> Line {
 /// manager in the work tree about to set it aside?
 fn keyward_script(
     place: &Place,
+    which: Hook,
     shown: &str,
     via: &str,
     version: &str,
@@ -173,10 +203,10 @@ fn keyward_script(
             script::HOW_TO_INSTALL
         ));
     }
-    if let Some(warning) = future(place, route) {
+    if let Some(warning) = future(place, route, which) {
         return Line::Problem(warning);
     }
-    let chained = exists(&place.hooks.join(script::CHAINED));
+    let chained = exists(&place.hooks.join(which.chained()));
     Line::Done(format!(
         "{shown}{via} runs keyward {this}{}",
         if chained {
@@ -188,31 +218,31 @@ fn keyward_script(
 }
 
 /// A manager configured in the work tree but not installed in this clone, which will take
-/// git's hook from keyward's script when it is, without running keyward.
-pub fn future(place: &Place, route: &Route) -> Option<String> {
+/// git's hook `which` from keyward's script when it is, without running keyward.
+pub fn future(place: &Place, route: &Route, which: Hook) -> Option<String> {
+    let name = which.name();
     match route {
         Route::Lefthook {
             config,
             installed: false,
         } => {
             let text = std::fs::read_to_string(config).unwrap_or_default();
-            (managers::lefthook_has_pre_commit(&text) && !script::runs_keyward(&text)).then(|| {
+            (managers::lefthook_has(&text, which) && !which.runs(&text)).then(|| {
                 format!(
-                    "{} has pre-commit commands but does not run keyward: when lefthook installs its hooks it sets keyward's aside (as pre-commit.old) and never runs it: run keyward install",
+                    "{} has {name} commands but does not run keyward: when lefthook installs its hooks it sets keyward's aside (as {name}.old) and never runs it: run keyward install",
                     place.show(config)
                 )
             })
         }
         Route::Husky {
-            file,
-            installed: false,
-            ..
+            installed: false, ..
         } => {
-            let text = std::fs::read_to_string(file).unwrap_or_default();
-            (!script::runs_keyward(&text)).then(|| {
+            let file = route.file(which).unwrap_or_default();
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            (!which.runs(&text)).then(|| {
                 format!(
                     "husky is set up in {} without keyward: once husky is installed (npm install), git runs its hooks instead of this one: run keyward install",
-                    place.show(file.parent().unwrap_or(file))
+                    place.show(file.parent().unwrap_or(&file))
                 )
             })
         }
@@ -220,13 +250,21 @@ pub fn future(place: &Place, route: &Route) -> Option<String> {
     }
 }
 
-/// The hook runs shell text (`team`, shown as `file`): does it run keyward, and is there one?
-fn through_shell(place: &Place, what: &str, file: &str, team: &str, node_first: bool) -> Line {
+/// The hook runs shell text (`team`, shown as `file`): does it run keyward's check for
+/// `which`, and is there a keyward?
+fn through_shell(
+    place: &Place,
+    which: Hook,
+    what: &str,
+    file: &str,
+    team: &str,
+    node_first: bool,
+) -> Line {
     if team.is_empty() {
         Line::Problem(format!(
             "{what}, and there is no {file}: run keyward install"
         ))
-    } else if script::runs_keyward(team) {
+    } else if which.runs(team) {
         found(
             place,
             &format!("{what}, which runs keyward from {file}"),

@@ -3,7 +3,7 @@
 //! (`%`, CR and LF everywhere; also `:` and `,` in properties); only redacted previews appear.
 
 use super::Report;
-use crate::model::{date, Kind, Outcome};
+use crate::model::{date, Kind, Outcome, Place};
 use crate::redact::escape;
 use std::io;
 
@@ -27,6 +27,15 @@ impl Report for Github {
                 property(&format!("keyward: {}", f.rule_name))
             ));
             let mut message = match f.kind {
+                // Nobody meant to put a key in a message: take it out, and revoke it if it
+                // went anywhere else.
+                Kind::Secret if f.place == Place::Message => format!(
+                    "{} {} fp:{} — remove it from the message; if it was shared anywhere, rotate it at {}",
+                    f.rule_name,
+                    f.preview.as_deref().unwrap_or(""),
+                    f.fingerprint.as_deref().unwrap_or(""),
+                    f.remedy
+                ),
                 Kind::Secret => format!(
                     "{} {} fp:{} — remove it and read it from the environment; rotate it at {}",
                     f.rule_name,

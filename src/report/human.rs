@@ -3,18 +3,20 @@
 //! environment, keep local values in `.env.local`, use a secret manager in production, revoke
 //! what was committed).
 
-use super::{Context, Report};
+use super::{Context, Kept, Report};
 use crate::model::{date, Allowance, Finding, Kind, Outcome, Place};
 use crate::redact::escape;
 use std::io;
 
 /// The human report.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Human {
     /// Use ANSI colour.
     pub color: bool,
     /// What was scanned.
     pub context: Context,
+    /// Where the message of a refused commit is kept ([`Context::Message`]).
+    pub kept: Option<Kept>,
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -45,13 +47,14 @@ impl Human {
         };
         let place = match self.context {
             Context::Commit | Context::Staged => "in what you staged",
+            Context::Message => "in your commit message",
             Context::Paths => "in the scanned files",
             Context::History => "in the scanned commits",
             Context::Push => "in the pushed commits",
         };
         if blocking > 0 {
             let verdict = match self.context {
-                Context::Commit | Context::Staged => "commit blocked",
+                Context::Commit | Context::Staged | Context::Message => "commit blocked",
                 Context::Paths | Context::History => "secrets found",
                 Context::Push => "push rejected",
             };
@@ -70,7 +73,7 @@ impl Human {
             parts.push(format!("{other} to look at"));
         }
         let verdict = match self.context {
-            Context::Commit | Context::Staged => "commit allowed",
+            Context::Commit | Context::Staged | Context::Message => "commit allowed",
             Context::Paths | Context::History => "nothing blocking",
             Context::Push => "push accepted",
         };
@@ -229,8 +232,11 @@ impl Human {
             .filter(|f| f.kind == Kind::NotScanned)
             .collect();
         let staged = matches!(self.context, Context::Commit | Context::Staged);
+        let message = self.context == Context::Message;
 
-        if !new.is_empty() {
+        if !new.is_empty() && message {
+            self.message_guidance(&new, out)?;
+        } else if !new.is_empty() {
             writeln!(out)?;
             if staged {
                 writeln!(
@@ -307,7 +313,7 @@ impl Human {
                 "    - Review git history; rewriting it (git filter-repo) removes the copy, not the leak"
             )?;
         }
-        self.message_guidance(outcome, out)?;
+        self.recorded_text_guidance(outcome, out)?;
         for f in &files {
             writeln!(out)?;
             let quoted = shell_quote(&f.path);
@@ -365,9 +371,14 @@ impl Human {
                     .iter()
                     .find_map(|f| f.fingerprint.as_deref())
                     .unwrap_or("FINGERPRINT");
+                let line = if message {
+                    "that line of the message"
+                } else {
+                    "a comment on that line"
+                };
                 writeln!(
                     out,
-                    "  Not a secret? Add `keyward:allow` in a comment on that line, or record it for the team:"
+                    "  Not a secret? Add `keyward:allow` on {line}, or record it for the team:"
                 )?;
                 writeln!(
                     out,
@@ -381,7 +392,7 @@ impl Human {
                     "  The push was rejected: rotate the key, remove it from your commits (git rebase -i, or git filter-repo) and push again."
                 )?;
             }
-            if staged {
+            if staged || message {
                 writeln!(
                     out,
                     "  Bypass once (not recommended): git commit --no-verify"
@@ -393,7 +404,7 @@ impl Human {
 
     /// How to take a key out of a commit's or tag's message or identity (the key itself is
     /// revoked as any committed key is).
-    fn message_guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+    fn recorded_text_guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         let texts: Vec<&Finding> = outcome
             .shown()
             .filter(|f| f.place == Place::Message && f.kind == Kind::Secret)
@@ -431,6 +442,55 @@ impl Human {
             writeln!(
                 out,
                 "    - Tag {tag}: delete it and create it again without the key: git tag -d {tag} && git tag -a {tag} <commit>"
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A key in the message of the commit being made: the commit was not made, git kept the
+    /// message, and the key is out of it in one command. Reading keys from the environment
+    /// does not apply: nobody meant to put a key in a message. The key has left the machine
+    /// only if it was pasted somewhere else too.
+    fn message_guidance(&self, new: &[&Finding], out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out)?;
+        match &self.kept {
+            Some(kept) => {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(
+                        BOLD,
+                        &format!(
+                            "The commit was not made; git kept your message in {}.",
+                            kept.file
+                        )
+                    )
+                )?;
+                writeln!(
+                    out,
+                    "    - Take the key out of it and commit again: {}",
+                    kept.retry
+                )?;
+            }
+            None => {
+                writeln!(
+                    out,
+                    "  {}",
+                    self.paint(BOLD, "The commit was not made: take the key out of the message and commit again.")
+                )?;
+            }
+        }
+        let mut urls: Vec<String> = new.iter().map(|f| escape(f.remedy.as_bytes())).collect();
+        urls.dedup();
+        for url in urls {
+            let at = if url.is_empty() {
+                String::new()
+            } else {
+                format!(": {url}")
+            };
+            writeln!(
+                out,
+                "    - Pasted it anywhere else too (a chat, a ticket)? Revoke it and create a new one{at}"
             )?;
         }
         Ok(())

@@ -35,12 +35,42 @@ impl Format {
     /// The report for this format; `color` and `context` shape the human one.
     pub fn report(self, color: bool, context: Context) -> Box<dyn Report> {
         match self {
-            Format::Human => Box::new(Human { color, context }),
+            Format::Human => Box::new(Human {
+                color,
+                context,
+                kept: None,
+            }),
             Format::Json => Box::new(Json),
             Format::Sarif => Box::new(Sarif),
             Format::Github => Box::new(Github),
         }
     }
+}
+
+impl Format {
+    /// The report for the commit-msg hook: the human one says where the refused message is
+    /// kept and how to commit it again.
+    pub fn message_report(self, color: bool, kept: Kept) -> Box<dyn Report> {
+        match self {
+            Format::Human => Box::new(Human {
+                color,
+                context: Context::Message,
+                kept: Some(kept),
+            }),
+            other => other.report(color, Context::Message),
+        }
+    }
+}
+
+/// Where git keeps the message of a commit the commit-msg hook refused, and the command that
+/// commits it again once the key is out: both shell words, ready to paste.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// The message file (`~/src/app/.git/COMMIT_EDITMSG`).
+    pub file: String,
+    /// `git commit -e -F FILE` (with `-v` when the file holds a verbose commit's diff, which
+    /// `-v` drops again).
+    pub retry: String,
 }
 
 /// An output format.
@@ -62,4 +92,6 @@ pub enum Context {
     History,
     /// `keyward pre-receive`: commits being pushed to a server.
     Push,
+    /// Running as the commit-msg hook: the message of the commit being made.
+    Message,
 }

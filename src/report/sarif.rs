@@ -4,7 +4,7 @@
 //! message carries the redacted preview, never the secret.
 
 use super::Report;
-use crate::model::{date, Allowance, Finding, Kind, Outcome};
+use crate::model::{date, Allowance, Finding, Kind, Outcome, Place};
 use serde_json::{json, Value};
 use std::io;
 
@@ -150,6 +150,10 @@ fn message(f: &Finding) -> String {
 
 fn help(f: &Finding) -> String {
     match f.kind {
+        Kind::Secret if f.place == Place::Message => format!(
+            "Remove the key from the message; if it was shared anywhere, rotate it at {}. Not a secret: keyward allow FINGERPRINT --reason \"…\".",
+            f.remedy
+        ),
         Kind::Secret => format!(
             "Remove the key from the file and read it from the environment ({}); rotate it at {}. Not a secret: keyward allow FINGERPRINT --reason \"…\".",
             f.env_var.as_deref().filter(|e| !e.is_empty()).unwrap_or("an environment variable"),

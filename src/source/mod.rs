@@ -4,9 +4,11 @@
 //!
 //! - [`staged`]: what the commit being made records (the hook, `scan --staged`).
 //! - [`commits`]: what a range, a push or the whole history introduced.
+//! - [`message`]: the message the commit being made records (the commit-msg hook).
 //! - [`paths`]: files on disk (`scan PATH…`).
 
 pub mod commits;
+pub mod message;
 pub mod paths;
 pub mod staged;
 

@@ -317,6 +317,25 @@ fn sarif_has_the_required_structure_and_no_secret() {
     ));
     assert_no_leak(&out.all(), &a);
     assert_no_leak(&out.all(), &b);
+    // The commit-msg hook's: one result, at the message.
+    let file = repo.dir.join("MSG");
+    std::fs::write(&file, format!("Rotate {}\n", b.value)).expect("write");
+    let out = repo.keyward(&["commit-msg", &file.to_string_lossy(), "--format", "sarif"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let log: serde_json::Value = serde_json::from_slice(&out.0.stdout).expect("JSON");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1);
+    let location = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "commit%20message");
+    assert_eq!(location["region"]["startLine"], 1);
+    let help = log["runs"][0]["tool"]["driver"]["rules"][0]["help"]["text"]
+        .as_str()
+        .expect("help");
+    assert!(
+        help.starts_with("Remove the key from the message"),
+        "{help}"
+    );
+    assert_no_leak(&out.all(), &b);
 }
 
 #[test]
@@ -333,6 +352,19 @@ fn github_annotations_are_escaped_and_redacted() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 1);
+    assert_no_leak(&text, &key);
+    // The commit-msg hook's: an annotation at the message, with what to do about a message.
+    let file = repo.dir.join("MSG");
+    std::fs::write(&file, format!("Rotate {}\n", key.value)).expect("write");
+    let out = repo.keyward(&["commit-msg", &file.to_string_lossy(), "--format", "github"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let text = out.stdout_text();
+    assert!(
+        text.starts_with("::error file=commit message,line=1,col=8,title=keyward%3A "),
+        "{text}"
+    );
+    assert!(text.contains("remove it from the message"), "{text}");
+    assert!(!text.contains("environment"), "{text}");
     assert_no_leak(&text, &key);
 }
 

@@ -457,6 +457,21 @@ fn json_output_has_the_documented_shape_and_no_secret() {
         .expect("env file");
     assert_eq!(env["rule_id"], "kw.file.env");
     assert_eq!(env["line"], serde_json::Value::Null);
+    // The commit-msg hook's: the message is the one item, `commit message`.
+    let file = repo.dir.join("MSG");
+    std::fs::write(&file, format!("Subject\n\nwith {} in it\n", key.value)).expect("write");
+    let out = repo.keyward(&["commit-msg", &file.to_string_lossy(), "--format", "json"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert_no_leak(&out.all(), &key);
+    let json = out.json();
+    assert_eq!(json.len(), 1, "{}", out.all());
+    assert_eq!(json[0]["path"], "commit message");
+    assert_eq!(
+        (json[0]["line"].as_u64(), json[0]["column"].as_u64()),
+        (Some(3), Some(6))
+    );
+    assert_eq!(json[0]["preview"], "sk-proj-…(164 chars)");
+    assert_eq!(json[0]["blocking"], true);
 }
 
 #[test]

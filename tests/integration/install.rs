@@ -20,6 +20,33 @@ fn hook_path(repo: &Repo) -> std::path::PathBuf {
     Path::new(hooks.trim()).join("pre-commit")
 }
 
+fn msg_hook_path(repo: &Repo) -> std::path::PathBuf {
+    hook_path(repo).with_file_name("commit-msg")
+}
+
+/// `git commit -m MESSAGE` in `dir` of a clean staged change; whether HEAD moved, and the output.
+fn commit_message(repo: &Repo, dir: &Path, message: &str) -> (bool, String) {
+    let name = format!("m-{}.txt", keys::random("abcdefghij", 8));
+    std::fs::write(dir.join(&name), "clean\n").expect("write");
+    repo.run_in(dir, "git", &["add", &name]).assert_ok();
+    let head = |d: &Path| {
+        repo.run_in(d, "git", &["rev-parse", "-q", "--verify", "HEAD"])
+            .stdout_text()
+    };
+    let before = head(dir);
+    let out = repo.run_in(dir, "git", &["commit", "-q", "-m", message]);
+    (head(dir) != before, out.all())
+}
+
+/// A key in a commit message is refused in `dir`, with keyward's report.
+fn assert_message_refused(repo: &Repo, dir: &Path) {
+    let key = keys::openai_project();
+    let (moved, text) = commit_message(repo, dir, &format!("Use {}", key.value));
+    assert!(!moved, "committed:\n{text}");
+    assert!(text.contains("commit message:1:5"), "{text}");
+    keys::assert_no_leak(&text, &key);
+}
+
 /// A repository without keyward's hook (the helper installs it by copying; these tests don't).
 fn bare_repo() -> Repo {
     let repo = Repo::new();
@@ -45,9 +72,83 @@ fn install_protects_a_fresh_repository_and_is_idempotent() {
         again.all()
     );
     assert_eq!(std::fs::read(hook_path(&repo)).expect("hook"), first);
+    assert!(
+        again
+            .stdout_text()
+            .contains("commit-msg is already up to date"),
+        "{}",
+        again.all()
+    );
+    let status = repo.keyward(&["status"]);
+    assert_eq!(status.code(), Some(0), "{}", status.all());
+    assert!(
+        status.stdout_text().contains("; commit messages: "),
+        "{}",
+        status.all()
+    );
+    assert_message_refused(&repo, &repo.dir);
+    let (moved, text) = commit_message(&repo, &repo.dir, "A clean message");
+    assert!(moved, "{text}");
     secret_file(&repo, &repo.dir);
     repo.commit(&[]).assert_blocked();
-    assert_eq!(repo.keyward(&["status"]).code(), Some(0));
+}
+
+/// A team's commit-msg hook (commitlint, a ticket check) is kept, and runs after keyward's
+/// check passes with what git gave the hook: the message file, the environment, the input.
+#[test]
+fn a_team_commit_msg_hook_is_chained_with_its_arguments_and_restored() {
+    let repo = bare_repo();
+    let hook = msg_hook_path(&repo);
+    let original = "#!/bin/sh\n# the team's message check\nprintf '%s|%s|%s\\n' \"$1\" \"$TEAM_VAR\" \"$(head -n1 \"$1\")\" >> \"$(git rev-parse --git-dir)/team.log\"\nexit \"${TEAM_HOOK_EXIT:-0}\"\n";
+    write_executable(&hook, original.as_bytes(), 0o750);
+    let out = repo.keyward(&["install"]);
+    assert!(
+        out.stdout_text().contains(
+            "commit-msg; the previous hook runs after keyward passes (commit-msg.keyward-chained)"
+        ),
+        "{}",
+        out.all()
+    );
+    let log = repo.git_dir().join("team.log");
+    // keyward refuses first: the team's hook does not run.
+    assert_message_refused(&repo, &repo.dir);
+    assert!(!log.exists());
+    // A clean message: keyward passes, then the team's hook, with git's argument.
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "a.txt"]).assert_ok();
+    let out = isolated("git", &repo.dir)
+        .args(["commit", "-q", "-m", "Clean subject"])
+        .env("TEAM_VAR", "passed on")
+        .current_dir(&repo.dir)
+        .run()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("team hook ran"),
+        ".git/COMMIT_EDITMSG|passed on|Clean subject\n"
+    );
+    // Its failure still refuses the commit.
+    repo.write("b.txt", "b\n");
+    repo.git(&["add", "b.txt"]).assert_ok();
+    let before = repo.head();
+    let out = isolated("git", &repo.dir)
+        .args(["commit", "-q", "-m", "x"])
+        .env("TEAM_HOOK_EXIT", "1")
+        .current_dir(&repo.dir)
+        .run()
+        .expect("git");
+    assert!(!out.status.success());
+    assert_eq!(repo.head(), before);
+    // Uninstall puts it back byte for byte, mode included.
+    repo.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(std::fs::read_to_string(&hook).expect("hook"), original);
+    let mode = std::fs::metadata(&hook).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o750);
+    assert!(!hook.with_file_name("commit-msg.keyward-chained").exists());
 }
 
 #[test]
@@ -143,8 +244,10 @@ fn uninstall_restores_the_previous_hook_byte_for_byte() {
     // And on a repository with no previous hook, nothing is left behind.
     let fresh = bare_repo();
     fresh.keyward(&["install"]).assert_ok();
+    assert!(msg_hook_path(&fresh).exists());
     fresh.keyward(&["uninstall"]).assert_ok();
     assert!(!hook_path(&fresh).exists());
+    assert!(!msg_hook_path(&fresh).exists());
 }
 
 #[test]
@@ -182,6 +285,29 @@ fn status_explains_what_is_wrong_in_one_line() {
         outdated.all()
     );
     assert_eq!(outdated.all().lines().count(), 1, "{}", outdated.all());
+    // The commit-msg hook counts too: without it, status fails, still on one line.
+    repo.keyward(&["install"]).assert_ok();
+    std::fs::remove_file(msg_hook_path(&repo)).expect("rm");
+    let no_msg = repo.keyward(&["status"]);
+    assert_eq!(no_msg.code(), Some(1));
+    assert!(
+        no_msg
+            .all()
+            .contains("commit messages: no commit-msg hook in .: run "),
+        "{}",
+        no_msg.all()
+    );
+    assert_eq!(no_msg.all().lines().count(), 1, "{}", no_msg.all());
+    write_hook(&msg_hook_path(&repo), "#!/bin/sh\nexit 0\n");
+    let foreign = repo.keyward(&["status"]);
+    assert_eq!(foreign.code(), Some(1));
+    assert!(
+        foreign
+            .all()
+            .contains("commit messages: .git/hooks/commit-msg is not keyward's hook"),
+        "{}",
+        foreign.all()
+    );
 }
 
 #[test]
@@ -206,6 +332,9 @@ fn linked_worktree_and_subdirectory_and_spaces() {
     let out = repo.run_in(&wt.join("sub/dir"), "git", &["commit", "-q", "-m", "x"]);
     assert_eq!(out.code(), Some(1), "{}", out.all());
     assert!(out.all().contains("sub/dir/leak.txt:1:"), "{}", out.all());
+    repo.run_in(&wt, "git", &["rm", "-q", "--cached", "sub/dir/leak.txt"])
+        .assert_ok();
+    assert_message_refused(&repo, &wt.join("sub/dir"));
 }
 
 #[test]
@@ -246,6 +375,19 @@ fn global_install_protects_repositories_created_afterwards() {
         !out.status.success(),
         "a new repository should be protected"
     );
+    // Its commit messages too.
+    let msg_key = keys::openai_project();
+    assert!(run(&["rm", "-q", "--cached", "leak.txt"]).status.success());
+    std::fs::write(new.join("clean.txt"), "clean\n").expect("write");
+    assert!(run(&["add", "clean.txt"]).status.success());
+    let out = run(&["commit", "-q", "-m", &format!("x {}", msg_key.value)]);
+    assert!(
+        !out.status.success(),
+        "a key in a message should be refused"
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("commit message:1:3"), "{text}");
+    keys::assert_no_leak(&text, &msg_key);
     // A clone too.
     let clone = home.join("clone");
     let out = isolated("git", &home)
@@ -260,6 +402,7 @@ fn global_install_protects_repositories_created_afterwards() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(clone.join(".git/hooks/pre-commit").exists());
+    assert!(clone.join(".git/hooks/commit-msg").exists());
 }
 
 #[test]
@@ -300,10 +443,13 @@ fn install_sh_installs_checks_and_uninstalls() {
     );
     secret_file(&repo, &repo.dir);
     repo.commit(&[]).assert_blocked();
+    repo.git(&["rm", "-q", "--cached", "leak.txt"]).assert_ok();
+    assert_message_refused(&repo, &repo.dir);
     assert!(run(&["--prefix", &prefix_s, "--uninstall"])
         .status
         .success());
     assert!(!hook_path(&repo).exists());
+    assert!(!msg_hook_path(&repo).exists());
     let not_repo = isolated("sh", &prefix)
         .arg(script)
         .arg("/")
@@ -314,8 +460,9 @@ fn install_sh_installs_checks_and_uninstalls() {
     assert_eq!(String::from_utf8_lossy(&not_repo.stderr).lines().count(), 1);
 }
 
-/// keyward's shim as this repository ships it.
+/// keyward's shims as this repository ships them.
 const SHIM: &str = include_str!("../../hooks/pre-commit");
+const MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
 
 #[test]
 fn a_hooks_path_in_the_work_tree_gets_the_portable_shim_not_a_machine_path() {
@@ -334,12 +481,21 @@ fn a_hooks_path_in_the_work_tree_gets_the_portable_shim_not_a_machine_path() {
         std::fs::read_to_string(dev.dir().join(".githooks/pre-commit")).expect("shim"),
         SHIM
     );
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".githooks/commit-msg")).expect("shim"),
+        MSG_SHIM
+    );
     let status = dev.status(0);
     assert!(status.contains("keyward's shim, which runs"), "{status}");
     assert!(status.contains(".local/bin/keyward"), "{status}");
+    assert!(
+        status.contains("commit messages: git runs .githooks/commit-msg"),
+        "{status}"
+    );
     dev.assert_key_blocked(&[]);
-    // The team commits it; a second install changes nothing.
-    dev.git(&["add", ".githooks/pre-commit"]).assert_ok();
+    dev.assert_message_blocked(&[]);
+    // The team commits them; a second install changes nothing.
+    dev.git(&["add", ".githooks"]).assert_ok();
     dev.commit().assert_passed();
     assert!(dev
         .keyward(&["install"])
@@ -354,11 +510,16 @@ fn a_hooks_path_in_the_work_tree_gets_the_portable_shim_not_a_machine_path() {
 
 #[test]
 fn the_committed_shim_is_recognised_and_fails_closed_without_keyward() {
-    // The team's repository carries the shim; a new clone points git at it.
+    // The team's repository carries the shims; a new clone points git at them.
     let dev = Dev::new();
     write_executable(
         &dev.dir().join("githooks/pre-commit"),
         SHIM.as_bytes(),
+        0o755,
+    );
+    write_executable(
+        &dev.dir().join("githooks/commit-msg"),
+        MSG_SHIM.as_bytes(),
         0o755,
     );
     dev.git(&["add", "githooks"]).assert_ok();
@@ -405,7 +566,21 @@ fn the_committed_shim_is_recognised_and_fails_closed_without_keyward() {
         ""
     );
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
     dev.commit().assert_passed();
+    // A team that committed the pre-commit shim alone: status says the commit-msg one is
+    // missing, and install writes it.
+    dev.git(&["rm", "-q", "githooks/commit-msg"]).assert_ok();
+    dev.git(&["commit", "-q", "--no-verify", "-m", "rm"])
+        .assert_ok();
+    assert!(dev
+        .status(1)
+        .contains("commit messages: no hook at githooks/commit-msg"));
+    assert!(dev
+        .keyward(&["install"])
+        .stdout_text()
+        .contains("wrote githooks/commit-msg: keyward's shim"));
+    dev.status(0);
 }
 
 #[test]
@@ -450,6 +625,51 @@ fn a_tracked_team_hook_gets_two_lines_and_says_so() {
 }
 
 #[test]
+fn a_tracked_team_commit_msg_hook_gets_two_lines_that_pass_the_message_on() {
+    let dev = Dev::new().with_local_bin();
+    let team = "#!/bin/sh\nset -e\ngrep -q . \"$1\"\necho \"$1\" >> \"$(git rev-parse --git-dir)/team.log\"\n";
+    write_executable(
+        &dev.dir().join(".githooks/commit-msg"),
+        team.as_bytes(),
+        0o755,
+    );
+    dev.git(&["add", ".githooks"]).assert_ok();
+    dev.git(&["commit", "-q", "--no-verify", "-m", "hooks"])
+        .assert_ok();
+    dev.git(&["config", "core.hooksPath", ".githooks"])
+        .assert_ok();
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("added keyward to .githooks/commit-msg (a tracked file: commit the change"),
+        "{}",
+        out.all()
+    );
+    let text = std::fs::read_to_string(dev.dir().join(".githooks/commit-msg")).expect("hook");
+    assert!(
+        text.starts_with("#!/bin/sh\n# keyward: blocks secrets in commit messages"),
+        "{text}"
+    );
+    dev.status(0);
+    dev.assert_message_blocked(&[]);
+    assert!(
+        !dev.repo.git_dir().join("team.log").exists(),
+        "keyward runs first"
+    );
+    dev.stage_clean("a.txt");
+    dev.commit().assert_passed();
+    assert_eq!(
+        std::fs::read_to_string(dev.repo.git_dir().join("team.log")).expect("ran"),
+        ".git/COMMIT_EDITMSG\n"
+    );
+    dev.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".githooks/commit-msg")).expect("hook"),
+        team
+    );
+}
+
+#[test]
 fn a_hook_keyward_cannot_edit_is_refused_with_the_snippet() {
     let dev = Dev::new().with_local_bin();
     let team = "#!/usr/bin/env python3\nimport sys\nsys.exit(0)\n";
@@ -487,13 +707,16 @@ fn simple_git_hooks_gets_the_snippet_and_the_snippet_works() {
     let Some(modules) = npm_tools() else { return };
     let dev = Dev::new().with_local_bin();
     std::os::unix::fs::symlink(&modules, dev.dir().join("node_modules")).expect("symlink");
-    let package = |pre_commit: &str| {
+    let package = |pre_commit: &str, commit_msg: Option<&str>| {
+        let msg = commit_msg
+            .map(|c| format!(", \"commit-msg\": {}", serde_json::Value::String(c.into())))
+            .unwrap_or_default();
         format!(
-            "{{\n  \"name\": \"app\",\n  \"simple-git-hooks\": {{ \"pre-commit\": {} }}\n}}\n",
+            "{{\n  \"name\": \"app\",\n  \"simple-git-hooks\": {{ \"pre-commit\": {}{msg} }}\n}}\n",
             serde_json::Value::String(pre_commit.into())
         )
     };
-    dev.write("package.json", &package("echo linted"));
+    dev.write("package.json", &package("echo linted", None));
     let apply = || {
         dev.run(dev.dir().join("node_modules/.bin/simple-git-hooks"), &[])
             .assert_ok()
@@ -516,11 +739,27 @@ fn simple_git_hooks_gets_the_snippet_and_the_snippet_works() {
         command.ends_with("keyward hook && echo linted"),
         "{command}"
     );
-    // The team applies it.
-    dev.write("package.json", &package(&command));
+    let message = out
+        .stdout_text()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"commit-msg\": ").map(str::to_owned))
+        .unwrap_or_else(|| panic!("no commit-msg line: {}", out.all()));
+    let message: String = serde_json::from_str(&message).expect("a JSON string");
+    assert!(message.ends_with("keyward commit-msg \"$1\""), "{message}");
+    // The team applies the pre-commit line: status still says the message is not checked.
+    dev.write("package.json", &package(&command, None));
+    apply();
+    assert!(dev.status(1).contains("commit messages: "));
+    // And the commit-msg line.
+    dev.write("package.json", &package(&command, Some(&message)));
     apply();
     dev.status(0);
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
+    assert!(dev
+        .keyward(&["install"])
+        .stdout_text()
+        .contains("package.json already runs keyward (simple-git-hooks)"));
 }
 
 #[test]
@@ -582,6 +821,7 @@ fn hooks_paths_outside_the_work_tree_get_the_script() {
     );
     dev.status(0);
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
 
     // A personal hooks directory for every repository (global config): keyward's script
     // there, and the output says it applies everywhere.
@@ -593,14 +833,17 @@ fn hooks_paths_outside_the_work_tree_get_the_script() {
     let out = dev.keyward(&["install"]);
     assert!(
         out.stdout_text()
-            .contains("comes from global config: every repository that uses it runs this hook"),
+            .contains("comes from global config: every repository that uses it runs these hooks"),
         "{}",
         out.all()
     );
     let script = std::fs::read_to_string(global.join("pre-commit")).expect("hook");
     assert!(script.contains("keyward-pre-commit-hook"), "{script}");
+    let script = std::fs::read_to_string(global.join("commit-msg")).expect("hook");
+    assert!(script.contains("commit-msg \"$1\""), "{script}");
     dev.status(0);
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
 }
 
 /// Parallel installs into a manager's configuration: each writes the whole file by a rename,
@@ -623,8 +866,9 @@ fn installs_racing_on_a_manager_file_leave_one_entry() {
     }
     let text = std::fs::read_to_string(dev.dir().join("lefthook.yml")).expect("read");
     assert_eq!(text.matches("keyward hook").count(), 1, "{text}");
+    assert_eq!(text.matches("keyward commit-msg").count(), 1, "{text}");
     assert!(
-        text.ends_with(original.trim_start_matches("pre-commit:\n  commands:\n")),
+        text.contains(original.trim_start_matches("pre-commit:\n  commands:\n")),
         "{text}"
     );
     let leftovers: Vec<_> = std::fs::read_dir(dev.dir())

@@ -185,6 +185,39 @@ impl Dev {
         text
     }
 
+    /// Asserts that a commit whose message holds a new key was refused by keyward's
+    /// commit-msg check (its report, not some other failure) and HEAD did not move, then
+    /// unstages what it staged; returns the report.
+    pub fn assert_message_blocked(&self, env: &[(&str, &str)]) -> String {
+        let name = format!("message-{}.txt", keys::random("abcdefghij", 8));
+        self.write(&name, "nothing secret\n");
+        self.git(&["add", &name]).assert_ok();
+        let key = keys::github();
+        let before = self.repo.head();
+        let mut cmd = self.cmd("git", &["commit", "-q", "-m"]);
+        cmd.arg(format!("Deploy\n\nwith {}\n", key.value));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let commit = Commit {
+            out: Out(output(&mut cmd).expect("git")),
+            moved: false,
+        };
+        assert_eq!(
+            self.repo.head(),
+            before,
+            "HEAD moved:\n{}",
+            commit.out.all()
+        );
+        commit.assert_blocked();
+        let text = commit.out.all();
+        assert!(text.contains("problem in your commit message"), "{text}");
+        assert!(text.contains("commit message:3:6"), "{text}");
+        keys::assert_no_leak(&text, &key);
+        self.git(&["rm", "-q", "--cached", &name]).assert_ok();
+        text
+    }
+
     /// `keyward status`, asserting its exit code and that it is one line; returns the line.
     pub fn status(&self, code: i32) -> String {
         let out = self.keyward(&["status"]);

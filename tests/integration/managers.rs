@@ -46,6 +46,12 @@ fn husky_first_then_keyward_adds_a_line_the_team_commits() {
         "{}",
         out.all()
     );
+    assert!(
+        out.stdout_text()
+            .contains("added keyward to .husky/commit-msg (new file: commit it"),
+        "{}",
+        out.all()
+    );
     let team = std::fs::read_to_string(dev.dir().join(".husky/pre-commit")).expect("read");
     assert!(
         team.ends_with("npm test\n"),
@@ -58,6 +64,11 @@ fn husky_first_then_keyward_adds_a_line_the_team_commits() {
     let status = dev.status(0);
     assert!(status.contains("husky"), "{status}");
     assert!(status.contains(".local/bin/keyward"), "{status}");
+    assert!(
+        status.contains("commit messages: git runs husky's .husky/_/commit-msg"),
+        "{status}"
+    );
+    dev.assert_message_blocked(&[]);
 
     let report = dev.assert_key_blocked(&[]);
     // The command the report prints runs as printed, though keyward is not on PATH.
@@ -82,6 +93,34 @@ fn husky_first_then_keyward_adds_a_line_the_team_commits() {
     assert_eq!(
         std::fs::read_to_string(dev.dir().join(".husky/pre-commit")).expect("read"),
         "npm test\n"
+    );
+    // The commit-msg file keyward created goes with it.
+    assert!(!dev.dir().join(".husky/commit-msg").exists());
+}
+
+#[test]
+fn a_team_husky_commit_msg_file_gets_keyward_first_and_back_byte_for_byte() {
+    let Some(dev) = npm_project() else { return };
+    husky_init(&dev);
+    let team = "grep -q . \"$1\"\necho \"$1\" > .git/team-msg.log\n";
+    dev.write(".husky/commit-msg", team);
+    dev.keyward(&["install"]).assert_ok();
+    dev.status(0);
+    dev.assert_message_blocked(&[]);
+    assert!(
+        !dev.dir().join(".git/team-msg.log").exists(),
+        "keyward runs first"
+    );
+    dev.stage_clean("a.txt");
+    dev.commit().assert_passed();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".git/team-msg.log")).expect("ran"),
+        ".git/COMMIT_EDITMSG\n"
+    );
+    dev.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".husky/commit-msg")).expect("read"),
+        team
     );
 }
 
@@ -123,6 +162,7 @@ fn keyward_first_then_husky_status_says_so_and_install_fixes_it() {
     dev.keyward(&["install"]).assert_ok();
     dev.status(0);
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
 }
 
 #[test]
@@ -146,24 +186,96 @@ fn lefthook_first_then_keyward_adds_a_command_to_its_configuration() {
         "{config}"
     );
     assert!(
-        config.ends_with("    lint:\n      run: echo linted > .git/lint.log\n"),
+        config.contains("    lint:\n      run: echo linted > .git/lint.log\n"),
         "{config}"
+    );
+    assert!(
+        config.contains("commit-msg:\n  commands:\n    keyward:"),
+        "{config}"
+    );
+    // Until lefthook installs its commit-msg hook (at its next run), keyward's own runs.
+    assert!(
+        out.stdout_text().contains(
+            "installed .git/hooks/commit-msg (until lefthook installs its commit-msg hook)"
+        ),
+        "{}",
+        out.all()
     );
     let status = dev.status(0);
     assert!(status.contains("lefthook.yml runs keyward"), "{status}");
 
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
+    // lefthook re-syncs its hooks when its configuration's modification time has moved past
+    // its own record (in seconds): not within the second it was installed in, as here.
+    let config = dev.dir().join("lefthook.yml");
+    std::fs::File::options()
+        .write(true)
+        .open(&config)
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(2))
+        })
+        .expect("mtime");
+    dev.assert_key_blocked(&[]);
+    // lefthook has synced: its commit-msg hook runs keyward from lefthook.yml.
+    let status = dev.status(0);
+    assert!(
+        status.contains("commit messages: git runs lefthook (.git/hooks/commit-msg), and lefthook.yml runs keyward"),
+        "{status}"
+    );
+    dev.assert_message_blocked(&[]);
     dev.stage_clean("a.txt");
     dev.commit().assert_passed();
     assert!(
         dev.dir().join(".git/lint.log").exists(),
         "the team's command ran"
     );
+    // Installing again tidies keyward's script lefthook set aside.
+    let again = dev.keyward(&["install"]);
+    assert!(
+        again
+            .stdout_text()
+            .contains("removed keyward's unused earlier hook .git/hooks/commit-msg.old"),
+        "{}",
+        again.all()
+    );
 
     dev.keyward(&["uninstall"]).assert_ok();
     assert_eq!(
         std::fs::read_to_string(dev.dir().join("lefthook.yml")).expect("read"),
         LEFTHOOK_YML
+    );
+}
+
+/// lefthook configured with jobs in `.config/lefthook.yml`, its own commit-msg check among
+/// them: keyward's goes first in each hook, and comes out again byte for byte.
+#[test]
+fn lefthook_jobs_with_the_team_s_commit_msg_check_get_keyward_s_too() {
+    let Some(dev) = npm_project() else { return };
+    let team = "pre-commit:\n  jobs:\n    - name: lint\n      run: echo linted\ncommit-msg:\n  jobs:\n    - name: subject\n      run: grep -q . \"{1}\" && echo \"{1}\" > .git/subject.log\n";
+    dev.write(".config/lefthook.yml", team);
+    lefthook_install(&dev);
+    let status = dev.status(1);
+    assert!(
+        status.contains("commit messages: git runs lefthook"),
+        "{status}"
+    );
+    dev.keyward(&["install"]).assert_ok();
+    let config = std::fs::read_to_string(dev.dir().join(".config/lefthook.yml")).expect("read");
+    assert!(
+        config.contains("commit-msg:\n  jobs:\n    - name: keyward"),
+        "{config}"
+    );
+    dev.status(0);
+    // lefthook runs every job of a hook (keyward's refusal fails the hook).
+    dev.assert_message_blocked(&[]);
+    dev.stage_clean("a.txt");
+    dev.commit().assert_passed();
+    assert!(dev.dir().join(".git/subject.log").exists());
+    dev.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".config/lefthook.yml")).expect("read"),
+        team
     );
 }
 
@@ -208,4 +320,5 @@ fn keyward_first_then_lefthook_status_names_the_set_aside_hook() {
     assert!(!old.exists());
     dev.status(0);
     dev.assert_key_blocked(&[]);
+    dev.assert_message_blocked(&[]);
 }

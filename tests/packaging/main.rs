@@ -121,6 +121,9 @@ fn the_wheel_installs_without_a_toolchain_and_blocks_a_key() {
     dev.run("sh", &["-c", &allow]).assert_ok();
 }
 
+/// The team's own pre-commit framework configuration.
+const TEAM_CONFIG: &str = "repos:\n  - repo: local\n    hooks:\n      - id: team-check\n        name: team check\n        entry: \"true\"\n        language: system\n        pass_filenames: false\n";
+
 /// A repository with the team's own pre-commit framework configuration, committed.
 fn framework_repo(tools: &Path) -> (Dev, PathBuf) {
     let dev = Dev::new();
@@ -128,10 +131,7 @@ fn framework_repo(tools: &Path) -> (Dev, PathBuf) {
         path: no_toolchain(),
         ..dev
     };
-    dev.write(
-        ".pre-commit-config.yaml",
-        "repos:\n  - repo: local\n    hooks:\n      - id: team-check\n        name: team check\n        entry: \"true\"\n        language: system\n        pass_filenames: false\n",
-    );
+    dev.write(".pre-commit-config.yaml", TEAM_CONFIG);
     dev.git(&["add", ".pre-commit-config.yaml"]).assert_ok();
     dev.git(&["commit", "-q", "--no-verify", "-m", "hooks"])
         .assert_ok();
@@ -181,6 +181,14 @@ fn pre_commit_framework_first_then_keyward_installs_the_wheel_through_its_config
         "{}",
         out.all()
     );
+    // The framework has no commit-msg hook here: keyward's own checks messages meanwhile.
+    assert!(
+        out.stdout_text().contains(
+            "installed .git/hooks/commit-msg (until the pre-commit framework installs its commit-msg hook)"
+        ),
+        "{}",
+        out.all()
+    );
     dev.status(0);
     // The framework refuses to run with its configuration unstaged: the team commits it.
     dev.git(&["add", ".pre-commit-config.yaml"]).assert_ok();
@@ -190,8 +198,36 @@ fn pre_commit_framework_first_then_keyward_installs_the_wheel_through_its_config
         "first commit through the framework (it builds keyward's environment from the wheel): {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    dev.assert_message_blocked(&pairs(&env));
     dev.stage_clean("a.txt");
     dev.commit_env(&pairs(&env)).assert_passed();
+
+    // Another clone, as a teammate sets it up: a plain `pre-commit install` now installs the
+    // commit-msg hook too (default_install_hook_types), and the framework runs keyward's check.
+    std::fs::remove_file(dev.repo.git_dir().join("hooks/commit-msg")).expect("rm");
+    let status = dev.status(1);
+    assert!(
+        status
+            .contains("the pre-commit framework's commit-msg hook is not installed in this clone"),
+        "{status}"
+    );
+    let mut install = dev.cmd(&pre_commit, &["install"]);
+    install.envs(env.iter().map(|(k, v)| (k, v)));
+    ok(output(&mut install), "pre-commit install");
+    let status = dev.status(0);
+    assert!(
+        status.contains("commit messages: git runs the pre-commit framework (.git/hooks/commit-msg), and .pre-commit-config.yaml runs keyward"),
+        "{status}"
+    );
+    dev.assert_message_blocked(&pairs(&env));
+    dev.stage_clean("b.txt");
+    dev.commit_env(&pairs(&env)).assert_passed();
+    // Uninstall gives the team's configuration back byte for byte.
+    dev.keyward(&["uninstall"]).assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(dev.dir().join(".pre-commit-config.yaml")).expect("read"),
+        TEAM_CONFIG
+    );
 }
 
 #[test]
@@ -210,6 +246,8 @@ fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
     let status = dev.status(0);
     assert!(status.contains("migration mode"), "{status}");
     dev.assert_key_blocked(&pairs(&env));
+    // The framework took no commit-msg hook: keyward's still checks messages.
+    dev.assert_message_blocked(&pairs(&env));
     // Installing again moves keyward into the framework's configuration, and its script out
     // of the way (it would run keyward twice).
     let out = dev.keyward(&["install"]);
@@ -226,6 +264,31 @@ fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
         "{status}"
     );
     dev.assert_key_blocked(&pairs(&env));
+    dev.assert_message_blocked(&pairs(&env));
+    // Once the framework installs its commit-msg hook, it runs keyward's in migration mode
+    // (twice, until the next install tidies it away).
+    let mut install = dev.cmd(&pre_commit, &["install", "--hook-type", "commit-msg"]);
+    install.envs(env.iter().map(|(k, v)| (k, v)));
+    ok(
+        output(&mut install),
+        "pre-commit install --hook-type commit-msg",
+    );
+    let status = dev.status(0);
+    assert!(
+        status
+            .contains("commit messages: git runs the pre-commit framework (.git/hooks/commit-msg)"),
+        "{status}"
+    );
+    assert!(dev.repo.git_dir().join("hooks/commit-msg.legacy").exists());
+    dev.assert_message_blocked(&pairs(&env));
+    let out = dev.keyward(&["install"]);
+    assert!(
+        out.stdout_text()
+            .contains("removed keyward's unused earlier hook .git/hooks/commit-msg.legacy"),
+        "{}",
+        out.all()
+    );
+    dev.assert_message_blocked(&pairs(&env));
 }
 
 /// A copy of the binary under test without its debug information (17 MB instead of 100: npm
