@@ -138,6 +138,67 @@ fn env_files_are_blocked_at_any_depth_and_templates_pass() {
     repo.commit(&[]).assert_passed();
 }
 
+/// The names a careless developer commits `.env` under: another case (one file on macOS and
+/// Windows) and what editors and tools leave beside it. Each blocks the commit, a leftover is
+/// named as one, and the printed command, run as printed, unstages the file and makes git
+/// ignore it (`#.env#` would be a comment in `.gitignore` unescaped). Templates, in any case,
+/// and their leftovers pass.
+#[test]
+fn env_files_in_any_case_and_their_leftovers_are_blocked() {
+    let repo = Repo::new();
+    for (path, leftover) in [
+        (".ENV", false),
+        (".Env.Production", false),
+        ("config/.ENV.LOCAL", false),
+        (".env-prod", false),
+        (".env~", true),
+        (".env.swp", true),
+        (".env.orig", true),
+        (".env.save", true),
+        (".env.bak", true),
+        (".env.old", true),
+        ("#.env#", true),
+        (".#.env", true),
+        ("config/.env.local~", true),
+        (".env copy", true),
+    ] {
+        repo.write(path, "DEBUG=1\n");
+        repo.git(&["add", "-f", "--", path]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        let said = c.out.all();
+        assert!(said.contains("environment file"), "{path}: {said}");
+        assert!(said.contains("must not be committed"), "{path}: {said}");
+        assert_eq!(
+            said.contains("a leftover of .env"),
+            leftover,
+            "{path}: {said}"
+        );
+        let fix = said
+            .lines()
+            .find(|l| l.contains("git rm --cached"))
+            .unwrap_or_else(|| panic!("{path}: no fix printed: {said}"))
+            .trim();
+        repo.run_in(&repo.dir, "sh", &["-c", fix]).assert_ok();
+        let staged = repo.git(&["diff", "--cached", "--name-only"]).stdout_text();
+        assert!(
+            staged.is_empty(),
+            "{path}: still staged after `{fix}`: {staged}"
+        );
+        repo.git(&["check-ignore", "-q", "--", path]).assert_ok();
+    }
+    for template in [
+        ".ENV.EXAMPLE",
+        ".env.example~",
+        "#.env.sample#",
+        ".env.template.swp",
+    ] {
+        repo.write(template, "OPENAI_API_KEY=\n");
+        repo.git(&["add", "-f", "--", template]).assert_ok();
+    }
+    repo.commit(&[]).assert_passed();
+}
+
 #[test]
 fn unstaging_an_env_file_is_never_blocked() {
     let repo = Repo::new();
