@@ -182,7 +182,7 @@ impl Config {
         let globs = |what: &str, list: &[String], allowing: bool| -> Result<GlobSet, ConfigError> {
             let compiled = list
                 .iter()
-                .map(|g| glob(g).map_err(|e| value(format!("{what}: {e}"))))
+                .map(|g| glob(g, !allowing).map_err(|e| value(format!("{what}: {e}"))))
                 .collect::<Result<Vec<Glob>, _>>()?;
             let set = glob_set(&compiled).map_err(|e| value(format!("{what}: {e}")))?;
             // An exception for every file is an off switch, not an exception.
@@ -305,7 +305,13 @@ impl Config {
 
 /// A glob over repository paths: `*` stays within a directory, `**` crosses them, and a
 /// pattern without `/` matches a file name at any depth (as in `.gitignore`).
-fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+///
+/// Case: `forbid.paths` matches without regard to it (`any_case`), as the built-in
+/// forbidden-file rules do — on macOS and Windows `Secrets.yaml` is the file a team forbade as
+/// `secrets.yaml`, and forbidding more is the safe side. Exceptions (`allow.paths`,
+/// `allow.files`) match as written: an exception never reaches further than its text, and the
+/// report names the path as git records it, ready to be written in.
+fn glob(pattern: &str, any_case: bool) -> Result<Glob, globset::Error> {
     let pattern = if pattern.contains('/') {
         pattern.trim_start_matches('/').to_owned()
     } else {
@@ -313,6 +319,7 @@ fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     };
     globset::GlobBuilder::new(&pattern)
         .literal_separator(true)
+        .case_insensitive(any_case)
         .build()
 }
 

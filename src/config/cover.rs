@@ -324,7 +324,7 @@ mod tests {
     fn compiled(list: &[&str]) -> (Vec<Glob>, GlobSet) {
         let globs: Vec<Glob> = list
             .iter()
-            .map(|g| super::super::glob(g).expect("valid glob"))
+            .map(|g| super::super::glob(g, false).expect("valid glob"))
             .collect();
         let mut b = GlobSetBuilder::new();
         for g in &globs {
