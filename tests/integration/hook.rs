@@ -199,6 +199,46 @@ fn env_files_in_any_case_and_their_leftovers_are_blocked() {
     repo.commit(&[]).assert_passed();
 }
 
+/// A key glued to an identifier on its left (`GH_TOKEN_ghp_…`, `KEY_sk-proj-…`), as a
+/// missing `=` or a concatenation leaves it, is found where the provider's prefix cannot be the
+/// tail of a word; glued after a letter where it can be (`highp_`, `flask-admin-`), the
+/// look-alike passes.
+#[test]
+fn keys_glued_to_an_identifier_are_found_where_the_prefix_is_distinctive() {
+    let cases = [
+        ("export GH_TOKEN_", keys::github()),
+        ("CI_TOKEN2", keys::github()),
+        ("export KEY_", keys::openai_project()),
+        ("ANTHROPIC_API_KEY", keys::anthropic()),
+        ("SLACK_BOT_TOKEN_", keys::slack()),
+        ("MY_TOKEN=ci_", keys::gitlab()),
+    ];
+    for (glued, key) in &cases {
+        let repo = Repo::new();
+        repo.write("deploy.sh", format!("set -e\n{glued}{}\n", key.value));
+        repo.git(&["add", "."]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        let said = c.out.all();
+        assert!(
+            said.contains(&format!("deploy.sh:2:{}", glued.chars().count() + 1)),
+            "{glued}: {said}"
+        );
+        assert_no_leak(&said, key);
+    }
+    let repo = Repo::new();
+    repo.write(
+        "shader.glsl",
+        format!("uniform vec4 highp_{};\n", keys::alnum(36)),
+    );
+    repo.write(
+        "requirements.txt",
+        format!("flask-admin-{}==1.0\n", keys::lowercase(44)),
+    );
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit(&[]).assert_passed();
+}
+
 #[test]
 fn unstaging_an_env_file_is_never_blocked() {
     let repo = Repo::new();
