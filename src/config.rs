@@ -337,9 +337,10 @@ fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
 }
 
 /// Refuses the exceptions `list` of key `what` (compiled: `globs`, `set`) when together they
-/// match every file (see [`cover`]). The message names the globs that do — a smallest set of
-/// them: each is left out in turn, and stays out if the rest still match every file — and
-/// comes with the first one's text, to find its line by.
+/// match every file (see [`cover`]). The message names the globs that do — none of them can be
+/// left out: the others were, halves first, then smaller runs down to single globs, as long as
+/// the rest still matched every file (two globs among fifty take a dozen checks) — and comes
+/// with the first one's text, to find its line by.
 fn refuse_everything<'a>(
     what: &str,
     list: &'a [String],
@@ -356,13 +357,23 @@ fn refuse_everything<'a>(
         return Ok(());
     };
     let mut kept: Vec<usize> = (0..list.len()).collect();
-    for left_out in 0..list.len() {
-        let rest: Vec<usize> = kept.iter().copied().filter(|&k| k != left_out).collect();
-        let subset: Vec<Glob> = rest.iter().map(|&k| globs[k].clone()).collect();
-        let subset_set = glob_set(&subset).map_err(|e| (None, format!("{what}: {e}")))?;
-        if let Some(r) = cover::reach(&subset, &subset_set).map_err(too_complex)? {
-            (kept, reach) = (rest, r);
+    let mut run = kept.len().div_ceil(2);
+    while run > 0 {
+        let mut start = 0;
+        while start < kept.len() && kept.len() > 1 {
+            let rest: Vec<usize> = kept[..start]
+                .iter()
+                .chain(kept.get(start + run..).unwrap_or_default())
+                .copied()
+                .collect();
+            let subset: Vec<Glob> = rest.iter().map(|&k| globs[k].clone()).collect();
+            let subset_set = glob_set(&subset).map_err(|e| (None, format!("{what}: {e}")))?;
+            match cover::reach(&subset, &subset_set).map_err(too_complex)? {
+                Some(r) => (kept, reach) = (rest, r),
+                None => start += run,
+            }
         }
+        run /= 2;
     }
     let named: Vec<String> = kept
         .iter()
@@ -563,6 +574,17 @@ mod tests {
                 assert!(e.starts_with(&want), "{list}:\n{e}\nwant {want}");
                 assert!(!e.contains('\n'), "one line: {e}");
             }
+            // Among many, only the globs that do it are named.
+            let mut many: Vec<String> = (0..40).map(|i| format!("\"dir{i}/**/*.md\"")).collect();
+            many.insert(17, "\"**/[!a]*\"".into());
+            many.insert(31, "\"**/a*\"".into());
+            let e = parse(&format!("[allow]\n{key} = [{}]\n", many.join(", ")))
+                .expect_err("many")
+                .to_string();
+            assert!(
+                e.ends_with(&format!("allow.{key}: `**/[!a]*` and `**/a*` together match every file; name the files the exception is for")),
+                "{e}"
+            );
             for (alone, both) in [
                 (&["**/[!a]*", "**/a*"][..], false),
                 (&["**/[!a]*", "**/ab*"], true),
