@@ -134,7 +134,7 @@ struct Node {
 /// same spelling is not explored. The larger set's states match every continuation the
 /// smaller set's match, so a path the larger one leaves unmatched is left unmatched from the
 /// smaller one too, and found there. Without it, fifty globs such as `dir3/**/*.py` beside
-/// `**/[!a]*` and `**/a*` made 14,000 sets and took seconds; with it, a few dozen.
+/// `**/[!a]*` and `**/a*` made 14,000 sets and took seconds; with it, under a hundred.
 fn unmatched(nfa: &NFA, shape: Shape) -> Result<Option<Vec<u8>>, TooComplex> {
     let bytes = representatives(nfa);
     let mut closure = Closure::new(nfa);
@@ -482,9 +482,7 @@ mod tests {
         assert_eq!(reach(&globs, &set).expect("small"), None);
         list.extend(["**/[!a]*".into(), "**/a*".into()]);
         let (globs, set) = compiled(&list.iter().map(String::as_str).collect::<Vec<_>>());
-        let started = std::time::Instant::now();
         assert_eq!(reach(&globs, &set).expect("small"), Some(Reach::Every));
-        eprintln!("{} globs decided in {:?}", list.len(), started.elapsed());
     }
 
     #[test]
