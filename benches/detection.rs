@@ -1439,6 +1439,56 @@ fn special(fam: &Family, rng: &mut Rng, corpus: &mut Corpus, n: usize) -> bool {
             }
             true
         }
+        "glued-prefix" => {
+            // Keys glued to an identifier on their left, as a missing `=` or a concatenation
+            // leaves them, for the providers whose prefix cannot be a word's tail: after `_`
+            // or a digit for every one of them, after a letter for those that may follow
+            // anything (`github_pat_`, `sk-ant-`, `xoxb-`).
+            for i in 0..n {
+                let (key, any) = match i % 7 {
+                    0 => (format!("ghp_{}", s(rng, ALNUM, 36)), false),
+                    1 => (format!("gho_{}", s(rng, ALNUM, 36)), false),
+                    2 => (
+                        format!("github_pat_{}_{}", s(rng, ALNUM, 22), s(rng, ALNUM, 59)),
+                        true,
+                    ),
+                    3 => (
+                        format!(
+                            "sk-proj-{}T3BlbkFJ{}",
+                            s(rng, B64URL, 74),
+                            s(rng, B64URL, 74)
+                        ),
+                        false,
+                    ),
+                    4 => (format!("sk-ant-api03-{}AA", s(rng, B64URL, 93)), true),
+                    5 => (
+                        format!(
+                            "xoxb-{}-{}-{}",
+                            s(rng, DIGITS, 12),
+                            s(rng, DIGITS, 13),
+                            s(rng, ALNUM, 24)
+                        ),
+                        true,
+                    ),
+                    _ => (format!("glpat-{}", s(rng, ALNUM, 20)), false),
+                };
+                let glue = match (i / 7) % 3 {
+                    0 => "TOKEN_",
+                    1 => "TOKEN2",
+                    _ if any => "TOKEN",
+                    _ => "CI_",
+                };
+                let line = match i % 3 {
+                    0 => format!("export DEPLOY_{glue}{key}"),
+                    1 => format!("{glue}{key}"),
+                    _ => format!("echo \"{glue}{key}\" > /tmp/ci.env"),
+                };
+                let path = format!("glued/deploy{}.sh", i % 4);
+                let (a, _) = corpus.push(&path, "set -e", vec![line]);
+                corpus.positives.push((fam.name.into(), path, a, a));
+            }
+            true
+        }
         "seed-docker-env-file" => {
             for i in 0..n {
                 let lines = vec![
@@ -1544,6 +1594,14 @@ fn build(per_family: usize, neg_draws: usize, seed: u64) -> Corpus {
         }
     }
     negatives(&mut rng, &mut corpus, neg_draws);
+    // Drawn last, so that adding it left every earlier family's and negative's draws as they
+    // were (a corpus to compare with runs before it).
+    special(
+        &fam_named("glued-prefix", "GITHUB_TOKEN"),
+        &mut rng,
+        &mut corpus,
+        per_family,
+    );
     corpus
 }
 
@@ -1948,6 +2006,25 @@ fn negatives(rng: &mut Rng, corpus: &mut Corpus, draws: usize) {
             vec![format!(
                 "  private_key_file: /etc/ssl/private/site-{}.key",
                 s(r, DIGITS, 2)
+            )]
+        }),
+        // Last, so that the kinds before them draw what they drew before these were added.
+        // Words glued before a key-like run: a provider's prefix as the tail of a word.
+        ("glued-word-shader", "neg/shaders/light.glsl", |r, _| {
+            vec![format!("uniform vec4 highp_{};", s(r, ALNUM, 36))]
+        }),
+        ("glued-word-identifier", "neg/game.py", |r, _| {
+            vec![format!(
+                "{}_{} = 0",
+                pick(r, &["laughs", "highs", "coughs", "sighs"]),
+                s(r, ALNUM, 36)
+            )]
+        }),
+        ("glued-word-package", "neg/requirements.txt", |r, _| {
+            vec![format!(
+                "{}-{}==1.0",
+                pick(r, &["flask-admin", "task-proj", "desk-svcacct"]),
+                s(r, LOWER_DIGITS, 44)
             )]
         }),
     ];

@@ -13,6 +13,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod cover;
+
 /// The file name, at the repository root.
 pub const FILE_NAME: &str = ".keyward.toml";
 
@@ -178,23 +180,22 @@ impl Config {
             message,
         };
         let globs = |what: &str, list: &[String], allowing: bool| -> Result<GlobSet, ConfigError> {
-            let mut b = GlobSetBuilder::new();
-            for g in list {
-                let compiled = glob(g).map_err(|e| value(format!("{what}: {e}")))?;
-                // An exception for every file is an off switch, not an exception.
-                if allowing && matches_everything(&compiled) {
-                    return Err(ConfigError::Invalid {
+            let compiled = list
+                .iter()
+                .map(|g| glob(g, !allowing).map_err(|e| value(format!("{what}: {e}"))))
+                .collect::<Result<Vec<Glob>, _>>()?;
+            let set = glob_set(&compiled).map_err(|e| value(format!("{what}: {e}")))?;
+            // An exception for every file is an off switch, not an exception.
+            if allowing {
+                refuse_everything(what, list, &compiled, &set).map_err(|(glob, message)| {
+                    ConfigError::Invalid {
                         path: shown.clone(),
-                        line: line_with(text, g),
-                        message: format!(
-                            "{what}: `{}` matches every file; name the files the exception is for",
-                            crate::redact::escape(g.as_bytes())
-                        ),
-                    });
-                }
-                b.add(compiled);
+                        line: glob.map_or(1, |g| line_with(text, g)),
+                        message,
+                    }
+                })?;
             }
-            b.build().map_err(|e| value(format!("{what}: {e}")))
+            Ok(set)
         };
         let max_file_size = file
             .max_file_size
@@ -304,7 +305,13 @@ impl Config {
 
 /// A glob over repository paths: `*` stays within a directory, `**` crosses them, and a
 /// pattern without `/` matches a file name at any depth (as in `.gitignore`).
-fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+///
+/// Case: `forbid.paths` matches without regard to it (`any_case`), as the built-in
+/// forbidden-file rules do — on macOS and Windows `Secrets.yaml` is the file a team forbade as
+/// `secrets.yaml`, and forbidding more is the safe side. Exceptions (`allow.paths`,
+/// `allow.files`) match as written: an exception never reaches further than its text, and the
+/// report names the path as git records it, ready to be written in.
+fn glob(pattern: &str, any_case: bool) -> Result<Glob, globset::Error> {
     let pattern = if pattern.contains('/') {
         pattern.trim_start_matches('/').to_owned()
     } else {
@@ -312,6 +319,7 @@ fn glob(pattern: &str) -> Result<Glob, globset::Error> {
     };
     globset::GlobBuilder::new(&pattern)
         .literal_separator(true)
+        .case_insensitive(any_case)
         .build()
 }
 
@@ -319,23 +327,71 @@ fn glob(pattern: &str) -> Result<Glob, globset::Error> {
 /// would go unscanned (reported, but not checked).
 pub const MIN_FILE_SIZE_CAP: Size = Size(1 << 20);
 
-/// Paths of every usual kind, in many directories: a pattern that matches all of them is an
-/// exception for everything (`**`, `*`, `/**`, `**/*`, `**/*.*`, and `*/**`, everything below
-/// the root).
-const PROBES: &[&str] = &[
-    "src/app.py",
-    "config/deploy.py",
-    "lib/x/y/z.rs",
-    "deploy/.env",
-    "k8s/prod/secret.yaml",
-    "web/src/index.ts",
-    "a/b/c/d/e/f/g/h.txt",
-    "java/Main.java",
-];
+/// The globs compiled together.
+fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(g.clone());
+    }
+    b.build()
+}
 
-fn matches_everything(glob: &Glob) -> bool {
-    let m = glob.compile_matcher();
-    PROBES.iter().all(|p| m.is_match(p))
+/// Refuses the exceptions `list` of key `what` (compiled: `globs`, `set`) when together they
+/// match every file (see [`cover`]). The message names the globs that do — none of them can be
+/// left out: the others were, halves first, then smaller runs down to single globs, as long as
+/// the rest still matched every file (two globs among fifty take a dozen checks) — and comes
+/// with the first one's text, to find its line by.
+fn refuse_everything<'a>(
+    what: &str,
+    list: &'a [String],
+    globs: &[Glob],
+    set: &GlobSet,
+) -> Result<(), (Option<&'a str>, String)> {
+    let too_complex = |e: cover::TooComplex| {
+        (
+            None,
+            format!("{what}: {e}; name the files the exceptions are for"),
+        )
+    };
+    let Some(mut reach) = cover::reach(globs, set).map_err(too_complex)? else {
+        return Ok(());
+    };
+    let mut kept: Vec<usize> = (0..list.len()).collect();
+    let mut run = kept.len().div_ceil(2);
+    while run > 0 {
+        let mut start = 0;
+        while start < kept.len() && kept.len() > 1 {
+            let rest: Vec<usize> = kept[..start]
+                .iter()
+                .chain(kept.get(start + run..).unwrap_or_default())
+                .copied()
+                .collect();
+            let subset: Vec<Glob> = rest.iter().map(|&k| globs[k].clone()).collect();
+            let subset_set = glob_set(&subset).map_err(|e| (None, format!("{what}: {e}")))?;
+            match cover::reach(&subset, &subset_set).map_err(too_complex)? {
+                Some(r) => (kept, reach) = (rest, r),
+                None => start += run,
+            }
+        }
+        run /= 2;
+    }
+    let named: Vec<String> = kept
+        .iter()
+        .map(|&k| format!("`{}`", crate::redact::escape(list[k].as_bytes())))
+        .collect();
+    let (subject, verb) = match named.split_last() {
+        Some((only, [])) => (only.clone(), "matches"),
+        Some((last, init)) => (format!("{} and {last}", init.join(", ")), "together match"),
+        None => (String::new(), "match"),
+    };
+    let extent = match reach {
+        cover::Reach::Every => "every file",
+        cover::Reach::Nearly => "every file (at least every dir/name.ext)",
+    };
+    Err((
+        kept.first().map(|&k| list[k].as_str()),
+        format!("{what}: {subject} {verb} {extent}; name the files the exception is for"),
+    ))
 }
 
 /// The 1-based line of `text` that holds `needle` (as a quoted string), or 1.
@@ -477,6 +533,73 @@ mod tests {
         }
         // Extra forbidden files may be as broad as a team likes.
         parse("[forbid]\npaths = [\"**\"]\n").expect("forbidding is not an exception");
+    }
+
+    /// Each glob leaves files out, together they leave none: the list is refused, naming the
+    /// key, the line of the first glob that does it and the globs (only those).
+    #[test]
+    fn exceptions_that_together_match_everything_are_refused() {
+        for key in ["paths", "files"] {
+            for (list, line, named) in [
+                (
+                    "\"**/[!a]*\",\n  \"**/a*\"",
+                    3,
+                    "`**/[!a]*` and `**/a*` together match every file;",
+                ),
+                (
+                    "\"tests/**\",\n  \"[!a]*\",\n  \"a*\"",
+                    4,
+                    "`[!a]*` and `a*` together match every file;",
+                ),
+                (
+                    "\"**/[!.]*\", \"**/.?*\"",
+                    3,
+                    "`**/[!.]*` and `**/.?*` together match every file;",
+                ),
+                (
+                    "\"[a-m]*\", \"[n-z]*\", \"[!a-z]*\"",
+                    3,
+                    "`[a-m]*`, `[n-z]*` and `[!a-z]*` together match every file;",
+                ),
+                (
+                    "\"**/*.{py,rs}\", \"**/*.*\"",
+                    3,
+                    "`**/*.*` matches every file (at least every dir/name.ext);",
+                ),
+            ] {
+                let text = format!("strict = false\n[allow]\n{key} = [\n  {list}\n]\n")
+                    .replacen("[\n  ", "[", 1);
+                let e = parse(&text).expect_err(list).to_string();
+                let want = format!(".keyward.toml:{line}: allow.{key}: {named}");
+                assert!(e.starts_with(&want), "{list}:\n{e}\nwant {want}");
+                assert!(!e.contains('\n'), "one line: {e}");
+            }
+            // Among many, only the globs that do it are named.
+            let mut many: Vec<String> = (0..40).map(|i| format!("\"dir{i}/**/*.md\"")).collect();
+            many.insert(17, "\"**/[!a]*\"".into());
+            many.insert(31, "\"**/a*\"".into());
+            let e = parse(&format!("[allow]\n{key} = [{}]\n", many.join(", ")))
+                .expect_err("many")
+                .to_string();
+            assert!(
+                e.ends_with(&format!("allow.{key}: `**/[!a]*` and `**/a*` together match every file; name the files the exception is for")),
+                "{e}"
+            );
+            for (alone, both) in [
+                (&["**/[!a]*", "**/a*"][..], false),
+                (&["**/[!a]*", "**/ab*"], true),
+                (&["**/[!a-z]*", "**/[a-y]*"], true),
+                (&["*.md", "tests/**", "**/testdata/**"], true),
+            ] {
+                for glob in alone {
+                    parse(&format!("[allow]\n{key} = [\"{glob}\"]\n"))
+                        .unwrap_or_else(|e| panic!("{glob} alone: {e}"));
+                }
+                let list: Vec<String> = alone.iter().map(|g| format!("\"{g}\"")).collect();
+                let text = format!("[allow]\n{key} = [{}]\n", list.join(", "));
+                assert_eq!(parse(&text).is_ok(), both, "{text}");
+            }
+        }
     }
 
     #[test]

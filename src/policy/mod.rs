@@ -103,13 +103,19 @@ impl Policy {
             return Ok(None);
         }
         let path = item.path.as_slice();
-        let rule = if self.allowlist.forbids_file(path) {
-            Some(&*forbidden::CONFIG_FORBIDDEN)
+        let forbidden = if self.allowlist.forbids_file(path) {
+            Some(forbidden::Forbidden {
+                rule: &forbidden::CONFIG_FORBIDDEN,
+                leftover_of: None,
+            })
         } else {
             self.files.matching(path, content)?
         };
-        let Some(rule) = rule else { return Ok(None) };
-        let mut finding = FileMatcher::finding(rule, path);
+        let Some(forbidden) = forbidden else {
+            return Ok(None);
+        };
+        let rule = forbidden.rule;
+        let mut finding = FileMatcher::finding(forbidden, path);
         finding.allowed = if self.allowlist.turns_off(&rule.id) {
             Some(Allowance::Rule)
         } else {

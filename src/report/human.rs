@@ -332,7 +332,8 @@ impl Human {
             }
             writeln!(
                 out,
-                "    git rm --cached {quoted} && echo {quoted} >> .gitignore"
+                "    git rm --cached {quoted} && {}",
+                ignore_command(&f.path)
             )?;
             writeln!(out, "    Instead: {}", escape(f.remedy.as_bytes()))?;
         }
@@ -564,6 +565,38 @@ fn shell_quote(path: &[u8]) -> String {
     }
 }
 
+/// The command that adds `path` to `.gitignore` as a pattern for that file: `echo .env >>
+/// .gitignore`. git reads some names as something else — a leading `#` as a comment (Emacs's
+/// `#.env#`), a leading `!` as a negation, `*`, `?`, `[` and `\` as wildcards and escapes,
+/// trailing spaces as nothing — so those are escaped, and the pattern is written with
+/// `printf`, which, unlike some shells' `echo`, leaves backslashes alone.
+fn ignore_command(path: &[u8]) -> String {
+    let mut pattern = Vec::with_capacity(path.len() + 2);
+    let trailing_spaces = path.len() - path.iter().rev().take_while(|&&b| b == b' ').count();
+    for (i, &b) in path.iter().enumerate() {
+        if matches!(b, b'*' | b'?' | b'[' | b'\\')
+            || (i == 0 && matches!(b, b'#' | b'!'))
+            || (b == b' ' && i >= trailing_spaces)
+        {
+            pattern.push(b'\\');
+        }
+        pattern.push(b);
+    }
+    if pattern == path && !path.starts_with(b"-") {
+        return format!("echo {} >> .gitignore", shell_quote(path));
+    }
+    // Single quotes keep the backslashes as they are; only the text between them is escaped
+    // for the terminal.
+    let shown: Vec<String> = pattern
+        .split(|&b| b == b'\\')
+        .map(crate::redact::escape)
+        .collect();
+    format!(
+        "printf '%s\\n' '{}' >> .gitignore",
+        shown.join("\\").replace('\'', r"'\''")
+    )
+}
+
 fn shell_paths(findings: &[&Finding]) -> String {
     let mut paths: Vec<String> = findings.iter().map(|f| shell_quote(&f.path)).collect();
     paths.dedup();
@@ -582,6 +615,29 @@ mod tests {
         );
         assert_eq!(env_snippet(b"web/index.ts", "K"), "process.env.K");
         assert_eq!(env_snippet(b"README", "K"), "the K environment variable");
+    }
+
+    #[test]
+    fn ignore_commands_write_a_pattern_for_that_file_alone() {
+        for (path, command) in [
+            (&b".env"[..], "echo .env >> .gitignore"),
+            (b"config/.env.local", "echo config/.env.local >> .gitignore"),
+            (b".env~", "echo '.env~' >> .gitignore"),
+            (b"#.env#", r"printf '%s\n' '\#.env#' >> .gitignore"),
+            (b"config/#.env#", "echo 'config/#.env#' >> .gitignore"),
+            (b".#.env", "echo '.#.env' >> .gitignore"),
+            (b"!.env", r"printf '%s\n' '\!.env' >> .gitignore"),
+            (b".env [1]", r"printf '%s\n' '.env \[1]' >> .gitignore"),
+            (b".env ", r"printf '%s\n' '.env\ ' >> .gitignore"),
+            (b".env copy", "echo '.env copy' >> .gitignore"),
+        ] {
+            assert_eq!(
+                ignore_command(path),
+                command,
+                "{}",
+                String::from_utf8_lossy(path)
+            );
+        }
     }
 
     #[test]

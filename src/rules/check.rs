@@ -102,6 +102,7 @@ pub fn check(
             }
         }
     }
+    glued(scanner, index, rng).map_err(fail)?;
     for template in &rule.negative_examples {
         let ex = expand(template, rng)
             .map_err(|e| fail(format!("negative example `{template}`: {e}")))?;
@@ -113,6 +114,47 @@ pub fn check(
                 "negative example `{template}` is found by {}",
                 scanner.rule(m.rule).id
             )));
+        }
+    }
+    Ok(())
+}
+
+/// What is glued on an example's left to try a rule's `glued_after`: `KEY` ending in an
+/// underscore, a hyphen, a digit, a lowercase and an uppercase letter.
+const GLUES: &[&str] = &["KEY_", "KEY-", "KEY7", "KEYx", "KEYQ"];
+
+/// Proves a rule's `glued_after` (see [`Rule::glued_after`]): each example, with an
+/// identifier glued on the secret's left, is found at the same secret when the class holds the
+/// identifier's last character, and not found there when it does not.
+fn glued(scanner: &Scanner, index: usize, rng: &mut Rng) -> Result<(), String> {
+    let rule = scanner.rule(index);
+    let Some(class) = &rule.glued_after else {
+        return Ok(());
+    };
+    let class = regex::bytes::RegexBuilder::new(&format!("^[{class}]$"))
+        .unicode(false)
+        .build()
+        .map_err(|e| format!("glued_after `{class}`: {e}"))?;
+    for template in rule.examples.iter().filter(|t| t.contains('«')) {
+        for glue in GLUES {
+            let last = &glue.as_bytes()[glue.len() - 1..];
+            let glued = template.replacen('«', &format!("{glue}«"), 1);
+            let ex = draw(rule, &glued, rng).map_err(|e| format!("example `{glued}`: {e}"))?;
+            let span = ex.secret.clone();
+            let found = scanner
+                .scan(ex.text.as_bytes(), false)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .any(|m| m.rule == index && Some(&m.secret) == span.as_ref());
+            let claimed = class.is_match(last);
+            if found != claimed {
+                return Err(format!(
+                    "example `{template}` with `{glue}` glued on its left is {} (glued_after {} `{}`)",
+                    if found { "found" } else { "not found" },
+                    if claimed { "holds" } else { "does not hold" },
+                    crate::redact::escape(last),
+                ));
+            }
         }
     }
     Ok(())

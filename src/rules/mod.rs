@@ -78,6 +78,14 @@ pub struct Rule {
     pub revoke_url: String,
     /// The environment variable code should read instead, e.g. `OPENAI_API_KEY`.
     pub env_var: String,
+    /// The characters an identifier may end in, right before the secret, for the rule still
+    /// to find it glued there (`TOKEN_ghp_…`), as the body of a regex class: `"_0-9-"`. The
+    /// pattern's left boundary does the finding; this says what it lets through, and the rule
+    /// check proves it: every example is found with `KEY` and each of `_`, `-`, a digit and a
+    /// letter of either case glued on its left when the class holds that character, and not
+    /// found when it does not. Unset: the rule makes no claim (most rules need a boundary).
+    #[serde(default)]
+    pub glued_after: Option<String>,
     /// Examples with the secret between `«` and `»`; generators like `{{alnum:20}}` are expanded.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -206,8 +214,8 @@ pub static BUILTIN_RULES: &[StaticRule] = include!(concat!(env!("OUT_DIR"), "/bu
 pub static BUILTIN_FILES: &[StaticFileRule] =
     include!(concat!(env!("OUT_DIR"), "/builtin_static_files.rs"));
 
-/// A built-in content rule as the binary embeds it: [`Rule`] without its examples, in
-/// `'static` data. [`StaticRule::to_rule`] makes the owned rule, when one is needed.
+/// A built-in content rule as the binary embeds it: [`Rule`] without its examples (nor
+/// `glued_after`, which only the rule check reads), in `'static` data. [`StaticRule::to_rule`] makes the owned rule, when one is needed.
 #[derive(Debug)]
 #[allow(missing_docs)] // the fields are [`Rule`]'s
 pub struct StaticRule {
@@ -256,6 +264,7 @@ impl StaticRule {
             allow_values: strings(self.allow_values),
             revoke_url: self.revoke_url.to_owned(),
             env_var: self.env_var.to_owned(),
+            glued_after: None,
             examples: Vec::new(),
             negative_examples: Vec::new(),
         }
@@ -466,6 +475,7 @@ mod tests {
         for (mut p, e) in parsed.rules.into_iter().zip(embedded.rules) {
             p.examples.clear();
             p.negative_examples.clear();
+            p.glued_after = None;
             assert_eq!(format!("{p:?}"), format!("{e:?}"));
         }
         for (mut p, e) in parsed.files.into_iter().zip(embedded.files) {

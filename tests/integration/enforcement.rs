@@ -364,6 +364,60 @@ fn a_policy_file_that_allows_everything_is_an_error() {
     }
 }
 
+/// Globs that each leave files out but together match every path are an off switch too:
+/// refused with the file, the line, the key and the globs that do it.
+#[test]
+fn globs_that_together_allow_everything_are_an_error() {
+    let key = keys::github();
+    for field in ["paths", "files"] {
+        let repo = Repo::new();
+        // What the exception would let through: a key, or an env file.
+        if field == "paths" {
+            repo.write("app.py", format!("TOKEN = \"{}\"\n", key.value));
+        } else {
+            repo.write(".env", "X=1\n");
+        }
+        repo.write(
+            ".keyward.toml",
+            format!("[allow]\n{field} = [\n  \"docs/*.md\",\n  \"**/[!a]*\",\n  \"**/a*\",\n]\n"),
+        );
+        repo.git(&["add", "."]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        let said = c.out.all();
+        assert!(
+            said.contains(&format!(
+                ".keyward.toml:4: allow.{field}: `**/[!a]*` and `**/a*` together match every file"
+            )),
+            "{field}: {said}"
+        );
+        assert!(!said.contains("docs/*.md"), "{field}: {said}");
+        assert_no_leak(&said, &key);
+    }
+}
+
+/// A list that only looks broad — names starting with `a` but not `ab` are left out — is an
+/// exception like any other: the key in `app.py` is still found.
+#[test]
+fn globs_that_leave_a_file_out_are_accepted() {
+    let repo = Repo::new();
+    let key = keys::github();
+    repo.write("app.py", format!("TOKEN = \"{}\"\n", key.value));
+    repo.write("docs/guide.md", format!("TOKEN = \"{}\"\n", key.value));
+    repo.write(
+        ".keyward.toml",
+        "[allow]\npaths = [\"**/[!a]*\", \"**/ab*\"]\n",
+    );
+    repo.git(&["add", "."]).assert_ok();
+    let c = repo.commit(&[]);
+    c.assert_blocked();
+    let said = c.out.all();
+    assert!(!said.contains(".keyward.toml:"), "{said}");
+    assert!(said.contains("app.py:1:"), "{said}");
+    assert!(!said.contains("docs/guide.md:1:"), "{said}");
+    assert_no_leak(&said, &key);
+}
+
 #[test]
 fn a_custom_rule_cannot_shadow_a_built_in_one() {
     let repo = Repo::new();

@@ -138,6 +138,107 @@ fn env_files_are_blocked_at_any_depth_and_templates_pass() {
     repo.commit(&[]).assert_passed();
 }
 
+/// The names a careless developer commits `.env` under: another case (one file on macOS and
+/// Windows) and what editors and tools leave beside it. Each blocks the commit, a leftover is
+/// named as one, and the printed command, run as printed, unstages the file and makes git
+/// ignore it (`#.env#` would be a comment in `.gitignore` unescaped). Templates, in any case,
+/// and their leftovers pass.
+#[test]
+fn env_files_in_any_case_and_their_leftovers_are_blocked() {
+    let repo = Repo::new();
+    for (path, leftover) in [
+        (".ENV", false),
+        (".Env.Production", false),
+        ("config/.ENV.LOCAL", false),
+        (".env-prod", false),
+        (".env~", true),
+        (".env.swp", true),
+        (".env.orig", true),
+        (".env.save", true),
+        (".env.bak", true),
+        (".env.old", true),
+        ("#.env#", true),
+        (".#.env", true),
+        ("config/.env.local~", true),
+        (".env copy", true),
+    ] {
+        repo.write(path, "DEBUG=1\n");
+        repo.git(&["add", "-f", "--", path]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        let said = c.out.all();
+        assert!(said.contains("environment file"), "{path}: {said}");
+        assert!(said.contains("must not be committed"), "{path}: {said}");
+        assert_eq!(
+            said.contains("a leftover of .env"),
+            leftover,
+            "{path}: {said}"
+        );
+        let fix = said
+            .lines()
+            .find(|l| l.contains("git rm --cached"))
+            .unwrap_or_else(|| panic!("{path}: no fix printed: {said}"))
+            .trim();
+        repo.run_in(&repo.dir, "sh", &["-c", fix]).assert_ok();
+        let staged = repo.git(&["diff", "--cached", "--name-only"]).stdout_text();
+        assert!(
+            staged.is_empty(),
+            "{path}: still staged after `{fix}`: {staged}"
+        );
+        repo.git(&["check-ignore", "-q", "--", path]).assert_ok();
+    }
+    for template in [
+        ".ENV.EXAMPLE",
+        ".env.example~",
+        "#.env.sample#",
+        ".env.template.swp",
+    ] {
+        repo.write(template, "OPENAI_API_KEY=\n");
+        repo.git(&["add", "-f", "--", template]).assert_ok();
+    }
+    repo.commit(&[]).assert_passed();
+}
+
+/// A key glued to an identifier on its left (`GH_TOKEN_ghp_…`, `KEY_sk-proj-…`), as a
+/// missing `=` or a concatenation leaves it, is found where the provider's prefix cannot be the
+/// tail of a word; glued after a letter where it can be (`highp_`, `flask-admin-`), the
+/// look-alike passes.
+#[test]
+fn keys_glued_to_an_identifier_are_found_where_the_prefix_is_distinctive() {
+    let cases = [
+        ("export GH_TOKEN_", keys::github()),
+        ("CI_TOKEN2", keys::github()),
+        ("export KEY_", keys::openai_project()),
+        ("ANTHROPIC_API_KEY", keys::anthropic()),
+        ("SLACK_BOT_TOKEN_", keys::slack()),
+        ("MY_TOKEN=ci_", keys::gitlab()),
+    ];
+    for (glued, key) in &cases {
+        let repo = Repo::new();
+        repo.write("deploy.sh", format!("set -e\n{glued}{}\n", key.value));
+        repo.git(&["add", "."]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        let said = c.out.all();
+        assert!(
+            said.contains(&format!("deploy.sh:2:{}", glued.chars().count() + 1)),
+            "{glued}: {said}"
+        );
+        assert_no_leak(&said, key);
+    }
+    let repo = Repo::new();
+    repo.write(
+        "shader.glsl",
+        format!("uniform vec4 highp_{};\n", keys::alnum(36)),
+    );
+    repo.write(
+        "requirements.txt",
+        format!("flask-admin-{}==1.0\n", keys::lowercase(44)),
+    );
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit(&[]).assert_passed();
+}
+
 #[test]
 fn unstaging_an_env_file_is_never_blocked() {
     let repo = Repo::new();

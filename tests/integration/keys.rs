@@ -89,6 +89,44 @@ pub fn github() -> Key {
     }
 }
 
+/// An Anthropic API key: `sk-ant-api03-` + 93 + `AA`.
+pub fn anthropic() -> Key {
+    let a = random(URLSAFE, 93);
+    Key {
+        value: format!("sk-{}-api03-{a}AA", "ant"),
+        bodies: vec![a],
+    }
+}
+
+/// A Slack bot token: `xoxb-` + 12 digits + 13 digits + 24 characters.
+pub fn slack() -> Key {
+    let digits = "0123456789";
+    let (a, b, c) = (random(digits, 12), random(digits, 13), random(ALNUM, 24));
+    Key {
+        value: format!("xox{}-{a}-{b}-{c}", "b"),
+        bodies: vec![a, b, c],
+    }
+}
+
+/// A GitLab personal access token: `glpat-` + 20 characters.
+pub fn gitlab() -> Key {
+    let a = random(ALNUM, 20);
+    Key {
+        value: format!("gl{}-{a}", "pat"),
+        bodies: vec![a],
+    }
+}
+
+/// Lowercase letters and digits, `len` of them (a package name's slug, a word-like run).
+pub fn lowercase(len: usize) -> String {
+    random("abcdefghijklmnopqrstuvwxyz", len)
+}
+
+/// Letters and digits, `len` of them.
+pub fn alnum(len: usize) -> String {
+    random(ALNUM, len)
+}
+
 /// Asserts that no 8-character run of any random body appears in `output`.
 pub fn assert_no_leak(output: &str, key: &Key) {
     for body in &key.bodies {

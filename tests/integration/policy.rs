@@ -222,6 +222,29 @@ fn rules_turned_off_and_extra_forbidden_files() {
     assert_eq!(ids, ["kw.file.forbidden-by-policy", "kw.file.env"]);
 }
 
+/// Case in `.keyward.toml`: an exemption (`allow.files`) covers the path as written and
+/// nothing more — not the same name in another case, not its editor's backup — while an
+/// extra forbidden file (`forbid.paths`) is forbidden in any case, as the built-in rules are.
+#[test]
+fn exemptions_match_as_written_and_forbidden_paths_in_any_case() {
+    let repo = Repo::new();
+    repo.write(
+        ".keyward.toml",
+        "[allow]\nfiles = [\"deploy/.env.ci\"]\n[forbid]\npaths = [\"*.sqlite\"]\n",
+    );
+    repo.write("deploy/.env.ci", "CI=true\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit(&[]).assert_passed();
+    for path in ["deploy/.ENV.CI", "deploy/.env.ci~", "data/APP.SQLITE"] {
+        repo.write(path, "CI=true\n");
+        repo.git(&["add", "-f", "--", path]).assert_ok();
+        let c = repo.commit(&[]);
+        c.assert_blocked();
+        assert!(c.out.all().contains(path), "{path}: {}", c.out.all());
+        repo.git(&["rm", "-q", "--cached", "--", path]).assert_ok();
+    }
+}
+
 #[test]
 fn allow_keeps_the_existing_file_byte_for_byte() {
     let repo = Repo::new();
