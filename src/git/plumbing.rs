@@ -547,16 +547,7 @@ pub fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
 /// while git reads it. Reading past its end checks that git finished well; a stream cut
 /// short reads as an error, never as the end.
 pub fn blob_stream(id: ObjectId) -> Result<BlobStream, PlumbingError> {
-    let mut child = git()
-        .args(["cat-file", "blob", &id.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|source| PlumbingError::Spawn {
-            command: "cat-file",
-            source,
-        })?;
+    let mut child = cat_file(&["blob", &id.to_string()], Stdio::null())?;
     let stdout = child
         .stdout
         .take()
@@ -573,6 +564,22 @@ pub fn blob_size(id: ObjectId) -> Result<u64, PlumbingError> {
         .trim()
         .parse()
         .map_err(|_| PlumbingError::Output("cat-file"))
+}
+
+/// Starts `git cat-file ARGS`, its output piped, its errors dropped (what fails shows in its
+/// output or its status).
+fn cat_file(args: &[&str], stdin: Stdio) -> Result<Child, PlumbingError> {
+    git()
+        .arg("cat-file")
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| PlumbingError::Spawn {
+            command: "cat-file",
+            source,
+        })
 }
 
 /// See [`blob_stream`].
@@ -613,16 +620,7 @@ pub struct CatFile {
 impl CatFile {
     /// Starts `git cat-file --batch` in the current repository.
     pub fn spawn() -> Result<Self, PlumbingError> {
-        let mut child = git()
-            .args(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| PlumbingError::Spawn {
-                command: "cat-file",
-                source,
-            })?;
+        let mut child = cat_file(&["--batch"], Stdio::piped())?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(PlumbingError::Output("cat-file"));
         };

@@ -655,9 +655,19 @@ fn a_valid_cache_tree_node_is_judged_as_the_tree_git_records() {
 /// as sets of (path, blob): HEAD gains a blob at a path where the first parent had another
 /// one, or none, or had it as a link and now as a file (or back).
 fn commit_and_compare(repo: &Repo, args: &[&str]) {
+    let before = repo.head();
+    let (out, audit) = audited_commit(repo, args);
+    out.assert_ok();
+    assert_ne!(repo.head(), before, "{args:?}: nothing committed");
+    let judged = judged(&audit.expect("the hook's audit"));
+    assert_eq!(gained(repo, "HEAD"), judged, "{args:?}");
+}
+
+/// `git commit -m audited ARGS` with the hook told to write what it judged
+/// (`KEYWARD_AUDIT`): what git printed, and the audit, unless the hook did not run.
+pub(crate) fn audited_commit(repo: &Repo, args: &[&str]) -> (Out, Option<String>) {
     let audit = repo.dir.join(".git/keyward-audit");
     let _ = std::fs::remove_file(&audit);
-    let before = repo.head();
     let mut all = vec!["commit", "-q", "-m", "audited"];
     all.extend_from_slice(args);
     let out = Out(crate::repo::isolated("git", &repo.home)
@@ -668,10 +678,7 @@ fn commit_and_compare(repo: &Repo, args: &[&str]) {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn_and_wait());
-    out.assert_ok();
-    assert_ne!(repo.head(), before, "{args:?}: nothing committed");
-    let judged = judged(&std::fs::read_to_string(&audit).expect("the hook's audit"));
-    assert_eq!(gained(repo, "HEAD"), judged, "{args:?}");
+    (out, std::fs::read_to_string(&audit).ok())
 }
 
 /// (path, blob) of the files and links an audit lists.
