@@ -432,11 +432,7 @@ impl Scanner {
     /// How many keyword occurrences the prefilter finds in `data` (for benchmarks: the
     /// prefilter alone, without confirming anything).
     pub fn keyword_hits(&self, data: &[u8]) -> usize {
-        self.prefilter
-            .hits(data, self.rules.len())
-            .iter()
-            .map(Vec::len)
-            .sum()
+        self.prefilter.hits(data).len()
     }
 
     /// Finds the secrets in `data`. A binary blob (see [`is_binary`]) is only checked with the
@@ -465,7 +461,7 @@ impl Scanner {
         data: &[u8],
         binary: bool,
     ) -> Result<(Vec<Match>, bool), ScanError> {
-        let hits = self.prefilter.hits(data, self.rules.len());
+        let hits = self.prefilter.hits(data);
         let multiline = self.multiline_hit(&hits);
         Ok((self.confirm(path, data, binary, &hits)?, multiline))
     }
@@ -484,28 +480,26 @@ impl Scanner {
         windows: &[Range<usize>],
         base_multiline: bool,
     ) -> Result<(Vec<Match>, bool), ScanError> {
-        let mut hits = vec![Vec::new(); self.rules.len()];
+        let mut hits = prefilter::Hits::default();
         for w in windows {
             self.prefilter.search(&data[w.clone()], w.start, &mut hits);
         }
-        prefilter::settle(&mut hits);
+        hits.settle();
         let multiline = base_multiline || self.multiline_hit(&hits);
         if multiline {
             // A multi-line rule runs over the whole blob whatever its hits say.
             for (i, c) in self.rules.iter().enumerate() {
-                if c.multiline && hits[i].is_empty() {
-                    hits[i].push(0);
+                if c.multiline && !hits.has(i) {
+                    hits.add(i, 0);
                 }
             }
+            hits.settle();
         }
         Ok((self.confirm(path, data, binary, &hits)?, multiline))
     }
 
-    fn multiline_hit(&self, hits: &[Vec<usize>]) -> bool {
-        self.rules
-            .iter()
-            .zip(hits)
-            .any(|(c, h)| c.multiline && !h.is_empty())
+    fn multiline_hit(&self, hits: &prefilter::Hits) -> bool {
+        hits.rules().any(|rule| self.rules[rule].multiline)
     }
 
     /// Runs the regexes of the rules whose keywords were found (`hits`: positions per rule).
@@ -514,11 +508,11 @@ impl Scanner {
         path: &[u8],
         data: &[u8],
         binary: bool,
-        hits: &[Vec<usize>],
+        hits: &prefilter::Hits,
     ) -> Result<Vec<Match>, ScanError> {
         let code = filters::is_code_path(path);
         let mut found = Vec::new();
-        for (index, at) in hits.iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+        for (index, at) in hits.by_rule() {
             let rule = self.rules[index].rule();
             if binary && !rule.binary {
                 continue;
@@ -529,7 +523,7 @@ impl Scanner {
             let windows = if rule.multiline {
                 std::iter::once(0..data.len()).collect()
             } else {
-                windows::lines_around(data, at)
+                windows::lines_around(data, &at)
             };
             let twin = self.rules[index]
                 .twin

@@ -150,24 +150,23 @@ impl Prefilter {
         }
     }
 
-    /// For each rule, where its keywords occur in `data` (any ASCII case): the start of each
-    /// occurrence, in order.
-    pub(super) fn hits(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
-        let mut hits = vec![Vec::new(); rules];
+    /// Where the rules' keywords occur in `data` (any ASCII case), settled.
+    pub(super) fn hits(&self, data: &[u8]) -> Hits {
+        let mut hits = Hits::default();
         self.search(data, 0, &mut hits);
-        settle(&mut hits);
+        hits.settle();
         hits
     }
 
-    /// Adds to `hits` (one list per rule) where the keywords occur in `data`, which starts at
-    /// `base` in its blob: a blob's windows are searched one after another into one set of
-    /// lists (not a set per window), which [`settle`] then puts in order.
-    pub(super) fn search(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>]) {
+    /// Adds to `hits` where the keywords occur in `data`, which starts at `base` in its
+    /// blob: a blob's windows are searched one after another into one [`Hits`], which
+    /// [`Hits::settle`] then puts in order.
+    pub(super) fn search(&self, data: &[u8], base: usize, hits: &mut Hits) {
         self.search_with(data, base, hits, true);
     }
 
     /// [`Prefilter::search`], with the AVX2 gate when `wide` and the processor has it.
-    fn search_with(&self, data: &[u8], base: usize, hits: &mut [Vec<usize>], wide: bool) {
+    fn search_with(&self, data: &[u8], base: usize, hits: &mut Hits, wide: bool) {
         if self.keywords.is_empty() || data.is_empty() {
             return;
         }
@@ -204,7 +203,7 @@ impl Prefilter {
                     .get(at..at + keyword.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
                 {
-                    hits[rule].push(base + at);
+                    hits.add(rule, base + at);
                 }
             }
         }
@@ -212,28 +211,79 @@ impl Prefilter {
 
     /// [`Prefilter::hits`] by the portable loop alone, whatever the processor has.
     #[cfg(test)]
-    fn hits_portable(&self, data: &[u8], rules: usize) -> Vec<Vec<usize>> {
-        let mut hits = vec![Vec::new(); rules];
+    fn hits_portable(&self, data: &[u8]) -> Hits {
+        let mut hits = Hits::default();
         self.search_with(data, 0, &mut hits, false);
-        settle(&mut hits);
+        hits.settle();
         hits
     }
 
-    /// For each rule, whether one of its keywords occurs in `data`.
+    /// For each of `rules` rules, whether one of its keywords occurs in `data`.
     #[cfg(test)]
     fn fired(&self, data: &[u8], rules: usize) -> Vec<bool> {
-        self.hits(data, rules)
-            .iter()
-            .map(|h| !h.is_empty())
-            .collect()
+        let hits = self.hits(data);
+        (0..rules).map(|r| hits.has(r)).collect()
     }
 }
 
-/// Puts each rule's hits from [`Prefilter::search`] in order, each position once.
-pub(super) fn settle(hits: &mut [Vec<usize>]) {
-    for h in hits.iter_mut().filter(|h| h.len() > 1) {
-        h.sort_unstable();
-        h.dedup();
+/// Where keywords occurred: `(rule, position)` as the search meets them, then, once
+/// [settled](Hits::settle), in order of rule and position, each once. Only what fired takes
+/// room: a short text (a commit message) costs nothing per rule of the catalog, where a list
+/// per rule cost thousands of instructions to make and walk, whatever was found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Hits(Vec<(usize, usize)>);
+
+impl Hits {
+    /// Rule `rule`'s keyword at `at`.
+    #[inline(always)]
+    pub(super) fn add(&mut self, rule: usize, at: usize) {
+        self.0.push((rule, at));
+    }
+
+    /// Whether the last occurrence added is rule `rule`'s at `at` (the same keyword met
+    /// through another of its anchors).
+    #[inline(always)]
+    fn last_is(&self, rule: usize, at: usize) -> bool {
+        self.0.last() == Some(&(rule, at))
+    }
+
+    /// In order of rule and position, each once.
+    pub(super) fn settle(&mut self) {
+        self.0.sort_unstable();
+        self.0.dedup();
+    }
+
+    /// Whether rule `rule` fired (settled hits).
+    pub(super) fn has(&self, rule: usize) -> bool {
+        let at = self.0.partition_point(|&(r, _)| r < rule);
+        self.0.get(at).is_some_and(|&(r, _)| r == rule)
+    }
+
+    /// The rules that fired (settled hits).
+    pub(super) fn rules(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.chunk_by(|a, b| a.0 == b.0).map(|run| run[0].0)
+    }
+
+    /// The rules that fired, each with where (settled hits).
+    pub(super) fn by_rule(&self) -> impl Iterator<Item = (usize, Vec<usize>)> + '_ {
+        self.0
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run[0].0, run.iter().map(|&(_, at)| at).collect()))
+    }
+
+    /// How many occurrences.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// One list per rule of `rules` (tests compare with a slow search's).
+    #[cfg(test)]
+    fn lists(&self, rules: usize) -> Vec<Vec<usize>> {
+        let mut lists = vec![Vec::new(); rules];
+        for &(rule, at) in &self.0 {
+            lists[rule].push(at);
+        }
+        lists
     }
 }
 
@@ -241,7 +291,7 @@ impl View<'_> {
     /// The windows at the even offsets of `chunk`'s first [`STEP`] bytes (`chunk` is the
     /// blob's bytes at `i`, or a copy padded with zero bytes past its end).
     #[inline(always)]
-    fn step(&self, data: &[u8], i: usize, chunk: &[u8; CHUNK], hits: &mut [Vec<usize>]) {
+    fn step(&self, data: &[u8], i: usize, chunk: &[u8; CHUNK], hits: &mut Hits) {
         // Most steps end here, none of their windows' bits set: each window's bit is shifted
         // to bit 0 of `any` (the other bits are noise), with no branch per window.
         let mut any = 0;
@@ -266,7 +316,7 @@ impl View<'_> {
     /// registers.
     #[cold]
     #[inline(never)]
-    fn passed(&self, data: &[u8], i: usize, chunk: &[u8; CHUNK], hits: &mut [Vec<usize>]) {
+    fn passed(&self, data: &[u8], i: usize, chunk: &[u8; CHUNK], hits: &mut Hits) {
         for j in 0..STEP / 2 {
             let w = window(chunk, j);
             if self.bit(w) & 1 != 0 && i + 2 * j < data.len() {
@@ -278,7 +328,7 @@ impl View<'_> {
     /// The windows of the step at `i` that passed the gate (bit `j` of `mask`: the window at
     /// `i + 2 * j`; the whole step is inside `data`), as the AVX2 gate reports them.
     #[cfg(target_arch = "x86_64")]
-    fn passed_mask(&self, data: &[u8], i: usize, mask: u32, hits: &mut [Vec<usize>]) {
+    fn passed_mask(&self, data: &[u8], i: usize, mask: u32, hits: &mut Hits) {
         let chunk: &[u8; CHUNK] = data[i..i + CHUNK].try_into().expect("CHUNK bytes");
         let mut mask = mask;
         while mask != 0 {
@@ -289,7 +339,7 @@ impl View<'_> {
     }
 
     /// A window at `at` passed the gate: the keywords with an anchor there.
-    fn check(&self, data: &[u8], at: usize, folded: u32, hits: &mut [Vec<usize>]) {
+    fn check(&self, data: &[u8], at: usize, folded: u32, hits: &mut Hits) {
         let g = gate::group(hash(folded, self.multiplier));
         let (from, to) = (self.by_group[g] as usize, self.by_group[g + 1] as usize);
         for a in self.anchors[from..to].iter().filter(|a| a.folded == folded) {
@@ -297,13 +347,12 @@ impl View<'_> {
             let Some(start) = at.checked_add_signed(-isize::from(a.offset)) else {
                 continue;
             };
-            let seen: &mut Vec<usize> = &mut hits[rule];
-            if seen.last() != Some(&(self.base + start))
+            if !hits.last_is(rule, self.base + start)
                 && data
                     .get(start..start + keyword.len())
                     .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
             {
-                seen.push(self.base + start);
+                hits.add(rule, self.base + start);
             }
         }
     }
@@ -356,7 +405,7 @@ mod tests {
         assert_eq!(p.fired(b"key", 3), vec![true, false, false]);
         assert_eq!(p.fired(b"a ghp_", 3), vec![false, true, false]);
         assert_eq!(p.fired(b"X", 3), vec![false, false, true]);
-        assert_eq!(p.hits(b"key key KEY", 3)[0], vec![0, 4, 8]);
+        assert_eq!(p.hits(b"key key KEY").lists(3)[0], vec![0, 4, 8]);
     }
 
     #[test]
@@ -480,18 +529,18 @@ mod tests {
             }
             let expected = naive(keywords, &data, rules);
             let shown = || format!("round {round}: {:?}", data.escape_ascii().to_string());
-            assert_eq!(p.hits(&data, rules), expected, "{}", shown());
-            assert_eq!(p.hits_portable(&data, rules), expected, "{}", shown());
+            assert_eq!(p.hits(&data).lists(rules), expected, "{}", shown());
+            assert_eq!(p.hits_portable(&data).lists(rules), expected, "{}", shown());
             // Searched in two parts that overlap by a keyword's length, as the lines a change
             // adds are: every occurrence once, at its place in the whole.
             let cut = random.below(len + 1);
-            let mut parts = vec![Vec::new(); rules];
+            let mut parts = Hits::default();
             p.search(&data[..cut], 0, &mut parts);
             let longest = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             let from = cut.saturating_sub(longest);
             p.search(&data[from..], from, &mut parts);
-            settle(&mut parts);
-            assert_eq!(parts, expected, "{}", shown());
+            parts.settle();
+            assert_eq!(parts.lists(rules), expected, "{}", shown());
         }
     }
 

@@ -170,7 +170,7 @@ impl Listing {
             }
             self.items.push(Item {
                 path: [&owner[..], b" ", what.as_bytes()].concat(),
-                content: Content::Text(text.as_slice().into()),
+                content: Content::Text(Arc::clone(text)),
                 place: Place::Message,
                 commit: at,
             });
@@ -969,7 +969,7 @@ fn list_gix(
         repo,
         reader: packs.map(crate::git::packs::Reader::new),
         seen_trees: TreeSet::default(),
-        last_at: HashMap::default(),
+        last_at: Vec::new(),
         listing: Listing::default(),
         depth: 0,
     };
@@ -1018,9 +1018,9 @@ struct Walked {
 /// emails of who wrote it — text a key can be pasted into as easily as a file.
 #[derive(Clone, Default)]
 struct Texts {
-    message: Vec<u8>,
+    message: Arc<[u8]>,
     /// `Name <email>` of the author, the committer or the tagger, as each item names them.
-    people: Vec<(&'static str, Vec<u8>)>,
+    people: Vec<(&'static str, Arc<[u8]>)>,
 }
 
 impl Texts {
@@ -1032,7 +1032,7 @@ impl Texts {
             people.push(("committer", committer));
         }
         Texts {
-            message: commit.message.to_vec(),
+            message: commit.message.to_vec().into(),
             people,
         }
     }
@@ -1048,23 +1048,20 @@ impl Texts {
             .into_iter()
             .collect();
         Texts {
-            message: tag.message.to_vec(),
+            message: tag.message.to_vec().into(),
             people: tagger,
         }
     }
 }
 
 /// `Name <email>` of a signature, or its raw header when it does not parse.
-fn person<E>(parsed: Result<gix::actor::SignatureRef<'_>, E>, raw: &gix::bstr::BStr) -> Vec<u8> {
+fn person<E>(parsed: Result<gix::actor::SignatureRef<'_>, E>, raw: &gix::bstr::BStr) -> Arc<[u8]> {
     match parsed {
         Ok(s) => {
-            let mut text = s.name.to_vec();
-            text.extend_from_slice(b" <");
-            text.extend_from_slice(s.email);
-            text.push(b'>');
-            text
+            let parts: [&[u8]; 4] = [s.name, b" <", s.email, b">"];
+            parts.concat().into()
         }
-        Err(_) => raw.to_vec(),
+        Err(_) => raw.to_vec().into(),
     }
 }
 
@@ -1256,7 +1253,8 @@ struct Walk<'r> {
     /// the same tree at another path (a copied directory) holds pairs not seen yet.
     seen_trees: TreeSet,
     /// What was last listed (or noted as the hidden side's) at each path (numbered).
-    last_at: HashMap<u32, Last, std::hash::BuildHasherDefault<PairHasher>>,
+    /// (By path number: the numbers are dense, so a vector, not a second map.)
+    last_at: Vec<Option<Last>>,
     listing: Listing,
     /// How deep the tree being visited is (see [`tree::MAX_TREE_DEPTH`]).
     depth: usize,
@@ -1314,7 +1312,7 @@ impl Walk<'_> {
                 // Files and links: git stores and serves a link's blob as it does a file's.
                 // A submodule's entry names a commit: no content here.
                 let at = self.listing.paths.id(path);
-                let last = self.last_at.get(&at).copied();
+                let last = self.last_at.get(at as usize).copied().flatten();
                 let blob = entry.oid.to_owned();
                 // What was last seen at this path, again (most entries of a tree that changed
                 // beside one file): a pair met already, skipped at once.
@@ -1329,14 +1327,15 @@ impl Walk<'_> {
                 };
                 if self.listing.pair(blob, path, place, seen) {
                     let hidden = !listing;
-                    self.last_at.insert(
-                        at,
-                        Last {
-                            blob,
-                            place,
-                            hidden,
-                        },
-                    );
+                    let slot = at as usize;
+                    if self.last_at.len() <= slot {
+                        self.last_at.resize(slot + 1, None);
+                    }
+                    self.last_at[slot] = Some(Last {
+                        blob,
+                        place,
+                        hidden,
+                    });
                 }
             }
         }
