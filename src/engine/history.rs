@@ -75,8 +75,73 @@ impl Engine {
             None => ((0..items.len()).collect(), 0),
         };
         rest.retain(|&i| !is_other[i]);
+        // Messages and other text the source holds: thousands of short items, scanned in
+        // batches (one at a time through the reading thread's queue, their hand-offs cost
+        // more than their scans).
+        let (texts, rest): (Vec<usize>, Vec<usize>) = rest
+            .into_iter()
+            .partition(|&i| matches!(items[i].content, model::Content::Text(_)));
+        let clean_texts = self.texts(&group, &texts, &mut done, &mut progress)?;
         self.one_by_one(&group, reader, &bases, &rest, &mut done, &mut progress)?;
-        self.settle(Stage::Committed, items, reader, done, clean)
+        self.settle(Stage::Committed, items, reader, done, clean + clean_texts)
+    }
+
+    /// Scans the items `indexes` of `group`, whose bytes the source holds (messages), in
+    /// batches on every core. Returns how many were scanned clean (not in `done`).
+    fn texts(
+        &self,
+        group: &Group<'_>,
+        indexes: &[usize],
+        done: &mut Vec<Processed>,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<usize, Error> {
+        /// Items per batch: enough that a hand-off is a small part of a batch's work.
+        const BATCH: usize = 256;
+        let clean = AtomicUsize::new(0);
+        let work = |_: &mut (), batch: &[usize], emit: &mut dyn FnMut(Processed)| {
+            for &index in batch {
+                let item = &group.items[index];
+                let model::Content::Text(text) = &item.content else {
+                    continue;
+                };
+                let content = Content::Bytes {
+                    data: text,
+                    windows: None,
+                };
+                let p = self.process(index, item, content)?;
+                if p.matters() {
+                    emit(p);
+                } else {
+                    clean.fetch_add(1, Relaxed);
+                }
+            }
+            Ok::<(), Error>(())
+        };
+        let threads = if indexes.len() > BATCH {
+            pool::cores().clamp(1, 8)
+        } else {
+            1
+        };
+        pool::run(
+            threads,
+            || (),
+            &work,
+            |feeder| {
+                for batch in indexes.chunks(BATCH) {
+                    if !feeder.push(batch)? {
+                        break;
+                    }
+                    progress(batch.len(), 0);
+                }
+                Ok(())
+            },
+            |event| {
+                if let Event::Output(p) = event {
+                    done.push(p);
+                }
+            },
+        )?;
+        Ok(clean.load(Relaxed))
     }
 
     /// Builds and scans the blobs `plan` holds (see the module docs). Returns the blobs left
