@@ -1,11 +1,10 @@
 //! The `keyward` binary: parse the arguments, run the command, map the outcome to an exit
 //! code. This is the one place that prints errors, each with what looks like a secret in it
-//! masked ([`redact::message`]): errors quote what the user typed.
+//! masked ([`app::mask::message`]): errors quote what the user typed.
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
 use keyward::app::{self, Failure, Io};
-use keyward::redact;
 use keyward::report::Context;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -32,7 +31,7 @@ fn main() -> ExitCode {
     let command = match keyward::cli::parse(&argv0, args.collect()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("keyward: error: {}", redact::message(&e.to_string()));
+            eprintln!("keyward: error: {}", app::mask::message(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -47,7 +46,7 @@ fn main() -> ExitCode {
     match app::run(command, &mut io) {
         Ok(code) => ExitCode::from(code),
         Err(Failure { error, context }) => {
-            eprintln!("keyward: error: {}", redact::message(&chain(&error)));
+            eprintln!("keyward: error: {}", app::mask::message(&chain(&error)));
             match context {
                 Some(Context::Commit | Context::Staged | Context::Message) => eprintln!("{BYPASS}"),
                 Some(Context::Push) => {

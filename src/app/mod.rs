@@ -2,6 +2,8 @@
 //! source — runs it and writes its report. Output goes to the writers in [`Io`]; nothing here
 //! prints, and nothing here decides what blocks (that is [`crate::policy`]).
 
+pub mod mask;
+
 use crate::cli::{Command, HookAction, Options, PolicyChoice, Target};
 use crate::config::Config;
 use crate::engine::Engine;
@@ -206,7 +208,7 @@ fn scan(
     // stays what it says it is, and the exit code says the scan was incomplete.
     for u in &outcome.unreadable {
         let line = format!("cannot read {}: {} (not scanned)", u.path, u.error);
-        let _ = writeln!(io.err, "keyward: {}", crate::redact::message(&line));
+        let _ = writeln!(io.err, "keyward: {}", mask::message(&line));
     }
     let code = if outcome.unreadable.is_empty() {
         u8::from(outcome.blocked())
