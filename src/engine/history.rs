@@ -17,7 +17,7 @@ use crate::model::{self, Item, Outcome};
 use crate::scan::windows::{changed_lines, line_hashes, lines_not_in};
 use crate::scan::PathProfile;
 use crate::source::commits::Commits;
-use crate::source::{BlobRead, Source, Stage};
+use crate::source::{BlobRead, Source, Standing};
 use gix::ObjectId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -83,7 +83,13 @@ impl Engine {
             .partition(|&i| matches!(items[i].content, model::Content::Text(_)));
         let clean_texts = self.texts(&group, &texts, &mut done, &mut progress)?;
         self.one_by_one(&group, reader, &bases, &rest, &mut done, &mut progress)?;
-        self.settle(Stage::Committed, items, reader, done, clean + clean_texts)
+        self.settle(
+            Standing::Committed,
+            items,
+            reader,
+            done,
+            clean + clean_texts,
+        )
     }
 
     /// Scans the items `indexes` of `group`, whose bytes the source holds (messages), in

@@ -17,7 +17,7 @@ use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
 use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
-use crate::source::{BlobRead, Sibling, Source, SourceError, Stage};
+use crate::source::{BlobRead, Sibling, Source, SourceError, Standing};
 use pool::Event;
 use std::ops::Range;
 
@@ -194,7 +194,7 @@ impl Engine {
     /// and scans its own; the rest are read on this thread and scanned on the others. Commits
     /// of fewer than [`PARALLEL_FROM`] blobs start no thread.
     pub fn run(&self, source: &mut dyn Source) -> Result<Outcome, Error> {
-        let stage = source.stage();
+        let standing = source.standing();
         let (items, reader) = source.split();
         let mut done = Vec::new();
         let rest: Vec<usize> = match reader.loose() {
@@ -203,7 +203,7 @@ impl Engine {
         };
         let mut unreadable = Vec::new();
         self.run_read(items, reader, &rest, &mut done, &mut unreadable)?;
-        let mut outcome = self.settle(stage, items, reader, done, 0)?;
+        let mut outcome = self.settle(standing, items, reader, done, 0)?;
         outcome.unreadable = source.unlisted();
         outcome.unreadable.append(&mut unreadable);
         Ok(outcome)
@@ -404,7 +404,7 @@ impl Engine {
     /// counts the items scanned clean that are not in `done`.
     fn settle(
         &self,
-        stage: Stage,
+        standing: Standing,
         items: &[Item],
         reader: &mut dyn BlobRead,
         mut done: Vec<Processed>,
@@ -451,7 +451,7 @@ impl Engine {
             );
             found.extend(judged.into_iter().map(|f| (p.index, f)));
         }
-        out.findings = self.policy.settle(stage, items, found);
+        out.findings = self.policy.settle(standing, items, found);
         Ok(out)
     }
 }
