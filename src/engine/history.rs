@@ -10,7 +10,7 @@
 //! each on the lines that differ from the version before (line hashes).
 
 use super::pool::{self, Event};
-use super::{Content, Engine, Error, Processed, Read};
+use super::{Body, Engine, Error, Processed, Read};
 use crate::git::packs::{Plan, Version};
 use crate::git::ReadBlob;
 use crate::model::{self, Item, Outcome};
@@ -110,7 +110,7 @@ impl Engine {
                 let model::Content::Text(text) = &item.content else {
                     continue;
                 };
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data: text,
                     windows: None,
                 };
@@ -203,7 +203,7 @@ impl Engine {
                     ) if *p == profile => Some((changed_lines(v.data, changed), *multiline)),
                     _ => None,
                 };
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data: v.data,
                     windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
                 };
@@ -301,9 +301,9 @@ impl Engine {
                     return Ok(());
                 }
                 Read::TooLarge(size) => {
-                    emit(self.process(index, item, Content::TooLarge(size))?);
+                    emit(self.process(index, item, Body::TooLarge(size))?);
                     for &other in group.others.get(&index).into_iter().flatten() {
-                        let content = Content::TooLarge(size);
+                        let content = Body::TooLarge(size);
                         emit(self.process(other, &group.items[other], content)?);
                     }
                     return Ok(());
@@ -325,7 +325,7 @@ impl Engine {
                 )),
                 _ => None,
             };
-            let content = Content::Bytes {
+            let content = Body::Bytes {
                 data: &data,
                 windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
             };
@@ -439,7 +439,7 @@ impl Group<'_> {
         others
             .iter()
             .map(|&i| {
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data,
                     windows: None,
                 };
