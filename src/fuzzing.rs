@@ -80,7 +80,7 @@ pub fn scan(data: &[u8]) {
         path.to_vec(),
         crate::model::Content::File(std::path::PathBuf::from("fuzz"), text.len() as u64),
     );
-    let content = crate::engine::Content::Bytes {
+    let content = crate::engine::Body::Bytes {
         data: text,
         windows: None,
     };

@@ -10,14 +10,14 @@
 //! each on the lines that differ from the version before (line hashes).
 
 use super::pool::{self, Event};
-use super::{Content, Engine, Error, Processed, Read};
+use super::{Body, Engine, Error, Processed, Read};
 use crate::git::packs::{Plan, Version};
 use crate::git::ReadBlob;
 use crate::model::{self, Item, Outcome};
 use crate::scan::windows::{changed_lines, line_hashes, lines_not_in};
 use crate::scan::PathProfile;
 use crate::source::commits::Commits;
-use crate::source::{BlobRead, Source, Stage};
+use crate::source::{BlobRead, Source, Standing};
 use gix::ObjectId;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -83,7 +83,13 @@ impl Engine {
             .partition(|&i| matches!(items[i].content, model::Content::Text(_)));
         let clean_texts = self.texts(&group, &texts, &mut done, &mut progress)?;
         self.one_by_one(&group, reader, &bases, &rest, &mut done, &mut progress)?;
-        self.settle(Stage::Committed, items, reader, done, clean + clean_texts)
+        self.settle(
+            Standing::Committed,
+            items,
+            reader,
+            done,
+            clean + clean_texts,
+        )
     }
 
     /// Scans the items `indexes` of `group`, whose bytes the source holds (messages), in
@@ -104,7 +110,7 @@ impl Engine {
                 let model::Content::Text(text) = &item.content else {
                     continue;
                 };
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data: text,
                     windows: None,
                 };
@@ -197,7 +203,7 @@ impl Engine {
                     ) if *p == profile => Some((changed_lines(v.data, changed), *multiline)),
                     _ => None,
                 };
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data: v.data,
                     windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
                 };
@@ -295,9 +301,9 @@ impl Engine {
                     return Ok(());
                 }
                 Read::TooLarge(size) => {
-                    emit(self.process(index, item, Content::TooLarge(size))?);
+                    emit(self.process(index, item, Body::TooLarge(size))?);
                     for &other in group.others.get(&index).into_iter().flatten() {
-                        let content = Content::TooLarge(size);
+                        let content = Body::TooLarge(size);
                         emit(self.process(other, &group.items[other], content)?);
                     }
                     return Ok(());
@@ -319,7 +325,7 @@ impl Engine {
                 )),
                 _ => None,
             };
-            let content = Content::Bytes {
+            let content = Body::Bytes {
                 data: &data,
                 windows: windows.as_ref().map(|(w, m)| (w.as_slice(), *m)),
             };
@@ -433,7 +439,7 @@ impl Group<'_> {
         others
             .iter()
             .map(|&i| {
-                let content = Content::Bytes {
+                let content = Body::Bytes {
                     data,
                     windows: None,
                 };

@@ -17,7 +17,7 @@ use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
 use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
-use crate::source::{BlobRead, Sibling, Source, SourceError, Stage};
+use crate::source::{BlobRead, Sibling, Source, SourceError, Standing};
 use pool::Event;
 use std::ops::Range;
 
@@ -62,9 +62,10 @@ pub struct Engine {
     cap: Size,
 }
 
-/// An item's content, as [`Engine::process`] takes it.
+/// An item's bytes as [`Engine::process`] takes them (its body; where they are is the item's
+/// [`model::Content`]), or only its size when it is over the cap.
 #[derive(Debug, Clone, Copy)]
-pub enum Content<'a> {
+pub enum Body<'a> {
     /// Larger than the cap (its size): not read.
     TooLarge(u64),
     /// The bytes; with `windows`, a new version looked at only there (see
@@ -155,22 +156,20 @@ impl Engine {
         &self,
         index: usize,
         item: &Item,
-        content: Content<'_>,
+        content: Body<'_>,
     ) -> Result<Processed, Error> {
         let mut findings = Vec::new();
         let data = match content {
-            Content::TooLarge(_) => None,
-            Content::Bytes { data, .. } => Some(data),
+            Body::TooLarge(_) => None,
+            Body::Bytes { data, .. } => Some(data),
         };
         findings.extend(self.policy.forbidden(item, data)?);
         let scan = match content {
-            Content::TooLarge(size) => {
+            Body::TooLarge(size) => {
                 findings.push(self.policy.not_scanned(&item.path, size, self.cap));
                 None
             }
-            Content::Bytes { data, windows } => {
-                Some(self.scanner.examine(&item.path, data, windows)?)
-            }
+            Body::Bytes { data, windows } => Some(self.scanner.examine(&item.path, data, windows)?),
         };
         let dockerfile = match data {
             Some(data) if !self.checks.is_empty() && dockerfile::is_dockerfile(&item.path) => {
@@ -194,7 +193,7 @@ impl Engine {
     /// and scans its own; the rest are read on this thread and scanned on the others. Commits
     /// of fewer than [`PARALLEL_FROM`] blobs start no thread.
     pub fn run(&self, source: &mut dyn Source) -> Result<Outcome, Error> {
-        let stage = source.stage();
+        let standing = source.standing();
         let (items, reader) = source.split();
         let mut done = Vec::new();
         let rest: Vec<usize> = match reader.loose() {
@@ -203,7 +202,7 @@ impl Engine {
         };
         let mut unreadable = Vec::new();
         self.run_read(items, reader, &rest, &mut done, &mut unreadable)?;
-        let mut outcome = self.settle(stage, items, reader, done, 0)?;
+        let mut outcome = self.settle(standing, items, reader, done, 0)?;
         outcome.unreadable = source.unlisted();
         outcome.unreadable.append(&mut unreadable);
         Ok(outcome)
@@ -239,7 +238,7 @@ impl Engine {
                 Some(size) if size > cap => emit(Out::Processed(self.process(
                     index,
                     item,
-                    Content::TooLarge(size),
+                    Body::TooLarge(size),
                 )?)),
                 Some(size) if size > large::STREAM_FROM => {
                     let _held = budget.hold(large::WINDOW as u64);
@@ -254,7 +253,7 @@ impl Engine {
                 Some(size) => {
                     let _held = budget.hold(size);
                     loose.inflate(buf, scratch).map_err(failed)?;
-                    let content = Content::Bytes {
+                    let content = Body::Bytes {
                         data: buf,
                         windows: None,
                     };
@@ -329,9 +328,9 @@ impl Engine {
             let item = &items[index];
             let processed = match read {
                 Read::Streamed(p) => *p,
-                Read::TooLarge(size) => self.process(index, item, Content::TooLarge(size))?,
+                Read::TooLarge(size) => self.process(index, item, Body::TooLarge(size))?,
                 Read::Bytes(data) => {
-                    let content = Content::Bytes {
+                    let content = Body::Bytes {
                         data: &data,
                         windows: None,
                     };
@@ -404,7 +403,7 @@ impl Engine {
     /// counts the items scanned clean that are not in `done`.
     fn settle(
         &self,
-        stage: Stage,
+        standing: Standing,
         items: &[Item],
         reader: &mut dyn BlobRead,
         mut done: Vec<Processed>,
@@ -451,7 +450,7 @@ impl Engine {
             );
             found.extend(judged.into_iter().map(|f| (p.index, f)));
         }
-        out.findings = self.policy.settle(stage, items, found);
+        out.findings = self.policy.settle(standing, items, found);
         Ok(out)
     }
 }

@@ -8,7 +8,7 @@ pub mod forbidden;
 use crate::model::{Allowance, Finding, Item, Kind, Place, Size};
 use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Candidate;
-use crate::source::Stage;
+use crate::source::Standing;
 use allowlist::{Allowlist, Verdict};
 use forbidden::FileMatcher;
 use std::collections::HashSet;
@@ -241,7 +241,7 @@ impl Policy {
     }
 
     /// Settles the findings of a whole source (`(item index, finding)`, in scan order), as
-    /// `stage` requires. Committed findings are in history by definition, and each is
+    /// `standing` requires. Committed findings are in history by definition, and each is
     /// reported once, at the first commit (in history order) that introduced it at a path
     /// where it is not allowed. A secret the base side already held (the version a range's
     /// commit or a push replaced) was not introduced by editing its file: it is reported as
@@ -249,12 +249,12 @@ impl Policy {
     /// version that keeps it.
     pub fn settle(
         &self,
-        stage: Stage,
+        standing: Standing,
         items: &[Item],
         mut found: Vec<(usize, Finding)>,
     ) -> Vec<Finding> {
         found.sort_by_key(|(index, _)| *index);
-        if stage != Stage::Committed {
+        if standing != Standing::Committed {
             return found.into_iter().map(|(_, f)| f).collect();
         }
         // Values are compared by their full identity, never by the 8-digit fingerprint: a new

@@ -26,7 +26,7 @@
 mod push;
 mod tree;
 
-use super::{BlobRead, SourceError, Stage, Stream};
+use super::{BlobRead, SourceError, Standing, Stream};
 use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::quarantine::Quarantine;
@@ -637,8 +637,8 @@ fn pushed_objects(dir: &std::path::Path) -> Option<(gix::Repository, Quarantine)
 }
 
 impl super::Source for Commits {
-    fn stage(&self) -> Stage {
-        Stage::Committed
+    fn standing(&self) -> Standing {
+        Standing::Committed
     }
 
     fn items(&self) -> &[Item] {

@@ -39,7 +39,7 @@
 //! whole, which a developer sees in the editor; and a verbose commit whose user exported
 //! `GIT_EDITOR=:` (the diff is scanned: a false block, never a missed key).
 
-use super::{BlobRead, SourceError, Stage};
+use super::{BlobRead, SourceError, Standing};
 use crate::git::{plumbing, GitError, ReadBlob};
 use crate::model::{Content, Item, Place};
 use std::path::{Path, PathBuf};
@@ -221,8 +221,8 @@ pub fn kept(file: &Path) -> PathBuf {
 }
 
 impl super::Source for Message {
-    fn stage(&self) -> Stage {
-        Stage::Staged
+    fn standing(&self) -> Standing {
+        Standing::Staged
     }
 
     fn items(&self) -> &[Item] {

@@ -52,7 +52,7 @@ impl From<crate::git::plumbing::PlumbingError> for SourceError {
 
 /// How the items of a source stand: what a finding in them means for the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub enum Standing {
     /// About to be committed: a secret the replaced version held is already in history.
     Staged,
     /// Committed already (a range, a push, history): each finding is reported once, at the
@@ -65,7 +65,7 @@ pub enum Stage {
 /// A source: its items, and a reader of their bytes.
 pub trait Source {
     /// How its findings stand.
-    fn stage(&self) -> Stage;
+    fn standing(&self) -> Standing;
 
     /// The items to scan, in the order findings are reported.
     fn items(&self) -> &[Item];

@@ -2,7 +2,7 @@
 //! recursively, honouring `.gitignore` (also outside a repository) and never entering `.git`;
 //! a file named explicitly is always included.
 
-use super::{BlobRead, Sibling, SourceError, Stage, Stream};
+use super::{BlobRead, Sibling, SourceError, Standing, Stream};
 use crate::git::ReadBlob;
 use crate::model::{Content, Item, Place, Unreadable};
 use std::path::{Path, PathBuf};
@@ -137,8 +137,8 @@ fn unread(path: &Path, error: std::io::Error) -> SourceError {
 }
 
 impl super::Source for Paths {
-    fn stage(&self) -> Stage {
-        Stage::Files
+    fn standing(&self) -> Standing {
+        Standing::Files
     }
 
     fn items(&self) -> &[Item] {

@@ -10,7 +10,7 @@
 //! (reftable refs, a sparse directory that changed), git's plumbing answers:
 //! `git diff --cached --raw -z` and `git cat-file --batch`.
 
-use super::{BlobRead, Sibling, SourceError, Stage};
+use super::{BlobRead, Sibling, SourceError, Standing};
 use crate::git::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::{GitError, ReadBlob};
@@ -209,8 +209,8 @@ impl StagedReader {
 }
 
 impl super::Source for Staged {
-    fn stage(&self) -> Stage {
-        Stage::Staged
+    fn standing(&self) -> Standing {
+        Standing::Staged
     }
 
     fn items(&self) -> &[Item] {
