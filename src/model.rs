@@ -60,7 +60,7 @@ impl Place {
 }
 
 /// Where an item's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Content {
     /// A blob in the object database.
     Blob(ObjectId),
@@ -68,6 +68,15 @@ pub enum Content {
     File(std::path::PathBuf, u64),
     /// Bytes the source holds already (a message, an identity): small, read with the listing.
     Text(std::sync::Arc<[u8]>),
+}
+
+/// What reading an item's bytes gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBlob {
+    /// The bytes are in the caller's buffer.
+    Read,
+    /// The item is larger than the cap; its size is given and nothing was kept.
+    TooLarge(u64),
 }
 
 /// A commit, as findings name it.

@@ -235,7 +235,7 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
             let root = source.root()?;
             let git = source.keyward_config()?;
             let (engine, settings) = build(options, root.as_deref(), &git)?;
-            let outcome = engine.run(&mut source)?;
+            let outcome = engine.run(&mut source, &mut |_, _| {})?;
             audit(options, &source, io)?;
             Ok(scanned(outcome, settings))
         }
@@ -258,7 +258,7 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
                 retry: format!("git commit {flag}-e -F {shown}"),
                 file: shown,
             };
-            let outcome = engine.run(&mut source)?;
+            let outcome = engine.run(&mut source, &mut |_, _| {})?;
             audit(options, &source, io)?;
             Ok(Scanned {
                 outcome,
@@ -269,7 +269,7 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
         Scan::Paths(paths) => {
             let (engine, settings) = around_here(options)?;
             let mut source = Paths::open(paths);
-            let outcome = engine.run(&mut source)?;
+            let outcome = engine.run(&mut source, &mut |_, _| {})?;
             audit(options, &source, io)?;
             Ok(scanned(outcome, settings))
         }
@@ -278,7 +278,7 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
             let mut source = Commits::open(&selection)?;
             let total = crate::source::Source::items(&source).len();
             let mut progress = Progress::new(total, io.err_is_terminal, io.err);
-            let outcome = engine.run_commits(&mut source, &mut |done, bytes| {
+            let outcome = engine.run(&mut source, &mut |done, bytes| {
                 progress.show(done, bytes);
             })?;
             audit(options, &source, io)?;

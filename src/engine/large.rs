@@ -33,11 +33,7 @@ impl Engine {
         size: u64,
     ) -> Result<Processed, Error> {
         let unreadable = |error: std::io::Error| -> Error {
-            SourceError::from(crate::git::GitError::read(
-                crate::redact::escape(&item.path),
-                error,
-            ))
-            .into()
+            SourceError::read(crate::redact::escape(&item.path), error).into()
         };
         let mut window: Vec<u8> = Vec::with_capacity(WINDOW.min(size as usize));
         let mut offset = 0usize; // where `window` starts in the blob

@@ -1,24 +1,26 @@
 //! The pipeline. Every item of a [`Source`] goes through one step, [`Engine::process`]:
-//! forbidden-file rules, then the scan — on every core ([`pool`]) while this thread reads
-//! the next blobs. What the scan found is then judged by the policy with the version the item
-//! replaces (read on this thread, only for items with candidates), and the policy settles the
-//! whole ([`crate::policy::Policy::settle`]). History adds a delta-aware driver that scans
-//! a new version only where it differs from its base ([`history`]).
+//! forbidden-file rules, then the scan. [`Engine::run`] is the one run of every scan: the
+//! source says how its items reach the workers ([`crate::source::feed`]) — read by every core
+//! on its own ([`workers`]), built along delta chains ([`history`]), or read in order on this
+//! thread while the other cores scan ([`sequential`]) — and the engine takes each that way,
+//! knowing nothing of where the bytes come from. What the scan found is then judged by the
+//! policy with the version the item replaces (read on this thread, only for items with
+//! candidates), and the policy settles the whole ([`crate::policy::Policy::settle`]).
 
 pub mod history;
 pub mod large;
 pub mod pool;
+mod sequential;
+mod workers;
 
-use crate::git::loose::{Loose, Scratch};
-use crate::git::packs::PackError;
-use crate::git::{GitError, ReadBlob};
-use crate::model::{self, Finding, Item, Outcome, Size, Unreadable};
+use crate::model::{self, Finding, Item, Outcome, ReadBlob, Size};
 use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
 use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
-use crate::source::{BlobRead, Sibling, Source, SourceError, Standing};
-use pool::Event;
+use crate::source::feed::Feed;
+use crate::source::{BlobRead, Parts, Sibling, Source, SourceError, Standing};
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// Errors that stop a scan; the hook turns every one of them into a blocked commit.
@@ -33,9 +35,6 @@ pub enum Error {
     /// The source could not be read.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// A pack file could not be read.
-    #[error(transparent)]
-    Pack(#[from] PackError),
     /// A scanning thread stopped.
     #[error(transparent)]
     Worker(#[from] pool::WorkerDied),
@@ -188,214 +187,47 @@ impl Engine {
         })
     }
 
-    /// Takes every item of `source` through [`Engine::process`] and the policy. Where the
-    /// source's blobs are loose objects (what `git add` writes), every core reads, inflates
-    /// and scans its own; the rest are read on this thread and scanned on the others. Commits
-    /// of fewer than [`PARALLEL_FROM`] blobs start no thread.
-    pub fn run(&self, source: &mut dyn Source) -> Result<Outcome, Error> {
+    /// Takes every item of `source` through [`Engine::process`] and the policy, as the
+    /// source feeds them (see the module docs), telling `progress` how many items are done
+    /// and how many bytes were scanned as it goes. A blob at several paths is read and
+    /// scanned once, then judged at each. Sources of fewer than [`PARALLEL_FROM`] items
+    /// start no thread.
+    pub fn run(
+        &self,
+        source: &mut dyn Source,
+        progress: &mut Progress<'_>,
+    ) -> Result<Outcome, Error> {
         let standing = source.standing();
-        let (items, reader) = source.split();
+        let mut unreadable = source.unlisted();
+        let Parts {
+            items,
+            reader,
+            feed,
+        } = source.parts();
+        let group = Group::of(items);
         let mut done = Vec::new();
-        let rest: Vec<usize> = match reader.loose() {
-            Some(loose) => self.run_loose(items, &loose, &mut done)?,
-            None => (0..items.len()).collect(),
+        let mut total = (0usize, 0u64);
+        let mut progress = |n: usize, bytes: u64| {
+            total = (total.0 + n, total.1 + bytes);
+            progress(total.0, total.1);
         };
-        let mut unreadable = Vec::new();
-        self.run_read(items, reader, &rest, &mut done, &mut unreadable)?;
-        let mut outcome = self.settle(standing, items, reader, done, 0)?;
-        outcome.unreadable = source.unlisted();
-        outcome.unreadable.append(&mut unreadable);
+        let (rest, mut clean) = match feed {
+            Feed::Workers(parallel) => (self.run_workers(&group, parallel, &mut done)?, 0),
+            Feed::Chains(chains) => self.walk_chains(chains, &group, &mut done, &mut progress)?,
+            Feed::Sequential => ((0..items.len()).collect(), 0),
+        };
+        // Text the source holds (messages) is scanned in batches; the rest is read here.
+        let (texts, rest): (Vec<usize>, Vec<usize>) = rest
+            .into_iter()
+            .filter(|&i| !group.is_other(i))
+            .partition(|&i| matches!(items[i].content, model::Content::Text(_)));
+        clean += self.texts(&group, &texts, &mut done, &mut progress)?;
+        let read =
+            self.run_sequential(&group, reader, &rest, standing, &mut done, &mut progress)?;
+        unreadable.extend(read);
+        let mut outcome = self.settle(standing, items, reader, done, clean)?;
+        outcome.unreadable = unreadable;
         Ok(outcome)
-    }
-
-    /// Reads and scans the loose blobs of `items` on every core; returns the items that are
-    /// not loose objects here.
-    fn run_loose(
-        &self,
-        items: &[Item],
-        loose: &Loose,
-        done: &mut Vec<Processed>,
-    ) -> Result<Vec<usize>, Error> {
-        enum Out {
-            Processed(Processed),
-            NotLoose(usize),
-        }
-        let cap = self.cap.0;
-        let budget = pool::Budget::new(HELD_AT_ONCE);
-        let work = |(scratch, buf): &mut (Scratch, Vec<u8>),
-                    index: usize,
-                    emit: &mut dyn FnMut(Out)|
-         -> Result<(), Error> {
-            let item = &items[index];
-            let model::Content::Blob(id) = item.content else {
-                emit(Out::NotLoose(index));
-                return Ok(());
-            };
-            let failed =
-                |e| SourceError::from(GitError::read(crate::redact::escape(&item.path), e));
-            match loose.open(id, scratch).map_err(failed)? {
-                None => emit(Out::NotLoose(index)),
-                Some(size) if size > cap => emit(Out::Processed(self.process(
-                    index,
-                    item,
-                    Body::TooLarge(size),
-                )?)),
-                Some(size) if size > large::STREAM_FROM => {
-                    let _held = budget.hold(large::WINDOW as u64);
-                    let mut stream = loose.stream(scratch).map_err(failed)?;
-                    emit(Out::Processed(self.process_stream(
-                        index,
-                        item,
-                        &mut stream,
-                        size,
-                    )?));
-                }
-                Some(size) => {
-                    let _held = budget.hold(size);
-                    loose.inflate(buf, scratch).map_err(failed)?;
-                    let content = Body::Bytes {
-                        data: buf,
-                        windows: None,
-                    };
-                    let mut p = self.process(index, item, content)?;
-                    if p.needs_data() {
-                        p.data = Some(buf.clone());
-                    }
-                    emit(Out::Processed(p));
-                    if buf.capacity() > KEEP_BUFFER {
-                        *buf = Vec::new();
-                    }
-                    scratch.shrink(KEEP_BUFFER);
-                }
-            }
-            Ok(())
-        };
-        // Past eight threads, each adds its own regex caches (up to tens of MB with many
-        // rules at work) for little: reading and inflating keep pace with eight.
-        let threads = if items.len() < PARALLEL_FROM {
-            1
-        } else {
-            pool::cores().min(8)
-        };
-        let mut rest = Vec::new();
-        pool::run(
-            threads,
-            Default::default,
-            &work,
-            |feeder| {
-                for index in 0..items.len() {
-                    if !feeder.push(index)? {
-                        break;
-                    }
-                }
-                Ok(())
-            },
-            |event| match event {
-                Event::Output(Out::Processed(p)) => done.push(p),
-                Event::Output(Out::NotLoose(index)) => rest.push(index),
-                Event::Tick => {}
-            },
-        )?;
-        rest.sort_unstable();
-        Ok(rest)
-    }
-
-    /// Reads the items `indexes` through `reader` on this thread and scans them on the
-    /// others (one per core but this one, up to four: reading and scanning cost about the
-    /// same, so the two overlap).
-    fn run_read(
-        &self,
-        items: &[Item],
-        reader: &mut dyn BlobRead,
-        indexes: &[usize],
-        done: &mut Vec<Processed>,
-        unreadable: &mut Vec<Unreadable>,
-    ) -> Result<(), Error> {
-        if indexes.is_empty() {
-            return Ok(());
-        }
-        let threads = if indexes.len() < PARALLEL_FROM {
-            1
-        } else {
-            pool::cores().saturating_sub(1).clamp(1, 4)
-        };
-        let cap = self.cap.0;
-        let budget = pool::Budget::new(HELD_AT_ONCE);
-        let work = |_: &mut (),
-                    (index, read, _held): (usize, Read, pool::Hold<'_>),
-                    emit: &mut dyn FnMut(Processed)|
-         -> Result<(), Error> {
-            let item = &items[index];
-            let processed = match read {
-                Read::Streamed(p) => *p,
-                Read::TooLarge(size) => self.process(index, item, Body::TooLarge(size))?,
-                Read::Bytes(data) => {
-                    let content = Body::Bytes {
-                        data: &data,
-                        windows: None,
-                    };
-                    let mut p = self.process(index, item, content)?;
-                    if p.needs_data() {
-                        p.data = Some(data);
-                    }
-                    p
-                }
-            };
-            emit(processed);
-            Ok(())
-        };
-        pool::run(
-            threads,
-            || (),
-            &work,
-            |feeder| {
-                let mut buf = Vec::new();
-                for &index in indexes {
-                    // Too large to hold: scanned here, window by window, as it is read.
-                    let streamed = match reader.stream(&items[index], large::STREAM_FROM, cap) {
-                        Ok(Some((mut stream, size))) => {
-                            let _held = budget.hold(large::WINDOW as u64);
-                            Some(self.process_stream(index, &items[index], &mut stream, size))
-                        }
-                        Ok(None) => None,
-                        Err(e) => Some(Err(e.into())),
-                    };
-                    let read = match streamed {
-                        Some(Ok(p)) => Read::Streamed(Box::new(p)),
-                        Some(Err(Error::Source(SourceError::Unreadable { path, source }))) => {
-                            let error = source;
-                            unreadable.push(Unreadable { path, error });
-                            continue;
-                        }
-                        Some(Err(e)) => return Err(e),
-                        None => match read_item(reader, &items[index], &mut buf, cap) {
-                            Ok(ReadBlob::TooLarge(size)) => Read::TooLarge(size),
-                            Ok(ReadBlob::Read) => Read::Bytes(std::mem::take(&mut buf)),
-                            // A file on disk that cannot be read: said at the end, not scanned.
-                            Err(SourceError::Unreadable { path, source }) => {
-                                let error = source;
-                                unreadable.push(Unreadable { path, error });
-                                continue;
-                            }
-                            Err(e) => return Err(e.into()),
-                        },
-                    };
-                    let held = budget.hold(match &read {
-                        Read::Bytes(data) => data.len() as u64,
-                        Read::TooLarge(_) | Read::Streamed(_) => 0,
-                    });
-                    if !feeder.push((index, read, held))? {
-                        break;
-                    }
-                }
-                Ok(())
-            },
-            |event| {
-                if let Event::Output(p) = event {
-                    done.push(p);
-                }
-            },
-        )
     }
 
     /// The policy stage for a whole source: each item's candidates judged with the version it
@@ -524,6 +356,75 @@ fn read_item(
             Ok(ReadBlob::Read)
         }
         _ => reader.read(item, buf, cap),
+    }
+}
+
+/// Told how many items are done and how many bytes were scanned so far.
+pub type Progress<'a> = dyn FnMut(usize, u64) + 'a;
+
+/// The items of a source, and which of them share a blob with an earlier one (read and
+/// scanned with that one, judged at their own paths).
+struct Group<'a> {
+    items: &'a [Item],
+    /// By the first item of a blob, the later items with the same blob.
+    others: HashMap<usize, Vec<usize>>,
+    is_other: Vec<bool>,
+}
+
+impl<'a> Group<'a> {
+    fn of(items: &'a [Item]) -> Self {
+        let mut first: HashMap<&model::Content, usize> = HashMap::new();
+        let mut others: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut is_other = vec![false; items.len()];
+        for (index, item) in items.iter().enumerate() {
+            // Blobs only: a file on disk or a text is read where it is.
+            if !matches!(item.content, model::Content::Blob(_)) {
+                continue;
+            }
+            match first.entry(&item.content) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(index);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    others.entry(*o.get()).or_default().push(index);
+                    is_other[index] = true;
+                }
+            }
+        }
+        Group {
+            items,
+            others,
+            is_other,
+        }
+    }
+
+    fn is_other(&self, index: usize) -> bool {
+        self.is_other[index]
+    }
+
+    /// The later items with item `first`'s blob.
+    fn others(&self, first: usize) -> &[usize] {
+        self.others.get(&first).map_or(&[], Vec::as_slice)
+    }
+
+    /// The items after `first` with its blob (`data`), each processed at its own path (the
+    /// whole blob: a delta's windows are its first path's business).
+    fn others_of(
+        &self,
+        engine: &Engine,
+        first: usize,
+        data: &[u8],
+    ) -> Result<Vec<Processed>, Error> {
+        self.others(first)
+            .iter()
+            .map(|&i| {
+                let content = Body::Bytes {
+                    data,
+                    windows: None,
+                };
+                engine.process(i, &self.items[i], content)
+            })
+            .collect()
     }
 }
 

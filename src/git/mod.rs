@@ -38,6 +38,9 @@ pub enum GitError {
     /// git's plumbing failed.
     #[error(transparent)]
     Plumbing(#[from] plumbing::PlumbingError),
+    /// A pack file could not be read.
+    #[error(transparent)]
+    Pack(#[from] packs::PackError),
 }
 
 impl GitError {
@@ -53,14 +56,8 @@ impl GitError {
     }
 }
 
-/// What reading a blob gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadBlob {
-    /// The bytes are in the caller's buffer.
-    Read,
-    /// The blob is larger than the cap; its size is given and nothing was kept.
-    TooLarge(u64),
-}
+/// What reading a blob gave (a model type: sources hand it to the engine).
+pub use crate::model::ReadBlob;
 
 /// Opens the repository around the current directory (bare ones too) from the environment
 /// git gives hooks and commands. Replacement objects (`refs/replace/*`) never apply: they

@@ -40,7 +40,8 @@
 //! `GIT_EDITOR=:` (the diff is scanned: a false block, never a missed key).
 
 use super::{BlobRead, SourceError, Standing};
-use crate::git::{plumbing, GitError, ReadBlob};
+use crate::git::{plumbing, GitError};
+use crate::model::ReadBlob;
 use crate::model::{Content, Item, Place};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -229,8 +230,12 @@ impl super::Source for Message {
         &self.items
     }
 
-    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
-        (&self.items, &mut self.reader)
+    fn parts(&mut self) -> super::Parts<'_> {
+        super::Parts {
+            items: &self.items,
+            reader: &mut self.reader,
+            feed: super::feed::Feed::Sequential,
+        }
     }
 }
 

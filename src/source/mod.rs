@@ -6,14 +6,20 @@
 //! - [`commits`]: what a range, a push or the whole history introduced.
 //! - [`message`]: the message the commit being made records (the commit-msg hook).
 //! - [`paths`]: files on disk (`scan PATH…`).
+//!
+//! Each says how its items reach the engine's workers ([`feed`]): read in order, read by every
+//! core on its own, or built along delta chains.
 
 pub mod commits;
+pub mod feed;
+pub mod loose;
 pub mod message;
 pub mod paths;
 pub mod staged;
 
-use crate::git::{GitError, ReadBlob};
+use crate::git::GitError;
 use crate::model::Item;
+use crate::model::ReadBlob;
 
 /// Errors from listing or reading a source.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,17 @@ pub enum SourceError {
     Input(String),
 }
 
+impl SourceError {
+    /// Reading `what` failed (a blob cut short as it was streamed, a damaged object): an
+    /// error that stops the scan, as any repository read that fails.
+    pub fn read(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        SourceError::Git(GitError::read(what, source))
+    }
+}
+
 impl From<crate::git::plumbing::PlumbingError> for SourceError {
     fn from(e: crate::git::plumbing::PlumbingError) -> Self {
         SourceError::Git(e.into())
@@ -70,8 +87,9 @@ pub trait Source {
     /// The items to scan, in the order findings are reported.
     fn items(&self) -> &[Item];
 
-    /// The items and the reader, apart: workers look at the items while this thread reads.
-    fn split(&mut self) -> (&[Item], &mut dyn BlobRead);
+    /// The items, the reader and the feed, apart: workers look at the items (and read them,
+    /// or walk chains, through the feed) while the engine's thread reads through the reader.
+    fn parts(&mut self) -> Parts<'_>;
 
     /// What could not be listed (a directory, a path that vanished): files on disk only.
     /// What cannot be read from a repository is an error that stops the scan instead.
@@ -125,12 +143,23 @@ pub trait BlobRead {
         Ok(None)
     }
 
-    /// A reader of loose objects that any thread may use, where the items are blobs of a
-    /// repository read in process: workers then read their own blobs (see
-    /// [`crate::git::loose`]), and only what is not loose comes back to [`BlobRead::read`].
-    fn loose(&self) -> Option<crate::git::loose::Loose> {
+    /// The item whose content item `index`'s replaced (the version before it at its path),
+    /// when the source lists that version too: lines the two share were scanned with it, so
+    /// the engine scans only the lines that differ (see [`crate::engine::history`]).
+    fn base(&self, index: usize) -> Option<usize> {
+        let _ = index;
         None
     }
+}
+
+/// What [`Source::parts`] hands the engine.
+pub struct Parts<'s> {
+    /// The items, in the order findings are reported.
+    pub items: &'s [Item],
+    /// The reader the engine's thread reads through.
+    pub reader: &'s mut dyn BlobRead,
+    /// How the items reach the workers.
+    pub feed: feed::Feed<'s>,
 }
 
 /// A blob read as a stream, and its size (see [`BlobRead::stream`]).

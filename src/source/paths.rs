@@ -3,7 +3,7 @@
 //! a file named explicitly is always included.
 
 use super::{BlobRead, Sibling, SourceError, Standing, Stream};
-use crate::git::ReadBlob;
+use crate::model::ReadBlob;
 use crate::model::{Content, Item, Place, Unreadable};
 use std::path::{Path, PathBuf};
 
@@ -145,8 +145,12 @@ impl super::Source for Paths {
         &self.items
     }
 
-    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
-        (&self.items, &mut self.reader)
+    fn parts(&mut self) -> super::Parts<'_> {
+        super::Parts {
+            items: &self.items,
+            reader: &mut self.reader,
+            feed: super::feed::Feed::Sequential,
+        }
     }
 
     fn unlisted(&mut self) -> Vec<Unreadable> {

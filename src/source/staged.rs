@@ -13,7 +13,8 @@
 use super::{BlobRead, Sibling, SourceError, Standing};
 use crate::git::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use crate::git::plumbing::{self, CatFile};
-use crate::git::{GitError, ReadBlob};
+use crate::git::GitError;
+use crate::model::ReadBlob;
 use crate::model::{Content, Item, Place};
 use gix::bstr::{BString, ByteSlice};
 use gix::index::entry::Flags;
@@ -35,6 +36,8 @@ struct Change {
 pub struct Staged {
     items: Vec<Item>,
     reader: StagedReader,
+    /// Where gix reads the repository: its loose objects, for every worker to read.
+    loose: Option<super::loose::LooseFeed>,
 }
 
 /// Reads the staged blobs and the versions they replace.
@@ -186,9 +189,16 @@ impl Staged {
                 ..Item::new(c.path.into(), Content::Blob(c.id))
             })
             .collect();
+        let loose = match &reader {
+            Reader::Gix { repo, .. } => Some(super::loose::LooseFeed::new(
+                repo.objects.store_ref().path().to_path_buf(),
+            )),
+            Reader::Plumbing(_) => None,
+        };
         Staged {
             items,
             reader: StagedReader { previous, reader },
+            loose,
         }
     }
 }
@@ -217,8 +227,15 @@ impl super::Source for Staged {
         &self.items
     }
 
-    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
-        (&self.items, &mut self.reader)
+    fn parts(&mut self) -> super::Parts<'_> {
+        super::Parts {
+            items: &self.items,
+            reader: &mut self.reader,
+            feed: match &self.loose {
+                Some(loose) => super::feed::Feed::Workers(loose),
+                None => super::feed::Feed::Sequential,
+            },
+        }
     }
 }
 
@@ -266,15 +283,6 @@ impl BlobRead for StagedReader {
             }
         }
         Ok(any)
-    }
-
-    fn loose(&self) -> Option<crate::git::loose::Loose> {
-        match &self.reader {
-            Reader::Gix { repo, .. } => Some(crate::git::loose::Loose::new(
-                repo.objects.store_ref().path().to_path_buf(),
-            )),
-            Reader::Plumbing(_) => None,
-        }
     }
 
     /// The staged content of `path` (stage 0): the index is searched only when a check asks

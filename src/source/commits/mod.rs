@@ -23,6 +23,7 @@
 //! layout gix does not read, such as reftable refs), and git's `cat-file` reads only what gix
 //! cannot.
 
+mod chains;
 mod push;
 mod tree;
 
@@ -30,7 +31,8 @@ use super::{BlobRead, SourceError, Standing, Stream};
 use crate::git::packs::{Packs, Plan};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::quarantine::Quarantine;
-use crate::git::{GitError, ReadBlob};
+use crate::git::GitError;
+use crate::model::ReadBlob;
 use crate::model::{CommitRef, Content, Item, Place, PushedRef, Selection};
 use gix::bstr::ByteSlice;
 use gix::prelude::FindExt;
@@ -42,13 +44,15 @@ use std::sync::Arc;
 pub struct Commits {
     items: Vec<Item>,
     reader: CommitReader,
-    plan: Option<Plan>,
+    /// Where the packs build the items along their delta chains.
+    chains: Option<chains::PackChains>,
 }
 
 /// Reads the blobs some commits introduced, and the versions they replaced.
 pub struct CommitReader {
-    /// For each item, the version it replaced at its path, when the walk saw one.
-    bases: Vec<Option<ObjectId>>,
+    /// For each item, the item whose version it replaced at its path, when the walk listed
+    /// that version too (see [`BlobRead::base`]).
+    bases: Vec<Option<usize>>,
     /// For each item, the version the hidden side held at its path (see
     /// [`Listing::previous`]).
     previous: Vec<Option<ObjectId>>,
@@ -419,44 +423,41 @@ impl Commits {
 
     fn new(listing: Listing, reader: Reader, plan: Option<Plan>) -> Self {
         let mut elsewhere = Vec::with_capacity(listing.items.len());
-        for item in &listing.items {
+        let mut first: HashMap<ObjectId, usize> = HashMap::new();
+        for (index, item) in listing.items.iter().enumerate() {
             let mut other = Vec::new();
             if let Content::Blob(id) = item.content {
+                first.entry(id).or_insert(index);
                 if let Some(paths) = listing.hidden.get(&id) {
                     other.extend(paths.iter().filter(|p| **p != item.path).cloned());
                 }
             }
             elsewhere.push(other);
         }
+        // A version the walk saw but did not list (the hidden side's) was not scanned here:
+        // its lines are no base for windows.
+        let bases = listing
+            .bases
+            .iter()
+            .map(|b| b.and_then(|b| first.get(&b).copied()))
+            .collect();
         Commits {
             items: listing.items,
             reader: CommitReader {
-                bases: listing.bases,
+                bases,
                 previous: listing.previous,
                 elsewhere,
                 reader,
                 packs: None,
             },
-            plan,
+            chains: plan.map(chains::PackChains::new),
         }
-    }
-
-    /// For each item, the blob it replaced at its path, when the walk saw it: its lines
-    /// were scanned already.
-    pub fn bases(&self) -> &[Option<ObjectId>] {
-        &self.reader.bases
     }
 
     /// How many items the packs build along their delta chains, and how many are left to
     /// read one by one (`None` without a plan).
     pub fn planned(&self) -> Option<(usize, usize)> {
-        self.plan.as_ref().map(|p| (p.len(), p.rest.len()))
-    }
-
-    /// The items the packs build along their delta chains (see [`crate::git::packs`]),
-    /// taken once.
-    pub fn take_plan(&mut self) -> Option<Plan> {
-        self.plan.take()
+        self.chains.as_ref().map(chains::PackChains::planned)
     }
 }
 
@@ -645,8 +646,15 @@ impl super::Source for Commits {
         &self.items
     }
 
-    fn split(&mut self) -> (&[Item], &mut dyn BlobRead) {
-        (&self.items, &mut self.reader)
+    fn parts(&mut self) -> super::Parts<'_> {
+        super::Parts {
+            items: &self.items,
+            reader: &mut self.reader,
+            feed: match &self.chains {
+                Some(chains) => super::feed::Feed::Chains(chains),
+                None => super::feed::Feed::Sequential,
+            },
+        }
     }
 }
 
@@ -678,6 +686,10 @@ impl BlobRead for CommitReader {
 
     fn elsewhere(&self, index: usize) -> &[Vec<u8>] {
         &self.elsewhere[index]
+    }
+
+    fn base(&self, index: usize) -> Option<usize> {
+        self.bases[index]
     }
 
     /// A blob as a stream, for one too large to hold (what is committed is never let through
