@@ -206,7 +206,6 @@ impl Packs {
     }
 }
 
-
 impl Pack {
     fn read_err(&self, e: impl std::fmt::Display) -> PackError {
         read_err(self.data.path(), e)
