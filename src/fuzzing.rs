@@ -123,6 +123,7 @@ pub fn scan(data: &[u8]) {
             color: false,
             context: Context::Commit,
             kept: None,
+            invocation: crate::install::invocation,
         }),
         Box::new(Human {
             color: false,
@@ -131,6 +132,7 @@ pub fn scan(data: &[u8]) {
                 file: ".git/COMMIT_EDITMSG".into(),
                 retry: "git commit -e -F .git/COMMIT_EDITMSG".into(),
             }),
+            invocation: crate::install::invocation,
         }),
         Box::new(Json),
         Box::new(Sarif),

@@ -200,8 +200,12 @@ fn scan(
         }
     };
     let report = match kept {
-        Some(kept) => options.format.message_report(color, kept),
-        None => options.format.report(color, context),
+        Some(kept) => options
+            .format
+            .message_report(color, kept, crate::install::invocation),
+        None => options
+            .format
+            .report(color, context, crate::install::invocation),
     };
     let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
     // What could not be read is named on stderr whatever the format: the report on stdout

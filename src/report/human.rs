@@ -17,6 +17,9 @@ pub struct Human {
     pub context: Context,
     /// Where the message of a refused commit is kept ([`Context::Message`]).
     pub kept: Option<Kept>,
+    /// How to run this keyward in a shell (`keyward`, or its full path), for the `allow`
+    /// command the report prints: asked only when it is printed (it looks at `PATH`).
+    pub invocation: fn() -> String,
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -384,7 +387,7 @@ impl Human {
                 writeln!(
                     out,
                     "    {} allow {fp} --reason \"why this is not a leak\"",
-                    crate::install::invocation()
+                    (self.invocation)()
                 )?;
             }
             if self.context == Context::Push {

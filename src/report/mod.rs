@@ -33,12 +33,18 @@ pub enum Format {
 
 impl Format {
     /// The report for this format; `color` and `context` shape the human one.
-    pub fn report(self, color: bool, context: Context) -> Box<dyn Report> {
+    pub fn report(
+        self,
+        color: bool,
+        context: Context,
+        invocation: fn() -> String,
+    ) -> Box<dyn Report> {
         match self {
             Format::Human => Box::new(Human {
                 color,
                 context,
                 kept: None,
+                invocation,
             }),
             Format::Json => Box::new(Json),
             Format::Sarif => Box::new(Sarif),
@@ -50,14 +56,20 @@ impl Format {
 impl Format {
     /// The report for the commit-msg hook: the human one says where the refused message is
     /// kept and how to commit it again.
-    pub fn message_report(self, color: bool, kept: Kept) -> Box<dyn Report> {
+    pub fn message_report(
+        self,
+        color: bool,
+        kept: Kept,
+        invocation: fn() -> String,
+    ) -> Box<dyn Report> {
         match self {
             Format::Human => Box::new(Human {
                 color,
                 context: Context::Message,
                 kept: Some(kept),
+                invocation,
             }),
-            other => other.report(color, Context::Message),
+            other => other.report(color, Context::Message, invocation),
         }
     }
 }
