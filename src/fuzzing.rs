@@ -103,7 +103,7 @@ pub fn scan(data: &[u8]) {
         );
         assert!(c.line >= 1 && c.column >= 1, "line and column are 1-based");
         let rule = engine.scanner().rule(c.rule);
-        if rule.action == crate::rules::FileAction::Warn {
+        if rule.shows_match() {
             continue; // a practice (a variable's name), shown as it is
         }
         let public = rule.public_prefix(&c.evidence).len();

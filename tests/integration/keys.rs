@@ -147,6 +147,17 @@ pub fn gitlab() -> Key {
     }
 }
 
+/// A Stripe test-mode secret key: `sk_test_` + 99 characters (a warning, not a block: it
+/// moves no money, but it is a key all the same).
+pub fn stripe_test() -> Key {
+    let a = distinctive(99);
+    Key {
+        value: format!("sk_{}_{a}", "test"),
+        head: "sk_test_".len(),
+        bodies: vec![a],
+    }
+}
+
 /// Lowercase letters and digits, `len` of them (a package name's slug, a word-like run).
 pub fn lowercase(len: usize) -> String {
     random("abcdefghijklmnopqrstuvwxyz", len)

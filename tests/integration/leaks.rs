@@ -10,7 +10,8 @@ use crate::repo::{write_executable, KEYWARD};
 
 const FORMATS: [&str; 4] = ["human", "json", "sarif", "github"];
 
-/// One key of each shape the tests generate (each preview prints a different head).
+/// One key of each shape the tests generate (each preview prints a different head), and a key
+/// whose rule only warns.
 fn every_shape() -> Vec<Key> {
     vec![
         keys::openai_project(),
@@ -19,6 +20,7 @@ fn every_shape() -> Vec<Key> {
         keys::anthropic(),
         keys::slack(),
         keys::gitlab(),
+        keys::stripe_test(),
     ]
 }
 
