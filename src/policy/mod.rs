@@ -362,3 +362,608 @@ mod tests {
         );
     }
 }
+
+/// Table tests for [`Policy::judge`] and [`Policy::settle`]: candidates, items and a policy
+/// built directly, with the team's exceptions from the text of a `.keyward.toml`; no git, no
+/// scan. The values judged are plain words: the policy never looks at what a secret looks
+/// like, only at its rule, fingerprint, identity and bytes.
+#[cfg(test)]
+mod seams {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{CommitRef, Content};
+    use crate::redact;
+
+    /// A built-in rule that blocks.
+    const KEY: &str = "kw.openai.project-key";
+    /// A built-in rule that warns (a practice the seed warns against).
+    const WARN: &str = "kw.seed.browser-exposed-key";
+    /// Another built-in rule that blocks.
+    const OTHER: &str = "kw.github.pat";
+
+    /// The value judged, and another.
+    const VALUE: &[u8] = b"value-under-judgement";
+    const OTHER_VALUE: &[u8] = b"another-value-entirely";
+
+    fn rules() -> Vec<Rule> {
+        [KEY, WARN, OTHER]
+            .iter()
+            .map(|id| {
+                crate::rules::BUILTIN_RULES
+                    .iter()
+                    .find(|r| r.id == *id)
+                    .unwrap_or_else(|| panic!("no built-in rule {id}"))
+                    .to_rule()
+            })
+            .collect()
+    }
+
+    /// A policy with the exceptions of `toml` (the text of a `.keyward.toml`).
+    fn policy(strict: bool, inline_allow: bool, toml: &str) -> Policy {
+        let config = Config::parse(std::path::Path::new(".keyward.toml"), toml)
+            .unwrap_or_else(|e| panic!("{toml}: {e}"));
+        Policy::new(
+            strict,
+            inline_allow,
+            Vec::new(),
+            Allowlist::new(Some(config)),
+        )
+    }
+
+    /// A candidate of rule `rule` (an index in [`rules`]) for `value`, with or without an
+    /// inline marker on its line.
+    fn candidate(rule: usize, value: &[u8], inline: bool) -> Candidate {
+        let id = &rules()[rule].id;
+        Candidate {
+            rule,
+            custom: false,
+            line: 3,
+            column: 7,
+            inline_allowed: inline,
+            fingerprint: redact::fingerprint(id, value),
+            identity: redact::identity(id, value),
+            preview: redact::preview(b"", value.len()),
+            span: 40..40 + value.len(),
+            evidence: value.to_vec(),
+        }
+    }
+
+    fn item(path: &str, place: Place) -> Item {
+        Item {
+            place,
+            ..Item::new(path.into(), Content::Text(Vec::new().into()))
+        }
+    }
+
+    /// One case of [`judge_table`]: the policy, the item and the candidate, and what the
+    /// finding must say.
+    #[derive(Clone, Copy)]
+    struct Case {
+        name: &'static str,
+        /// The `.keyward.toml`; `{fp}` stands for the fingerprint of [`VALUE`] under the
+        /// case's rule, `{other}` for that of [`OTHER_VALUE`].
+        toml: &'static str,
+        strict: bool,
+        inline_allow: bool,
+        path: &'static str,
+        place: Place,
+        /// The candidate is the warning rule's, not the blocking one's.
+        warning: bool,
+        /// An inline marker on the candidate's line.
+        inline: bool,
+        /// The version the item replaces; `{value}` stands for [`VALUE`].
+        previous: Option<&'static str>,
+        /// Expected: the exception that allowed it ([`Allowance::by`]).
+        allowed: Option<&'static str>,
+        blocking: bool,
+        pre_existing: bool,
+        /// Expected: a note saying why an exception did not apply.
+        expired_note: bool,
+    }
+
+    /// A new secret in a file, no exception: it blocks.
+    const NEW: Case = Case {
+        name: "",
+        toml: "",
+        strict: false,
+        inline_allow: true,
+        path: "src/app.py",
+        place: Place::File,
+        warning: false,
+        inline: false,
+        previous: None,
+        allowed: None,
+        blocking: true,
+        pre_existing: false,
+        expired_note: false,
+    };
+
+    const RULE_OFF: &str = "[allow]\nrules = [\"kw.openai.project-key\"]\n";
+    const WARN_OFF: &str = "[allow]\nrules = [\"kw.seed.browser-exposed-key\"]\n";
+    const PATHS: &str = "[allow]\npaths = [\"fixtures/**\"]\n";
+    const FINGERPRINT: &str =
+        "[[allow.fingerprints]]\nfingerprint = \"{fp}\"\nreason = \"a documented test value\"\n";
+    const FINGERPRINT_UNTIL_LATER: &str = "[[allow.fingerprints]]\nfingerprint = \"{fp}\"\nreason = \"a documented test value\"\nexpires = \"2999-12-31\"\n";
+    const FINGERPRINT_EXPIRED: &str = "[[allow.fingerprints]]\nfingerprint = \"{fp}\"\nreason = \"a documented test value\"\nexpires = \"2001-01-01\"\n";
+    const OTHER_FINGERPRINT: &str =
+        "[[allow.fingerprints]]\nfingerprint = \"{other}\"\nreason = \"another value\"\n";
+    const HELD: Option<&str> = Some("before\nkey = {value}\nafter\n");
+    const NOT_HELD: Option<&str> = Some("before\nkey = something-else\nafter\n");
+
+    #[rustfmt::skip]
+    const CASES: &[Case] = &[
+        Case { name: "new, no exception: blocks", ..NEW },
+        Case { name: "new, strict: blocks", strict: true, ..NEW },
+        // Each exception, and where it must not reach.
+        Case { name: "rule turned off", toml: RULE_OFF, allowed: Some("rule"), blocking: false, ..NEW },
+        Case { name: "rule turned off, strict", toml: RULE_OFF, strict: true, allowed: Some("rule"), blocking: false, ..NEW },
+        Case { name: "rule turned off, in a message", toml: RULE_OFF, place: Place::Message, path: "commit 1a2b3c4d5e message", allowed: Some("rule"), blocking: false, ..NEW },
+        Case { name: "another rule turned off: blocks", toml: WARN_OFF, ..NEW },
+        Case { name: "path allowed", toml: PATHS, path: "fixtures/keys.txt", allowed: Some("path"), blocking: false, ..NEW },
+        Case { name: "path allowed, strict", toml: PATHS, strict: true, path: "fixtures/keys.txt", allowed: Some("path"), blocking: false, ..NEW },
+        Case { name: "path allowed, a symbolic link there", toml: PATHS, path: "fixtures/link", place: Place::Symlink, allowed: Some("path"), blocking: false, ..NEW },
+        Case { name: "path allowed, but a detached blob that only names it: blocks", toml: PATHS, path: "fixtures/keys.txt", place: Place::Ref, ..NEW },
+        Case { name: "path allowed, but a message that only names it: blocks", toml: PATHS, path: "fixtures/keys.txt", place: Place::Message, ..NEW },
+        Case { name: "another path allowed: blocks", toml: PATHS, path: "src/fixtures.py", ..NEW },
+        Case { name: "fingerprint allowed", toml: FINGERPRINT, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        Case { name: "fingerprint allowed, strict", toml: FINGERPRINT, strict: true, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        Case { name: "fingerprint allowed, in a message", toml: FINGERPRINT, place: Place::Message, path: "commit 1a2b3c4d5e message", allowed: Some("fingerprint"), blocking: false, ..NEW },
+        Case { name: "fingerprint allowed, in a detached blob", toml: FINGERPRINT, place: Place::Ref, path: "refs/tags/blob", allowed: Some("fingerprint"), blocking: false, ..NEW },
+        Case { name: "fingerprint allowed until a later day", toml: FINGERPRINT_UNTIL_LATER, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        Case { name: "fingerprint expired: allows nothing, says why", toml: FINGERPRINT_EXPIRED, expired_note: true, ..NEW },
+        Case { name: "fingerprint expired, inline marker: the marker allows, the note stays", toml: FINGERPRINT_EXPIRED, inline: true, allowed: Some("inline"), blocking: false, expired_note: true, ..NEW },
+        Case { name: "another value's fingerprint allowed: blocks", toml: OTHER_FINGERPRINT, ..NEW },
+        Case { name: "inline marker", inline: true, allowed: Some("inline"), blocking: false, ..NEW },
+        Case { name: "inline marker, strict", inline: true, strict: true, allowed: Some("inline"), blocking: false, ..NEW },
+        Case { name: "inline marker in a message", inline: true, place: Place::Message, path: "commit 1a2b3c4d5e message", allowed: Some("inline"), blocking: false, ..NEW },
+        Case { name: "inline marker refused by the policy: blocks", inline: true, inline_allow: false, ..NEW },
+        Case { name: "inline marker refused, strict: blocks", inline: true, inline_allow: false, strict: true, ..NEW },
+        Case { name: "inline marker refused, fingerprint allowed", toml: FINGERPRINT, inline: true, inline_allow: false, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        // The rule turned off comes first, then the path, then the fingerprint, then the line.
+        Case { name: "rule off and path allowed: the rule", toml: "[allow]\nrules = [\"kw.openai.project-key\"]\npaths = [\"fixtures/**\"]\n", path: "fixtures/keys.txt", allowed: Some("rule"), blocking: false, ..NEW },
+        Case { name: "path and fingerprint allowed: the path", toml: "[allow]\npaths = [\"fixtures/**\"]\n[[allow.fingerprints]]\nfingerprint = \"{fp}\"\nreason = \"a documented test value\"\n", path: "fixtures/keys.txt", allowed: Some("path"), blocking: false, ..NEW },
+        Case { name: "fingerprint allowed and inline marker: the fingerprint", toml: FINGERPRINT, inline: true, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        // Already in history: the replaced version holds the value.
+        Case { name: "pre-existing: reported, does not block", previous: HELD, pre_existing: true, blocking: false, ..NEW },
+        Case { name: "pre-existing, strict: blocks", previous: HELD, strict: true, pre_existing: true, ..NEW },
+        Case { name: "a replaced version without the value: new", previous: NOT_HELD, ..NEW },
+        Case { name: "pre-existing and allowed", previous: HELD, toml: FINGERPRINT, strict: true, pre_existing: true, allowed: Some("fingerprint"), blocking: false, ..NEW },
+        // Warnings block only under the strict policy.
+        Case { name: "warning: does not block", warning: true, blocking: false, ..NEW },
+        Case { name: "warning, strict: blocks", warning: true, strict: true, ..NEW },
+        Case { name: "warning, pre-existing: does not block", warning: true, previous: HELD, pre_existing: true, blocking: false, ..NEW },
+        Case { name: "warning, pre-existing, strict: blocks", warning: true, previous: HELD, strict: true, pre_existing: true, ..NEW },
+        Case { name: "warning, rule turned off, strict", warning: true, toml: WARN_OFF, strict: true, allowed: Some("rule"), blocking: false, ..NEW },
+        Case { name: "warning, inline marker, strict", warning: true, inline: true, strict: true, allowed: Some("inline"), blocking: false, ..NEW },
+    ];
+
+    #[test]
+    fn judge_table() {
+        let rules = rules();
+        for case in CASES {
+            let rule = usize::from(case.warning);
+            let id = &rules[rule].id;
+            let toml = case
+                .toml
+                .replace("{fp}", &redact::fingerprint(id, VALUE))
+                .replace("{other}", &redact::fingerprint(id, OTHER_VALUE));
+            let policy = policy(case.strict, case.inline_allow, &toml);
+            let item = item(case.path, case.place);
+            let previous = case
+                .previous
+                .map(|p| p.replace("{value}", std::str::from_utf8(VALUE).expect("text")));
+            let found = policy.judge(
+                &item,
+                vec![candidate(rule, VALUE, case.inline)],
+                previous.as_deref().map(str::as_bytes),
+                |i| &rules[i],
+            );
+            let name = case.name;
+            let [f] = found.as_slice() else {
+                panic!("{name}: one finding, not {found:?}");
+            };
+            assert_eq!(
+                f.allowed.as_ref().map(Allowance::by),
+                case.allowed,
+                "{name}: allowed"
+            );
+            assert_eq!(f.blocking, case.blocking, "{name}: blocking");
+            assert_eq!(f.pre_existing, case.pre_existing, "{name}: pre-existing");
+            assert_eq!(
+                f.note.is_some(),
+                case.expired_note,
+                "{name}: note {:?}",
+                f.note
+            );
+            if case.expired_note {
+                let note = f.note.as_deref().unwrap_or_default();
+                assert!(note.contains("until 2001-01-01: expired"), "{name}: {note}");
+            }
+            match &f.allowed {
+                Some(Allowance::Path(glob)) => assert_eq!(glob, "fixtures/**", "{name}"),
+                Some(Allowance::Fingerprint(reason)) => {
+                    assert_eq!(reason, "a documented test value", "{name}")
+                }
+                _ => {}
+            }
+            // What the finding carries over from the rule, the item and the candidate.
+            let c = candidate(rule, VALUE, case.inline);
+            let r = &rules[rule];
+            let want_kind = if case.warning {
+                Kind::Warning
+            } else {
+                Kind::Secret
+            };
+            assert_eq!(f.kind, want_kind, "{name}");
+            assert_eq!((&f.rule_id, &f.rule_name), (&r.id, &r.name), "{name}");
+            assert_eq!(
+                (f.path.as_slice(), f.place),
+                (case.path.as_bytes(), case.place),
+                "{name}"
+            );
+            assert_eq!((f.line, f.column), (Some(3), Some(7)), "{name}");
+            assert_eq!(f.fingerprint.as_ref(), Some(&c.fingerprint), "{name}");
+            assert_eq!(f.identity, Some(c.identity), "{name}");
+            assert_eq!(f.preview.as_ref(), Some(&c.preview), "{name}");
+            let remedy = if case.warning {
+                r.guidance.clone().expect("a warning's guidance")
+            } else {
+                r.revoke_url.clone()
+            };
+            assert_eq!(f.remedy, remedy, "{name}: remedy");
+            assert_eq!(f.env_var.as_ref(), Some(&r.env_var), "{name}");
+            assert_eq!(f.commit, None, "{name}");
+        }
+    }
+
+    #[test]
+    fn judge_an_exception_for_one_rule_hides_no_other_rules_finding() {
+        // Two rules match overlapping bytes; the first in priority order is allowed by its
+        // fingerprint, which says nothing of the other rule's finding: both are reported.
+        let rules = rules();
+        let toml = FINGERPRINT.replace("{fp}", &redact::fingerprint(KEY, VALUE));
+        let policy = policy(false, true, &toml);
+        let mut allowed = candidate(0, VALUE, false);
+        allowed.span = 0..VALUE.len();
+        let mut other = candidate(2, OTHER_VALUE, false);
+        other.span = 4..4 + OTHER_VALUE.len();
+        let found = policy.judge(
+            &item("src/app.py", Place::File),
+            vec![other, allowed],
+            None,
+            |i| &rules[i],
+        );
+        let got: Vec<(&str, bool)> = found
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.blocking))
+            .collect();
+        assert_eq!(got, [(KEY, false), (OTHER, true)]);
+    }
+
+    #[test]
+    fn judge_pre_existing_only_for_the_value_the_replaced_version_holds() {
+        let rules = rules();
+        let policy = policy(false, true, "");
+        let mut old = candidate(0, VALUE, false);
+        old.span = 0..VALUE.len();
+        let mut new = candidate(0, OTHER_VALUE, false);
+        new.span = 100..100 + OTHER_VALUE.len();
+        let previous = [b"key = ".as_slice(), VALUE, b"\n"].concat();
+        let found = policy.judge(
+            &item("src/app.py", Place::File),
+            vec![old, new],
+            Some(&previous),
+            |i| &rules[i],
+        );
+        let got: Vec<(bool, bool)> = found.iter().map(|f| (f.pre_existing, f.blocking)).collect();
+        assert_eq!(got, [(true, false), (false, true)]);
+    }
+
+    // --- settle ---
+
+    /// `n` items, each in a commit of its own (commit `i` at time `i`).
+    fn committed_items(n: usize) -> Vec<Item> {
+        (0..n)
+            .map(|i| Item {
+                commit: Some(commit(i)),
+                ..item(&format!("src/file{i}.py"), Place::File)
+            })
+            .collect()
+    }
+
+    fn commit(i: usize) -> CommitRef {
+        CommitRef {
+            id: gix::ObjectId::from_hex(format!("{:040x}", i + 1).as_bytes()).expect("an id"),
+            author_time: i as i64,
+        }
+    }
+
+    /// A secret finding for `value` under [`KEY`], as [`Policy::judge`] makes it.
+    fn secret(value: &[u8], pre_existing: bool, allowed: Option<Allowance>) -> Finding {
+        Finding {
+            kind: Kind::Secret,
+            rule_id: KEY.into(),
+            rule_name: "OpenAI project API key".into(),
+            path: b"src/app.py".to_vec(),
+            place: Place::File,
+            line: Some(1),
+            column: Some(1),
+            fingerprint: Some(redact::fingerprint(KEY, value)),
+            identity: Some(redact::identity(KEY, value)),
+            preview: Some(redact::preview(b"", value.len())),
+            pre_existing,
+            blocking: allowed.is_none() && !pre_existing,
+            remedy: String::new(),
+            env_var: None,
+            note: None,
+            commit: None,
+            allowed,
+        }
+    }
+
+    /// A forbidden-file finding at `path`.
+    fn forbidden_file(path: &str) -> Finding {
+        Finding {
+            kind: Kind::ForbiddenFile,
+            rule_id: "kw.file.env".into(),
+            path: path.into(),
+            fingerprint: None,
+            identity: None,
+            preview: None,
+            blocking: true,
+            ..secret(b"", false, None)
+        }
+    }
+
+    /// A settled finding as the settle tests compare it: the value's index in the test's
+    /// list, its commit's number, pre-existing, blocking, and the exception that allowed it.
+    type Settled = (usize, Option<i64>, bool, bool, Option<&'static str>);
+
+    /// What settle returned (see [`Settled`]).
+    fn settled(
+        policy: &Policy,
+        standing: Standing,
+        items: &[Item],
+        found: Vec<(usize, Finding)>,
+        values: &[&[u8]],
+    ) -> Vec<Settled> {
+        policy
+            .settle(standing, items, found)
+            .into_iter()
+            .map(|f| {
+                let value = values
+                    .iter()
+                    .position(|v| Some(redact::identity(KEY, v)) == f.identity)
+                    .unwrap_or(usize::MAX);
+                let by = f.allowed.as_ref().map(Allowance::by);
+                (
+                    value,
+                    f.commit.map(|c| c.author_time),
+                    f.pre_existing,
+                    f.blocking,
+                    by,
+                )
+            })
+            .collect()
+    }
+
+    fn path_allowed() -> Option<Allowance> {
+        Some(Allowance::Path("fixtures/**".into()))
+    }
+
+    #[test]
+    fn settle_committed_one_finding_per_secret_at_its_first_commit() {
+        let items = committed_items(3);
+        let found = vec![
+            (2, secret(VALUE, false, None)),
+            (0, secret(VALUE, false, None)),
+            (1, secret(OTHER_VALUE, false, None)),
+            (2, secret(OTHER_VALUE, false, None)),
+            (1, secret(VALUE, false, None)),
+        ];
+        let values = [VALUE, OTHER_VALUE];
+        // Committed: in history by definition, and new ones block.
+        assert_eq!(
+            settled(
+                &policy(false, true, ""),
+                Standing::Committed,
+                &items,
+                found,
+                &values
+            ),
+            [
+                (0, Some(0), true, true, None),
+                (1, Some(1), true, true, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn settle_committed_already_in_history_only_for_the_identity_the_base_held() {
+        let items = committed_items(3);
+        // The base held VALUE (judged pre-existing at commit 0, kept by commit 2); a new
+        // value whose 8-digit fingerprint happens to equal VALUE's arrives at commit 1.
+        let mut same_fingerprint = secret(OTHER_VALUE, false, None);
+        same_fingerprint.fingerprint = Some(redact::fingerprint(KEY, VALUE));
+        let found = || {
+            vec![
+                (0, secret(VALUE, true, None)),
+                (1, same_fingerprint.clone()),
+                (2, secret(VALUE, false, None)),
+            ]
+        };
+        let values = [VALUE, OTHER_VALUE];
+        assert_eq!(
+            settled(
+                &policy(false, true, ""),
+                Standing::Committed,
+                &items,
+                found(),
+                &values
+            ),
+            [
+                (0, Some(0), true, false, None),
+                (1, Some(1), true, true, None)
+            ]
+        );
+        // Strict: already in history blocks too.
+        assert_eq!(
+            settled(
+                &policy(true, true, ""),
+                Standing::Committed,
+                &items,
+                found(),
+                &values
+            ),
+            [
+                (0, Some(0), true, true, None),
+                (1, Some(1), true, true, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn settle_committed_a_later_commit_keeping_a_value_the_base_held_is_not_new() {
+        // The base side of commit 1 held VALUE, which commit 0 (on another line of history)
+        // also added: reported once, at the first commit, as already in history.
+        let items = committed_items(2);
+        let found = vec![
+            (0, secret(VALUE, false, None)),
+            (1, secret(VALUE, true, None)),
+        ];
+        assert_eq!(
+            settled(
+                &policy(false, true, ""),
+                Standing::Committed,
+                &items,
+                found,
+                &[VALUE]
+            ),
+            [(0, Some(0), true, false, None)]
+        );
+    }
+
+    #[test]
+    fn settle_committed_allowed_findings_are_kept_and_stand_for_no_other() {
+        let items = committed_items(4);
+        let found = vec![
+            (0, secret(VALUE, false, path_allowed())),
+            (1, secret(VALUE, false, None)),
+            (2, secret(VALUE, false, path_allowed())),
+            (3, secret(VALUE, false, None)),
+        ];
+        assert_eq!(
+            settled(
+                &policy(false, true, ""),
+                Standing::Committed,
+                &items,
+                found,
+                &[VALUE]
+            ),
+            [
+                (0, Some(0), true, false, Some("path")),
+                (0, Some(1), true, true, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn settle_committed_a_value_history_held_only_where_allowed_is_new_elsewhere() {
+        let items = committed_items(2);
+        let found = vec![
+            (0, secret(VALUE, true, path_allowed())),
+            (1, secret(VALUE, false, None)),
+        ];
+        assert_eq!(
+            settled(
+                &policy(false, true, ""),
+                Standing::Committed,
+                &items,
+                found,
+                &[VALUE]
+            ),
+            [
+                (0, Some(0), true, false, Some("path")),
+                (0, Some(1), true, true, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn settle_committed_forbidden_files_once_per_path_and_warnings_untouched() {
+        let items = committed_items(3);
+        let mut warning = secret(VALUE, false, None);
+        warning.kind = Kind::Warning;
+        warning.rule_id = WARN.into();
+        warning.blocking = false;
+        let found = vec![
+            (0, forbidden_file(".env")),
+            (1, forbidden_file(".env")),
+            (1, forbidden_file("config/.env")),
+            (1, warning.clone()),
+            (2, warning.clone()),
+        ];
+        let out = policy(false, true, "").settle(Standing::Committed, &items, found);
+        // Kind, path, commit number, pre-existing, blocking.
+        type Row<'a> = (Kind, &'a [u8], Option<i64>, bool, bool);
+        let got: Vec<Row> = out
+            .iter()
+            .map(|f| {
+                let when = f.commit.map(|c| c.author_time);
+                (f.kind, f.path.as_slice(), when, f.pre_existing, f.blocking)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Kind::ForbiddenFile,
+                    b".env".as_slice(),
+                    Some(0),
+                    false,
+                    true
+                ),
+                (
+                    Kind::ForbiddenFile,
+                    b"config/.env".as_slice(),
+                    Some(1),
+                    false,
+                    true
+                ),
+                (
+                    Kind::Warning,
+                    b"src/app.py".as_slice(),
+                    Some(1),
+                    false,
+                    false
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn settle_staged_and_files_leave_findings_as_judged() {
+        let items = committed_items(2);
+        for standing in [Standing::Staged, Standing::Files] {
+            for strict in [false, true] {
+                let found = vec![
+                    (1, secret(VALUE, false, None)),
+                    (0, secret(VALUE, true, None)),
+                    (0, secret(OTHER_VALUE, false, path_allowed())),
+                    (1, secret(VALUE, false, None)),
+                ];
+                let values = [VALUE, OTHER_VALUE];
+                assert_eq!(
+                    settled(&policy(strict, true, ""), standing, &items, found, &values),
+                    [
+                        (0, None, true, false, None),
+                        (1, None, false, false, Some("path")),
+                        (0, None, false, true, None),
+                        (0, None, false, true, None),
+                    ],
+                    "{standing:?}, strict {strict}"
+                );
+            }
+        }
+    }
+}

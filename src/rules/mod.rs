@@ -359,6 +359,18 @@ impl RuleSet {
 }
 
 impl Rule {
+    /// Whether previews show this rule's match whole: only a warning's whose match is a name
+    /// (a browser-exposed variable, an option: the practices the seed warns against). A rule
+    /// with a key's marks — public heads (`prefixes`), an entropy floor, a validator — matches
+    /// a key, which is previewed as a key whatever the rule's action (Stripe's test-mode keys
+    /// only warn, and are keys all the same).
+    pub fn shows_match(&self) -> bool {
+        self.action == FileAction::Warn
+            && self.prefixes.is_empty()
+            && self.min_entropy.is_none()
+            && self.validate.is_none()
+    }
+
     /// The public, non-secret head of a secret, for previews: the longest declared prefix or
     /// keyword the secret starts with (`sk-proj-`, `ghp_`), never more than a third of it.
     pub fn public_prefix<'a>(&self, secret: &'a [u8]) -> &'a [u8] {
@@ -415,6 +427,26 @@ mod tests {
                 panic!("{e}");
             }
         }
+    }
+
+    /// A preview shows a match whole only where it is a name: the seed's warnings about
+    /// variables and options; a key that only warns (Stripe's test-mode keys) is previewed as
+    /// a key.
+    #[test]
+    fn only_warnings_about_names_show_their_match() {
+        let shown: Vec<&str> = BUILTIN_RULES
+            .iter()
+            .filter(|r| r.to_rule().shows_match())
+            .map(|r| r.id)
+            .collect();
+        assert!(!shown.is_empty());
+        for id in &shown {
+            assert!(id.starts_with("kw.seed."), "{id} shows its match whole");
+        }
+        let stripe = BUILTIN_RULES.iter().find(|r| r.id == "kw.stripe.test-key");
+        let stripe = stripe.expect("the Stripe test-key rule").to_rule();
+        assert_eq!(stripe.action, FileAction::Warn);
+        assert!(!stripe.shows_match());
     }
 
     /// The rules a [`Check`] decides: their examples are Dockerfiles (without a
@@ -493,9 +525,11 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/seed/000_f593cda742fc14fd.txt"
         );
-        let Ok(text) = std::fs::read(path) else {
-            return; // the seed sits beside the checkout; CI has it, a bare crate copy may not
-        };
+        // The seed sits beside the checkout (`../shared`, as CI clones it): without it this
+        // test fails rather than pass having checked nothing.
+        let text = std::fs::read(path).unwrap_or_else(|e| {
+            panic!("the seed document {path}: {e} (../shared/seed beside the checkout)")
+        });
         let set = RuleSet::builtin().expect("built-in rules parse");
         let scanner = Scanner::new(set.rules).expect("scanner builds");
         assert!(scanner.scan(&text, false).expect("scan").is_empty());

@@ -344,8 +344,8 @@ impl Scanner {
         evidence: Vec<u8>,
     ) -> Candidate {
         let rule = self.rule(m.rule);
-        // A warning rule matches a practice (a variable's name), not a secret: it is shown.
-        let preview = if rule.action == crate::rules::FileAction::Warn {
+        // A warning about a practice matches a name (a variable's), not a secret: it is shown.
+        let preview = if rule.shows_match() {
             crate::redact::escape(secret)
         } else {
             crate::redact::preview(rule.public_prefix(secret), secret.len())

@@ -251,13 +251,15 @@ fn unstaging_an_env_file_is_never_blocked() {
 
 #[test]
 fn the_seed_document_passes() {
-    let seed = std::fs::read(concat!(
+    // The seed sits beside the checkout (`../shared`, as CI clones it): without it this test
+    // fails rather than pass having committed nothing.
+    let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/seed/000_f593cda742fc14fd.txt"
-    ));
-    let Ok(seed) = seed else {
-        return; // the seed lives beside the checkout; CI has it
-    };
+    );
+    let seed = std::fs::read(path).unwrap_or_else(|e| {
+        panic!("the seed document {path}: {e} (../shared/seed beside the checkout)")
+    });
     let repo = Repo::new();
     repo.write("README.md", seed);
     repo.git(&["add", "."]).assert_ok();
