@@ -60,7 +60,8 @@ impl Engine {
             let mut memos: Vec<Base> = Vec::new();
             let mut failed = None;
             let mut scan = |v: Version<'_>, base: Option<&Base>| -> Result<Base, Error> {
-                let Some(index) = v.item else {
+                // An item that shares an earlier item's blob is scanned with that one.
+                let Some(index) = v.item.filter(|&i| !group.is_other(i)) else {
                     return Ok(Base::Unscanned);
                 };
                 let item = &group.items[index];

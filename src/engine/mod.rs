@@ -11,6 +11,8 @@ pub mod history;
 pub mod large;
 pub mod pool;
 mod sequential;
+#[cfg(test)]
+mod tests;
 mod workers;
 
 use crate::model::{self, Finding, Item, Outcome, ReadBlob, Size};

@@ -66,7 +66,8 @@ pub trait ChainWalk: Sync {
 pub trait ChainWalker {
     /// Walks chain `chain`: builds its versions, each after the one it is built from, and
     /// hands each to `visit` with the memo `visit` returned for that base (`None` for a
-    /// chain's first version). Items larger than `cap` are not built: they (and those built
+    /// chain's first version). A blob is built once, as the first item that has it (the
+    /// engine judges the others with it). Items larger than `cap` are not built: they (and those built
     /// on them) go into `skipped`, for the engine's thread to read. When `visit` returns
     /// [`Stop`], the walk ends there, successfully: the visitor keeps its own reason.
     fn walk(
