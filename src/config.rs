@@ -264,7 +264,7 @@ impl Config {
             }
             let scanner = crate::scan::Scanner::new(vec![rule.clone()])
                 .map_err(|e| value(format!("rule {}: {e}", rule.id)))?;
-            rules::check::check(&scanner, 0, 1, &mut rules::examples::Rng::new(7))
+            crate::scan::check::check(&scanner, 0, 1, &mut rules::examples::Rng::new(7))
                 .map_err(|e| value(e.to_string()))?;
         }
         let lines = text

@@ -43,7 +43,7 @@ pub enum Error {
     Rules(#[from] crate::rules::LoadError),
     /// A rule does not pass the rule check.
     #[error(transparent)]
-    Check(#[from] crate::rules::check::CheckError),
+    Check(#[from] crate::scan::check::CheckError),
     /// `.keyward.toml` is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
@@ -461,7 +461,7 @@ fn rules_check(files: &[PathBuf], io: &mut Io<'_>) -> Result<u8, Error> {
             path: shown.clone(),
             source,
         })?;
-        let count = crate::rules::check::check_file(&shown, &text)?;
+        let count = crate::scan::check::check_file(&shown, &text)?;
         writeln!(io.out, "keyward: {shown}: {count} rules pass").map_err(Error::Write)?;
     }
     io.out.flush().map_err(Error::Write)?;

@@ -6,7 +6,6 @@
 //! built-in rules live as TOML under `src/rules/builtin/`, one file per provider family, and are
 //! compiled into the binary with `include_str!`.
 
-pub mod check;
 pub mod dockerfile;
 pub mod examples;
 
@@ -423,7 +422,9 @@ mod tests {
             // The one rule check (`keyward rules check` runs it too), examples drawn several
             // times so that a pattern that only works for lucky bodies fails; negative
             // examples must produce no finding from any rule of the catalog.
-            if let Err(e) = check::check(&scanner, index, check::DRAWS, &mut rng) {
+            if let Err(e) =
+                crate::scan::check::check(&scanner, index, crate::scan::check::DRAWS, &mut rng)
+            {
                 panic!("{e}");
             }
         }

@@ -9,6 +9,7 @@
 //! structural checks, what an assigned value can be) is [`filters`]; values encoded inside
 //! a file (Kubernetes `Secret` data) are [`decode`]d and scanned too.
 
+pub mod check;
 pub mod decode;
 pub mod encodings;
 pub mod filters;
@@ -231,7 +232,7 @@ impl Scanner {
         (0..self.rules.len()).try_for_each(|i| self.compile_one(i))
     }
 
-    /// Compiles rule `index`'s patterns now (see [`crate::rules::check`]).
+    /// Compiles rule `index`'s patterns now (see [`crate::scan::check`]).
     pub fn compile_one(&self, index: usize) -> Result<(), ScanError> {
         self.regex(index)?;
         self.excluded(index, b"").map(|_| ())

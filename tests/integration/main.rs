@@ -13,6 +13,7 @@ mod hostile;
 mod index;
 mod install;
 mod keys;
+mod layout;
 mod leaks;
 #[allow(dead_code)] // the packaging tests use the rest
 mod machine;

@@ -1,12 +1,12 @@
-//! The one rule check. A rule must compile, find each of its examples exactly where the
+//! The one rule check (the scanner judges the rules; the rules know nothing of it). A rule must compile, find each of its examples exactly where the
 //! example's `«…»` marks say, carry one of its keywords in every example (or the prefilter
 //! would never run its regex), and find none of its negative examples. The test suite runs it
 //! over the built-in catalog, `.keyward.toml` over a team's rules when it is read, and
 //! `keyward rules check FILE` over any rule file.
 
-use super::examples::{expand, Rng};
-use super::Rule;
-use crate::scan::Scanner;
+use super::Scanner;
+use crate::rules::examples::{expand, Rng};
+use crate::rules::Rule;
 
 /// Why a rule fails the check: one line, naming the rule.
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +168,7 @@ fn draw(
     rule: &Rule,
     template: &str,
     rng: &mut Rng,
-) -> Result<super::examples::Expanded, super::examples::ExampleError> {
+) -> Result<crate::rules::examples::Expanded, crate::rules::examples::ExampleError> {
     let mut ex = expand(template, rng)?;
     for _ in 0..100 {
         let Some(span) = ex.secret.clone() else {
@@ -177,11 +177,10 @@ fn draw(
         let secret = &ex.text.as_bytes()[span];
         let low = rule
             .min_entropy
-            .is_some_and(|min| crate::scan::filters::entropy(secret) < min);
-        let masked =
-            rule.placeholder_filter && crate::scan::filters::looks_like_placeholder(secret);
+            .is_some_and(|min| super::filters::entropy(secret) < min);
+        let masked = rule.placeholder_filter && super::filters::looks_like_placeholder(secret);
         // A random value can spell `your` or `null`; the generic rules rightly pass it by.
-        let worded = rule.assignment && crate::scan::filters::has_placeholder_word(secret);
+        let worded = rule.assignment && super::filters::has_placeholder_word(secret);
         if !low && !masked && !worded {
             break;
         }
@@ -246,7 +245,7 @@ fn structure(rule: &Rule) -> Result<(), String> {
 /// Checks every rule of a rule file (TOML, the built-in schema) on its own, as
 /// `keyward rules check FILE` does: each must pass [`check`] in a scanner of the file's rules.
 pub fn check_file(origin: &str, text: &str) -> Result<usize, CheckError> {
-    let mut set = super::RuleSet::default();
+    let mut set = crate::rules::RuleSet::default();
     set.extend_from_toml(origin, text).map_err(|e| CheckError {
         rule: origin.to_owned(),
         message: e.to_string(),
