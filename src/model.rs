@@ -70,6 +70,18 @@ pub enum Content {
     Text(std::sync::Arc<[u8]>),
 }
 
+/// How the items of a source stand: what a finding in them means for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// About to be committed: a secret the replaced version held is already in history.
+    Staged,
+    /// Committed already (a range, a push, history): each finding is reported once, at the
+    /// first commit that introduced it.
+    Committed,
+    /// Files on disk, with no history to compare with.
+    Files,
+}
+
 /// What reading an item's bytes gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadBlob {

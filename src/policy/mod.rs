@@ -8,7 +8,7 @@ pub mod forbidden;
 use crate::model::{Allowance, Finding, Item, Kind, Place, Size};
 use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Candidate;
-use crate::source::Standing;
+use crate::model::Standing;
 use allowlist::{Allowlist, Verdict};
 use forbidden::FileMatcher;
 use std::collections::HashSet;

@@ -67,17 +67,8 @@ impl From<crate::git::plumbing::PlumbingError> for SourceError {
     }
 }
 
-/// How the items of a source stand: what a finding in them means for the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// About to be committed: a secret the replaced version held is already in history.
-    Staged,
-    /// Committed already (a range, a push, history): each finding is reported once, at the
-    /// first commit that introduced it.
-    Committed,
-    /// Files on disk, with no history to compare with.
-    Files,
-}
+/// How the items of a source stand (a model type: the policy reads it).
+pub use crate::model::Standing;
 
 /// A source: its items, and a reader of their bytes.
 pub trait Source {
