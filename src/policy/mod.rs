@@ -5,10 +5,10 @@
 pub mod allowlist;
 pub mod forbidden;
 
+use crate::model::Standing;
 use crate::model::{Allowance, Finding, Item, Kind, Place, Size};
 use crate::rules::{FileAction, FileRule, Rule};
 use crate::scan::Candidate;
-use crate::model::Standing;
 use allowlist::{Allowlist, Verdict};
 use forbidden::FileMatcher;
 use std::collections::HashSet;
