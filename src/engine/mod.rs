@@ -169,7 +169,8 @@ impl Engine {
                 None
             }
             Content::Bytes { data, windows } => {
-                Some(self.scanner.examine(&item.path, data, windows)?)
+                let reading = crate::scan::Reading::of(data);
+                Some(self.scanner.examine(&item.path, data, windows, reading)?)
             }
         };
         let dockerfile = match data {

@@ -1,5 +1,5 @@
 //! Filters that tell a real secret from its look-alikes, after a rule's regex has matched:
-//! the scanner runs them in this order, each cheaper or more common than the next:
+//! [`accept`] runs them in this order, each cheaper or more common than the next:
 //! 1. the rule's own allowed values (`allow_values`);
 //! 2. entropy (`min_entropy`; [`randomness`]);
 //! 3. placeholders (`AKIA…EXAMPLE`, `xxxx`, `123456`; [`placeholders`]);
@@ -27,8 +27,37 @@ pub use placeholders::{has_placeholder_word, looks_like_placeholder};
 pub use randomness::{entropy, is_uuid};
 pub use structure::is_der_private_key;
 
-use crate::rules::Validator;
+use crate::rules::{Rule, Validator};
 use std::ops::Range;
+
+/// Whether a rule's match `data[secret]` (assigned to `name`, when its pattern names one) is
+/// a finding: the filters above, in their order. `code` says the file is source code (see
+/// [`assigned_value_is_secret`]).
+pub(super) fn accept(
+    rule: &Rule,
+    data: &[u8],
+    secret: Range<usize>,
+    name: Option<&[u8]>,
+    code: bool,
+) -> bool {
+    let value = &data[secret.clone()];
+    if rule.allow_values.iter().any(|v| v.as_bytes() == value) {
+        return false;
+    }
+    if rule.min_entropy.is_some_and(|min| entropy(value) < min) {
+        return false;
+    }
+    if rule.placeholder_filter && looks_like_placeholder(value) {
+        return false;
+    }
+    if rule
+        .validate
+        .is_some_and(|v| !validate(v, data, secret.clone()))
+    {
+        return false;
+    }
+    !rule.assignment || assigned_value_is_secret(name.unwrap_or_default(), data, secret, code)
+}
 
 /// Runs a rule's structural check on the value `data[value]`.
 pub fn validate(validator: Validator, data: &[u8], value: Range<usize>) -> bool {
