@@ -8,6 +8,9 @@
 //!   every example through serde (which also checks the schema: unknown keys are errors).
 //!
 //! A key this script does not know fails the build, naming the file and the rule.
+//!
+//! It also turns the filters' word tables (`src/scan/filters/words.toml`) into statics:
+//! `filter_words.rs`, included by `src/scan/filters/words.rs`.
 
 use std::path::Path;
 
@@ -78,6 +81,64 @@ fn main() {
     write("builtin_static.rs", &rules);
     write("builtin_static_files.rs", &files);
     write("builtin_prefilter.rs", &prefilter(&keywords));
+    write("filter_words.rs", &filter_words(Path::new(WORDS)));
+}
+
+/// The filters' word tables.
+const WORDS: &str = "src/scan/filters/words.toml";
+
+/// Each table of the word tables' file as a `Words` static named after it in capitals, with
+/// its `about` as documentation. A table without `about`, `against`, `at` or `words`, or with
+/// a key besides those, fails the build naming the table; the values of `against` and `at`
+/// are checked by the compiler (they become enum variants).
+fn filter_words(path: &Path) -> String {
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(path).expect("readable word tables");
+    let tables: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = String::new();
+    for (name, table) in &tables {
+        let fail = |message: &str| -> ! { panic!("{}: [{name}]: {message}", path.display()) };
+        let Some(table) = table.as_table() else {
+            fail("must be a table")
+        };
+        let string = |key: &str| match table.get(key) {
+            Some(toml::Value::String(s)) => s.clone(),
+            _ => fail(&format!("`{key}` must be a string")),
+        };
+        if let Some(key) = table
+            .keys()
+            .find(|k| !["about", "against", "at", "words"].contains(&k.as_str()))
+        {
+            fail(&format!("unknown key `{key}`"));
+        }
+        let words: Vec<String> = match table.get("words") {
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .map(|w| match w.as_str() {
+                    Some(w) => format!("b\"{}\"", w.as_bytes().escape_ascii()),
+                    None => fail("`words` must be strings"),
+                })
+                .collect(),
+            _ => fail("`words` must be a list"),
+        };
+        let variant = |key: &str| {
+            let value = string(key);
+            let mut c = value.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        };
+        out.push_str(&format!(
+            "#[doc = {:?}]\npub(super) static {}: Words = Words::new(Against::{}, At::{}, &[{}]);\n",
+            string("about"),
+            name.to_ascii_uppercase(),
+            variant("against"),
+            variant("at"),
+            words.join(", "),
+        ));
+    }
+    out
 }
 
 /// The prefilter's tables for the built-in keywords (see `src/scan/gate.rs`), as statics.

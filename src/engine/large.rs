@@ -58,7 +58,7 @@ impl Engine {
                 findings.extend(self.policy.forbidden(item, Some(&window))?);
             }
             // A UTF-16 window after the first carries no byte-order mark; the first decides.
-            let part = self.scanner.examine_as(&item.path, &window, None, how)?;
+            let part = self.scanner.examine(&item.path, &window, None, how)?;
             let keep = if last {
                 window.len()
             } else {

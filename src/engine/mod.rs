@@ -170,7 +170,10 @@ impl Engine {
                 findings.push(self.policy.not_scanned(&item.path, size, self.cap));
                 None
             }
-            Body::Bytes { data, windows } => Some(self.scanner.examine(&item.path, data, windows)?),
+            Body::Bytes { data, windows } => {
+                let reading = crate::scan::Reading::of(data);
+                Some(self.scanner.examine(&item.path, data, windows, reading)?)
+            }
         };
         let dockerfile = match data {
             Some(data) if !self.checks.is_empty() && dockerfile::is_dockerfile(&item.path) => {

@@ -89,7 +89,7 @@ pub fn check(
         }
         for (how, bytes) in variants {
             let scan = scanner
-                .examine(b"", &bytes, None)
+                .examine(b"", &bytes, None, crate::scan::Reading::of(&bytes))
                 .map_err(|e| fail(e.to_string()))?;
             if !scan
                 .candidates
