@@ -382,3 +382,34 @@ mod tests {
         assert_eq!(parse_date("2026-13-01"), None);
     }
 }
+
+/// A secret the scanner found, before the policy judges it. The fingerprint, the identity and
+/// the redacted preview are made here, where the value is at hand; the one field that holds
+/// bytes of the secret is `evidence`, which the policy searches the replaced version for and
+/// no report ever reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Index of the rule in the scanner's rule list: its priority (lower first).
+    pub rule: usize,
+    /// The rule is a team's own (see [`crate::scan::Scanner::catalog`]): its matches and the built-in
+    /// rules' never stand in for each other.
+    pub custom: bool,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Its line carries an inline allow marker such as `keyward:allow`.
+    pub inline_allowed: bool,
+    /// See [`crate::redact::fingerprint`]: for people.
+    pub fingerprint: String,
+    /// See [`crate::redact::identity`]: for decisions.
+    pub identity: crate::redact::Identity,
+    /// See [`crate::redact::preview`].
+    pub preview: String,
+    /// Where in the blob it sits (its bytes, however encoded).
+    pub span: std::ops::Range<usize>,
+    /// The bytes whose presence in the version it replaces makes it pre-existing: the
+    /// secret as the file writes it, or the encoded value it was decoded from. (Kept, not
+    /// the blob: a scan holds no blob longer than it reads it.)
+    pub evidence: Vec<u8>,
+}

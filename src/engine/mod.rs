@@ -15,11 +15,12 @@ mod sequential;
 mod tests;
 mod workers;
 
+use crate::model::Candidate;
 use crate::model::{self, Finding, Item, Outcome, ReadBlob, Size};
 use crate::policy::{Policy, PolicyError};
 use crate::rules::dockerfile;
 use crate::rules::{Rule, StaticRule};
-use crate::scan::{BlobScan, Candidate, ScanError, Scanner};
+use crate::scan::{BlobScan, ScanError, Scanner};
 use crate::source::feed::Feed;
 use crate::source::{BlobRead, Parts, Sibling, Source, SourceError, Standing};
 use std::collections::HashMap;

@@ -5,10 +5,8 @@
 pub mod allowlist;
 pub mod forbidden;
 
-use crate::model::Standing;
-use crate::model::{Allowance, Finding, Item, Kind, Place, Size};
+use crate::model::{Allowance, Candidate, Finding, Item, Kind, Place, Size, Standing};
 use crate::rules::{FileAction, FileRule, Rule};
-use crate::scan::Candidate;
 use allowlist::{Allowlist, Verdict};
 use forbidden::FileMatcher;
 use std::collections::HashSet;

@@ -4,6 +4,7 @@
 //! [`Candidate`] for the policy.
 
 use super::{decode, encodings, line_and_column, Match, ScanError, Scanner};
+use crate::model::Candidate;
 use std::ops::Range;
 
 /// How many leading bytes decide whether a blob is binary (git's own heuristic uses 8000).
@@ -49,37 +50,6 @@ pub struct BlobScan {
     pub candidates: Vec<Candidate>,
     /// A keyword of a multi-line rule may be in the blob (see [`Scanner::examine`]).
     pub multiline: bool,
-}
-
-/// A secret the scanner found, before the policy judges it. The fingerprint, the identity and
-/// the redacted preview are made here, where the value is at hand; the one field that holds
-/// bytes of the secret is `evidence`, which the policy searches the replaced version for and
-/// no report ever reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    /// Index of the rule in the scanner's rule list: its priority (lower first).
-    pub rule: usize,
-    /// The rule is a team's own (see [`Scanner::catalog`]): its matches and the built-in
-    /// rules' never stand in for each other.
-    pub custom: bool,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// Its line carries an inline allow marker such as `keyward:allow`.
-    pub inline_allowed: bool,
-    /// See [`crate::redact::fingerprint`]: for people.
-    pub fingerprint: String,
-    /// See [`crate::redact::identity`]: for decisions.
-    pub identity: crate::redact::Identity,
-    /// See [`crate::redact::preview`].
-    pub preview: String,
-    /// Where in the blob it sits (its bytes, however encoded).
-    pub span: Range<usize>,
-    /// The bytes whose presence in the version it replaces makes it pre-existing: the
-    /// secret as the file writes it, or the encoded value it was decoded from. (Kept, not
-    /// the blob: a scan holds no blob longer than it reads it.)
-    pub evidence: Vec<u8>,
 }
 
 impl Scanner {

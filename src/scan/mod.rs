@@ -38,7 +38,7 @@ pub mod windows;
 
 pub use compiled::PathProfile;
 pub use confirm::{line_and_column, Match};
-pub use examine::{is_binary, BlobScan, Candidate, Reading, BINARY_SNIFF_LEN};
+pub use examine::{is_binary, BlobScan, Reading, BINARY_SNIFF_LEN};
 
 use crate::rules::{Rule, StaticRule};
 use compiled::{Compiled, Source};

@@ -129,6 +129,21 @@ fn the_engine_knows_nothing_of_git() {
     }
 }
 
+#[test]
+fn the_policy_reads_only_the_model_the_rules_and_the_configuration() {
+    // The only code that decides blocking judges what it is handed (candidates, items, rules):
+    // it may not reach back into the scanner, a source or git.
+    let edges = imports();
+    let policy = edges.get("policy").cloned().unwrap_or_default();
+    let allowed = ["model", "rules", "config", "redact", "policy"];
+    let beyond: Vec<_> = policy
+        .iter()
+        .filter(|(m, _)| !allowed.contains(&m.as_str()))
+        .map(|(m, at)| format!("{m} (at {at})"))
+        .collect();
+    assert!(beyond.is_empty(), "the policy imports {beyond:?}");
+}
+
 /// Data tables written by a generator, exempt from the length limit.
 const GENERATED: &[&str] = &["scan/common_windows.rs"];
 
