@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// Usage text for `keyward --help`.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 keyward — block staged API keys and env files at git commit
 
 Usage:
@@ -69,19 +69,19 @@ Exit codes: 0 clean, 1 blocked, 2 error (the hook then blocks too).";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// The settings the flags give (they win over `.keyward.toml` and git config).
-    pub flags: Flags,
+    pub(crate) flags: Flags,
     /// Output format.
-    pub format: Format,
+    pub(crate) format: Format,
     /// Which policy file applies.
-    pub policy: PolicyChoice,
+    pub(crate) policy: PolicyChoice,
     /// `--audit FILE`: also write every item judged (blob, path) to FILE (`-`: standard
     /// error). The hook, which git runs without arguments, reads `KEYWARD_AUDIT` instead.
-    pub audit: Option<PathBuf>,
+    pub(crate) audit: Option<PathBuf>,
 }
 
 /// Which policy file applies.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum PolicyChoice {
+pub(crate) enum PolicyChoice {
     /// `.keyward.toml` at the repository root, unless `KEYWARD_POLICY` names another.
     #[default]
     Repository,

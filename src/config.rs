@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 mod cover;
 
 /// The file name, at the repository root.
-pub const FILE_NAME: &str = ".keyward.toml";
+pub(crate) const FILE_NAME: &str = ".keyward.toml";
 
 /// Errors in `.keyward.toml`, each naming the file and, where known, the line.
 #[derive(Debug, thiserror::Error)]
@@ -53,89 +53,87 @@ pub enum ConfigError {
 /// `.keyward.toml`, as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct File {
+pub(crate) struct File {
     /// Block secrets already in HEAD too.
     #[serde(default)]
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
     /// Size cap, e.g. `"8m"`.
     #[serde(default)]
-    pub max_file_size: Option<String>,
+    pub(crate) max_file_size: Option<String>,
     /// Whether inline `keyward:allow` markers are honoured.
     #[serde(default)]
-    pub inline_allow: Option<bool>,
+    pub(crate) inline_allow: Option<bool>,
     /// Exceptions.
     #[serde(default)]
-    pub allow: Allow,
+    pub(crate) allow: Allow,
     /// Extra forbidden files.
     #[serde(default)]
-    pub forbid: Forbid,
+    pub(crate) forbid: Forbid,
     /// Custom rules, with the built-in schema.
     #[serde(default)]
-    pub rule: Vec<Rule>,
+    pub(crate) rule: Vec<Rule>,
 }
 
 /// `[allow]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Allow {
+pub(crate) struct Allow {
     /// Globs whose content is not scanned.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub(crate) paths: Vec<String>,
     /// Globs exempt from the forbidden-file rules.
     #[serde(default)]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// Rule ids turned off.
     #[serde(default)]
-    pub rules: Vec<String>,
+    pub(crate) rules: Vec<String>,
     /// Allowed findings, by fingerprint.
     #[serde(default)]
-    pub fingerprints: Vec<AllowedFingerprint>,
+    pub(crate) fingerprints: Vec<AllowedFingerprint>,
 }
 
 /// One `[[allow.fingerprints]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AllowedFingerprint {
+pub(crate) struct AllowedFingerprint {
     /// The finding's fingerprint (8 hex digits).
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
     /// Why it is allowed (required: the audit trail).
-    pub reason: String,
+    pub(crate) reason: String,
     /// `YYYY-MM-DD`: after this day the entry stops allowing.
     #[serde(default)]
-    pub expires: Option<String>,
+    pub(crate) expires: Option<String>,
 }
 
 /// `[forbid]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Forbid {
+pub(crate) struct Forbid {
     /// Extra globs of files that must not be committed.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub(crate) paths: Vec<String>,
 }
 
 /// A loaded, validated `.keyward.toml`.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// Where it was read from.
-    pub path: PathBuf,
+pub(crate) struct Config {
     /// What it says.
-    pub file: File,
+    pub(crate) file: File,
     /// The 1-based line of each top-level setting, for `keyward config`.
-    pub lines: Vec<(String, usize)>,
+    pub(crate) lines: Vec<(String, usize)>,
     /// `allow.paths`, compiled.
-    pub allow_paths: GlobSet,
+    pub(crate) allow_paths: GlobSet,
     /// `allow.files`, compiled.
-    pub allow_files: GlobSet,
+    pub(crate) allow_files: GlobSet,
     /// `forbid.paths`, compiled.
-    pub forbid_paths: GlobSet,
+    pub(crate) forbid_paths: GlobSet,
     /// `max-file-size`.
-    pub max_file_size: Option<Size>,
+    pub(crate) max_file_size: Option<Size>,
 }
 
 impl Config {
     /// Reads `.keyward.toml` in `root`; `Ok(None)` when there is none.
-    pub fn load(root: &Path) -> Result<Option<Self>, ConfigError> {
+    pub(crate) fn load(root: &Path) -> Result<Option<Self>, ConfigError> {
         let path = root.join(FILE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -147,26 +145,26 @@ impl Config {
                 })
             }
         };
-        Self::parse_named(&path, FILE_NAME, &text).map(Some)
+        Self::parse_named(FILE_NAME, &text).map(Some)
     }
 
     /// Reads a policy file given by name (`--policy FILE`, `KEYWARD_POLICY`): it must exist.
-    pub fn load_file(path: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load_file(path: &Path) -> Result<Self, ConfigError> {
         let shown = crate::redact::escape(path.as_os_str().as_encoded_bytes());
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        Self::parse_named(path, &shown, &text)
+        Self::parse_named(&shown, &text)
     }
 
     /// Parses and validates the text of a `.keyward.toml` (see [`Config::load`]).
-    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        Self::parse_named(path, FILE_NAME, text)
+    pub(crate) fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_named(FILE_NAME, text)
     }
 
     /// [`Config::parse`], naming the file `shown` in errors.
-    fn parse_named(path: &Path, shown: &str, text: &str) -> Result<Self, ConfigError> {
+    fn parse_named(shown: &str, text: &str) -> Result<Self, ConfigError> {
         let shown = shown.to_owned();
         let file: File = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: shown.clone(),
@@ -278,7 +276,6 @@ impl Config {
             })
             .collect();
         Ok(Config {
-            path: path.to_owned(),
             allow_paths: globs("allow.paths", &file.allow.paths, true)?,
             allow_files: globs("allow.files", &file.allow.files, true)?,
             forbid_paths: globs("forbid.paths", &file.forbid.paths, false)?,
@@ -289,12 +286,12 @@ impl Config {
     }
 
     /// The line a top-level setting is on.
-    pub fn line_of(&self, key: &str) -> Option<usize> {
+    pub(crate) fn line_of(&self, key: &str) -> Option<usize> {
         self.lines.iter().find(|(k, _)| k == key).map(|(_, l)| *l)
     }
 
     /// The entry allowing `fingerprint`, if any.
-    pub fn allowed(&self, fingerprint: &str) -> Option<&AllowedFingerprint> {
+    pub(crate) fn allowed(&self, fingerprint: &str) -> Option<&AllowedFingerprint> {
         self.file
             .allow
             .fingerprints
@@ -325,7 +322,7 @@ fn glob(pattern: &str, any_case: bool) -> Result<Glob, globset::Error> {
 
 /// The smallest size cap a policy file may set: below it, ordinary source and config files
 /// would go unscanned (reported, but not checked).
-pub const MIN_FILE_SIZE_CAP: Size = Size(1 << 20);
+pub(crate) const MIN_FILE_SIZE_CAP: Size = Size(1 << 20);
 
 /// The globs compiled together.
 fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
@@ -402,7 +399,7 @@ fn line_with(text: &str, needle: &str) -> usize {
 }
 
 /// 8 lowercase hex digits.
-pub fn is_fingerprint(s: &str) -> bool {
+pub(crate) fn is_fingerprint(s: &str) -> bool {
     s.len() == 8
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -410,7 +407,7 @@ pub fn is_fingerprint(s: &str) -> bool {
 
 /// Appends an exception for `fingerprint` to the `.keyward.toml` in `root` (creating it),
 /// keeping what is there byte for byte. Returns the file's path.
-pub fn append_allow(
+pub(crate) fn append_allow(
     root: &Path,
     fingerprint: &str,
     reason: &str,
@@ -437,7 +434,7 @@ pub fn append_allow(
         Err(e) => return Err(value(e.to_string())),
     };
     if !old.is_empty() {
-        let current = Config::parse(&path, &old)?;
+        let current = Config::parse(&old)?;
         if current.allowed(fingerprint).is_some() {
             return Err(value(format!("{fingerprint} is already allowed")));
         }
@@ -457,7 +454,7 @@ pub fn append_allow(
     }
     // The result must still be a valid policy (an `allow.fingerprints = [...]` written inline
     // cannot take a `[[allow.fingerprints]]` table after it).
-    Config::parse(&path, &text).map_err(|e| {
+    Config::parse(&text).map_err(|e| {
         value(format!(
             "cannot append an entry to this file ({e}); add it by hand"
         ))
@@ -486,7 +483,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(Path::new(FILE_NAME), text)
+        Config::parse(text)
     }
 
     #[test]

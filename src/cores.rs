@@ -4,7 +4,7 @@
 /// `KEYWARD_THREADS` when it is set to a number from 1 to 1024 (a CI runner sharing its
 /// cores; a measurement of what more cores would do), otherwise the cores this process may
 /// use. Each stage caps what it starts (eight at most).
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::env::var("KEYWARD_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())

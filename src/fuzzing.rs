@@ -15,7 +15,7 @@ use crate::git::packs;
 use once_cell::sync::Lazy;
 
 /// A target's entry point: any bytes in; panics on a bug.
-pub type Target = fn(&[u8]);
+pub(crate) type Target = fn(&[u8]);
 
 /// Every target: the name of its fuzz target (and corpus directory), and its entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -203,7 +203,7 @@ fn one_line(what: &str, message: &str) {
 /// `.keyward.toml`: parses or fails with a one-line error.
 pub fn config(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Err(e) = crate::config::Config::parse(std::path::Path::new(".keyward.toml"), &text) {
+    if let Err(e) = crate::config::Config::parse(&text) {
         one_line("config", &e.to_string());
     }
 }

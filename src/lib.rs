@@ -43,21 +43,21 @@ pub use gix::ObjectId;
 
 pub mod app;
 pub mod cli;
-pub mod config;
-pub mod cores;
-pub mod engine;
+pub(crate) mod config;
+pub(crate) mod cores;
+pub(crate) mod engine;
 pub mod fuzzing;
 pub mod git;
-pub mod install;
+pub(crate) mod install;
 pub mod model;
-pub mod policy;
+pub(crate) mod policy;
 pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
-pub mod settings;
+pub(crate) mod settings;
 pub mod source;
 
 /// Marks a file as keyward's hook: the binary carries it (it is part of `--version`), so an
 /// installer can tell keyward's hook from a team's own without running it.
-pub const HOOK_MARKER: &str = "keyward-pre-commit-hook";
+pub(crate) const HOOK_MARKER: &str = "keyward-pre-commit-hook";

@@ -10,18 +10,18 @@ pub struct Item {
     /// was reached on disk: raw bytes, never escaped. Reports escape it for their output.
     /// For an item that is not a file ([`Place::Ref`], [`Place::Message`]) a name for the
     /// report: `commit 1a2b3c4d5e message`.
-    pub path: Vec<u8>,
+    pub(crate) path: Vec<u8>,
     /// Where the bytes are.
     pub content: Content,
     /// What the item is in what git records: which rules apply to it.
-    pub place: Place,
+    pub(crate) place: Place,
     /// The commit that introduced it (ranges, history, pushes).
-    pub commit: Option<CommitRef>,
+    pub(crate) commit: Option<CommitRef>,
 }
 
 impl Item {
     /// A file at `path` with `content`, outside any commit.
-    pub fn new(path: Vec<u8>, content: Content) -> Self {
+    pub(crate) fn new(path: Vec<u8>, content: Content) -> Self {
         Item {
             path,
             content,
@@ -35,7 +35,7 @@ impl Item {
 /// in the rules about names and paths that apply to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Place {
+pub(crate) enum Place {
     /// A file at its path: every rule applies.
     File,
     /// A symbolic link: git stores and serves its blob (a target path) like a file's, so it
@@ -54,7 +54,7 @@ pub enum Place {
 impl Place {
     /// Whether the item sits at a path of the tree (a file or a link), where path-based
     /// exceptions apply.
-    pub fn at_path(self) -> bool {
+    pub(crate) fn at_path(self) -> bool {
         matches!(self, Place::File | Place::Symlink)
     }
 }
@@ -84,7 +84,7 @@ pub enum Standing {
 
 /// What reading an item's bytes gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadBlob {
+pub(crate) enum ReadBlob {
     /// The bytes are in the caller's buffer.
     Read,
     /// The item is larger than the cap; its size is given and nothing was kept.
@@ -93,11 +93,11 @@ pub enum ReadBlob {
 
 /// A commit, as findings name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommitRef {
+pub(crate) struct CommitRef {
     /// The commit id.
-    pub id: ObjectId,
+    pub(crate) id: ObjectId,
     /// Its author date, in seconds since the epoch.
-    pub author_time: i64,
+    pub(crate) author_time: i64,
 }
 
 /// Which commits a commit source walks.
@@ -121,15 +121,15 @@ pub enum Selection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedRef {
     /// The object it will point at: a commit, an annotated tag, a tree or a blob.
-    pub id: ObjectId,
+    pub(crate) id: ObjectId,
     /// Its full name (`refs/heads/main`).
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A secret inside a file.
     Secret,
     /// A file that must not be committed at all.
@@ -144,50 +144,50 @@ pub enum Kind {
 /// Everything a report needs about one problem. Holds no secret bytes: only the redacted
 /// preview and the fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// What the finding is about.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Stable rule id (`kw.openai.project-key`, `kw.file.env`, `kw.not-scanned.too-large`).
-    pub rule_id: String,
+    pub(crate) rule_id: String,
     /// Human name of the rule.
-    pub rule_name: String,
+    pub(crate) rule_name: String,
     /// The path, raw (see [`Item::path`]).
-    pub path: Vec<u8>,
+    pub(crate) path: Vec<u8>,
     /// What the item the finding is in is: a file, a link, a message (see [`Place`]).
-    pub place: Place,
+    pub(crate) place: Place,
     /// 1-based line of the secret.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     /// 1-based column (characters) of the secret.
-    pub column: Option<usize>,
+    pub(crate) column: Option<usize>,
     /// Identity of the secret for people: rule id + value, hashed to 8 hex digits (see
     /// [`crate::redact::fingerprint`]).
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// Identity of the secret for decisions (already in history, one finding per secret):
     /// never shown (see [`crate::redact::Identity`]).
-    pub identity: Option<crate::redact::Identity>,
+    pub(crate) identity: Option<crate::redact::Identity>,
     /// Redacted preview, e.g. `sk-proj-…(164 chars)`.
-    pub preview: Option<String>,
+    pub(crate) preview: Option<String>,
     /// The value was already in history: in the version the commit replaces, or committed
     /// already (ranges, history, pushes).
-    pub pre_existing: bool,
+    pub(crate) pre_existing: bool,
     /// Whether this finding blocks.
-    pub blocking: bool,
+    pub(crate) blocking: bool,
     /// Where to revoke the key, or what to do instead of committing the file.
-    pub remedy: String,
+    pub(crate) remedy: String,
     /// The environment variable to read the value from instead.
-    pub env_var: Option<String>,
+    pub(crate) env_var: Option<String>,
     /// Why a policy exception did not apply (an expired allow entry).
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// The first commit that introduced the finding (ranges, history, pushes).
-    pub commit: Option<CommitRef>,
+    pub(crate) commit: Option<CommitRef>,
     /// The exception that allowed it, if one did: then it does not block, and reports show
     /// it only as allowed (JSON and SARIF carry it for audit; the human report counts it).
-    pub allowed: Option<Allowance>,
+    pub(crate) allowed: Option<Allowance>,
 }
 
 /// An exception that allowed a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Allowance {
+pub(crate) enum Allowance {
     /// A marker on its line (`keyward:allow`, `gitleaks:allow`, …) or the line before.
     Inline,
     /// `allow.paths`: this pattern matched the path.
@@ -202,7 +202,7 @@ pub enum Allowance {
 
 impl Allowance {
     /// How the exception is named in reports: `path`, `file`, `rule`, `fingerprint`, `inline`.
-    pub fn by(&self) -> &'static str {
+    pub(crate) fn by(&self) -> &'static str {
         match self {
             Allowance::Inline => "inline",
             Allowance::Path(_) => "path",
@@ -215,44 +215,44 @@ impl Allowance {
 
 /// The result of a scan.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Problems found, in scan order.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Binary files (raw paths): checked only with the rules marked `binary`.
-    pub binary: Vec<Vec<u8>>,
+    pub(crate) binary: Vec<Vec<u8>>,
     /// How many files or blobs were scanned.
-    pub scanned: usize,
+    pub(crate) scanned: usize,
     /// Files on disk that could not be read (`keyward scan PATH…`): not scanned, and an error.
-    pub unreadable: Vec<Unreadable>,
+    pub(crate) unreadable: Vec<Unreadable>,
 }
 
 /// A file or directory on disk that could not be read.
 #[derive(Debug)]
 pub struct Unreadable {
     /// The path, escaped for the terminal.
-    pub path: String,
+    pub(crate) path: String,
     /// Why.
-    pub error: std::io::Error,
+    pub(crate) error: std::io::Error,
 }
 
 impl Outcome {
     /// Whether any finding blocks.
-    pub fn blocked(&self) -> bool {
+    pub(crate) fn blocked(&self) -> bool {
         self.findings.iter().any(|f| f.blocking)
     }
 
     /// The findings no exception allowed: what reports list.
-    pub fn shown(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn shown(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.allowed.is_none())
     }
 
     /// The findings an exception allowed.
-    pub fn allowed(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn allowed(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.allowed.is_some())
     }
 
     /// How the shown findings weigh: `(blocking, secrets already in history, the rest)`.
-    pub fn counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let blocking = self.shown().filter(|f| f.blocking).count();
         let history = self
             .shown()
@@ -265,7 +265,7 @@ impl Outcome {
 /// A size in bytes, as settings and messages spell it: `4096`, `512k`, `64m`, `1g` (also
 /// `kb`, `MiB`, …) in, `64 MiB` out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Size(pub u64);
+pub(crate) struct Size(pub u64);
 
 impl std::str::FromStr for Size {
     type Err = ();
@@ -310,7 +310,7 @@ impl std::fmt::Display for Size {
 }
 
 /// `YYYY-MM-DD` of a time in seconds since the epoch (UTC).
-pub fn date(seconds: i64) -> String {
+pub(crate) fn date(seconds: i64) -> String {
     // Howard Hinnant's civil_from_days.
     let z = seconds.div_euclid(86_400) + 719_468;
     let era = z.div_euclid(146_097);
@@ -325,7 +325,7 @@ pub fn date(seconds: i64) -> String {
 }
 
 /// `YYYY-MM-DD` → days since 1970-01-01.
-pub fn parse_date(s: &str) -> Option<i64> {
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let mut parts = s.trim().splitn(3, '-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
@@ -344,7 +344,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
 }
 
 /// Today, in days since 1970-01-01 (UTC).
-pub fn today() -> i64 {
+pub(crate) fn today() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| (d.as_secs() / 86_400) as i64)
@@ -388,28 +388,28 @@ mod tests {
 /// bytes of the secret is `evidence`, which the policy searches the replaced version for and
 /// no report ever reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Index of the rule in the scanner's rule list: its priority (lower first).
-    pub rule: usize,
+    pub(crate) rule: usize,
     /// The rule is a team's own (see [`crate::scan::Scanner::catalog`]): its matches and the built-in
     /// rules' never stand in for each other.
-    pub custom: bool,
+    pub(crate) custom: bool,
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, in characters.
-    pub column: usize,
+    pub(crate) column: usize,
     /// Its line carries an inline allow marker such as `keyward:allow`.
-    pub inline_allowed: bool,
+    pub(crate) inline_allowed: bool,
     /// See [`crate::redact::fingerprint`]: for people.
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
     /// See [`crate::redact::identity`]: for decisions.
-    pub identity: crate::redact::Identity,
+    pub(crate) identity: crate::redact::Identity,
     /// See [`crate::redact::preview`].
-    pub preview: String,
+    pub(crate) preview: String,
     /// Where in the blob it sits (its bytes, however encoded).
-    pub span: std::ops::Range<usize>,
+    pub(crate) span: std::ops::Range<usize>,
     /// The bytes whose presence in the version it replaces makes it pre-existing: the
     /// secret as the file writes it, or the encoded value it was decoded from. (Kept, not
     /// the blob: a scan holds no blob longer than it reads it.)
-    pub evidence: Vec<u8>,
+    pub(crate) evidence: Vec<u8>,
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 /// A redacted preview: the public prefix and the length, e.g. `sk-proj-…(164 chars)`. The
 /// random body never appears, not even a few characters of it.
-pub fn preview(public_prefix: &[u8], secret_len: usize) -> String {
+pub(crate) fn preview(public_prefix: &[u8], secret_len: usize) -> String {
     format!("{}…({secret_len} chars)", escape(public_prefix))
 }
 
@@ -38,7 +38,7 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 /// never printed (its `Debug` shows nothing of it), so it cannot be used to test guesses of a
 /// low-entropy value either.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Identity([u8; 32]);
+pub(crate) struct Identity([u8; 32]);
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Identity {
 }
 
 /// The [`Identity`] of `secret` under rule `rule_id`.
-pub fn identity(rule_id: &str, secret: &[u8]) -> Identity {
+pub(crate) fn identity(rule_id: &str, secret: &[u8]) -> Identity {
     static KEY: once_cell::sync::Lazy<[u8; 32]> = once_cell::sync::Lazy::new(run_key);
     let mut hasher = Sha256::new();
     hasher.update(*KEY);

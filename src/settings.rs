@@ -10,11 +10,11 @@ use crate::config::Config;
 use crate::model::Size;
 
 /// The size cap when nothing sets one: generous enough for any source or config file.
-pub const DEFAULT_MAX_FILE_SIZE: Size = Size(64 << 20);
+pub(crate) const DEFAULT_MAX_FILE_SIZE: Size = Size(64 << 20);
 
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Color {
+pub(crate) enum Color {
     /// On a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
@@ -25,7 +25,7 @@ pub enum Color {
 
 impl Color {
     /// `auto`, `always` or `never` (git's `true` and `false` too).
-    pub fn parse(s: &str) -> Option<Color> {
+    pub(crate) fn parse(s: &str) -> Option<Color> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Some(Color::Auto),
             "always" | "true" => Some(Color::Always),
@@ -47,15 +47,15 @@ impl std::fmt::Display for Color {
 
 /// The settings the command line gave: `None` where no flag was used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// `--strict`.
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
     /// `--no-inline-allow`.
-    pub inline_allow: Option<bool>,
+    pub(crate) inline_allow: Option<bool>,
     /// `--max-file-size`.
-    pub max_file_size: Option<Size>,
+    pub(crate) max_file_size: Option<Size>,
     /// `--color`.
-    pub color: Option<Color>,
+    pub(crate) color: Option<Color>,
 }
 
 /// A `keyward.*` git config value that means nothing.
@@ -63,16 +63,16 @@ pub struct Flags {
 #[error("git config: keyward.{key}: `{value}` is not {what}")]
 pub struct SettingsError {
     /// The key, as git spells it (`maxFileSize`).
-    pub key: &'static str,
+    pub(crate) key: &'static str,
     /// The value, escaped for the terminal.
-    pub value: String,
+    pub(crate) value: String,
     /// What it should be.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
 }
 
 /// Where an effective setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Built in.
     Default,
     /// `git config keyward.<key>`.
@@ -96,17 +96,17 @@ impl std::fmt::Display for Origin {
 
 /// The settings a scan runs with.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Block secrets already in history too.
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Honour inline `keyward:allow` markers.
-    pub inline_allow: bool,
+    pub(crate) inline_allow: bool,
     /// Blobs larger than this are reported as not scanned.
-    pub max_file_size: Size,
+    pub(crate) max_file_size: Size,
     /// When to colour.
-    pub color: Color,
+    pub(crate) color: Color,
     /// `(name, value, origin)` of each setting, for `keyward config`.
-    pub origins: Vec<(&'static str, String, Origin)>,
+    pub(crate) origins: Vec<(&'static str, String, Origin)>,
 }
 
 impl Default for Settings {
@@ -139,7 +139,7 @@ struct Layers<T> {
 /// Merges flags, `.keyward.toml` and the `keyward.*` git config entries (`git`: keys
 /// lowercased, every level in git's order: the last of a key is its value, and a refusal at
 /// any level counts) over the defaults.
-pub fn resolve(
+pub(crate) fn resolve(
     flags: &Flags,
     file: Option<&Config>,
     git: &[(String, String)],
@@ -281,7 +281,7 @@ fn pick<T: Copy + std::fmt::Display>(
 }
 
 /// git's boolean spellings.
-pub fn git_bool(v: &str) -> Option<bool> {
+pub(crate) fn git_bool(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" | "" => Some(true),
         "false" | "no" | "off" | "0" => Some(false),
@@ -322,11 +322,7 @@ mod tests {
 
     #[test]
     fn a_refusal_from_any_layer_beats_the_file() {
-        let file = Config::parse(
-            std::path::Path::new(".keyward.toml"),
-            "strict = false\ninline-allow = true\n",
-        )
-        .expect("valid");
+        let file = Config::parse("strict = false\ninline-allow = true\n").expect("valid");
         let g = git(&[("keyward.strict", "true"), ("keyward.inlineallow", "false")]);
         let s = resolve(&Flags::default(), Some(&file), &g).expect("resolves");
         assert!(s.strict, "git config's strict holds over the file");

@@ -39,7 +39,7 @@ use std::collections::{HashMap, VecDeque};
 
 /// How much of the paths a list matches, when it is too much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// Every path git can record.
     Every,
     /// Every path of a file with a dot in its name, in a directory (every `dir/name.ext`),
@@ -50,7 +50,7 @@ pub enum Reach {
 /// The union's automaton would be larger than this: the list is too complex to check.
 #[derive(Debug, thiserror::Error)]
 #[error("too complex to check that they leave some file out ({0})")]
-pub struct TooComplex(String);
+pub(crate) struct TooComplex(String);
 
 /// Paths of every usual kind: a list that misses one of them leaves a file out, and nothing
 /// more needs building (most lists: `tests/fixtures/**`, `*.md`).
@@ -72,7 +72,7 @@ const VISIT_LIMIT: usize = 200_000;
 
 /// How much of the paths `globs` (compiled together as `set`) match together: `None` when
 /// they leave out some `dir/name.ext` path.
-pub fn reach(globs: &[Glob], set: &GlobSet) -> Result<Option<Reach>, TooComplex> {
+pub(crate) fn reach(globs: &[Glob], set: &GlobSet) -> Result<Option<Reach>, TooComplex> {
     if globs.is_empty() || PROBES.iter().any(|p| !set.is_match(p)) {
         return Ok(None);
     }

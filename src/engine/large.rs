@@ -10,10 +10,10 @@ use std::io::Read;
 
 /// Blobs larger than this are read in windows when their source can stream them. The default
 /// size cap: only a cap raised above it lets such a blob be scanned at all.
-pub const STREAM_FROM: u64 = crate::settings::DEFAULT_MAX_FILE_SIZE.0;
+pub(crate) const STREAM_FROM: u64 = crate::settings::DEFAULT_MAX_FILE_SIZE.0;
 
 /// The bytes scanned at once.
-pub const WINDOW: usize = 16 << 20;
+pub(crate) const WINDOW: usize = 16 << 20;
 
 /// What each window shares with the next: far more than the longest key or PEM block, so
 /// a match that starts in one window ends in the next one whole.
@@ -25,7 +25,7 @@ impl Engine {
     /// Each match is kept by the window where it starts before the overlap (or by the last
     /// window). How the blob is read (text, binary, UTF-16) is decided by its first window,
     /// as for a blob read whole; the forbidden-file rules see that first window.
-    pub fn process_stream(
+    pub(crate) fn process_stream(
         &self,
         index: usize,
         item: &Item,

@@ -7,9 +7,9 @@
 //! policy with the version the item replaces (read on this thread, only for items with
 //! candidates), and the policy settles the whole ([`crate::policy::Policy::settle`]).
 
-pub mod history;
-pub mod large;
-pub mod pool;
+pub(crate) mod history;
+pub(crate) mod large;
+pub(crate) mod pool;
 mod sequential;
 #[cfg(test)]
 mod tests;
@@ -56,7 +56,7 @@ const KEEP_BUFFER: usize = 4 << 20;
 
 /// A scanner with its rules and a policy, built once per process.
 #[derive(Debug)]
-pub struct Engine {
+pub(crate) struct Engine {
     scanner: Scanner,
     /// Rules decided by code rather than the scanner (the seed's Dockerfile checks).
     checks: Vec<Rule>,
@@ -67,7 +67,7 @@ pub struct Engine {
 /// An item's bytes as [`Engine::process`] takes them (its body; where they are is the item's
 /// [`model::Content`]), or only its size when it is over the cap.
 #[derive(Debug, Clone, Copy)]
-pub enum Body<'a> {
+pub(crate) enum Body<'a> {
     /// Larger than the cap (its size): not read.
     TooLarge(u64),
     /// The bytes; with `windows`, a new version looked at only there (see
@@ -82,34 +82,29 @@ pub enum Body<'a> {
 
 /// One item after [`Engine::process`].
 #[derive(Debug)]
-pub struct Processed {
+pub(crate) struct Processed {
     /// The item's index in its source.
-    pub index: usize,
+    pub(crate) index: usize,
     /// What is settled already: a forbidden file, a file not scanned.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// The scan, when the content was scanned (not over the cap).
-    pub scan: Option<BlobScan>,
+    pub(crate) scan: Option<BlobScan>,
     /// The content, kept when a check reads it again (a Dockerfile, with its
     /// `.dockerignore`): nothing else holds a blob after its scan.
-    pub data: Option<Vec<u8>>,
+    pub(crate) data: Option<Vec<u8>>,
     /// What the Dockerfile checks found, when the item is a Dockerfile; `true` when the
     /// `.dockerignore` beside it decides the rest (see [`crate::rules::dockerfile`]).
-    pub dockerfile: Option<(Vec<dockerfile::Finding>, bool)>,
+    pub(crate) dockerfile: Option<(Vec<dockerfile::Finding>, bool)>,
 }
 
 impl Processed {
-    /// Whether the scan found anything for the policy to judge.
-    pub fn has_candidates(&self) -> bool {
-        self.scan.as_ref().is_some_and(|s| !s.candidates.is_empty()) || self.dockerfile.is_some()
-    }
-
     /// Whether the settling step needs the content again (see [`Processed::data`]).
-    pub fn needs_data(&self) -> bool {
+    pub(crate) fn needs_data(&self) -> bool {
         self.dockerfile.is_some()
     }
 
     /// Whether there is anything to report or judge (a clean, scanned text blob has not).
-    pub fn matters(&self) -> bool {
+    pub(crate) fn matters(&self) -> bool {
         !self.findings.is_empty()
             || self
                 .scan
@@ -122,7 +117,7 @@ impl Engine {
     /// An engine over a team's rules `custom` and the built-in catalog `builtin` (see
     /// [`Scanner::catalog`]), under `policy`, reading nothing larger than `cap`. Rules decided
     /// by code (a `check`) are kept apart from the scanner.
-    pub fn new(
+    pub(crate) fn new(
         custom: Vec<Rule>,
         builtin: &'static [StaticRule],
         policy: Policy,
@@ -142,19 +137,19 @@ impl Engine {
     }
 
     /// The scanner (for tests and benchmarks).
-    pub fn scanner(&self) -> &Scanner {
+    pub(crate) fn scanner(&self) -> &Scanner {
         &self.scanner
     }
 
     /// The policy.
-    pub fn policy(&self) -> &Policy {
+    pub(crate) fn policy(&self) -> &Policy {
         &self.policy
     }
 
     /// The step every item goes through: the forbidden-file rules, then — unless the content
     /// is over the cap — the scan. Content on an allowed path is scanned too: what the
     /// exception allows is reported as allowed, never dropped unseen.
-    pub fn process(
+    pub(crate) fn process(
         &self,
         index: usize,
         item: &Item,
@@ -198,7 +193,7 @@ impl Engine {
     /// and how many bytes were scanned as it goes. A blob at several paths is read and
     /// scanned once, then judged at each. Sources of fewer than [`PARALLEL_FROM`] items
     /// start no thread.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         source: &mut dyn Source,
         progress: &mut Progress<'_>,
@@ -366,7 +361,7 @@ fn read_item(
 }
 
 /// Told how many items are done and how many bytes were scanned so far.
-pub type Progress<'a> = dyn FnMut(usize, u64) + 'a;
+pub(crate) type Progress<'a> = dyn FnMut(usize, u64) + 'a;
 
 /// The items of a source, and which of them share a blob with an earlier one (read and
 /// scanned with that one, judged at their own paths).

@@ -8,14 +8,14 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-pub use crate::cores::cores;
+pub(crate) use crate::cores::cores;
 
 /// A limit on the bytes of content held at once, shared by the threads of a scan. Memory
 /// then depends on this limit and on the largest blob, not on how many cores there are or
 /// how many blobs are staged (70 staged files of 40 MB once took 1.4 GB). A blob larger than
 /// the limit is let through alone, once nothing else is held.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     held: Mutex<u64>,
     freed: Condvar,
     limit: u64,
@@ -23,14 +23,14 @@ pub struct Budget {
 
 /// Bytes held from a [`Budget`] until this is dropped.
 #[derive(Debug)]
-pub struct Hold<'a> {
+pub(crate) struct Hold<'a> {
     budget: &'a Budget,
     bytes: u64,
 }
 
 impl Budget {
     /// A budget of `limit` bytes.
-    pub fn new(limit: u64) -> Self {
+    pub(crate) fn new(limit: u64) -> Self {
         Budget {
             held: Mutex::new(0),
             freed: Condvar::new(),
@@ -39,7 +39,7 @@ impl Budget {
     }
 
     /// Waits until `bytes` more fit under the limit, or nothing is held, and holds them.
-    pub fn hold(&self, bytes: u64) -> Hold<'_> {
+    pub(crate) fn hold(&self, bytes: u64) -> Hold<'_> {
         // A poisoned lock means a thread panicked holding it; the scan fails through that
         // thread, so waiting here on a best-effort count is harmless.
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
@@ -63,7 +63,7 @@ impl Drop for Hold<'_> {
 }
 
 /// What the collector on this thread receives.
-pub enum Event<O> {
+pub(crate) enum Event<O> {
     /// A task's output.
     Output(O),
     /// Nothing arrived for a while (at most every 100 ms while waiting): time to show
@@ -77,10 +77,11 @@ pub enum Event<O> {
 pub struct WorkerDied;
 
 /// What a worker runs for each task: with its own state, emitting outputs.
-pub type Work<'a, T, O, W, E> = dyn Fn(&mut W, T, &mut dyn FnMut(O)) -> Result<(), E> + Sync + 'a;
+pub(crate) type Work<'a, T, O, W, E> =
+    dyn Fn(&mut W, T, &mut dyn FnMut(O)) -> Result<(), E> + Sync + 'a;
 
 /// Hands tasks to the workers (see [`run`]).
-pub struct Feeder<'a, T, O, W, E> {
+pub(crate) struct Feeder<'a, T, O, W, E> {
     mode: Mode<'a, T, O, W, E>,
 }
 
@@ -100,7 +101,7 @@ enum Mode<'a, T, O, W, E> {
 impl<T, O, W, E> Feeder<'_, T, O, W, E> {
     /// Hands over a task. `Ok(false)` when the workers stopped (one failed: its error is
     /// returned by [`run`]), so feeding should stop too.
-    pub fn push(&mut self, task: T) -> Result<bool, E> {
+    pub(crate) fn push(&mut self, task: T) -> Result<bool, E> {
         match &mut self.mode {
             Mode::Inline {
                 state,
@@ -131,7 +132,7 @@ impl<T, O, W, E> Feeder<'_, T, O, W, E> {
 /// thread, every output a task emits (in the order they arrive) and a [`Event::Tick`] at least
 /// every 100 ms while the workers finish. The first error — from feeding or from a task —
 /// is returned once every thread has stopped.
-pub fn run<T, O, W, E>(
+pub(crate) fn run<T, O, W, E>(
     threads: usize,
     init: impl Fn() -> W + Sync,
     work: &Work<'_, T, O, W, E>,

@@ -287,7 +287,7 @@ fn changed_ranges(old: &[u8], new: &[u8]) -> Vec<Range<usize>> {
 /// An engine over the built-in rules and forbidden files, under `config` (a `.keyward.toml`
 /// text), strict or not.
 fn engine(config: &str, strict: bool) -> Engine {
-    let config = Config::parse(std::path::Path::new(".keyward.toml"), config).expect("config");
+    let config = Config::parse(config).expect("config");
     let files = BUILTIN_FILES.iter().map(StaticFileRule::to_rule).collect();
     let policy = Policy::new(strict, true, files, Allowlist::new(Some(config)));
     Engine::new(Vec::new(), BUILTIN_RULES, policy, Size(64 << 20))
@@ -404,7 +404,7 @@ fn past_the_cap_committed_is_scanned_staged_is_named() {
     let key = token(5);
     let mut big = "filler line\n".repeat(200);
     big.push_str(&format!("T = \"{key}\"\n"));
-    let config = Config::parse(std::path::Path::new(".keyward.toml"), "").expect("config");
+    let config = Config::parse("").expect("config");
     let files = BUILTIN_FILES.iter().map(StaticFileRule::to_rule).collect();
     let policy = Policy::new(false, true, files, Allowlist::new(Some(config)));
     let small_cap = Engine::new(Vec::new(), BUILTIN_RULES, policy, Size(1024));

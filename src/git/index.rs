@@ -26,11 +26,11 @@ use std::ops::Deref;
 use std::path::Path;
 
 /// Entry mode of a sparse-index directory.
-pub const MODE_DIR: u32 = 0o040000;
+pub(crate) const MODE_DIR: u32 = 0o040000;
 /// Entry mode of a symbolic link.
-pub const MODE_SYMLINK: u32 = 0o120000;
+pub(crate) const MODE_SYMLINK: u32 = 0o120000;
 /// Entry mode of a submodule (gitlink).
-pub const MODE_GITLINK: u32 = 0o160000;
+pub(crate) const MODE_GITLINK: u32 = 0o160000;
 
 /// The modes git writes in an index: anything else is a crafted file.
 const MODES: [u32; 5] = [0o100644, 0o100755, MODE_SYMLINK, MODE_GITLINK, MODE_DIR];
@@ -43,17 +43,6 @@ const STAGE_MASK: u16 = 0x3000;
 /// Extended flags (the second word): the two git knows. git refuses an index with any other.
 const INTENT_TO_ADD: u16 = 0x2000;
 const SKIP_WORKTREE: u16 = 0x4000;
-
-/// [`Index::flags`]: assume-valid (`git update-index --assume-unchanged`).
-pub const FLAG_ASSUME_VALID: u32 = 0x8000;
-/// [`Index::flags`]: the entry has a second word of flags on disk.
-pub const FLAG_EXTENDED: u32 = 0x4000;
-/// [`Index::flags`]: the merge stage, two bits.
-pub const FLAG_STAGE_MASK: u32 = 0x3000;
-/// [`Index::flags`]: added with `git add -N`, no content yet.
-pub const FLAG_INTENT_TO_ADD: u32 = (INTENT_TO_ADD as u32) << 16;
-/// [`Index::flags`]: outside the sparse checkout.
-pub const FLAG_SKIP_WORKTREE: u32 = (SKIP_WORKTREE as u32) << 16;
 
 /// Errors in an index file.
 #[derive(Debug, thiserror::Error)]
@@ -87,18 +76,18 @@ pub enum Read {
 
 /// One node of the cache-tree: a directory whose tree id the index already knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheTree {
+pub(crate) struct CacheTree {
     /// The directory's name (empty for the root).
-    pub name: Vec<u8>,
+    pub(crate) name: Vec<u8>,
     /// The tree id, or `None` when git invalidated the node.
-    pub id: Option<ObjectId>,
+    pub(crate) id: Option<ObjectId>,
     /// Subdirectories.
-    pub children: Vec<CacheTree>,
+    pub(crate) children: Vec<CacheTree>,
 }
 
 impl CacheTree {
     /// gix's cache-tree in this shape (for indexes that gix decodes).
-    pub fn from_gix(t: &gix::index::extension::Tree) -> Self {
+    pub(crate) fn from_gix(t: &gix::index::extension::Tree) -> Self {
         CacheTree {
             name: t.name.to_vec(),
             id: t.num_entries.map(|_| t.id),
@@ -195,7 +184,7 @@ pub fn read(path: &Path, hash: gix::hash::Kind) -> Result<Read, IndexError> {
 
 /// Reads an index from `bytes` as [`read`] reads a file (for fuzzing and tests): the index,
 /// or why it was left to gix.
-pub fn read_bytes(bytes: Vec<u8>, hash: gix::hash::Kind) -> Result<Read, IndexError> {
+pub(crate) fn read_bytes(bytes: Vec<u8>, hash: gix::hash::Kind) -> Result<Read, IndexError> {
     let parsed = parse(Bytes::Owned(bytes), hash.len_in_bytes())?;
     Ok(match parsed.delegate {
         None => Read::Index(parsed.index),
@@ -554,7 +543,7 @@ impl Index {
     }
 
     /// The cache-tree, when the index has one.
-    pub fn cache_tree(&self) -> Option<&CacheTree> {
+    pub(crate) fn cache_tree(&self) -> Option<&CacheTree> {
         self.tree.as_ref()
     }
 
@@ -611,12 +600,12 @@ impl Index {
     }
 
     /// Merge stage of entry `i` (0 unless a merge conflict is recorded).
-    pub fn stage(&self, i: usize) -> u16 {
+    pub(crate) fn stage(&self, i: usize) -> u16 {
         (self.flags16(i) >> 12) & 3
     }
 
     /// Whether entry `i` was added with `git add -N` and has no content yet.
-    pub fn intent_to_add(&self, i: usize) -> bool {
+    pub(crate) fn intent_to_add(&self, i: usize) -> bool {
         self.extended_flags(i) & INTENT_TO_ADD != 0
     }
 

@@ -4,20 +4,22 @@
 //! plain data (the objects directory), so every worker reads and inflates its own blobs;
 //! what it does not find (packed objects, alternates) the caller reads through gix.
 
-use super::{GitError, ReadBlob};
+use super::GitError;
+#[cfg(test)]
+use super::ReadBlob;
 use gix::ObjectId;
 use std::io::Read;
 use std::path::PathBuf;
 
 /// The loose objects of one object directory.
 #[derive(Debug, Clone)]
-pub struct Loose {
+pub(crate) struct Loose {
     dir: PathBuf,
 }
 
 /// Buffers a thread reuses from one object to the next.
 #[derive(Default)]
-pub struct Scratch {
+pub(crate) struct Scratch {
     inflate: gix::zlib::Inflate,
     compressed: Vec<u8>,
     /// The first inflated bytes: `blob <size>\0` (at most 26 bytes) and the start of the body.
@@ -28,7 +30,7 @@ pub struct Scratch {
 impl Scratch {
     /// Lets go of a large object's compressed bytes, as the engine lets go of
     /// its inflated ones: what a thread keeps between objects stays small.
-    pub fn shrink(&mut self, keep: usize) {
+    pub(crate) fn shrink(&mut self, keep: usize) {
         if self.compressed.capacity() > keep {
             self.compressed = Vec::new();
         }
@@ -37,13 +39,15 @@ impl Scratch {
 
 impl Loose {
     /// The loose objects under `dir` (a repository's `objects` directory).
-    pub fn new(dir: PathBuf) -> Self {
+    pub(crate) fn new(dir: PathBuf) -> Self {
         Loose { dir }
     }
 
     /// Reads blob `id` into `buf` unless it is larger than `cap`; `None` when it is not a
-    /// loose object here. A loose object that is damaged, or not a blob, is an error.
-    pub fn read(
+    /// loose object here. A loose object that is damaged, or not a blob, is an error. (The
+    /// readers stream objects; this is the tests' oracle.)
+    #[cfg(test)]
+    pub(crate) fn read(
         &self,
         id: ObjectId,
         buf: &mut Vec<u8>,
@@ -63,7 +67,11 @@ impl Loose {
 
     /// Reads blob `id`'s file and header: its size, before anything that large is allocated
     /// (see [`Loose::inflate`]); `None` when it is not a loose object here.
-    pub fn open(&self, id: ObjectId, scratch: &mut Scratch) -> Result<Option<u64>, GitError> {
+    pub(crate) fn open(
+        &self,
+        id: ObjectId,
+        scratch: &mut Scratch,
+    ) -> Result<Option<u64>, GitError> {
         let hex = id.to_string();
         let path = self.dir.join(&hex[..2]).join(&hex[2..]);
         let mut file = match std::fs::File::open(&path) {
@@ -109,7 +117,7 @@ impl Loose {
 
     /// The blob [`Loose::open`] read last as a stream, inflated as it is read: a blob too
     /// large to hold is scanned in windows.
-    pub fn stream(&self, scratch: &mut Scratch) -> Result<LooseStream, GitError> {
+    pub(crate) fn stream(&self, scratch: &mut Scratch) -> Result<LooseStream, GitError> {
         let Some(o) = scratch.open.take() else {
             return Err(damaged("?", "read before it was opened"));
         };
@@ -135,7 +143,7 @@ impl Loose {
 
     /// Inflates the blob [`Loose::open`] read last into `buf`: exactly the size its header
     /// said, or an error.
-    pub fn inflate(&self, buf: &mut Vec<u8>, scratch: &mut Scratch) -> Result<(), GitError> {
+    pub(crate) fn inflate(&self, buf: &mut Vec<u8>, scratch: &mut Scratch) -> Result<(), GitError> {
         buf.clear();
         let Some(o) = scratch.open.take() else {
             return Err(damaged("?", "read before it was opened"));
@@ -183,7 +191,7 @@ struct Opened {
 }
 
 /// A loose blob inflated as it is read: exactly the size its header says, or an error.
-pub struct LooseStream {
+pub(crate) struct LooseStream {
     input: Box<dyn std::io::BufRead + Send>,
     state: gix::zlib::Decompress,
     /// Header bytes still to inflate and drop.
@@ -193,12 +201,7 @@ pub struct LooseStream {
     hex: String,
 }
 
-impl LooseStream {
-    /// The blob's size, what is still to come of it.
-    pub fn left(&self) -> u64 {
-        self.left
-    }
-}
+impl LooseStream {}
 
 impl Read for LooseStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -6,10 +6,10 @@
 //! [`quarantine`].
 
 pub mod index;
-pub mod loose;
-pub mod packs;
-pub mod plumbing;
-pub mod quarantine;
+pub(crate) mod loose;
+pub(crate) mod packs;
+pub(crate) mod plumbing;
+pub(crate) mod quarantine;
 
 use gix::prelude::FindExt;
 use gix::ObjectId;
@@ -45,7 +45,7 @@ pub enum GitError {
 
 impl GitError {
     /// A read error about `what`.
-    pub fn read(
+    pub(crate) fn read(
         what: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
@@ -57,17 +57,17 @@ impl GitError {
 }
 
 /// What reading a blob gave (a model type: sources hand it to the engine).
-pub use crate::model::ReadBlob;
+pub(crate) use crate::model::ReadBlob;
 
 /// Opens the repository around the current directory (bare ones too) from the environment
 /// git gives hooks and commands. Replacement objects (`refs/replace/*`) never apply: they
 /// would let a decoy stand in for what is scanned.
-pub fn open() -> Result<gix::Repository, GitError> {
+pub(crate) fn open() -> Result<gix::Repository, GitError> {
     open_in(std::path::Path::new("."))
 }
 
 /// [`open`] for the repository around `dir`.
-pub fn open_in(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
+pub(crate) fn open_in(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
     use gix::discover::upwards::Error as Upwards;
     let mut repo = gix::discover_with_environment_overrides(dir).map_err(|e| {
         match e.downcast_any_ref::<Upwards>() {
@@ -86,26 +86,26 @@ pub fn open_in(dir: &std::path::Path) -> Result<gix::Repository, GitError> {
 /// What about this repository gix 0.90 would read wrongly rather than fail on: refs in a
 /// reftable (`extensions.refStorage`), which it does not know, so that HEAD would look unborn
 /// and every ref missing.
-pub fn unsupported(repo: &gix::Repository) -> Option<String> {
+pub(crate) fn unsupported(repo: &gix::Repository) -> Option<String> {
     let config = repo.config_snapshot();
     let storage = config.string("extensions.refStorage")?;
     (storage.as_slice() != b"files").then(|| format!("{storage} refs"))
 }
 
 /// The working tree's root, when there is one (where `.keyward.toml` lives).
-pub fn workdir(repo: &gix::Repository) -> Option<std::path::PathBuf> {
+pub(crate) fn workdir(repo: &gix::Repository) -> Option<std::path::PathBuf> {
     repo.workdir().map(std::path::Path::to_path_buf)
 }
 
 /// The settings keyward reads from git config (`keyward.<key>`, lowercased).
-pub const CONFIG_KEYS: &[&str] = &["strict", "maxfilesize", "inlineallow", "color"];
+pub(crate) const CONFIG_KEYS: &[&str] = &["strict", "maxfilesize", "inlineallow", "color"];
 
 /// Every `keyward.*` git config entry, from every level (system, global, local, worktree,
 /// `git -c`): `(key, value)`, keys lowercased, in git's order (the last one of a key is its
 /// effective value; a refusal in any of them counts, see [`crate::settings`]). gix reads the
 /// files and `GIT_CONFIG_COUNT` settings; `git -c` reaches hooks as `GIT_CONFIG_PARAMETERS`,
 /// which it does not read, so those come last, as in git.
-pub fn keyward_config(repo: &gix::Repository) -> Vec<(String, String)> {
+pub(crate) fn keyward_config(repo: &gix::Repository) -> Vec<(String, String)> {
     let snapshot = repo.config_snapshot();
     let mut found: Vec<(String, String)> = Vec::new();
     for k in CONFIG_KEYS {
@@ -127,7 +127,7 @@ pub fn keyward_config(repo: &gix::Repository) -> Vec<(String, String)> {
 /// The `keyward.*` entries of `GIT_CONFIG_PARAMETERS`, which carries `git -c key=value` to
 /// the hooks git runs: `'keyward.strict'='true' 'core.x'='y'` (shell-quoted; older gits
 /// quote `'key=value'` as one word).
-pub fn config_parameters(raw: &str) -> Vec<(String, String)> {
+pub(crate) fn config_parameters(raw: &str) -> Vec<(String, String)> {
     let mut words = Vec::new();
     let mut chars = raw.chars().peekable();
     let mut word = String::new();
@@ -176,7 +176,7 @@ pub fn config_parameters(raw: &str) -> Vec<(String, String)> {
 
 /// Reads blob `id` into `buf` with gix, unless it is larger than `cap` bytes (only its header
 /// is inflated then).
-pub fn read_blob(
+pub(crate) fn read_blob(
     repo: &gix::Repository,
     id: ObjectId,
     buf: &mut Vec<u8>,

@@ -48,7 +48,7 @@ pub enum PlumbingError {
 /// detection, root commits shown, and no replacement objects (`refs/replace/*` would let a
 /// pusher show keyward a decoy instead of the commit it pushes). Each command also passes the
 /// explicit flags of its output format.
-pub fn git() -> Command {
+pub(crate) fn git() -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("--no-pager");
     for setting in [
@@ -90,24 +90,24 @@ fn output(mut cmd: Command, name: &'static str) -> Result<Vec<u8>, PlumbingError
 
 /// One record of `git diff --raw` or `git log --raw`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawRecord {
+pub(crate) struct RawRecord {
     /// The mode before the change, octal (`000000` for an addition).
-    pub old_mode: Vec<u8>,
+    pub(crate) old_mode: Vec<u8>,
     /// The mode after the change, octal (`100644`, `120000`, `160000`).
-    pub new_mode: Vec<u8>,
+    pub(crate) new_mode: Vec<u8>,
     /// The blob before the change (`None` for an addition).
-    pub old_id: Option<ObjectId>,
+    pub(crate) old_id: Option<ObjectId>,
     /// The blob after the change (null for a deletion).
-    pub new_id: ObjectId,
+    pub(crate) new_id: ObjectId,
     /// The status letter (`A`, `M`, `T`, `D`).
-    pub status: u8,
+    pub(crate) status: u8,
     /// The path.
-    pub path: Vec<u8>,
+    pub(crate) path: Vec<u8>,
 }
 
 /// The index against HEAD: `git diff --cached --raw` (additions, modifications, type
 /// changes and deletions; no rename detection; submodules ignored).
-pub fn staged_changes() -> Result<Vec<RawRecord>, PlumbingError> {
+pub(crate) fn staged_changes() -> Result<Vec<RawRecord>, PlumbingError> {
     let mut cmd = git();
     cmd.args([
         "diff",
@@ -154,22 +154,22 @@ fn raw_record(meta: &[u8], path: &[u8]) -> Option<RawRecord> {
 
 /// A commit and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogCommit {
+pub(crate) struct LogCommit {
     /// The commit.
-    pub id: ObjectId,
+    pub(crate) id: ObjectId,
     /// Its author date, seconds since the epoch.
-    pub author_time: i64,
+    pub(crate) author_time: i64,
     /// Its parents.
-    pub parents: Vec<ObjectId>,
+    pub(crate) parents: Vec<ObjectId>,
     /// What it changed relative to each of its parents, in their order (one diff of every
     /// path for a root commit).
-    pub diffs: Vec<Vec<RawRecord>>,
+    pub(crate) diffs: Vec<Vec<RawRecord>>,
 }
 
 /// The commits `args` select for `git rev-list` (`TIP… --not HIDDEN…`), parents before
 /// children, with what each changed: `git rev-list` then `git diff-tree --stdin`, plumbing
 /// that no diff or log setting reshapes.
-pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
+pub(crate) fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
     let mut cmd = git();
     cmd.args([
         "rev-list",
@@ -272,7 +272,7 @@ pub fn commits(args: &[String]) -> Result<Vec<LogCommit>, PlumbingError> {
 
 /// The commits `git rev-list --reverse --topo-order ARGS` lists (`TIP… --not --all`), in its
 /// order: parents before children.
-pub fn rev_list(args: &[String]) -> Result<Vec<ObjectId>, PlumbingError> {
+pub(crate) fn rev_list(args: &[String]) -> Result<Vec<ObjectId>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["rev-list", "--reverse", "--topo-order"])
         .args(args)
@@ -289,7 +289,7 @@ pub fn rev_list(args: &[String]) -> Result<Vec<ObjectId>, PlumbingError> {
 
 /// What kind of object each of `ids` is (`commit`, `tree`, `blob`, `tag`): `git cat-file
 /// --batch-check`. An object the repository does not have is an error.
-pub fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {
+pub(crate) fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {
     let mut input = Vec::new();
     for id in ids {
         input.extend_from_slice(id.to_string().as_bytes());
@@ -315,19 +315,8 @@ pub fn object_kinds(ids: &[ObjectId]) -> Result<Vec<String>, PlumbingError> {
     Ok(kinds)
 }
 
-/// The object annotated tag `id` points at (one level).
-pub fn tag_target(id: ObjectId) -> Result<ObjectId, PlumbingError> {
-    let out = tag_object(id)?;
-    let text = String::from_utf8_lossy(&out);
-    let target = text
-        .lines()
-        .find_map(|l| l.strip_prefix("object "))
-        .ok_or(PlumbingError::Output("cat-file"))?;
-    ObjectId::from_hex(target.trim().as_bytes()).map_err(|_| PlumbingError::Output("cat-file"))
-}
-
 /// The annotated tag object `id`, as git stores it (`git cat-file tag`).
-pub fn tag_object(id: ObjectId) -> Result<Vec<u8>, PlumbingError> {
+pub(crate) fn tag_object(id: ObjectId) -> Result<Vec<u8>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["cat-file", "tag", &id.to_string()]);
     output(cmd, "cat-file")
@@ -335,7 +324,7 @@ pub fn tag_object(id: ObjectId) -> Result<Vec<u8>, PlumbingError> {
 
 /// Objects `ids` as git stores them, in order (`git cat-file --batch`); a missing one is an
 /// error.
-pub fn raw_objects(ids: &[ObjectId]) -> Result<Vec<Vec<u8>>, PlumbingError> {
+pub(crate) fn raw_objects(ids: &[ObjectId]) -> Result<Vec<Vec<u8>>, PlumbingError> {
     let mut input = Vec::new();
     for id in ids {
         input.extend_from_slice(format!("{id}\n").as_bytes());
@@ -366,10 +355,10 @@ pub fn raw_objects(ids: &[ObjectId]) -> Result<Vec<Vec<u8>>, PlumbingError> {
 }
 
 /// One entry of a tree, recursively: mode, object, path.
-pub type TreeEntry = (Vec<u8>, ObjectId, Vec<u8>);
+pub(crate) type TreeEntry = (Vec<u8>, ObjectId, Vec<u8>);
 
 /// Every entry of tree `id` and its subtrees (`git ls-tree -r -z --full-tree`).
-pub fn ls_tree(id: ObjectId) -> Result<Vec<TreeEntry>, PlumbingError> {
+pub(crate) fn ls_tree(id: ObjectId) -> Result<Vec<TreeEntry>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["ls-tree", "-r", "-z", "--full-tree", &id.to_string()]);
     let out = output(cmd, "ls-tree")?;
@@ -388,7 +377,7 @@ pub fn ls_tree(id: ObjectId) -> Result<Vec<TreeEntry>, PlumbingError> {
 }
 
 /// Every ref and the object it points at (`git for-each-ref`).
-pub fn refs() -> Result<Vec<(ObjectId, String)>, PlumbingError> {
+pub(crate) fn refs() -> Result<Vec<(ObjectId, String)>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["for-each-ref", "--format=%(objectname) %(refname)"]);
     let out = output(cmd, "for-each-ref")?;
@@ -407,7 +396,7 @@ pub fn refs() -> Result<Vec<(ObjectId, String)>, PlumbingError> {
 }
 
 /// The commit `revision` names, if it names one.
-pub fn commit_of(revision: &str) -> Result<Option<ObjectId>, PlumbingError> {
+pub(crate) fn commit_of(revision: &str) -> Result<Option<ObjectId>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["rev-parse", "-q", "--verify", "--end-of-options"])
         .arg(format!("{revision}^{{commit}}"));
@@ -422,7 +411,7 @@ pub fn commit_of(revision: &str) -> Result<Option<ObjectId>, PlumbingError> {
 }
 
 /// The blob the index holds at `path` (stage 0), if any.
-pub fn index_entry(path: &[u8]) -> Result<Option<ObjectId>, PlumbingError> {
+pub(crate) fn index_entry(path: &[u8]) -> Result<Option<ObjectId>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["rev-parse", "--verify", "--quiet"])
         .arg(format!(":{}", String::from_utf8_lossy(path)));
@@ -471,7 +460,7 @@ fn output_with_input(
 
 /// Every `keyward.*` entry of git config, from every level: `(key, value)`, keys lowercased,
 /// in git's order (see [`crate::git::keyward_config`]).
-pub fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
+pub(crate) fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["config", "--get-regexp", r"^keyward\."]);
     let out = match output(cmd, "config") {
@@ -491,7 +480,7 @@ pub fn keyward_config() -> Result<Vec<(String, String)>, PlumbingError> {
 /// The comment string git uses in commit message files: the value of `core.commentString` or
 /// `core.commentChar`, whichever is set last (`git -c` included, as git reads it); `None`
 /// when neither is set.
-pub fn comment_string() -> Result<Option<String>, PlumbingError> {
+pub(crate) fn comment_string() -> Result<Option<String>, PlumbingError> {
     let mut cmd = git();
     cmd.args([
         "config",
@@ -516,7 +505,7 @@ pub fn comment_string() -> Result<Option<String>, PlumbingError> {
 }
 
 /// The message of the commit HEAD names, as stored; `None` on an unborn branch.
-pub fn head_message() -> Result<Option<Vec<u8>>, PlumbingError> {
+pub(crate) fn head_message() -> Result<Option<Vec<u8>>, PlumbingError> {
     let Some(id) = commit_of("HEAD")? else {
         return Ok(None);
     };
@@ -528,7 +517,7 @@ pub fn head_message() -> Result<Option<Vec<u8>>, PlumbingError> {
 }
 
 /// The root of the working tree, when there is one.
-pub fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
+pub(crate) fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
     let mut cmd = git();
     cmd.args(["rev-parse", "--show-toplevel"]);
     let out = match output(cmd, "rev-parse") {
@@ -546,7 +535,7 @@ pub fn toplevel() -> Result<Option<std::path::PathBuf>, PlumbingError> {
 /// at most what its deltas need), so a blob too large to hold here is scanned in windows
 /// while git reads it. Reading past its end checks that git finished well; a stream cut
 /// short reads as an error, never as the end.
-pub fn blob_stream(id: ObjectId) -> Result<BlobStream, PlumbingError> {
+pub(crate) fn blob_stream(id: ObjectId) -> Result<BlobStream, PlumbingError> {
     let mut child = cat_file(&["blob", &id.to_string()], Stdio::null())?;
     let stdout = child
         .stdout
@@ -556,7 +545,7 @@ pub fn blob_stream(id: ObjectId) -> Result<BlobStream, PlumbingError> {
 }
 
 /// The size of blob `id` (`git cat-file -s`).
-pub fn blob_size(id: ObjectId) -> Result<u64, PlumbingError> {
+pub(crate) fn blob_size(id: ObjectId) -> Result<u64, PlumbingError> {
     let mut cmd = git();
     cmd.args(["cat-file", "-s", &id.to_string()]);
     let out = output(cmd, "cat-file")?;
@@ -583,7 +572,7 @@ fn cat_file(args: &[&str], stdin: Stdio) -> Result<Child, PlumbingError> {
 }
 
 /// See [`blob_stream`].
-pub struct BlobStream {
+pub(crate) struct BlobStream {
     child: Child,
     stdout: ChildStdout,
     id: ObjectId,
@@ -611,7 +600,7 @@ impl Drop for BlobStream {
 }
 
 /// A long-running `git cat-file --batch`.
-pub struct CatFile {
+pub(crate) struct CatFile {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -619,7 +608,7 @@ pub struct CatFile {
 
 impl CatFile {
     /// Starts `git cat-file --batch` in the current repository.
-    pub fn spawn() -> Result<Self, PlumbingError> {
+    pub(crate) fn spawn() -> Result<Self, PlumbingError> {
         let mut child = cat_file(&["--batch"], Stdio::piped())?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(PlumbingError::Output("cat-file"));
@@ -632,7 +621,7 @@ impl CatFile {
     }
 
     /// Reads blob `id` into `buf` (cleared first), unless it is larger than `cap` bytes.
-    pub fn read(
+    pub(crate) fn read(
         &mut self,
         id: ObjectId,
         buf: &mut Vec<u8>,

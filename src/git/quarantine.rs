@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// The object databases git set up for this process (`GIT_OBJECT_DIRECTORY` and
 /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`), in the order git asks them.
-pub struct Quarantine {
+pub(crate) struct Quarantine {
     dir: PathBuf,
     /// Every directory opened, in order (for [`Quarantine::has_commit_graph`]).
     dirs: Vec<PathBuf>,
@@ -27,7 +27,7 @@ pub struct Quarantine {
 
 /// The environment's object directory and its alternates, as git would use them: `None`
 /// without `GIT_OBJECT_DIRECTORY` (the repository's own objects hold everything then).
-pub fn object_dirs() -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
+pub(crate) fn object_dirs() -> Result<Option<(PathBuf, Vec<PathBuf>)>, GitError> {
     let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY").filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
@@ -62,7 +62,7 @@ impl Quarantine {
     /// Opens the object directories of the environment (see [`object_dirs`]) for objects of
     /// `hash`: `None` when git set none. A directory gix cannot open is
     /// [`GitError::Unsupported`]: git's plumbing reads it then.
-    pub fn from_env(hash: gix::hash::Kind) -> Result<Option<Quarantine>, GitError> {
+    pub(crate) fn from_env(hash: gix::hash::Kind) -> Result<Option<Quarantine>, GitError> {
         let Some((dir, alternates)) = object_dirs()? else {
             return Ok(None);
         };
@@ -70,7 +70,7 @@ impl Quarantine {
     }
 
     /// Opens object directory `dir` and then `alternates`, in that order.
-    pub fn open(
+    pub(crate) fn open(
         dir: PathBuf,
         alternates: &[PathBuf],
         hash: gix::hash::Kind,
@@ -104,7 +104,7 @@ impl Quarantine {
     /// in an alternate one of them lists (`info/alternates`, as deep as git follows them).
     /// git then walks a push's commits by generation numbers, not by date, and lists another
     /// set of commits when clocks disagree (see `crate::source::commits`).
-    pub fn has_commit_graph(&self) -> bool {
+    pub(crate) fn has_commit_graph(&self) -> bool {
         let mut dirs = self.dirs.clone();
         let mut seen = std::collections::HashSet::new();
         while let Some(dir) = dirs.pop() {
@@ -130,14 +130,14 @@ impl Quarantine {
     }
 
     /// The object directory where the push's objects are (its packs under `pack/`).
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Reads blob `id` into `buf` from the first database that has it, unless it is larger
     /// than `cap` bytes (only its header is inflated then). An object none of them has, or
     /// one that cannot be read, is an error.
-    pub fn read_blob(
+    pub(crate) fn read_blob(
         &self,
         id: ObjectId,
         buf: &mut Vec<u8>,
@@ -163,7 +163,7 @@ impl Quarantine {
     }
 
     /// The size of blob `id`, from the first database that has it (its header only).
-    pub fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
+    pub(crate) fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
         let err = |e| GitError::read(format!("blob {id}"), e);
         for odb in &self.odbs {
             if let Some(header) = odb.try_header(&id).map_err(err)? {
@@ -174,14 +174,18 @@ impl Quarantine {
     }
 
     /// The object directories, in the order they are asked.
-    pub fn dirs(&self) -> &[PathBuf] {
+    pub(crate) fn dirs(&self) -> &[PathBuf] {
         &self.dirs
     }
 
     /// Reads object `id`, of any kind, into `buf` from the first database that has it, and
     /// says what kind it is. An object none of them has, or one that cannot be read, is an
     /// error.
-    pub fn find(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<gix::objs::Kind, GitError> {
+    pub(crate) fn find(
+        &self,
+        id: ObjectId,
+        buf: &mut Vec<u8>,
+    ) -> Result<gix::objs::Kind, GitError> {
         let err = |e| GitError::read(format!("object {id}"), e);
         for odb in &self.odbs {
             if let Some(data) = gix::objs::Find::try_find(odb, &id, buf).map_err(err)? {

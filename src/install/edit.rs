@@ -11,15 +11,16 @@ use super::script::Hook;
 
 /// The comment on the first line of each YAML entry keyward adds for the pre-commit hook;
 /// `uninstall` finds the entry by it.
-pub const YAML_MARK: &str = "# keyward: blocks staged secrets (`keyward uninstall` removes it)";
+pub(crate) const YAML_MARK: &str =
+    "# keyward: blocks staged secrets (`keyward uninstall` removes it)";
 
 /// [`YAML_MARK`] for the commit-msg hook's entry.
-pub const MSG_YAML_MARK: &str =
+pub(crate) const MSG_YAML_MARK: &str =
     "# keyward: blocks secrets in commit messages (`keyward uninstall` removes it)";
 
 /// The comment on the `default_install_hook_types` line keyward adds to
 /// `.pre-commit-config.yaml`.
-pub const HOOK_TYPES_MARK: &str =
+pub(crate) const HOOK_TYPES_MARK: &str =
     "# keyward: pre-commit install installs the commit-msg hook too (`keyward uninstall` removes this line)";
 
 /// The mark of `hook`'s YAML entry.
@@ -32,7 +33,7 @@ fn mark(hook: Hook) -> &'static str {
 
 /// The result of adding keyward to a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Edit {
+pub(crate) enum Edit {
     /// The new text.
     Added(String),
     /// The file already runs keyward.
@@ -144,7 +145,7 @@ fn take_all(text: &str, takes: &[Take<'_>]) -> Option<String> {
 /// Adds keyward's two lines for `hook` to a shell hook file, before the team's own commands
 /// (after the `#!` line and husky 8's `. …/husky.sh`), so a key is refused before slower
 /// checks run.
-pub fn sh_add(text: &str, hook: Hook) -> Edit {
+pub(crate) fn sh_add(text: &str, hook: Hook) -> Edit {
     if hook.runs(text) {
         return Edit::Already;
     }
@@ -180,7 +181,7 @@ pub fn sh_add(text: &str, hook: Hook) -> Edit {
 
 /// Takes keyward's two lines for `hook` out of a shell hook file; `None` when they are not
 /// there.
-pub fn sh_remove(text: &str, hook: Hook) -> Option<String> {
+pub(crate) fn sh_remove(text: &str, hook: Hook) -> Option<String> {
     let (lines, eol) = split(text);
     let comment = hook.sh_comment();
     let i = lines
@@ -315,7 +316,7 @@ fn lefthook_run(hook: Hook) -> String {
 }
 
 /// What to add by hand to a lefthook configuration.
-pub fn lefthook_snippet() -> String {
+pub(crate) fn lefthook_snippet() -> String {
     Hook::ALL
         .iter()
         .map(|&hook| {
@@ -330,7 +331,7 @@ pub fn lefthook_snippet() -> String {
 
 /// Adds keyward's commands to lefthook's `pre-commit` and `commit-msg` hooks (see
 /// [`lefthook_add`]); refused whole when either would be.
-pub fn lefthook_add_all(text: &str) -> Edit {
+pub(crate) fn lefthook_add_all(text: &str) -> Edit {
     all(
         text,
         &[&|t| lefthook_add(t, Hook::PreCommit), &|t| {
@@ -342,7 +343,7 @@ pub fn lefthook_add_all(text: &str) -> Edit {
 /// Adds a `keyward` command to lefthook's `hook` (`pre-commit:`, `commit-msg:`): to its
 /// `commands:` (or `jobs:`) if it has them, else a `commands:` of its own; the hook at the
 /// end when there is none.
-pub fn lefthook_add(text: &str, hook: Hook) -> Edit {
+pub(crate) fn lefthook_add(text: &str, hook: Hook) -> Edit {
     if has_keyward(text, hook) {
         return Edit::Already;
     }
@@ -428,7 +429,7 @@ pub fn lefthook_add(text: &str, hook: Hook) -> Edit {
 
 /// Takes keyward's commands out of a lefthook configuration, the commit-msg one first (added
 /// last, it may sit at the end after the other); `None` when neither is there.
-pub fn lefthook_remove(text: &str) -> Option<String> {
+pub(crate) fn lefthook_remove(text: &str) -> Option<String> {
     take_all(
         text,
         &[&|t| yaml_remove(t, MSG_YAML_MARK), &|t| {
@@ -481,7 +482,7 @@ fn hook_types_line() -> String {
 }
 
 /// What to add by hand to `.pre-commit-config.yaml`: under `repos:`, and at the top level.
-pub fn precommit_snippet() -> String {
+pub(crate) fn precommit_snippet() -> String {
     let mut out = String::new();
     for hook in Hook::ALL {
         out.push_str(&(render_precommit(hook, 2, 2, 2).join("\n") + "\n"));
@@ -515,7 +516,7 @@ fn render_precommit(hook: Hook, indent: usize, offset: usize, nested: usize) -> 
 /// Adds keyward's entries for both hooks to `.pre-commit-config.yaml` (see
 /// [`precommit_add`]), and `default_install_hook_types` when the file does not set it;
 /// refused whole when any would be.
-pub fn precommit_add_all(text: &str) -> Edit {
+pub(crate) fn precommit_add_all(text: &str) -> Edit {
     all(
         text,
         &[
@@ -528,7 +529,7 @@ pub fn precommit_add_all(text: &str) -> Edit {
 
 /// Adds a `repo: local` entry running keyward's check for `hook` (installed by the framework
 /// from the `keyward-hook` wheel) at the end of `repos:`, in the file's own list style.
-pub fn precommit_add(text: &str, hook: Hook) -> Edit {
+pub(crate) fn precommit_add(text: &str, hook: Hook) -> Edit {
     if has_keyward(text, hook) {
         return Edit::Already;
     }
@@ -567,7 +568,7 @@ pub fn precommit_add(text: &str, hook: Hook) -> Edit {
 /// The hook types `default_install_hook_types` gives `pre-commit install`: `None` when the
 /// file does not set it (the framework installs the pre-commit hook alone), else the text of
 /// its value (flow or block list).
-pub fn precommit_hook_types(text: &str) -> Option<String> {
+pub(crate) fn precommit_hook_types(text: &str) -> Option<String> {
     let (raw, _) = split(text);
     let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
     let key = "default_install_hook_types";
@@ -605,7 +606,7 @@ fn precommit_hook_types_add(text: &str) -> Edit {
 /// Takes keyward's entries and its `default_install_hook_types` line out of
 /// `.pre-commit-config.yaml`, in the reverse order of [`precommit_add_all`]; `None` when none
 /// is there.
-pub fn precommit_remove(text: &str) -> Option<String> {
+pub(crate) fn precommit_remove(text: &str) -> Option<String> {
     take_all(
         text,
         &[

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// What installing the hook script did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Installed {
+pub(crate) enum Installed {
     /// A new hook.
     Fresh,
     /// A new hook; the previous one runs after keyward.
@@ -20,18 +20,18 @@ pub enum Installed {
 }
 
 /// Whether anything (a file, a symlink, even a dangling one) is at `path`.
-pub fn exists(path: &Path) -> bool {
+pub(crate) fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
 /// What the hook file at `path` is, if there is one.
-pub fn hook_kind(path: &Path) -> Option<Kind> {
+pub(crate) fn hook_kind(path: &Path) -> Option<Kind> {
     std::fs::read(path).ok().map(|b| script::kind(&b))
 }
 
 /// Installs keyward's script for `which` into `hooks`, keeping and chaining a hook that is
 /// not keyward's.
-pub fn install(hooks: &Path, which: Hook, binary: &Path) -> Result<Installed, InstallError> {
+pub(crate) fn install(hooks: &Path, which: Hook, binary: &Path) -> Result<Installed, InstallError> {
     std::fs::create_dir_all(hooks).map_err(|e| io(hooks, e))?;
     let hook = hooks.join(which.name());
     let text = script::script(binary, which);
@@ -99,7 +99,7 @@ fn keep_aside(hook: &Path, chained: &Path) -> Result<(), InstallError> {
 /// Removes keyward's script for `which` from `hooks` and puts back the one it replaced: the
 /// chained hook is renamed over keyward's in one step, so there is no moment without a hook.
 /// `Ok(false)` when there was no keyward hook.
-pub fn uninstall(hooks: &Path, which: Hook) -> Result<bool, InstallError> {
+pub(crate) fn uninstall(hooks: &Path, which: Hook) -> Result<bool, InstallError> {
     let hook = hooks.join(which.name());
     match hook_kind(&hook) {
         None if !exists(&hook) => return Ok(false),
@@ -122,7 +122,7 @@ pub fn uninstall(hooks: &Path, which: Hook) -> Result<bool, InstallError> {
 /// that name instead, where the manager would have kept it. `name` is the set-aside name of
 /// hook `which`. Returns the path and whether the team's hook took its place, when there was
 /// anything to do.
-pub fn tidy_set_aside(
+pub(crate) fn tidy_set_aside(
     hooks: &Path,
     which: Hook,
     name: &str,
@@ -179,12 +179,12 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
 }
 
 /// Writes a hook (mode 0755, whatever was there before: git skips a hook it cannot execute).
-pub fn write_hook(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
+pub(crate) fn write_hook(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     write_atomic(path, bytes, 0o755)
 }
 
 /// Writes another tool's file, keeping its mode (`mode` for a new file).
-pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), InstallError> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), InstallError> {
     write_atomic(path, bytes, mode_of(path).unwrap_or(mode))
 }
 

@@ -14,18 +14,18 @@ use super::script::Hook;
 use std::path::Path;
 
 /// The variable keyward's hook script sets to its own path for the `keyward hook` it runs.
-pub const HOOK_VAR: &str = "KEYWARD_HOOK";
+pub(crate) const HOOK_VAR: &str = "KEYWARD_HOOK";
 
 /// A one-line warning for the developer when keyward's hook script is about to be displaced
 /// (or was renamed and runs by another route); `None` otherwise, and whenever keyward was not
 /// started by its own script.
-pub fn displaced() -> Option<String> {
+pub(crate) fn displaced() -> Option<String> {
     let hook = std::env::var_os(HOOK_VAR)?;
     check(Path::new(&hook), Path::new("."))
 }
 
 /// [`displaced`] for the hook at `hook`, run in the work tree at `root`.
-pub fn check(hook: &Path, root: &Path) -> Option<String> {
+pub(crate) fn check(hook: &Path, root: &Path) -> Option<String> {
     // Only when there is something to say: finding how keyward runs here costs a PATH walk.
     let fix = || format!("run: {} install", super::invocation());
     let name = hook.file_name()?.to_string_lossy();

@@ -34,7 +34,7 @@ use super::script::{Hook, Kind};
 use std::path::{Path, PathBuf};
 
 /// lefthook's configuration files, in the order lefthook reads them.
-pub const LEFTHOOK_CONFIGS: [&str; 6] = [
+pub(crate) const LEFTHOOK_CONFIGS: [&str; 6] = [
     "lefthook.yml",
     ".lefthook.yml",
     "lefthook.yaml",
@@ -82,7 +82,7 @@ const SIMPLE_GIT_HOOKS_CONFIGS: [&str; 8] = [
 
 /// Where keyward belongs in a repository.
 #[derive(Debug, Clone)]
-pub enum Route {
+pub(crate) enum Route {
     /// husky: two lines in each of the team's `.husky/pre-commit` and `.husky/commit-msg`.
     Husky {
         /// The team's pre-commit file (the commit-msg one is beside it, see [`Route::file`]).
@@ -124,7 +124,7 @@ pub enum Route {
 }
 
 /// The lefthook configuration in `root`, if any.
-pub fn lefthook_config(root: &Path) -> Option<PathBuf> {
+pub(crate) fn lefthook_config(root: &Path) -> Option<PathBuf> {
     LEFTHOOK_CONFIGS
         .iter()
         .chain(&LEFTHOOK_OTHER)
@@ -133,7 +133,7 @@ pub fn lefthook_config(root: &Path) -> Option<PathBuf> {
 }
 
 /// lefthook's configuration files in `root` that exist, personal overrides included.
-pub fn lefthook_files(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn lefthook_files(root: &Path) -> Vec<PathBuf> {
     LEFTHOOK_CONFIGS
         .iter()
         .chain(&LEFTHOOK_OTHER)
@@ -144,7 +144,7 @@ pub fn lefthook_files(root: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether a lefthook configuration names hook `hook` (so lefthook takes git's).
-pub fn lefthook_has(text: &str, hook: Hook) -> bool {
+pub(crate) fn lefthook_has(text: &str, hook: Hook) -> bool {
     let name = hook.name();
     text.lines().any(|l| {
         l.starts_with(&format!("{name}:"))
@@ -154,7 +154,7 @@ pub fn lefthook_has(text: &str, hook: Hook) -> bool {
 }
 
 /// Whether any of `files` carries keyward's check for `hook`.
-pub fn any_runs(files: &[PathBuf], hook: Hook) -> bool {
+pub(crate) fn any_runs(files: &[PathBuf], hook: Hook) -> bool {
     files.iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|t| {
             hook.runs(&t)
@@ -169,7 +169,7 @@ pub fn any_runs(files: &[PathBuf], hook: Hook) -> bool {
 impl Route {
     /// The file of the team's that runs `hook`, where keyward's lines go: husky's
     /// `.husky/commit-msg` beside `.husky/pre-commit`; the configuration for the others.
-    pub fn file(&self, hook: Hook) -> Option<PathBuf> {
+    pub(crate) fn file(&self, hook: Hook) -> Option<PathBuf> {
         match self {
             Route::Husky { file, .. } => Some(file.with_file_name(hook.name())),
             Route::Lefthook { config, .. } | Route::PreCommit { config } => Some(config.clone()),
@@ -312,7 +312,7 @@ fn lefthook_manual(config: PathBuf, installed: bool) -> Route {
 }
 
 /// Where keyward belongs in `place`.
-pub fn route(place: &Place) -> Route {
+pub(crate) fn route(place: &Place) -> Route {
     let hook_kind = files::hook_kind(&place.hook(Hook::PreCommit));
     let Some(root) = place.root.clone() else {
         return Route::Plain;
@@ -386,6 +386,6 @@ fn lefthook_route(config: PathBuf, installed: bool) -> Route {
 }
 
 /// Whether the hook at `path` is keyward's script.
-pub fn is_keyward_script(path: &Path) -> bool {
+pub(crate) fn is_keyward_script(path: &Path) -> bool {
     matches!(files::hook_kind(path), Some(Kind::Keyward { .. }))
 }

@@ -34,12 +34,11 @@ use script::{Hook, Kind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use guard::{displaced, HOOK_VAR};
-pub use script::{CHAINED, MSG_SHIM, MSG_SHIM_MARKER, SHIM, SHIM_MARKER};
+pub(crate) use guard::displaced;
 
 /// Errors from installing or inspecting the hook; each is one line.
 #[derive(Debug, thiserror::Error)]
-pub enum InstallError {
+pub(crate) enum InstallError {
     /// `git` could not say where the hooks live.
     #[error("{0}: not a git repository (or git is not installed)")]
     NotARepository(String),
@@ -68,7 +67,7 @@ fn io(path: &Path, e: std::io::Error) -> InstallError {
 
 /// One line of output from [`run`].
 #[derive(Debug)]
-pub enum Line {
+pub(crate) enum Line {
     /// Something done or found in order.
     Done(String),
     /// A check that failed, or a change keyward would not make (with the snippet to make by
@@ -80,7 +79,7 @@ pub enum Line {
 
 /// `path` for output: `/` between components on every platform (Windows too, where Git for
 /// Windows and its `sh` take them), control characters escaped.
-pub fn slashed(path: &Path) -> String {
+pub(crate) fn slashed(path: &Path) -> String {
     let text = path.to_string_lossy();
     #[cfg(windows)]
     let text = text.replace('\\', "/");
@@ -110,7 +109,7 @@ fn is_executable(path: &Path) -> bool {
 /// blocked commit's report, `keyward install` in a warning): `keyward` when that name on
 /// `PATH` is this binary, else its full path (`~/` for the home directory, quoted where the
 /// shell needs it), so the command runs as printed wherever keyward was installed.
-pub fn invocation() -> String {
+pub(crate) fn invocation() -> String {
     let Ok(exe) = std::env::current_exe() else {
         return "keyward".to_owned();
     };
@@ -141,7 +140,7 @@ pub fn invocation() -> String {
 
 /// `path` as one shell word: `~/…` under the home directory, single-quoted when it holds
 /// anything a shell would split or expand.
-pub fn shell_word(path: &Path) -> String {
+pub(crate) fn shell_word(path: &Path) -> String {
     let plain = |s: &str| {
         !s.is_empty()
             && s.bytes()
@@ -166,7 +165,7 @@ pub fn shell_word(path: &Path) -> String {
 
 /// The template directory that `keyward install --global` uses: git's `init.templateDir` if
 /// the user has one, else keyward's own, which is then registered with git.
-pub fn global_template() -> Result<PathBuf, InstallError> {
+pub(crate) fn global_template() -> Result<PathBuf, InstallError> {
     let out = Command::new("git")
         .args(["config", "--global", "--path", "--get", "init.templateDir"])
         .output()
@@ -199,7 +198,7 @@ pub fn global_template() -> Result<PathBuf, InstallError> {
 
 /// Carries out `keyward install | uninstall | status` at each place of `target`, installing
 /// hooks that run `binary`.
-pub fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line> {
+pub(crate) fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line> {
     let places: Vec<Result<Place, InstallError>> = match target {
         Target::Global => vec![global_template().map(|t| Place::template(t.join("hooks")))],
         Target::Repos(repos) => repos.iter().map(|r| Place::repo(r)).collect(),

@@ -9,17 +9,17 @@ use std::process::Command;
 
 /// A repository, as `install`, `uninstall` and `status` see it.
 #[derive(Debug, Clone)]
-pub struct Place {
+pub(crate) struct Place {
     /// How the user named it (for messages).
-    pub name: String,
+    pub(crate) name: String,
     /// The top of the work tree (none in a bare repository or a template directory).
-    pub root: Option<PathBuf>,
+    pub(crate) root: Option<PathBuf>,
     /// The directory git runs hooks from, absolute.
-    pub hooks: PathBuf,
+    pub(crate) hooks: PathBuf,
     /// The repository's git directory (shared by its worktrees), absolute.
-    pub git_dir: Option<PathBuf>,
+    pub(crate) git_dir: Option<PathBuf>,
     /// `core.hooksPath`, when set: its value and the scope that set it (`local`, `global`, …).
-    pub hooks_path: Option<(String, String)>,
+    pub(crate) hooks_path: Option<(String, String)>,
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
@@ -38,7 +38,7 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 impl Place {
     /// The repository at (or around) `dir`.
-    pub fn repo(dir: &Path) -> Result<Place, InstallError> {
+    pub(crate) fn repo(dir: &Path) -> Result<Place, InstallError> {
         let name = super::slashed(dir);
         let not_repo = || InstallError::NotARepository(name.clone());
         let lines = git(
@@ -77,7 +77,7 @@ impl Place {
     }
 
     /// A template directory's hooks (`keyward install --global`): no work tree, no managers.
-    pub fn template(hooks: PathBuf) -> Place {
+    pub(crate) fn template(hooks: PathBuf) -> Place {
         Place {
             name: "git's template directory".to_owned(),
             root: None,
@@ -88,18 +88,18 @@ impl Place {
     }
 
     /// Where git looks for `hook` at `git commit`.
-    pub fn hook(&self, hook: Hook) -> PathBuf {
+    pub(crate) fn hook(&self, hook: Hook) -> PathBuf {
         self.hooks.join(hook.name())
     }
 
     /// `rel` in the work tree, when there is one.
-    pub fn in_tree(&self, rel: &str) -> Option<PathBuf> {
+    pub(crate) fn in_tree(&self, rel: &str) -> Option<PathBuf> {
         self.root.as_ref().map(|r| r.join(rel))
     }
 
     /// Whether `path` lies in the work tree's content: under its root, not in the git directory
     /// (`core.hooksPath=.git/hooks` is git's own directory, not a committed one).
-    pub fn in_work_tree(&self, path: &Path) -> bool {
+    pub(crate) fn in_work_tree(&self, path: &Path) -> bool {
         let Some(root) = &self.root else {
             return false;
         };
@@ -113,7 +113,7 @@ impl Place {
 
     /// `path` for a message: relative to the work tree's root when inside it, with `/`
     /// separators, control characters escaped.
-    pub fn show(&self, path: &Path) -> String {
+    pub(crate) fn show(&self, path: &Path) -> String {
         if let Some(root) = &self.root {
             // The file itself is not resolved: a symlink is shown by its own name.
             let (root, parent) = (canonical(root), path.parent().map(canonical));
@@ -127,7 +127,7 @@ impl Place {
     }
 
     /// Whether git tracks `path` (a file in the work tree).
-    pub fn tracked(&self, path: &Path) -> bool {
+    pub(crate) fn tracked(&self, path: &Path) -> bool {
         let Some(root) = &self.root else {
             return false;
         };
@@ -138,7 +138,7 @@ impl Place {
     }
 
     /// What to tell the team about a file keyward changed or created in the work tree.
-    pub fn commit_hint(&self, path: &Path, existed: bool) -> &'static str {
+    pub(crate) fn commit_hint(&self, path: &Path, existed: bool) -> &'static str {
         if !existed {
             "new file: commit it so every clone runs keyward"
         } else if self.tracked(path) {

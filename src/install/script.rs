@@ -3,26 +3,22 @@
 
 use std::path::Path;
 
-/// The file name of the pre-commit hook that keyward replaced and now runs after itself (see
-/// [`Hook::chained`]).
-pub const CHAINED: &str = "pre-commit.keyward-chained";
-
 /// Marks keyward's committed pre-commit shim (`hooks/pre-commit` in this repository).
-pub const SHIM_MARKER: &str = "keyward-pre-commit-shim";
+pub(crate) const SHIM_MARKER: &str = "keyward-pre-commit-shim";
 
 /// Marks keyward's committed commit-msg shim (`hooks/commit-msg` in this repository).
-pub const MSG_SHIM_MARKER: &str = "keyward-commit-msg-shim";
+pub(crate) const MSG_SHIM_MARKER: &str = "keyward-commit-msg-shim";
 
 /// The pre-commit shim: POSIX `sh`, no machine's paths, so a team can commit it.
-pub const SHIM: &str = include_str!("../../hooks/pre-commit");
+pub(crate) const SHIM: &str = include_str!("../../hooks/pre-commit");
 
 /// The commit-msg shim, like [`SHIM`].
-pub const MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
+pub(crate) const MSG_SHIM: &str = include_str!("../../hooks/commit-msg");
 
 /// A git hook keyward installs: `pre-commit` checks what the commit records, `commit-msg`
 /// the message it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Hook {
+pub(crate) enum Hook {
     /// `pre-commit`: runs `keyward hook`.
     PreCommit,
     /// `commit-msg`: runs `keyward commit-msg FILE` on the message file git passes.
@@ -31,10 +27,10 @@ pub enum Hook {
 
 impl Hook {
     /// Every hook keyward installs, in the order git runs them.
-    pub const ALL: [Hook; 2] = [Hook::PreCommit, Hook::CommitMsg];
+    pub(crate) const ALL: [Hook; 2] = [Hook::PreCommit, Hook::CommitMsg];
 
     /// git's name for it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Hook::PreCommit => "pre-commit",
             Hook::CommitMsg => "commit-msg",
@@ -42,17 +38,17 @@ impl Hook {
     }
 
     /// The name keyward keeps the hook it replaced under, and runs after itself.
-    pub fn chained(self) -> String {
+    pub(crate) fn chained(self) -> String {
         format!("{}.keyward-chained", self.name())
     }
 
     /// A name next to the hook (`pre-commit.old`, `commit-msg.legacy`).
-    pub fn with(self, suffix: &str) -> String {
+    pub(crate) fn with(self, suffix: &str) -> String {
         format!("{}{suffix}", self.name())
     }
 
     /// keyward's committed shim for it.
-    pub fn shim(self) -> &'static str {
+    pub(crate) fn shim(self) -> &'static str {
         match self {
             Hook::PreCommit => SHIM,
             Hook::CommitMsg => MSG_SHIM,
@@ -60,7 +56,7 @@ impl Hook {
     }
 
     /// What it keeps out, for messages.
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Hook::PreCommit => "staged secrets",
             Hook::CommitMsg => "secrets in commit messages",
@@ -72,7 +68,7 @@ impl Hook {
     /// `"{1}"` in lefthook's configuration): it runs keyward wherever it was installed,
     /// whether or not that is on `PATH`. (Every `sh` git ships with — dash, bash, BusyBox
     /// ash, Git for Windows' bash — looks the command up in the `PATH` given before it.)
-    pub fn command_with(self, message_file: &str) -> String {
+    pub(crate) fn command_with(self, message_file: &str) -> String {
         match self {
             Hook::PreCommit => format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward hook"),
             Hook::CommitMsg => {
@@ -82,13 +78,13 @@ impl Hook {
     }
 
     /// [`Hook::command_with`] for a shell hook file, where git's first argument is `"$1"`.
-    pub fn command(self) -> String {
+    pub(crate) fn command(self) -> String {
         self.command_with("\"$1\"")
     }
 
     /// The comment line above keyward's command in a shell hook file; `uninstall` finds the
     /// command by it.
-    pub fn sh_comment(self) -> String {
+    pub(crate) fn sh_comment(self) -> String {
         format!(
             "# keyward: blocks {} (`keyward uninstall` removes these two lines)",
             self.what()
@@ -97,13 +93,13 @@ impl Hook {
 
     /// The two lines keyward adds to a shell hook file (husky's `.husky/pre-commit`, a
     /// committed hook).
-    pub fn sh_lines(self) -> [String; 2] {
+    pub(crate) fn sh_lines(self) -> [String; 2] {
         [self.sh_comment(), format!("{} || exit $?", self.command())]
     }
 
     /// Whether shell (or a manager's) text runs keyward's check for this hook on some line
     /// that is not a comment.
-    pub fn runs(self, text: &str) -> bool {
+    pub(crate) fn runs(self, text: &str) -> bool {
         match self {
             Hook::PreCommit => runs_keyward(text),
             Hook::CommitMsg => text.lines().any(|line| {
@@ -121,16 +117,16 @@ impl Hook {
 /// pipx (`~/.local/bin`), `cargo install` (`~/.cargo/bin`), `npm install --save-dev keyward`
 /// (`node_modules/.bin`, relative to the work tree's root, where git runs pre-commit hooks).
 /// Appended to `PATH`, so whatever is on `PATH` wins.
-pub const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin:node_modules/.bin";
+pub(crate) const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin:node_modules/.bin";
 
 /// How to install keyward, for messages printed where it is missing.
-pub const HOW_TO_INSTALL: &str =
+pub(crate) const HOW_TO_INSTALL: &str =
     "pip install keyward-hook, npm install --save-dev keyward, or ./install.sh in a keyward checkout";
 
 /// The script for `hook` running `binary` (or, when it has moved, the first keyward found on
 /// `PATH`, in `~/.local/bin` or `~/.cargo/bin`), then the hook it replaced, with the same
 /// arguments, environment and standard input.
-pub fn script(binary: &Path, hook: Hook) -> String {
+pub(crate) fn script(binary: &Path, hook: Hook) -> String {
     // The path itself, not its escaped display: `sh` reads it between single quotes.
     let path = binary.to_string_lossy();
     #[cfg(windows)]
@@ -172,7 +168,7 @@ fi
 
 /// What a hook file is, read from its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// keyward's hook script (or the binary itself, as the first version installed it).
     Keyward {
         /// `keyward-version:` (`"0"` when absent).
@@ -199,7 +195,7 @@ pub enum Kind {
 }
 
 /// What the hook file with bytes `bytes` is.
-pub fn kind(bytes: &[u8]) -> Kind {
+pub(crate) fn kind(bytes: &[u8]) -> Kind {
     let has = |s: &str| memchr::memmem::find(bytes, s.as_bytes()).is_some();
     if has(crate::HOOK_MARKER) {
         let text = String::from_utf8_lossy(bytes);
@@ -240,7 +236,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
 }
 
 /// Whether shell text runs keyward's pre-commit check on some line that is not a comment.
-pub fn runs_keyward(text: &str) -> bool {
+pub(crate) fn runs_keyward(text: &str) -> bool {
     text.lines().any(|line| {
         let line = line.trim_start();
         !line.starts_with('#')
@@ -252,7 +248,7 @@ pub fn runs_keyward(text: &str) -> bool {
 }
 
 /// `a < b` for dotted version numbers.
-pub fn older(a: &str, b: &str) -> bool {
+pub(crate) fn older(a: &str, b: &str) -> bool {
     let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
     parse(a) < parse(b)
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// and the commit-msg hook end in keyward, and what runs instead when one does not. The fix
 /// it names is a command that runs as printed: `keyward` where that is this binary on `PATH`,
 /// else its full path.
-pub fn status(place: &Place) -> Line {
+pub(crate) fn status(place: &Place) -> Line {
     let fix = format!("run {} install", super::invocation());
     let line = match (
         verdict(place, Hook::PreCommit),
@@ -219,7 +219,7 @@ fn keyward_script(
 
 /// A manager configured in the work tree but not installed in this clone, which will take
 /// git's hook `which` from keyward's script when it is, without running keyward.
-pub fn future(place: &Place, route: &Route, which: Hook) -> Option<String> {
+pub(crate) fn future(place: &Place, route: &Route, which: Hook) -> Option<String> {
     let name = which.name();
     match route {
         Route::Lefthook {

@@ -7,7 +7,7 @@ use crate::config::{AllowedFingerprint, Config};
 
 /// The exceptions of one policy file (none without one).
 #[derive(Debug, Default)]
-pub struct Allowlist {
+pub(crate) struct Allowlist {
     config: Option<Config>,
     /// Today, in days since 1970-01-01: entries expire at its start.
     today: i64,
@@ -15,7 +15,7 @@ pub struct Allowlist {
 
 /// What the allowlist says of a fingerprint.
 #[derive(Debug)]
-pub enum Verdict<'a> {
+pub(crate) enum Verdict<'a> {
     /// No entry.
     Unlisted,
     /// Allowed by this entry.
@@ -26,7 +26,7 @@ pub enum Verdict<'a> {
 
 impl Allowlist {
     /// The exceptions of `config`.
-    pub fn new(config: Option<Config>) -> Self {
+    pub(crate) fn new(config: Option<Config>) -> Self {
         Allowlist {
             config,
             today: crate::model::today(),
@@ -34,12 +34,12 @@ impl Allowlist {
     }
 
     /// The policy file, if there is one.
-    pub fn config(&self) -> Option<&Config> {
+    pub(crate) fn config(&self) -> Option<&Config> {
         self.config.as_ref()
     }
 
     /// The `allow.paths` pattern that allows the content of `path`, if one does.
-    pub fn allows_path(&self, path: &[u8]) -> Option<&str> {
+    pub(crate) fn allows_path(&self, path: &[u8]) -> Option<&str> {
         let c = self.config.as_ref()?;
         let first = *c.allow_paths.matches(glob_path(path).as_ref()).first()?;
         c.file.allow.paths.get(first).map(String::as_str)
@@ -47,28 +47,28 @@ impl Allowlist {
 
     /// The `allow.files` pattern that exempts `path` from the forbidden-file rules, if one
     /// does.
-    pub fn exempts_file(&self, path: &[u8]) -> Option<&str> {
+    pub(crate) fn exempts_file(&self, path: &[u8]) -> Option<&str> {
         let c = self.config.as_ref()?;
         let first = *c.allow_files.matches(glob_path(path).as_ref()).first()?;
         c.file.allow.files.get(first).map(String::as_str)
     }
 
     /// Whether `allow.rules` turns rule `id` off.
-    pub fn turns_off(&self, id: &str) -> bool {
+    pub(crate) fn turns_off(&self, id: &str) -> bool {
         self.config
             .as_ref()
             .is_some_and(|c| c.file.allow.rules.iter().any(|r| r == id))
     }
 
     /// Whether `forbid.paths` forbids `path`.
-    pub fn forbids_file(&self, path: &[u8]) -> bool {
+    pub(crate) fn forbids_file(&self, path: &[u8]) -> bool {
         self.config
             .as_ref()
             .is_some_and(|c| c.forbid_paths.is_match(glob_path(path).as_ref()))
     }
 
     /// What `[[allow.fingerprints]]` says of `fingerprint`.
-    pub fn fingerprint(&self, fingerprint: &str) -> Verdict<'_> {
+    pub(crate) fn fingerprint(&self, fingerprint: &str) -> Verdict<'_> {
         let Some(entry) = self.config.as_ref().and_then(|c| c.allowed(fingerprint)) else {
             return Verdict::Unlisted;
         };

@@ -26,7 +26,7 @@ use regex::bytes::{Regex, RegexBuilder};
 /// of its name keywords, and its exception and content patterns only when the name pattern
 /// matches: a typical commit compiles none of them (ten of them cost a millisecond).
 #[derive(Debug)]
-pub struct FileMatcher {
+pub(crate) struct FileMatcher {
     rules: Vec<FileRule>,
     names: Vec<OnceCell<Regex>>,
     conditions: Vec<OnceCell<Conditions>>,
@@ -37,17 +37,17 @@ type Conditions = (Option<Regex>, Option<Regex>);
 
 /// A forbidden file: the rule that forbids it, and the name it is a leftover of, if it is one.
 #[derive(Debug, Clone, Copy)]
-pub struct Forbidden<'a> {
+pub(crate) struct Forbidden<'a> {
     /// The rule.
-    pub rule: &'a FileRule,
+    pub(crate) rule: &'a FileRule,
     /// The forbidden name this one is an editor's or a tool's leftover of (`.env` for
     /// `#.env#`), when the name itself is not one the rule names.
-    pub leftover_of: Option<&'a [u8]>,
+    pub(crate) leftover_of: Option<&'a [u8]>,
 }
 
 /// What editors and tools make of a file's name, each with the name in group 1: a name that
 /// one of them matches is also judged as that name. Matched without regard to case.
-pub const LEFTOVERS: &[&str] = &[
+pub(crate) const LEFTOVERS: &[&str] = &[
     // Emacs's auto-save file.
     r"^#(.+)#$",
     // Emacs's lock (a symbolic link on Unix, which is not judged by name; a file on Windows).
@@ -77,7 +77,7 @@ static LEFTOVER_PATTERNS: Lazy<Vec<Regex>> = Lazy::new(|| {
 
 /// `name` and the names it is a leftover of, nearest first: `.env.bak~` gives `.env.bak~`,
 /// `.env.bak`, `.env`.
-pub fn cores(name: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn cores(name: &[u8]) -> Vec<&[u8]> {
     let mut found = vec![name];
     let mut next = 0;
     while next < found.len() && found.len() < MAX_CORES {
@@ -98,7 +98,7 @@ pub fn cores(name: &[u8]) -> Vec<&[u8]> {
 
 impl FileMatcher {
     /// A matcher over `rules`; nothing is compiled yet.
-    pub fn new(rules: Vec<FileRule>) -> Self {
+    pub(crate) fn new(rules: Vec<FileRule>) -> Self {
         FileMatcher {
             conditions: rules.iter().map(|_| OnceCell::new()).collect(),
             names: rules.iter().map(|_| OnceCell::new()).collect(),
@@ -123,7 +123,7 @@ impl FileMatcher {
     /// The first rule that forbids `path`, matched on its last component, its cores (see the
     /// module's documentation) and without regard to case. Rules with a content condition
     /// (`.npmrc` only when it holds a token) need `content`; without it they are skipped.
-    pub fn matching<'a>(
+    pub(crate) fn matching<'a>(
         &'a self,
         path: &'a [u8],
         content: Option<&[u8]>,
@@ -171,7 +171,7 @@ impl FileMatcher {
     }
 
     /// The finding for a forbidden file.
-    pub fn finding(forbidden: Forbidden<'_>, path: &[u8]) -> Finding {
+    pub(crate) fn finding(forbidden: Forbidden<'_>, path: &[u8]) -> Finding {
         let rule = forbidden.rule;
         Finding {
             kind: Kind::ForbiddenFile,
@@ -215,7 +215,7 @@ fn name_regex(pattern: &str) -> Result<Regex, regex::Error> {
 }
 
 /// The forbidden-file rule behind `forbid.paths` in `.keyward.toml`.
-pub static CONFIG_FORBIDDEN: once_cell::sync::Lazy<FileRule> =
+pub(crate) static CONFIG_FORBIDDEN: once_cell::sync::Lazy<FileRule> =
     once_cell::sync::Lazy::new(|| FileRule {
         id: "kw.file.forbidden-by-policy".into(),
         name: "file forbidden by .keyward.toml".into(),

@@ -2,8 +2,8 @@
 //! blocks: forbidden files ([`forbidden`]), the team's exceptions ([`allowlist`]), inline
 //! `keyward:allow` markers, and whether a secret is new or already in history.
 
-pub mod allowlist;
-pub mod forbidden;
+pub(crate) mod allowlist;
+pub(crate) mod forbidden;
 
 use crate::model::{Allowance, Candidate, Finding, Item, Kind, Place, Size, Standing};
 use crate::rules::{FileAction, FileRule, Rule};
@@ -52,7 +52,7 @@ pub struct PolicyError(#[from] regex::Error);
 
 /// What blocks, for one run.
 #[derive(Debug)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Block secrets already in history too.
     strict: bool,
     /// Honour inline allow markers.
@@ -64,7 +64,7 @@ pub struct Policy {
 impl Policy {
     /// A policy with these switches, the forbidden-file rules `files` and the exceptions of
     /// `allowlist`.
-    pub fn new(
+    pub(crate) fn new(
         strict: bool,
         inline_allow: bool,
         files: Vec<FileRule>,
@@ -79,12 +79,12 @@ impl Policy {
     }
 
     /// The team's exceptions.
-    pub fn allowlist(&self) -> &Allowlist {
+    pub(crate) fn allowlist(&self) -> &Allowlist {
         &self.allowlist
     }
 
     /// Whether `allow.paths` allows the content at `path`.
-    pub fn allows_path(&self, path: &[u8]) -> bool {
+    pub(crate) fn allows_path(&self, path: &[u8]) -> bool {
         self.allowlist.allows_path(path).is_some()
     }
 
@@ -92,7 +92,7 @@ impl Policy {
     /// a target path) or a detached blob (it has no name). `content` is `None` when the file
     /// was too large to read (rules that depend on content are then skipped). A file
     /// `allow.files` exempts, or whose rule `allow.rules` turns off, is reported as allowed.
-    pub fn forbidden(
+    pub(crate) fn forbidden(
         &self,
         item: &Item,
         content: Option<&[u8]>,
@@ -128,7 +128,7 @@ impl Policy {
     }
 
     /// A file that was too large to scan: it does not block, but is named.
-    pub fn not_scanned(&self, path: &[u8], size: u64, cap: Size) -> Finding {
+    pub(crate) fn not_scanned(&self, path: &[u8], size: u64, cap: Size) -> Finding {
         Finding {
             kind: Kind::NotScanned,
             rule_id: "kw.not-scanned.too-large".into(),
@@ -161,7 +161,7 @@ impl Policy {
     /// matched the same bytes (the first rule in priority order): an exception that names one
     /// finding (its fingerprint, its line) never hides another rule's finding of the same key,
     /// and a team's rule and a built-in one never stand in for each other.
-    pub fn judge<'r>(
+    pub(crate) fn judge<'r>(
         &self,
         item: &Item,
         candidates: Vec<Candidate>,
@@ -245,7 +245,7 @@ impl Policy {
     /// commit or a push replaced) was not introduced by editing its file: it is reported as
     /// already in history, blocking only under the strict policy, and so is every later
     /// version that keeps it.
-    pub fn settle(
+    pub(crate) fn settle(
         &self,
         standing: Standing,
         items: &[Item],
@@ -398,8 +398,7 @@ mod seams {
 
     /// A policy with the exceptions of `toml` (the text of a `.keyward.toml`).
     fn policy(strict: bool, inline_allow: bool, toml: &str) -> Policy {
-        let config = Config::parse(std::path::Path::new(".keyward.toml"), toml)
-            .unwrap_or_else(|e| panic!("{toml}: {e}"));
+        let config = Config::parse(toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
         Policy::new(
             strict,
             inline_allow,

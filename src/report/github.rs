@@ -9,7 +9,7 @@ use std::io;
 
 /// The GitHub annotations report.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Github;
+pub(crate) struct Github;
 
 impl Report for Github {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {

@@ -10,16 +10,16 @@ use std::io;
 
 /// The human report.
 #[derive(Debug, Clone)]
-pub struct Human {
+pub(crate) struct Human {
     /// Use ANSI colour.
-    pub color: bool,
+    pub(crate) color: bool,
     /// What was scanned.
-    pub context: Context,
+    pub(crate) context: Context,
     /// Where the message of a refused commit is kept ([`Context::Message`]).
-    pub kept: Option<Kept>,
+    pub(crate) kept: Option<Kept>,
     /// How to run this keyward in a shell (`keyward`, or its full path), for the `allow`
     /// command the report prints: asked only when it is printed (it looks at `PATH`).
-    pub invocation: fn() -> String,
+    pub(crate) invocation: fn() -> String,
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -125,7 +125,7 @@ impl Report for Human {
 
 /// One line for the exceptions a run used, so that nothing is allowed unseen:
 /// `policy: 3 findings allowed — 2 by path (tests/fixtures/**), 1 by fingerprint (7c1e09a2)`.
-pub fn allowed_summary(outcome: &Outcome) -> Option<String> {
+pub(crate) fn allowed_summary(outcome: &Outcome) -> Option<String> {
     let allowed: Vec<&Finding> = outcome.allowed().collect();
     if allowed.is_empty() {
         return None;

@@ -11,7 +11,7 @@ use std::io;
 
 /// The JSON report.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Json;
+pub(crate) struct Json;
 
 impl Report for Json {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {

@@ -9,11 +9,11 @@ mod json;
 mod rules;
 mod sarif;
 
-pub use github::Github;
-pub use human::Human;
-pub use json::Json;
-pub use rules::{rule_list, write_rules_human, write_rules_json, RuleEntry};
-pub use sarif::Sarif;
+pub(crate) use github::Github;
+pub(crate) use human::Human;
+pub(crate) use json::Json;
+pub(crate) use rules::{rule_list, write_rules_human, write_rules_json};
+pub(crate) use sarif::Sarif;
 
 use crate::model::Outcome;
 use std::io;
@@ -33,7 +33,7 @@ pub enum Format {
 
 impl Format {
     /// The report for this format; `color` and `context` shape the human one.
-    pub fn report(
+    pub(crate) fn report(
         self,
         color: bool,
         context: Context,
@@ -56,7 +56,7 @@ impl Format {
 impl Format {
     /// The report for the commit-msg hook: the human one says where the refused message is
     /// kept and how to commit it again.
-    pub fn message_report(
+    pub(crate) fn message_report(
         self,
         color: bool,
         kept: Kept,
@@ -77,16 +77,16 @@ impl Format {
 /// Where git keeps the message of a commit the commit-msg hook refused, and the command that
 /// commits it again once the key is out: both shell words, ready to paste.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kept {
+pub(crate) struct Kept {
     /// The message file (`~/src/app/.git/COMMIT_EDITMSG`).
-    pub file: String,
+    pub(crate) file: String,
     /// `git commit -e -F FILE` (with `-v` when the file holds a verbose commit's diff, which
     /// `-v` drops again).
-    pub retry: String,
+    pub(crate) retry: String,
 }
 
 /// An output format.
-pub trait Report {
+pub(crate) trait Report {
     /// Writes `outcome`.
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()>;
 }

@@ -6,20 +6,20 @@ use std::io;
 
 /// One line of the catalog.
 #[derive(Debug, Clone, Serialize)]
-pub struct RuleEntry {
+pub(crate) struct RuleEntry {
     /// Stable rule id.
-    pub id: String,
+    pub(crate) id: String,
     /// Human name.
-    pub name: String,
+    pub(crate) name: String,
     /// The family the rule belongs to (`ai`, `cloud`, …; `files` for forbidden files,
     /// `custom` for a team's own rules without one).
-    pub family: String,
+    pub(crate) family: String,
     /// `secret` (content) or `file` (forbidden file name).
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// `block` or `warn`.
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// Where to revoke, or what to do instead.
-    pub guidance: String,
+    pub(crate) guidance: String,
 }
 
 fn action(a: FileAction) -> &'static str {
@@ -30,7 +30,7 @@ fn action(a: FileAction) -> &'static str {
 }
 
 /// Every rule of `set`, content rules first, in priority order.
-pub fn rule_list(set: &RuleSet) -> Vec<RuleEntry> {
+pub(crate) fn rule_list(set: &RuleSet) -> Vec<RuleEntry> {
     let secrets = set.rules.iter().map(|r| RuleEntry {
         id: r.id.clone(),
         name: r.name.clone(),
@@ -51,7 +51,7 @@ pub fn rule_list(set: &RuleSet) -> Vec<RuleEntry> {
 }
 
 /// A table per family, in the order families first appear: id, action, name.
-pub fn write_rules_human(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn write_rules_human(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
     let w = list.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut families: Vec<&str> = Vec::new();
     for r in list {
@@ -78,7 +78,7 @@ pub fn write_rules_human(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Res
 }
 
 /// A JSON array of [`RuleEntry`].
-pub fn write_rules_json(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
+pub(crate) fn write_rules_json(list: &[RuleEntry], out: &mut dyn io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, list)?;
     writeln!(out)
 }

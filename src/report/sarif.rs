@@ -10,7 +10,7 @@ use std::io;
 
 /// The SARIF report.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Sarif;
+pub(crate) struct Sarif;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

@@ -10,24 +10,24 @@
 use std::ops::Range;
 
 /// Rule id: an env file named as a source of `COPY`/`ADD`.
-pub const ENV_FILE: &str = "kw.seed.docker-env-file";
+pub(crate) const ENV_FILE: &str = "kw.seed.docker-env-file";
 /// Rule id: the whole build context copied while env files are not ignored.
-pub const WHOLE_CONTEXT: &str = "kw.seed.docker-context-env";
+pub(crate) const WHOLE_CONTEXT: &str = "kw.seed.docker-context-env";
 /// Rule id: a secret passed through `ARG` or `ENV`.
-pub const SECRET_BUILD_ARG: &str = "kw.seed.docker-secret-arg";
+pub(crate) const SECRET_BUILD_ARG: &str = "kw.seed.docker-secret-arg";
 
 /// One thing a Dockerfile would bake into its image.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Which rule: [`ENV_FILE`], [`WHOLE_CONTEXT`] or [`SECRET_BUILD_ARG`].
-    pub rule: &'static str,
+    pub(crate) rule: &'static str,
     /// The bytes to point at: the source argument, or the variable's name.
-    pub span: Range<usize>,
+    pub(crate) span: Range<usize>,
 }
 
 /// Whether `path` names a Dockerfile: `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`,
 /// `Containerfile` (any case).
-pub fn is_dockerfile(path: &[u8]) -> bool {
+pub(crate) fn is_dockerfile(path: &[u8]) -> bool {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     ["dockerfile", "containerfile"].iter().any(|n| {
@@ -41,7 +41,7 @@ pub fn is_dockerfile(path: &[u8]) -> bool {
 /// The ignore files that apply to a Dockerfile built with its own directory as the context,
 /// in the order BuildKit looks for them: `<Dockerfile>.dockerignore` beside it, then
 /// `.dockerignore` there.
-pub fn ignore_files(dockerfile: &[u8]) -> [Vec<u8>; 2] {
+pub(crate) fn ignore_files(dockerfile: &[u8]) -> [Vec<u8>; 2] {
     let (dir, name) = match dockerfile.iter().rposition(|&b| b == b'/') {
         Some(i) => (&dockerfile[..=i], &dockerfile[i + 1..]),
         None => (&b""[..], dockerfile),
@@ -54,7 +54,7 @@ pub fn ignore_files(dockerfile: &[u8]) -> [Vec<u8>; 2] {
 
 /// What the Dockerfile at `path` (content `dockerfile`) would bake into its image, given the
 /// `.dockerignore` of its build context (`None`: there is none). Empty for other files.
-pub fn check(path: &[u8], dockerfile: &[u8], dockerignore: Option<&[u8]>) -> Vec<Finding> {
+pub(crate) fn check(path: &[u8], dockerfile: &[u8], dockerignore: Option<&[u8]>) -> Vec<Finding> {
     if !is_dockerfile(path) {
         return Vec::new();
     }
@@ -213,7 +213,7 @@ fn is_env_file_name(name: &[u8]) -> bool {
 /// Whether a `.dockerignore` keeps env files (`.env`, `.env.local`, `.env.production` at the
 /// context's root) out of the build context. Lines are patterns matched against paths relative
 /// to the context; `!` re-includes; the last pattern that matches decides.
-pub fn excludes_env_files(dockerignore: &[u8]) -> bool {
+pub(crate) fn excludes_env_files(dockerignore: &[u8]) -> bool {
     let patterns: Vec<(bool, &[u8])> = dockerignore
         .split(|&b| b == b'\n')
         .map(<[u8]>::trim_ascii)

@@ -38,7 +38,7 @@ impl Rng {
 }
 
 /// The alphabet a generator name stands for.
-pub fn alphabet(name: &str) -> Option<&'static [u8]> {
+pub(crate) fn alphabet(name: &str) -> Option<&'static [u8]> {
     Some(match name {
         "alnum" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
         "base64url" => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
@@ -134,16 +134,16 @@ fn base64(bytes: &[u8], url: bool) -> String {
 
 /// An example with its generators expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expanded {
+pub(crate) struct Expanded {
     /// The text to scan.
-    pub text: String,
+    pub(crate) text: String,
     /// Byte range of the expected secret in `text`, when the example marks one.
-    pub secret: Option<Range<usize>>,
+    pub(crate) secret: Option<Range<usize>>,
 }
 
 /// Errors in an example template.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ExampleError {
+pub(crate) enum ExampleError {
     /// `{{name:N}}` with an unknown name or a bad length.
     #[error("bad generator `{{{{{0}}}}}`")]
     BadGenerator(String),
@@ -164,7 +164,7 @@ const MAX_GENERATED: usize = 4096;
 const MAX_EXPANDED: usize = 1 << 20;
 
 /// Expands `template`, drawing random bodies from `rng`.
-pub fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
+pub(crate) fn expand(template: &str, rng: &mut Rng) -> Result<Expanded, ExampleError> {
     let mut text = String::with_capacity(template.len() * 2);
     let (mut start, mut end) = (None, None);
     let mut rest = template;

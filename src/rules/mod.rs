@@ -6,7 +6,7 @@
 //! built-in rules live as TOML under `src/rules/builtin/`, one file per provider family, and are
 //! compiled into the binary with `include_str!`.
 
-pub mod dockerfile;
+pub(crate) mod dockerfile;
 pub mod examples;
 
 use serde::Deserialize;
@@ -16,67 +16,68 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Stable identifier, e.g. `kw.openai.project-key`. Never reused, never renamed.
-    pub id: String,
+    pub(crate) id: String,
     /// Human name shown in reports, e.g. "OpenAI project API key".
-    pub name: String,
+    pub(crate) name: String,
     /// The family the rule belongs to (`ai`, `cloud`, `code-hosting`, …): `keyward rules`
     /// groups the catalog by it. A team's own rules may leave it out.
     #[serde(default)]
-    pub family: Option<String>,
+    pub(crate) family: Option<String>,
     /// Block (a credential) or warn (a practice the seed's checklist warns against, such as a
     /// provider key in a browser-exposed variable: reported, blocking only under `--strict`).
     #[serde(default)]
-    pub action: FileAction,
+    pub(crate) action: FileAction,
     /// For a warning: what to do instead, shown in place of the revoke step.
     #[serde(default)]
-    pub guidance: Option<String>,
+    pub(crate) guidance: Option<String>,
     /// Literals (lowercase) of which at least one occurs in every match. The prefilter runs the
     /// rule's regex only on blobs that contain one of them.
     pub keywords: Vec<String>,
     /// Regular expression over bytes; capture group 1 is the secret. Empty for a rule that a
     /// [`Check`] decides.
     #[serde(default)]
-    pub pattern: String,
+    pub(crate) pattern: String,
     /// A check in code that decides this rule instead of a pattern, for findings that need
     /// more than one file (see [`Check`]). Such a rule has no keywords: the scanner never
     /// runs it.
     #[serde(default)]
-    pub check: Option<Check>,
+    #[cfg_attr(not(test), allow(dead_code))] // the scanner reads the static rule's; tests this
+    pub(crate) check: Option<Check>,
     /// Minimum Shannon entropy (bits per byte) of the secret; lower is treated as a placeholder.
     #[serde(default)]
-    pub min_entropy: Option<f64>,
+    pub(crate) min_entropy: Option<f64>,
     /// Whether placeholder heuristics (runs like `xxxxxx`, `abcdef`, the word "example") apply.
     /// Off for formats whose real values contain such runs (DER's `AAAAAA`).
     #[serde(default = "yes")]
-    pub placeholder_filter: bool,
+    pub(crate) placeholder_filter: bool,
     /// Whether the generic-assignment filters apply (the value is checked against references,
     /// templates, paths, identifiers, hashes and labels; see [`crate::scan::filters`]). The pattern
     /// may name the assigned-to identifier as group `name`.
     #[serde(default)]
-    pub assignment: bool,
+    pub(crate) assignment: bool,
     /// A structural check the secret must pass beyond its pattern (see [`Validator`]).
     #[serde(default)]
-    pub validate: Option<Validator>,
+    pub(crate) validate: Option<Validator>,
     /// Whether a match can span lines (PEM blocks). A single-line rule's regex runs only on
     /// the lines where one of its keywords occurs.
     #[serde(default)]
-    pub multiline: bool,
+    pub(crate) multiline: bool,
     /// Regex on the path of files this rule does not scan (lockfiles, for generic rules).
     #[serde(default)]
-    pub path_exclude: Option<String>,
+    pub(crate) path_exclude: Option<String>,
     /// Whether the rule is distinctive enough to run on binary blobs too.
     #[serde(default)]
-    pub binary: bool,
+    pub(crate) binary: bool,
     /// Public heads a secret may start with, shown in previews (`sk-proj-`); keywords count too.
     #[serde(default)]
-    pub prefixes: Vec<String>,
+    pub(crate) prefixes: Vec<String>,
     /// Exact secret values that are documented examples and never real (AWS's own example).
     #[serde(default)]
-    pub allow_values: Vec<String>,
+    pub(crate) allow_values: Vec<String>,
     /// Where the key is managed and revoked, e.g. `https://platform.openai.com/api-keys`.
-    pub revoke_url: String,
+    pub(crate) revoke_url: String,
     /// The environment variable code should read instead, e.g. `OPENAI_API_KEY`.
-    pub env_var: String,
+    pub(crate) env_var: String,
     /// The characters an identifier may end in, right before the secret, for the rule still
     /// to find it glued there (`TOKEN_ghp_…`), as the body of a regex class: `"_0-9-"`. The
     /// pattern's left boundary does the finding; this says what it lets through, and the rule
@@ -84,7 +85,7 @@ pub struct Rule {
     /// letter of either case glued on its left when the class holds that character, and not
     /// found when it does not. Unset: the rule makes no claim (most rules need a boundary).
     #[serde(default)]
-    pub glued_after: Option<String>,
+    pub(crate) glued_after: Option<String>,
     /// Examples with the secret between `«` and `»`; generators like `{{alnum:20}}` are expanded.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -96,7 +97,7 @@ pub struct Rule {
 /// Checks that look inside a matched value, for formats whose look-alikes share their shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Validator {
+pub(crate) enum Validator {
     /// A JSON Web Token: header and payload decode to JSON objects, the header names an
     /// algorithm other than `none`, and the token is not a public one (a Supabase `anon` key,
     /// the jwt.io sample).
@@ -122,7 +123,7 @@ pub enum Validator {
 /// Rules decided by code rather than a pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Check {
+pub(crate) enum Check {
     /// A Dockerfile read with the `.dockerignore` of its build context (see [`dockerfile`]).
     Dockerfile,
 }
@@ -134,7 +135,7 @@ fn yes() -> bool {
 /// What happens when a rule matches: a forbidden file, or a content rule's finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FileAction {
+pub(crate) enum FileAction {
     /// The commit is blocked.
     #[default]
     Block,
@@ -145,37 +146,40 @@ pub enum FileAction {
 /// A forbidden-file rule: a path that must not be committed, whatever it holds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileRule {
+pub(crate) struct FileRule {
     /// Stable identifier, e.g. `kw.file.env`.
-    pub id: String,
+    pub(crate) id: String,
     /// Human name shown in reports.
-    pub name: String,
+    pub(crate) name: String,
     /// Regex matched against the file name (the last path component).
-    pub name_pattern: String,
+    pub(crate) name_pattern: String,
     /// Literals (lowercase), at least one of which is in every matching name: the name
     /// pattern is compiled and tried only for names that contain one.
     #[serde(default)]
-    pub name_keywords: Vec<String>,
+    pub(crate) name_keywords: Vec<String>,
     /// Regex on the file name that exempts a match (templates such as `.env.example`).
     #[serde(default)]
-    pub except_pattern: Option<String>,
+    pub(crate) except_pattern: Option<String>,
     /// Regex on the content: when set, the file is forbidden only if its content matches
     /// (an `.npmrc` that carries a token, a kubeconfig with embedded credentials).
     #[serde(default)]
-    pub content_pattern: Option<String>,
+    pub(crate) content_pattern: Option<String>,
     /// Content for the examples of a rule with `content_pattern` (generators allowed).
     #[serde(default)]
-    pub content_example: Option<String>,
+    #[cfg_attr(not(test), allow(dead_code))] // read by the tests of every file rule
+    pub(crate) content_example: Option<String>,
     /// Block or warn.
-    pub action: FileAction,
+    pub(crate) action: FileAction,
     /// One line telling the developer what to do instead.
-    pub guidance: String,
+    pub(crate) guidance: String,
     /// Paths that must match.
     #[serde(default)]
-    pub examples: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code))] // read by the tests of every file rule
+    pub(crate) examples: Vec<String>,
     /// Paths that must not match.
     #[serde(default)]
-    pub negative_examples: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code))] // read by the tests of every file rule
+    pub(crate) negative_examples: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,7 +214,7 @@ const BUILTIN_FULL: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builti
 pub static BUILTIN_RULES: &[StaticRule] = include!(concat!(env!("OUT_DIR"), "/builtin_static.rs"));
 
 /// The built-in forbidden-file rules.
-pub static BUILTIN_FILES: &[StaticFileRule] =
+pub(crate) static BUILTIN_FILES: &[StaticFileRule] =
     include!(concat!(env!("OUT_DIR"), "/builtin_static_files.rs"));
 
 /// A built-in content rule as the binary embeds it: [`Rule`] without its examples (nor
@@ -218,30 +222,30 @@ pub static BUILTIN_FILES: &[StaticFileRule] =
 #[derive(Debug)]
 #[allow(missing_docs)] // the fields are [`Rule`]'s
 pub struct StaticRule {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub family: Option<&'static str>,
-    pub action: FileAction,
-    pub guidance: Option<&'static str>,
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) family: Option<&'static str>,
+    pub(crate) action: FileAction,
+    pub(crate) guidance: Option<&'static str>,
     pub keywords: &'static [&'static str],
-    pub pattern: &'static str,
-    pub check: Option<Check>,
-    pub min_entropy: Option<f64>,
-    pub placeholder_filter: bool,
-    pub assignment: bool,
-    pub validate: Option<Validator>,
-    pub multiline: bool,
-    pub path_exclude: Option<&'static str>,
-    pub binary: bool,
-    pub prefixes: &'static [&'static str],
-    pub allow_values: &'static [&'static str],
-    pub revoke_url: &'static str,
-    pub env_var: &'static str,
+    pub(crate) pattern: &'static str,
+    pub(crate) check: Option<Check>,
+    pub(crate) min_entropy: Option<f64>,
+    pub(crate) placeholder_filter: bool,
+    pub(crate) assignment: bool,
+    pub(crate) validate: Option<Validator>,
+    pub(crate) multiline: bool,
+    pub(crate) path_exclude: Option<&'static str>,
+    pub(crate) binary: bool,
+    pub(crate) prefixes: &'static [&'static str],
+    pub(crate) allow_values: &'static [&'static str],
+    pub(crate) revoke_url: &'static str,
+    pub(crate) env_var: &'static str,
 }
 
 impl StaticRule {
     /// The owned rule (without examples).
-    pub fn to_rule(&self) -> Rule {
+    pub(crate) fn to_rule(&self) -> Rule {
         let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
         Rule {
             id: self.id.to_owned(),
@@ -273,20 +277,20 @@ impl StaticRule {
 /// A built-in forbidden-file rule as the binary embeds it (see [`StaticRule`]).
 #[derive(Debug)]
 #[allow(missing_docs)] // the fields are [`FileRule`]'s
-pub struct StaticFileRule {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub name_pattern: &'static str,
-    pub name_keywords: &'static [&'static str],
-    pub except_pattern: Option<&'static str>,
-    pub content_pattern: Option<&'static str>,
-    pub action: FileAction,
-    pub guidance: &'static str,
+pub(crate) struct StaticFileRule {
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) name_pattern: &'static str,
+    pub(crate) name_keywords: &'static [&'static str],
+    pub(crate) except_pattern: Option<&'static str>,
+    pub(crate) content_pattern: Option<&'static str>,
+    pub(crate) action: FileAction,
+    pub(crate) guidance: &'static str,
 }
 
 impl StaticFileRule {
     /// The owned rule (without examples).
-    pub fn to_rule(&self) -> FileRule {
+    pub(crate) fn to_rule(&self) -> FileRule {
         FileRule {
             id: self.id.to_owned(),
             name: self.name.to_owned(),
@@ -304,7 +308,7 @@ impl StaticFileRule {
 }
 
 /// Whether `id` is a built-in rule's (content or forbidden-file).
-pub fn is_builtin_id(id: &str) -> bool {
+pub(crate) fn is_builtin_id(id: &str) -> bool {
     BUILTIN_RULES.iter().any(|r| r.id == id) || BUILTIN_FILES.iter().any(|r| r.id == id)
 }
 
@@ -314,7 +318,7 @@ pub struct RuleSet {
     /// Content rules, in priority order.
     pub rules: Vec<Rule>,
     /// Forbidden-file rules.
-    pub files: Vec<FileRule>,
+    pub(crate) files: Vec<FileRule>,
 }
 
 impl RuleSet {
@@ -346,7 +350,7 @@ impl RuleSet {
     }
 
     /// Adds the rules of one TOML document; `origin` names it in errors.
-    pub fn extend_from_toml(&mut self, origin: &str, text: &str) -> Result<(), LoadError> {
+    pub(crate) fn extend_from_toml(&mut self, origin: &str, text: &str) -> Result<(), LoadError> {
         let parsed: RuleFile = toml::from_str(text).map_err(|e| LoadError::Parse {
             file: origin.to_owned(),
             message: e.to_string().trim().replace('\n', " "),
@@ -363,7 +367,7 @@ impl Rule {
     /// with a key's marks — public heads (`prefixes`), an entropy floor, a validator — matches
     /// a key, which is previewed as a key whatever the rule's action (Stripe's test-mode keys
     /// only warn, and are keys all the same).
-    pub fn shows_match(&self) -> bool {
+    pub(crate) fn shows_match(&self) -> bool {
         self.action == FileAction::Warn
             && self.prefixes.is_empty()
             && self.min_entropy.is_none()
@@ -372,7 +376,7 @@ impl Rule {
 
     /// The public, non-secret head of a secret, for previews: the longest declared prefix or
     /// keyword the secret starts with (`sk-proj-`, `ghp_`), never more than a third of it.
-    pub fn public_prefix<'a>(&self, secret: &'a [u8]) -> &'a [u8] {
+    pub(crate) fn public_prefix<'a>(&self, secret: &'a [u8]) -> &'a [u8] {
         let best = self
             .prefixes
             .iter()

@@ -13,19 +13,19 @@ use crate::rules::Rule;
 #[error("rule {rule}: {message}")]
 pub struct CheckError {
     /// The rule id.
-    pub rule: String,
+    pub(crate) rule: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// How many times each example is drawn: a pattern that works only for lucky random bodies
 /// fails one of them.
-pub const DRAWS: usize = 8;
+pub(crate) const DRAWS: usize = 8;
 
 /// Checks rule `index` of `scanner`'s rules. Negative examples must produce no match from
 /// any rule of `scanner` (the whole catalog, for the built-in rules). Examples are drawn
 /// `draws` times each from `rng`.
-pub fn check(
+pub(crate) fn check(
     scanner: &Scanner,
     index: usize,
     draws: usize,
@@ -244,7 +244,7 @@ fn structure(rule: &Rule) -> Result<(), String> {
 
 /// Checks every rule of a rule file (TOML, the built-in schema) on its own, as
 /// `keyward rules check FILE` does: each must pass [`check`] in a scanner of the file's rules.
-pub fn check_file(origin: &str, text: &str) -> Result<usize, CheckError> {
+pub(crate) fn check_file(origin: &str, text: &str) -> Result<usize, CheckError> {
     let mut set = crate::rules::RuleSet::default();
     set.extend_from_toml(origin, text).map_err(|e| CheckError {
         rule: origin.to_owned(),

@@ -70,6 +70,7 @@ impl Compiled {
     }
 
     /// Whether the rule's regex has been compiled.
+    #[cfg(test)]
     pub(super) fn is_compiled(&self) -> bool {
         self.regex.get().is_some()
     }
@@ -125,7 +126,7 @@ impl Compiled {
 
 /// See [`Scanner::path_profile`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathProfile {
+pub(crate) struct PathProfile {
     code: bool,
     excluded: Vec<bool>,
 }
@@ -134,7 +135,7 @@ impl Scanner {
     /// What a path changes in how a file is scanned: whether it holds code (assignments are
     /// read more strictly) and which rules it is excluded from. Two paths with the same
     /// profile get the same matches from the same lines.
-    pub fn path_profile(&self, path: &[u8]) -> Result<PathProfile, ScanError> {
+    pub(crate) fn path_profile(&self, path: &[u8]) -> Result<PathProfile, ScanError> {
         let mut excluded = Vec::new();
         for c in &self.rules {
             if c.has_path_exclude {

@@ -11,15 +11,15 @@ use std::ops::Range;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
     /// Index of the rule in the scanner's rule list.
-    pub rule: usize,
+    pub(crate) rule: usize,
     /// Byte range of the secret.
-    pub secret: Range<usize>,
+    pub(crate) secret: Range<usize>,
     /// 1-based line of the secret's first byte.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column, counted in characters.
-    pub column: usize,
+    pub(crate) column: usize,
     /// The line carries an inline allow marker such as `keyward:allow`.
-    pub inline_allowed: bool,
+    pub(crate) inline_allowed: bool,
 }
 
 impl Scanner {
@@ -144,7 +144,7 @@ impl Scanner {
 }
 
 /// 1-based line and character column of byte `at`.
-pub fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
+pub(crate) fn line_and_column(data: &[u8], at: usize) -> (usize, usize) {
     let before = &data[..at];
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
     let line = 1 + memchr::memchr_iter(b'\n', before).count();

@@ -6,17 +6,17 @@ use std::ops::Range;
 
 /// One decoded value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     /// `key: value` (or the decoded text alone when it spans lines), ready to scan.
-    pub text: Vec<u8>,
+    pub(crate) text: Vec<u8>,
     /// Span of the encoded value in the original file.
-    pub encoded: Range<usize>,
+    pub(crate) encoded: Range<usize>,
 }
 
 /// The decoded `data:` values of every Kubernetes `Secret` document in a YAML file. Values that
 /// do not decode to text are left out (certificates in DER, random bytes): the rules look for
 /// text.
-pub fn kubernetes_secret_values(data: &[u8]) -> Vec<Decoded> {
+pub(crate) fn kubernetes_secret_values(data: &[u8]) -> Vec<Decoded> {
     // Built once: `memmem::find` builds its searcher on every call, which cost more than the
     // search on the short texts history scans by the thousand (commit messages).
     static SECRET: once_cell::sync::Lazy<memchr::memmem::Finder<'static>> =
@@ -202,7 +202,7 @@ fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Decodes base64 in either alphabet (standard `+/` or URL-safe `-_`), padded or not.
-pub fn base64(value: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn base64(value: &[u8]) -> Option<Vec<u8>> {
     if value.len() % 4 == 1 {
         return None;
     }

@@ -7,15 +7,15 @@
 
 /// Decoded text and where its bytes came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct View {
+pub(crate) struct View {
     /// The decoded text (UTF-8).
-    pub text: Vec<u8>,
+    pub(crate) text: Vec<u8>,
     /// Where each byte of `text`, and one past its end, came from in the file.
-    pub map: Map,
+    pub(crate) map: Map,
     /// The 1-based line of the file where `text` starts; a line's view is one line.
-    pub first_line: usize,
+    pub(crate) first_line: usize,
     /// The whole file (UTF-16): lines and columns are counted in `text` itself.
-    pub whole: bool,
+    pub(crate) whole: bool,
 }
 
 /// Where the bytes of decoded text came from, as runs that advance by a fixed step (two file
@@ -23,7 +23,7 @@ pub struct View {
 /// one decoded character): a few runs for most files, where a table of offsets would take
 /// eight bytes per byte decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Map {
+pub(crate) struct Map {
     /// `(text offset, file offset, file bytes per text byte)`, by text offset.
     runs: Vec<(usize, usize, usize)>,
 }
@@ -41,7 +41,7 @@ impl Map {
     }
 
     /// The file offset text byte `i` came from (`i` may be the text's length: the end).
-    pub fn at(&self, i: usize) -> usize {
+    pub(crate) fn at(&self, i: usize) -> usize {
         let k = self.runs.partition_point(|&(t, _, _)| t <= i);
         match k.checked_sub(1).map(|k| self.runs[k]) {
             Some((t, f, s)) => f + (i - t) * s,
@@ -56,14 +56,15 @@ const SNIFF: usize = 8000;
 /// The UTF-16 text of `data`, when it has a UTF-16 byte-order mark, or when one byte of every
 /// pair is NUL nearly everywhere in its first bytes (ASCII text written as UTF-16 without a
 /// mark). `None` for anything else (binary files too: their NULs fall anywhere).
-pub fn utf16(data: &[u8]) -> Option<View> {
+#[cfg(test)]
+pub(crate) fn utf16(data: &[u8]) -> Option<View> {
     let (little, start) = utf16_order(data)?;
     Some(decode_utf16(data, little, start))
 }
 
 /// Whether `data` is UTF-16 (see [`utf16`]): little-endian or not, and where its text starts
 /// (after the byte-order mark).
-pub fn utf16_order(data: &[u8]) -> Option<(bool, usize)> {
+pub(crate) fn utf16_order(data: &[u8]) -> Option<(bool, usize)> {
     Some(match data {
         [0xFF, 0xFE, ..] => (true, 2),
         [0xFE, 0xFF, ..] => (false, 2),
@@ -90,7 +91,7 @@ pub fn utf16_order(data: &[u8]) -> Option<(bool, usize)> {
 
 /// `data[start..]` decoded as UTF-16 in the given byte order (a window of a file that
 /// [`utf16_order`] recognised by its first bytes).
-pub fn decode_utf16(data: &[u8], little: bool, start: usize) -> View {
+pub(crate) fn decode_utf16(data: &[u8], little: bool, start: usize) -> View {
     let units = data[start..].chunks_exact(2).map(|p| {
         if little {
             u16::from_le_bytes([p[0], p[1]])
@@ -128,7 +129,7 @@ pub fn decode_utf16(data: &[u8], little: bool, start: usize) -> View {
 /// The lines of `data` that hold URL escapes (`%XX`) or JSON escapes (`\uXXXX`), decoded:
 /// a keyword or a key written with them is read as the text it stands for. Lines without
 /// either cost one search for `%` and `\`.
-pub fn escaped_lines(data: &[u8]) -> Vec<View> {
+pub(crate) fn escaped_lines(data: &[u8]) -> Vec<View> {
     let mut views = Vec::new();
     if memchr::memchr2(b'%', b'\\', data).is_none() {
         return views;

@@ -32,7 +32,7 @@ pub enum Reading {
 
 impl Reading {
     /// How `data` is read, by its first bytes.
-    pub fn of(data: &[u8]) -> Self {
+    pub(crate) fn of(data: &[u8]) -> Self {
         match encodings::utf16_order(data) {
             Some((little, _)) => Reading::Utf16 { little },
             None if is_binary(data) => Reading::Binary,
@@ -45,11 +45,11 @@ impl Reading {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobScan {
     /// The blob is binary (see [`is_binary`]): only the rules marked `binary` ran.
-    pub binary: bool,
+    pub(crate) binary: bool,
     /// The matches, in the blob's order (decoded values' after the rest).
-    pub candidates: Vec<Candidate>,
+    pub(crate) candidates: Vec<Candidate>,
     /// A keyword of a multi-line rule may be in the blob (see [`Scanner::examine`]).
-    pub multiline: bool,
+    pub(crate) multiline: bool,
 }
 
 impl Scanner {
@@ -62,7 +62,7 @@ impl Scanner {
     /// have been in the base. A UTF-16 blob is scanned as the text it holds; lines with URL
     /// or JSON escapes are also scanned decoded (see [`encodings`]), and Kubernetes `Secret`
     /// data values decoded from base64 (see [`decode`]). The one entry point of the engine.
-    pub fn examine(
+    pub(crate) fn examine(
         &self,
         path: &[u8],
         data: &[u8],

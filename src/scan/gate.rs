@@ -8,31 +8,31 @@
 /// (32 KiB, the first-level cache) one window in 21 would pass by accident. Over the bench's
 /// corpus at load average 0.7, medians: 0.41 GB/s with 2^18 bits, 0.49–0.61 with 2^19,
 /// 0.56–0.64 with 2^20, 0.68–0.74 with 2^21, no better with 2^22.
-pub const BITS: u32 = 21;
+pub(crate) const BITS: u32 = 21;
 
 /// The gate's length in 64-bit words.
-pub const WORDS: usize = 1 << (BITS - 6);
+pub(crate) const WORDS: usize = 1 << (BITS - 6);
 
 /// Bits of a hash that choose an anchor's group: 4,096 groups, a few anchors each.
-pub const GROUP_BITS: u32 = 12;
+pub(crate) const GROUP_BITS: u32 = 12;
 
 /// The group of the anchors with hash `h`.
 #[inline(always)]
-pub fn group(h: usize) -> usize {
+pub(crate) fn group(h: usize) -> usize {
     h >> (BITS - GROUP_BITS)
 }
 
 /// Case-folds a 4-byte window as the gate sees it: ASCII letters lowercased (and a few
 /// punctuation bytes mapped together, which only costs a false pass now and then).
 #[inline(always)]
-pub fn fold(window: u32) -> u32 {
+pub(crate) fn fold(window: u32) -> u32 {
     window | 0x2020_2020
 }
 
 /// The gate's hash of a folded window: multiply and keep the top [`BITS`] bits. The
 /// multiplier is chosen for the keywords ([`choose_multiplier`]).
 #[inline(always)]
-pub fn hash(folded: u32, multiplier: u32) -> usize {
+pub(crate) fn hash(folded: u32, multiplier: u32) -> usize {
     (folded.wrapping_mul(multiplier) >> (32 - BITS)) as usize
 }
 
@@ -48,7 +48,7 @@ const CANDIDATES: u64 = 64;
 /// passed on the prefilter bench's corpus. Costs some 64 × 15,000 hashes: `build.rs` chooses
 /// it for the built-in catalog, and a team's own rules use the same one.
 #[allow(dead_code)] // the library uses the multiplier `build.rs` chose
-pub fn choose_multiplier(keywords: &[&[u8]]) -> u32 {
+pub(crate) fn choose_multiplier(keywords: &[&[u8]]) -> u32 {
     let (windows, _) = anchor_windows(keywords);
     let mut own: Vec<u32> = windows.iter().map(|w| w.0).collect();
     own.sort_unstable();
@@ -102,31 +102,31 @@ fn frequency(w: &[u8]) -> u32 {
 /// One anchor: the folded window, the keyword it stands for, and where in the keyword it
 /// starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     /// [`hash`] of `folded`.
-    pub hash: u32,
+    pub(crate) hash: u32,
     /// The window, folded.
-    pub folded: u32,
+    pub(crate) folded: u32,
     /// The keyword's index.
-    pub keyword: u32,
+    pub(crate) keyword: u32,
     /// Where the window starts relative to the keyword's start (-1: one byte before it).
-    pub offset: i16,
+    pub(crate) offset: i16,
 }
 
 /// What the prefilter searches with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tables {
+pub(crate) struct Tables {
     /// A bit per hash that some anchor has.
-    pub gate: Vec<u64>,
+    pub(crate) gate: Vec<u64>,
     /// Anchors, grouped by [`group`] of their hash.
-    pub anchors: Vec<Anchor>,
+    pub(crate) anchors: Vec<Anchor>,
     /// For each group, where its anchors start in `anchors` (one more entry than groups): a
     /// window that passes is compared with a handful of anchors.
-    pub by_group: Vec<u32>,
+    pub(crate) by_group: Vec<u32>,
     /// Keywords of one or two bytes (a team's rule may have one), searched on their own.
-    pub short: Vec<u32>,
+    pub(crate) short: Vec<u32>,
     /// The multiplier of [`hash`] the gate was built with.
-    pub multiplier: u32,
+    pub(crate) multiplier: u32,
 }
 
 /// The anchors of `keywords` (lowercase, at least one byte each). The search hashes only
@@ -196,7 +196,7 @@ fn anchor_windows(keywords: &[&[u8]]) -> (Vec<(u32, u32, i16)>, Vec<u32>) {
 
 /// The tables for `keywords` (see [`anchor_windows`]) with the hash `multiplier`: the
 /// anchors' hashes set the gate's bits; the anchors are grouped by [`group`].
-pub fn tables(keywords: &[&[u8]], multiplier: u32) -> Tables {
+pub(crate) fn tables(keywords: &[&[u8]], multiplier: u32) -> Tables {
     let mut gate = vec![0u64; WORDS];
     let (windows, short) = anchor_windows(keywords);
     let mut anchors = Vec::new();

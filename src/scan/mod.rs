@@ -22,22 +22,22 @@
 //! - `relaxed.rs`: the regexes' cheap first pass; `windows.rs`: which lines;
 //! - `filters/`: a match's look-alikes; `decode.rs`, `encodings.rs`: encoded content.
 
-pub mod check;
+pub(crate) mod check;
 mod compiled;
 mod confirm;
-pub mod decode;
-pub mod encodings;
+pub(crate) mod decode;
+pub(crate) mod encodings;
 mod examine;
-pub mod filters;
+pub(crate) mod filters;
 mod gate;
 #[cfg(target_arch = "x86_64")]
 mod gate_avx2;
 mod prefilter;
 mod relaxed;
-pub mod windows;
+pub(crate) mod windows;
 
-pub use compiled::PathProfile;
-pub use confirm::{line_and_column, Match};
+pub(crate) use compiled::PathProfile;
+pub(crate) use confirm::{line_and_column, Match};
 pub use examine::{is_binary, BlobScan, Reading, BINARY_SNIFF_LEN};
 
 use crate::rules::{Rule, StaticRule};
@@ -99,7 +99,7 @@ impl Scanner {
     /// list wins among built-in rules and among custom ones, but a custom rule never hides a
     /// built-in rule's match (nor the reverse): a policy file can add findings, never remove
     /// one by shadowing it.
-    pub fn catalog(custom: Vec<Rule>, builtin: &'static [StaticRule]) -> Self {
+    pub(crate) fn catalog(custom: Vec<Rule>, builtin: &'static [StaticRule]) -> Self {
         let count = custom.len();
         let sources: Vec<Source> = custom
             .into_iter()
@@ -136,22 +136,24 @@ impl Scanner {
     }
 
     /// The rule behind a [`Match::rule`] or [`Candidate::rule`] index.
-    pub fn rule(&self, index: usize) -> &Rule {
+    pub(crate) fn rule(&self, index: usize) -> &Rule {
         self.rules[index].rule()
     }
 
     /// Number of rules whose regex has been compiled so far (for tests and benchmarks).
-    pub fn compiled_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn compiled_count(&self) -> usize {
         self.rules.iter().filter(|c| c.is_compiled()).count()
     }
 
     /// Compiles every rule's regex now; used to validate a rule set up front.
-    pub fn compile_all(&self) -> Result<(), ScanError> {
+    #[cfg(test)]
+    pub(crate) fn compile_all(&self) -> Result<(), ScanError> {
         (0..self.rules.len()).try_for_each(|i| self.compile_one(i))
     }
 
     /// Compiles rule `index`'s patterns now (see [`check`]).
-    pub fn compile_one(&self, index: usize) -> Result<(), ScanError> {
+    pub(crate) fn compile_one(&self, index: usize) -> Result<(), ScanError> {
         let c = &self.rules[index];
         c.regex()?;
         c.excluded(b"").map(|_| ())

@@ -40,7 +40,7 @@ type MakeCache = Box<dyn Fn() -> Cache + Send + Sync>;
 /// a window. A forward lazy DFA alone: the meta regex built besides it a reverse automaton
 /// and a PikeVM that an is-match search never runs (a third of the cost of building a twin,
 /// paid on every commit whose files name the generic rules' keywords).
-pub struct Twin {
+pub(crate) struct Twin {
     dfa: DFA,
     caches: Pool<Cache, MakeCache>,
 }
@@ -48,7 +48,7 @@ pub struct Twin {
 impl Twin {
     /// Whether the relaxed pattern matches somewhere in `haystack`. Where the lazy DFA gives
     /// up (its cache cleared too often), the answer is yes: the rule's own regex decides.
-    pub fn is_match(&self, haystack: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
         let mut cache = self.caches.get();
         let input = Input::new(haystack).earliest(true);
         !matches!(self.dfa.try_search_fwd(&mut cache, &input), Ok(None))
@@ -57,7 +57,7 @@ impl Twin {
 
 /// The relaxed twin of `pattern` (compiled as the scanner compiles rules: bytes, not
 /// Unicode), or `None` when it has no long bounded repetition or cannot be relaxed.
-pub fn twin(pattern: &str) -> Option<Twin> {
+pub(crate) fn twin(pattern: &str) -> Option<Twin> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)

@@ -9,7 +9,7 @@ use std::ops::Range;
 /// single-line rule's match contains a keyword, so it lies on one of them. Searching only
 /// these lines keeps the cost of a rule whose keyword is common (`key`, `token`) proportional
 /// to the lines that mention it, not to the whole blob.
-pub fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
+pub(crate) fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
     let mut windows: Vec<Range<usize>> = Vec::new();
     for &pos in at {
         if windows.last().is_some_and(|w| pos < w.end) {
@@ -29,7 +29,7 @@ pub fn lines_around(data: &[u8], at: &[usize]) -> Vec<Range<usize>> {
 /// after it (an edited `keyward:allow-next-line` speaks for the line below; a line may read
 /// as an assignment only with the one above), as sorted, merged byte ranges without their
 /// final line break.
-pub fn changed_lines(data: &[u8], changed: &[Range<usize>]) -> Vec<Range<usize>> {
+pub(crate) fn changed_lines(data: &[u8], changed: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut windows: Vec<Range<usize>> = Vec::new();
     for range in changed {
         if range.start >= data.len() {
@@ -87,7 +87,7 @@ fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
 /// a tail that makes its hash equal an old line's. Keyed, a collision cannot be built without
 /// the keys, and happens by chance once in 2^64. (SipHash costs about 0.25 ns more per byte
 /// here, on the one-by-one path of a history scan only.)
-pub fn line_hashes(data: &[u8]) -> Vec<u64> {
+pub(crate) fn line_hashes(data: &[u8]) -> Vec<u64> {
     use std::hash::BuildHasher;
     static KEYS: once_cell::sync::Lazy<std::collections::hash_map::RandomState> =
         once_cell::sync::Lazy::new(std::collections::hash_map::RandomState::new);
@@ -98,7 +98,11 @@ pub fn line_hashes(data: &[u8]) -> Vec<u64> {
 /// The lines of `data` (hashes `hashes`) that `base` (sorted hashes of the version it
 /// replaces) does not have, as byte ranges with their line break, in the form
 /// [`changed_lines`] widens into the windows to scan.
-pub fn lines_not_in(data: &[u8], hashes: &[u64], base: &[u64]) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn lines_not_in(
+    data: &[u8],
+    hashes: &[u64],
+    base: &[u64],
+) -> Vec<std::ops::Range<usize>> {
     let mut changed = Vec::new();
     let mut start = 0;
     for (line, h) in lines(data).zip(hashes) {

@@ -16,7 +16,7 @@ use crate::model::Item;
 use std::ops::Range;
 
 /// How a source's items reach the engine's workers (see the module docs).
-pub enum Feed<'s> {
+pub(crate) enum Feed<'s> {
     /// Read in order on the engine's thread.
     Sequential,
     /// Read by every worker on its own.
@@ -26,14 +26,14 @@ pub enum Feed<'s> {
 }
 
 /// Readers for the engine's workers, one each (see [`Feed::Workers`]).
-pub trait ParallelRead: Sync {
+pub(crate) trait ParallelRead: Sync {
     /// A reader for one worker thread.
     fn reader(&self) -> Box<dyn WorkerRead + '_>;
 }
 
 /// One worker's reader: an item is opened (its size known before anything that large is
 /// held), then read whole or as a stream.
-pub trait WorkerRead {
+pub(crate) trait WorkerRead {
     /// Opens `item`: its size, or `None` when this reader does not hold it (the engine's
     /// thread reads it then). A damaged object is an error.
     fn open(&mut self, item: &Item) -> Result<Option<u64>, SourceError>;
@@ -51,7 +51,7 @@ pub trait WorkerRead {
 }
 
 /// Versions built along chains (see [`Feed::Chains`]).
-pub trait ChainWalk: Sync {
+pub(crate) trait ChainWalk: Sync {
     /// How many chains there are to walk: any worker may walk any of them.
     fn chains(&self) -> usize;
 
@@ -63,7 +63,7 @@ pub trait ChainWalk: Sync {
 }
 
 /// One worker's walker of chains.
-pub trait ChainWalker {
+pub(crate) trait ChainWalker {
     /// Walks chain `chain`: builds its versions, each after the one it is built from, and
     /// hands each to `visit` with the memo `visit` returned for that base (`None` for a
     /// chain's first version). A blob is built once, as the first item that has it (the
@@ -81,21 +81,21 @@ pub trait ChainWalker {
 
 /// What a chain's walk hands the engine for each object it builds.
 #[derive(Debug, Clone, Copy)]
-pub struct Version<'a> {
+pub(crate) struct Version<'a> {
     /// The item it is, or `None` for a base that is not one of the items.
-    pub item: Option<usize>,
+    pub(crate) item: Option<usize>,
     /// Its bytes.
-    pub data: &'a [u8],
+    pub(crate) data: &'a [u8],
     /// Where it differs from the version it was built from: byte ranges that are not whole
     /// lines of the base (a line that touches none of them is a line of the base). `None`
     /// for a version built whole.
-    pub changed: Option<&'a [Range<usize>]>,
+    pub(crate) changed: Option<&'a [Range<usize>]>,
 }
 
 /// The engine's visitor of versions (see [`ChainWalker::walk`]): given a version and its
 /// base's memo, this version's memo — a number the engine gives meaning to.
-pub type Visit<'v> = dyn FnMut(Version<'_>, Option<usize>) -> Result<usize, Stop> + 'v;
+pub(crate) type Visit<'v> = dyn FnMut(Version<'_>, Option<usize>) -> Result<usize, Stop> + 'v;
 
 /// The visitor stopped a walk (it keeps its reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stop;
+pub(crate) struct Stop;

@@ -11,11 +11,11 @@ use crate::model::{Content, Item};
 
 /// Loose objects under one object directory, for any number of workers.
 #[derive(Debug, Clone)]
-pub struct LooseFeed(Loose);
+pub(crate) struct LooseFeed(Loose);
 
 impl LooseFeed {
     /// The loose objects under `dir` (a repository's `objects` directory).
-    pub fn new(dir: std::path::PathBuf) -> Self {
+    pub(crate) fn new(dir: std::path::PathBuf) -> Self {
         LooseFeed(Loose::new(dir))
     }
 }

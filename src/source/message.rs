@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The name of the item, as reports show it (`commit message:3:15`).
-pub const NAME: &[u8] = b"commit message";
+pub(crate) const NAME: &[u8] = b"commit message";
 
 /// The line git cuts a verbose message at, after the comment string (`wt-status.c`'s
 /// `cut_line`, which git matches with its newline).
@@ -61,7 +61,7 @@ const VV_SEPARATOR: &[u8] = b" -------------------------------------------------
 
 /// The comment string of a message file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Comment {
+pub(crate) enum Comment {
     /// This string (`#` unless configured).
     Text(Vec<u8>),
     /// `core.commentChar=auto`: git picked one of [`AUTO`] for this message.
@@ -70,7 +70,7 @@ pub enum Comment {
 
 impl Comment {
     /// From the value of `core.commentString`/`core.commentChar` (`None`: not set).
-    pub fn from_config(value: Option<&str>) -> Self {
+    pub(crate) fn from_config(value: Option<&str>) -> Self {
         match value {
             Some("auto") => Comment::Auto,
             Some(v) if !v.is_empty() => Comment::Text(v.as_bytes().to_vec()),
@@ -92,18 +92,18 @@ impl Comment {
 /// What of a message file git may record: the bytes before `end` (see the module's
 /// documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// Where the part that is scanned ends.
-    pub end: usize,
+    pub(crate) end: usize,
     /// The file holds a scissors line git would cut at in a verbose commit: a message kept
     /// from one (retried with `git commit -v -e -F`, which drops the old diff again).
-    pub scissors: bool,
+    pub(crate) scissors: bool,
 }
 
 /// Decides what of message file `text` is scanned: all of it, unless `editor` (git ran an
 /// editor for this commit) and the file ends in the verbose block git writes, in which case
 /// everything from the first scissors line on is left out.
-pub fn recorded(text: &[u8], comment: &Comment, editor: bool) -> Recorded {
+pub(crate) fn recorded(text: &[u8], comment: &Comment, editor: bool) -> Recorded {
     let mut scissors: Vec<(usize, usize, &[u8])> = Vec::new(); // (start, end, comment)
     let mut start = 0;
     // git matches the cut line with its newline: a last line without one is no cut line.
@@ -159,14 +159,14 @@ fn git_wrote(tail: &[u8], comment: &[u8]) -> bool {
 }
 
 /// The message the commit being made will record.
-pub struct Message {
+pub(crate) struct Message {
     items: Vec<Item>,
     reader: MessageReader,
     recorded: Recorded,
 }
 
 /// Reads HEAD's message, the version a new message replaces.
-pub struct MessageReader {
+pub(crate) struct MessageReader {
     repo: Option<Box<gix::Repository>>,
 }
 
@@ -183,7 +183,7 @@ impl Message {
     /// when run by hand outside one). Whether git ran an editor comes from the environment
     /// git gives the hook (`GIT_EDITOR=:` when none ran); the comment string from git config,
     /// asked only when the file has a line that could be a scissors line.
-    pub fn new(text: Vec<u8>, repo: Option<gix::Repository>) -> Result<Self, SourceError> {
+    pub(crate) fn new(text: Vec<u8>, repo: Option<gix::Repository>) -> Result<Self, SourceError> {
         let editor = std::env::var_os("GIT_EDITOR").is_none_or(|v| v != ":");
         let comment = if memchr::memmem::find(&text, CUT).is_some() {
             Comment::from_config(plumbing::comment_string()?.as_deref())
@@ -209,7 +209,7 @@ impl Message {
     }
 
     /// What of the file is scanned, and whether it holds a scissors line.
-    pub fn recorded(&self) -> Recorded {
+    pub(crate) fn recorded(&self) -> Recorded {
         self.recorded
     }
 }
@@ -217,7 +217,7 @@ impl Message {
 /// Where the developer finds the message git kept, as a path that works from any directory:
 /// `file` made absolute (git passes `.git/COMMIT_EDITMSG` relative to the work tree's root,
 /// where hooks run, and a linked worktree's file in its own git directory).
-pub fn kept(file: &Path) -> PathBuf {
+pub(crate) fn kept(file: &Path) -> PathBuf {
     std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf())
 }
 

@@ -11,11 +11,11 @@
 //! core on its own, or built along delta chains.
 
 pub mod commits;
-pub mod feed;
-pub mod loose;
-pub mod message;
-pub mod paths;
-pub mod staged;
+pub(crate) mod feed;
+pub(crate) mod loose;
+pub(crate) mod message;
+pub(crate) mod paths;
+pub(crate) mod staged;
 
 use crate::git::GitError;
 use crate::model::Item;
@@ -53,7 +53,7 @@ pub enum SourceError {
 impl SourceError {
     /// Reading `what` failed (a blob cut short as it was streamed, a damaged object): an
     /// error that stops the scan, as any repository read that fails.
-    pub fn read(
+    pub(crate) fn read(
         what: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
@@ -68,7 +68,7 @@ impl From<crate::git::plumbing::PlumbingError> for SourceError {
 }
 
 /// How the items of a source stand (a model type: the policy reads it).
-pub use crate::model::Standing;
+pub(crate) use crate::model::Standing;
 
 /// A source: its items, and a reader of their bytes.
 pub trait Source {
@@ -90,7 +90,7 @@ pub trait Source {
 }
 
 /// Reads the bytes of a source's items.
-pub trait BlobRead {
+pub(crate) trait BlobRead {
     /// Reads `item`'s bytes into `buf` (cleared first), unless they are more than `cap`.
     fn read(&mut self, item: &Item, buf: &mut Vec<u8>, cap: u64) -> Result<ReadBlob, SourceError>;
 
@@ -146,19 +146,19 @@ pub trait BlobRead {
 /// What [`Source::parts`] hands the engine.
 pub struct Parts<'s> {
     /// The items, in the order findings are reported.
-    pub items: &'s [Item],
+    pub(crate) items: &'s [Item],
     /// The reader the engine's thread reads through.
-    pub reader: &'s mut dyn BlobRead,
+    pub(crate) reader: &'s mut dyn BlobRead,
     /// How the items reach the workers.
-    pub feed: feed::Feed<'s>,
+    pub(crate) feed: feed::Feed<'s>,
 }
 
 /// A blob read as a stream, and its size (see [`BlobRead::stream`]).
-pub type Stream<'a> = (Box<dyn std::io::Read + 'a>, u64);
+pub(crate) type Stream<'a> = (Box<dyn std::io::Read + 'a>, u64);
 
 /// What [`BlobRead::sibling`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sibling {
+pub(crate) enum Sibling {
     /// The file's bytes.
     Found(Vec<u8>),
     /// There is no such file.

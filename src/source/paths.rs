@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Files on disk.
 #[derive(Debug)]
-pub struct Paths {
+pub(crate) struct Paths {
     items: Vec<Item>,
     reader: FileReader,
     /// Paths named or met that could not be listed.
@@ -18,14 +18,14 @@ pub struct Paths {
 
 /// Reads files.
 #[derive(Debug)]
-pub struct FileReader;
+pub(crate) struct FileReader;
 
 impl Paths {
     /// Lists the files under `roots`, in walk order. A root that is a symbolic link is
     /// followed (what it names was asked for); links met while walking a directory are not
     /// (they may lead anywhere, or in circles). What cannot be listed is kept for
     /// [`super::Source::unlisted`], and the rest is listed all the same.
-    pub fn open(roots: &[PathBuf]) -> Self {
+    pub(crate) fn open(roots: &[PathBuf]) -> Self {
         let mut items = Vec::new();
         let mut unlisted = Vec::new();
         for root in roots {

@@ -15,12 +15,12 @@
 //! inflated within limits a hostile pack cannot stretch), `delta` (git's delta format).
 
 mod delta;
-pub mod plan;
-pub mod reader;
+pub(crate) mod plan;
+pub(crate) mod reader;
 mod stream;
 
-pub use plan::{plan, Job, Plan, Version, Visit};
-pub use reader::{Object, Reader};
+pub(crate) use plan::{plan, Job, Plan, Version};
+pub(crate) use reader::Reader;
 pub(crate) use stream::{build, inflate};
 
 use gix::odb::pack;
@@ -55,7 +55,7 @@ pub enum PackError {
 /// and buffers grow only as bytes actually arrive: whatever an entry claims, memory stays
 /// within about twice the largest object actually built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Malformed {
+pub(crate) enum Malformed {
     /// More bytes than the compressed bytes left in the pack could inflate to.
     #[error("declares {declared} bytes, more than the {left} bytes left in the pack can hold")]
     Impossible {
@@ -154,7 +154,7 @@ const CHAIN_BYTES: usize = 256 << 20;
 const MAX_CHAIN: usize = 10_000;
 
 /// The pack files of a repository's object directory, opened (mapped) once.
-pub struct Packs {
+pub(crate) struct Packs {
     list: Vec<Pack>,
 }
 
@@ -165,13 +165,13 @@ struct Pack {
 
 impl Packs {
     /// Opens every pack (with its index) in the repository's object directory.
-    pub fn open(repo: &gix::Repository) -> Result<Packs, PackError> {
+    pub(crate) fn open(repo: &gix::Repository) -> Result<Packs, PackError> {
         Packs::open_dir(repo.objects.store_ref().path(), repo.object_hash())
     }
 
     /// Opens every pack (with its index) in object directory `objects` (its alternates are
     /// not followed): a push's quarantine (see [`crate::git::quarantine`]).
-    pub fn open_dir(objects: &Path, hash: gix::hash::Kind) -> Result<Packs, PackError> {
+    pub(crate) fn open_dir(objects: &Path, hash: gix::hash::Kind) -> Result<Packs, PackError> {
         let dir = objects.join("pack");
         let entries: Vec<_> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries.flatten().map(|e| e.path()).collect(),

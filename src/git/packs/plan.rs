@@ -9,20 +9,20 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// The blobs to read, arranged as the delta trees of the packs that hold them.
-pub struct Plan {
+pub(crate) struct Plan {
     /// Shared with the reader of the blobs the plan does not build.
     packs: Arc<Packs>,
     /// By pack, as in [`Packs`].
     chains: Vec<Chains>,
     /// Indexes of the blobs no pack here can build: read them one by one.
-    pub rest: Vec<usize>,
+    pub(crate) rest: Vec<usize>,
 }
 
 /// The plan for the blobs a history walk listed, when walking the packs pays: the packs
 /// hold most of them, and mostly as deltas between versions of the same file (see
 /// [`Plan::share_built_from_same_path`]). `None` otherwise, and on any error reading the
 /// packs: the one-by-one reader then does the work, and reports what it cannot read.
-pub fn plan(packs: Arc<Packs>, items: &[crate::model::Item]) -> Option<Plan> {
+pub(crate) fn plan(packs: Arc<Packs>, items: &[crate::model::Item]) -> Option<Plan> {
     let blobs: Vec<Option<ObjectId>> = items
         .iter()
         .map(|i| match i.content {
@@ -52,24 +52,25 @@ struct Node {
 
 /// What [`Plan::walk`] calls for each object: the object, and what the call for its base
 /// returned.
-pub type Visit<'v, S, E> = dyn for<'a, 'b> FnMut(Version<'a>, Option<&'b S>) -> Result<S, E> + 'v;
+pub(crate) type Visit<'v, S, E> =
+    dyn for<'a, 'b> FnMut(Version<'a>, Option<&'b S>) -> Result<S, E> + 'v;
 
 /// One object built from the packs, as [`Plan::walk`] shows it.
-pub struct Version<'a> {
+pub(crate) struct Version<'a> {
     /// The wanted blob's index in the caller's list; `None` for a base it is built from.
-    pub item: Option<usize>,
+    pub(crate) item: Option<usize>,
     /// The object's content.
-    pub data: &'a [u8],
+    pub(crate) data: &'a [u8],
     /// For an object built from a delta, the byte ranges of `data` that are not whole lines
     /// of its base: the inserted bytes and the first and last bytes of every copied run. A
     /// line that touches none of them is, with its line breaks, a line of the base.
-    pub changed: Option<&'a [Range<usize>]>,
+    pub(crate) changed: Option<&'a [Range<usize>]>,
 }
 
 impl Plan {
     /// Arranges `blobs` (found in `packs`) along their delta chains; the items that are not
     /// blobs (`None`) are left to the rest.
-    pub fn new(packs: Arc<Packs>, blobs: &[Option<ObjectId>]) -> Result<Plan, PackError> {
+    pub(crate) fn new(packs: Arc<Packs>, blobs: &[Option<ObjectId>]) -> Result<Plan, PackError> {
         let mut chains: Vec<Chains> = packs.list.iter().map(|_| Chains::default()).collect();
         let mut rest = Vec::new();
         for (item, blob) in blobs.iter().enumerate() {
@@ -90,7 +91,7 @@ impl Plan {
     }
 
     /// The number of wanted blobs the packs will build.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.chains
             .iter()
             .map(|c| c.nodes.iter().filter(|n| n.item.is_some()).count())
@@ -102,7 +103,7 @@ impl Plan {
     /// file, as it does when it packs, a delta holds about what a patch would. Packs written
     /// by `git fast-import` keep deltas between unrelated blobs, and then a version's delta
     /// says little about what it changed.
-    pub fn share_built_from_same_path<'a>(&self, path: impl Fn(usize) -> &'a [u8]) -> f64 {
+    pub(crate) fn share_built_from_same_path<'a>(&self, path: impl Fn(usize) -> &'a [u8]) -> f64 {
         let (mut wanted, mut same) = (0usize, 0usize);
         for chains in &self.chains {
             for node in &chains.nodes {
@@ -117,14 +118,9 @@ impl Plan {
         same as f64 / wanted.max(1) as f64
     }
 
-    /// Whether the packs build none of the wanted blobs.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The delta trees to walk, one job each: any thread may walk any of them (see
     /// [`Plan::walk`]).
-    pub fn jobs(&self) -> Vec<Job> {
+    pub(crate) fn jobs(&self) -> Vec<Job> {
         self.chains
             .iter()
             .enumerate()
@@ -137,7 +133,7 @@ impl Plan {
     /// larger than `cap` are not built; their indexes (and those of the blobs built on them)
     /// are added to `skipped`, for the one-by-one reader. `z` is the caller's (one per
     /// thread).
-    pub fn walk<S, E: From<PackError>>(
+    pub(crate) fn walk<S, E: From<PackError>>(
         &self,
         job: Job,
         cap: u64,
@@ -151,7 +147,7 @@ impl Plan {
 
 /// One delta tree of a [`Plan`].
 #[derive(Debug, Clone, Copy)]
-pub struct Job {
+pub(crate) struct Job {
     pack: usize,
     root: usize,
 }

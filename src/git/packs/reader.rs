@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 /// An object and its kind, as the [`Reader`] shares it.
-pub type Object = (gix::objs::Kind, Rc<Vec<u8>>);
+pub(crate) type Object = (gix::objs::Kind, Rc<Vec<u8>>);
 
 /// Reads objects from the packs one at a time — the history walk's trees, and the blobs
 /// history reads one by one — keeping every object a delta chain passes through. History is
@@ -16,7 +16,7 @@ pub type Object = (gix::objs::Kind, Rc<Vec<u8>>);
 /// `git fast-import` each blob as a delta of the one written before it): a reader that keeps
 /// only what it was asked for, or only the chains' bases (as gix's cache does), rebuilds a
 /// whole chain, fifty deltas deep, for every version.
-pub struct Reader<P: Borrow<Packs>> {
+pub(crate) struct Reader<P: Borrow<Packs>> {
     packs: P,
     cache: HashMap<(usize, u64), Object>,
     cached_bytes: usize,
@@ -38,12 +38,12 @@ const READER_CACHE_BYTES: usize = 64 << 20;
 
 impl<P: Borrow<Packs>> Reader<P> {
     /// A reader over `packs` (borrowed or owned).
-    pub fn new(packs: P) -> Self {
+    pub(crate) fn new(packs: P) -> Self {
         Self::keeping(packs, READER_CACHE_BYTES)
     }
 
     /// A reader that keeps at most `bytes` of the objects it built.
-    pub fn keeping(packs: P, bytes: usize) -> Self {
+    pub(crate) fn keeping(packs: P, bytes: usize) -> Self {
         Reader {
             packs,
             cache: HashMap::new(),
@@ -57,7 +57,7 @@ impl<P: Borrow<Packs>> Reader<P> {
 
     /// Object `id` and its kind; `None` when no pack can build it alone (a loose object,
     /// or a thin pack's external base): read it some other way.
-    pub fn read(&mut self, id: &gix::oid) -> Result<Option<Object>, PackError> {
+    pub(crate) fn read(&mut self, id: &gix::oid) -> Result<Option<Object>, PackError> {
         match self.make(id, MAX_TREE_BYTES)? {
             Built::Object(object) => Ok(Some(object)),
             Built::Outside => Ok(None),
@@ -71,7 +71,7 @@ impl<P: Borrow<Packs>> Reader<P> {
     /// chain passes through is larger than `limit`; `None` otherwise (read it some other
     /// way, which tells its size). Read one by one, versions of a file share their chains:
     /// each object on the way is kept, so the next version costs one delta, not the chain.
-    pub fn read_blob(
+    pub(crate) fn read_blob(
         &mut self,
         id: &gix::oid,
         limit: u64,

@@ -15,7 +15,12 @@ use std::ops::Range;
 /// one of its look-alikes. Used by rules with `assignment = true`.
 /// `code` says the file is source code, where an unquoted value is an expression (a variable,
 /// a type), never a literal; in config files (`.env`, YAML, INI) it is the value itself.
-pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: Range<usize>, code: bool) -> bool {
+pub(crate) fn assigned_value_is_secret(
+    name: &[u8],
+    data: &[u8],
+    value: Range<usize>,
+    code: bool,
+) -> bool {
     let quoted = value.start > 0 && matches!(data[value.start - 1], b'"' | b'\'' | b'`');
     if code && !quoted {
         let v = &data[value.clone()];
@@ -30,7 +35,7 @@ pub fn assigned_value_is_secret(name: &[u8], data: &[u8], value: Range<usize>, c
 
 /// Whether `path` names a source file in a programming language (by its extension: the
 /// `code_extensions` table of `words.toml`).
-pub fn is_code_path(path: &[u8]) -> bool {
+pub(crate) fn is_code_path(path: &[u8]) -> bool {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
         return false;

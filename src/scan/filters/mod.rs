@@ -22,10 +22,10 @@ mod structure;
 mod urls;
 mod words;
 
-pub use assigned::{assigned_value_is_secret, is_code_path};
-pub use placeholders::{has_placeholder_word, looks_like_placeholder};
-pub use randomness::{entropy, is_uuid};
-pub use structure::is_der_private_key;
+pub(crate) use assigned::{assigned_value_is_secret, is_code_path};
+pub(crate) use placeholders::{has_placeholder_word, looks_like_placeholder};
+pub(crate) use randomness::entropy;
+pub(crate) use structure::is_der_private_key;
 
 use crate::rules::{Rule, Validator};
 use std::ops::Range;
@@ -60,7 +60,7 @@ pub(super) fn accept(
 }
 
 /// Runs a rule's structural check on the value `data[value]`.
-pub fn validate(validator: Validator, data: &[u8], value: Range<usize>) -> bool {
+pub(crate) fn validate(validator: Validator, data: &[u8], value: Range<usize>) -> bool {
     let v = &data[value.clone()];
     match validator {
         // On a single-label host (`db`: a compose service) the password is judged like any

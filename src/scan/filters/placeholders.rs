@@ -6,7 +6,7 @@ use super::words::PLACEHOLDER;
 /// Placeholders that pass a length and entropy check: the word "example" (AWS's documented
 /// keys end in `EXAMPLE`), a masked run (`xxxx`), or six repeated or consecutive characters
 /// (`000000`, `abcdef`, `123456`) making up a fifth of the value.
-pub fn looks_like_placeholder(secret: &[u8]) -> bool {
+pub(crate) fn looks_like_placeholder(secret: &[u8]) -> bool {
     const RUN: usize = 6;
     // Masks are written in one case (`xxxx`, `XXXX`); a mixed `xXxX` turns up in random keys.
     if contains_ignore_case(secret, b"example")
@@ -42,7 +42,7 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// Whether `value` holds one of the placeholder words that make the generic rules pass it by
 /// (`your`, `test`, `null`, …; the `placeholder` table of `words.toml`). A random key holds
 /// one by chance about once in two thousand.
-pub fn has_placeholder_word(value: &[u8]) -> bool {
+pub(crate) fn has_placeholder_word(value: &[u8]) -> bool {
     PLACEHOLDER.found_in(value)
 }
 

@@ -2,7 +2,7 @@
 //! words run together as identifiers are written, lowercase words, a UUID.
 
 /// Shannon entropy of `bytes`, in bits per byte.
-pub fn entropy(bytes: &[u8]) -> f64 {
+pub(crate) fn entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
         return 0.0;
     }
@@ -100,7 +100,7 @@ pub(super) fn varied(v: &[u8]) -> bool {
 }
 
 /// `8-4-4-4-12` hex digits.
-pub fn is_uuid(v: &[u8]) -> bool {
+pub(crate) fn is_uuid(v: &[u8]) -> bool {
     v.len() == 36
         && v.iter().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => *b == b'-',

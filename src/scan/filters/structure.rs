@@ -43,7 +43,7 @@ pub(super) fn is_truncated_der(v: &[u8]) -> bool {
 /// Whether `v` is base64 (optionally with JSON-escaped line breaks) of a DER private key:
 /// `SEQUENCE { INTEGER 0|1, … }` as PKCS#1 (RSA), SEC1 (EC) and PKCS#8 keys begin, filling
 /// the decoded bytes. A certificate or a public key starts with a nested `SEQUENCE` instead.
-pub fn is_der_private_key(v: &[u8]) -> bool {
+pub(crate) fn is_der_private_key(v: &[u8]) -> bool {
     let compact: Vec<u8> = v
         .split(|&b| b == b'\\')
         .enumerate()

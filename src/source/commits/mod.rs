@@ -61,7 +61,7 @@ pub struct Commits {
 
 impl Commits {
     /// Lists what `selection` introduced in the repository around the current directory.
-    pub fn open(selection: &Selection) -> Result<Self, SourceError> {
+    pub(crate) fn open(selection: &Selection) -> Result<Self, SourceError> {
         Self::open_in(std::path::Path::new("."), selection)
     }
 
@@ -224,7 +224,7 @@ const ONE_BY_ONE_KEPT_BYTES: usize = 16 << 20;
 
 /// Parses pre-receive input: `old new ref` per line. Returns the refs created or moved
 /// (deletions, whose new id is all zeros, introduce nothing).
-pub fn push_tips(input: &str) -> Result<Vec<PushedRef>, SourceError> {
+pub(crate) fn push_tips(input: &str) -> Result<Vec<PushedRef>, SourceError> {
     let mut tips = Vec::new();
     for (n, line) in input.lines().enumerate() {
         if line.trim().is_empty() {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Reads the blobs some commits introduced, and the versions they replaced.
-pub struct CommitReader {
+pub(crate) struct CommitReader {
     /// For each item, the item whose version it replaced at its path, when the walk listed
     /// that version too (see [`BlobRead::base`]).
     pub(super) bases: Vec<Option<usize>>,

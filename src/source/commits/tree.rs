@@ -16,9 +16,9 @@ pub(super) struct Entry<'d> {
     /// The mode as git canonicalises it (`canon_mode`): a regular file's is 100644 or 100755,
     /// and what is neither a file, a symlink nor a directory is a submodule. (gix reads a
     /// literal `140000` as a directory; git reads it as a submodule, and so must the diff.)
-    pub mode: u32,
-    pub filename: &'d [u8],
-    pub oid: &'d gix::oid,
+    pub(crate) mode: u32,
+    pub(crate) filename: &'d [u8],
+    pub(crate) oid: &'d gix::oid,
 }
 
 pub(super) const S_IFMT: u32 = 0o170000;
@@ -51,7 +51,7 @@ pub(super) struct Entries<'d> {
 
 impl<'d> Entries<'d> {
     /// The entries of tree `id`, whose bytes are `data` (none: an absent tree).
-    pub fn new(id: Option<ObjectId>, data: &'d [u8], hash: gix::hash::Kind) -> Self {
+    pub(crate) fn new(id: Option<ObjectId>, data: &'d [u8], hash: gix::hash::Kind) -> Self {
         Entries {
             id,
             data,
@@ -60,7 +60,7 @@ impl<'d> Entries<'d> {
     }
 
     /// The next entry, `<octal mode> <name>NUL<id>`, parsed as git parses it.
-    pub fn next(&mut self) -> Result<Option<Entry<'d>>, SourceError> {
+    pub(crate) fn next(&mut self) -> Result<Option<Entry<'d>>, SourceError> {
         let data = self.data;
         if data.is_empty() {
             return Ok(None);
@@ -118,7 +118,7 @@ pub(super) fn base_name_compare(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
 
 impl Entry<'_> {
     /// A directory.
-    pub fn is_tree(&self) -> bool {
+    pub(crate) fn is_tree(&self) -> bool {
         self.mode == S_IFDIR
     }
 }

@@ -37,7 +37,7 @@ struct Change {
 }
 
 /// What the commit being made records.
-pub struct Staged {
+pub(crate) struct Staged {
     items: Vec<Item>,
     reader: StagedReader,
     /// Where gix reads the repository: its loose objects, for every worker to read.
@@ -45,7 +45,7 @@ pub struct Staged {
 }
 
 /// Reads the staged blobs and the versions they replace.
-pub struct StagedReader {
+pub(crate) struct StagedReader {
     /// For each item, HEAD's blob at its path (or where it was renamed from).
     previous: Vec<Option<ObjectId>>,
     reader: Reader,
@@ -74,7 +74,7 @@ impl std::fmt::Debug for Staged {
 impl Staged {
     /// Opens the repository from the environment git gives hooks and lists what is staged.
     /// `KEYWARD_GIT_BACKEND=cli` forces git's plumbing (troubleshooting, and its tests).
-    pub fn open() -> Result<Self, SourceError> {
+    pub(crate) fn open() -> Result<Self, SourceError> {
         if std::env::var_os("KEYWARD_GIT_BACKEND").is_some_and(|v| v == "cli") {
             return Self::open_plumbing();
         }
@@ -91,7 +91,7 @@ impl Staged {
     }
 
     /// The root of the working tree (where `.keyward.toml` lives), when there is one.
-    pub fn root(&self) -> Result<Option<PathBuf>, SourceError> {
+    pub(crate) fn root(&self) -> Result<Option<PathBuf>, SourceError> {
         match &self.reader.reader {
             Reader::Gix { repo, .. } => Ok(crate::git::workdir(repo)),
             Reader::Plumbing(_) => Ok(plumbing::toplevel()?),
@@ -99,7 +99,7 @@ impl Staged {
     }
 
     /// The effective `keyward.*` git config: `(key, value)` with keys lowercased.
-    pub fn keyward_config(&self) -> Result<Vec<(String, String)>, SourceError> {
+    pub(crate) fn keyward_config(&self) -> Result<Vec<(String, String)>, SourceError> {
         match &self.reader.reader {
             Reader::Gix { repo, .. } => Ok(crate::git::keyward_config(repo)),
             Reader::Plumbing(_) => Ok(plumbing::keyward_config()?),
@@ -107,7 +107,7 @@ impl Staged {
     }
 
     /// Whether gix reads this repository in process (git's plumbing otherwise).
-    pub fn in_process(&self) -> bool {
+    pub(crate) fn in_process(&self) -> bool {
         matches!(self.reader.reader, Reader::Gix { .. })
     }
 
