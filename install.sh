@@ -3,7 +3,8 @@
 #
 #   ./install.sh [--prefix DIR] [--no-hook] [REPO...]
 #                                 install DIR/bin/keyward (default ~/.local), then keyward in
-#                                 each REPO (default: the repository you are in) — in husky's,
+#                                 each REPO (default: the repository you are in; outside any,
+#                                 the binary alone) — in husky's,
 #                                 lefthook's or pre-commit's configuration when the repository
 #                                 uses one, else as git's pre-commit and commit-msg hooks;
 #                                 --no-hook: binary only
@@ -38,13 +39,22 @@ while [ $# -gt 0 ]; do
         --no-hook) hook=no; shift ;;
         --uninstall) mode=uninstall; shift ;;
         --check) mode=check; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         --) shift; break ;;
         -*) die "unknown option $1 (see ./install.sh --help)" ;;
         *) break ;;
     esac
 done
-[ $# -gt 0 ] || set -- .
+# No repository named: the one this is run in. Run where there is none (the folder a release
+# archive was extracted to), the binary is installed alone and the last line says what next.
+outside=no
+if [ $# -eq 0 ]; then
+    set -- .
+    if [ "$mode" = install ] && [ "$hook" = yes ] && ! git rev-parse --git-dir >/dev/null 2>&1; then
+        hook=no
+        outside=yes
+    fi
+fi
 exe=
 case "$(uname -s 2>/dev/null)" in
     MINGW*|MSYS*|CYGWIN*) exe=.exe ;; # Git for Windows' sh
@@ -119,6 +129,9 @@ case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *) say "note: $prefix/bin is not on your PATH: git's hook runs keyward by its full path. To type \`keyward\`: export PATH=\"$prefix/bin:\$PATH\"" ;;
 esac
+if [ "$outside" = yes ]; then
+    say "not in a git repository, so no repository was set up: to protect one, run \`$bin install\` in it (or ./install.sh PATH/TO/REPO)"
+fi
 [ "$hook" = yes ] || exit 0
 for repo in "$@"; do
     (cd "$repo" && "$bin" install) || die "could not install keyward in $repo"
