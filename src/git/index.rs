@@ -718,8 +718,23 @@ mod tests {
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
             std::fs::write(&p, body).expect("write");
         }
-        std::os::unix::fs::symlink("a.txt", dir.join("link")).expect("symlink");
         git(dir, &["add", "."]);
+        // A symbolic link's entry (mode 120000) to `a.txt`, staged without a link on disk (as
+        // Git for Windows stages one), so the test runs on every platform.
+        std::fs::write(dir.join("link"), "a.txt").expect("write");
+        git(dir, &["hash-object", "-w", "link"]);
+        let target =
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, b"a.txt")
+                .expect("hash");
+        git(
+            dir,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("120000,{target},link"),
+            ],
+        );
         git(dir, &["commit", "-qm", "one"]);
         std::fs::write(dir.join("dir/new.txt"), "new").expect("write");
         git(dir, &["add", "-N", "dir/new.txt"]); // intent-to-add makes it a version 3 index

@@ -400,8 +400,13 @@ fn populate(repo: &Repo, long: bool) {
     repo.git(&["add", "."]).assert_ok();
     repo.git(&["update-index", "--chmod=+x", "run.sh"])
         .assert_ok();
-    std::os::unix::fs::symlink("README.md", repo.dir.join("link")).expect("symlink");
-    repo.git(&["add", "link"]).assert_ok();
+    // A symbolic link's entry (mode 120000), staged as git stages one where links are files
+    // holding their target (`core.symlinks=false`, Git for Windows): on every platform.
+    repo.write("link", "README.md");
+    let target = repo.git(&["hash-object", "-w", "link"]).stdout_text();
+    let link = format!("120000,{},link", target.trim());
+    repo.git(&["update-index", "--add", "--cacheinfo", &link])
+        .assert_ok();
     let blob = repo.git(&["rev-parse", ":README.md"]).stdout_text();
     let blob = blob.trim();
     // A gitlink, and a path longer than 4095 bytes (its length field says 0xFFF).

@@ -12,7 +12,7 @@ fn npm_project() -> Option<Dev> {
         "package.json",
         "{\n  \"name\": \"app\",\n  \"private\": true,\n  \"scripts\": { \"test\": \"node -e 0\" }\n}\n",
     );
-    std::os::unix::fs::symlink(&modules, dev.dir().join("node_modules")).expect("symlink");
+    crate::repo::link_dir(&modules, &dev.dir().join("node_modules"));
     dev.write(".gitignore", "node_modules\n");
     Some(dev)
 }

@@ -66,24 +66,50 @@ impl SpawnAndWait for Command {
 /// Writes an executable file (mode `mode`) under [`SPAWN`]: to a temporary file in the same
 /// directory, closed, then renamed into place, so the path git executes never names a file
 /// open for writing, not even briefly in a forked child.
+/// (On Windows, where files have no mode bits, the file is written as it is: Git for Windows
+/// runs a hook by its name, whatever its mode.)
 pub fn write_executable(path: &Path, bytes: &[u8], mode: u32) {
     use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().expect("parent");
     std::fs::create_dir_all(dir).expect("mkdir");
     let _writing = SPAWN.write().unwrap_or_else(|e| e.into_inner());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".executable-")
-        .permissions(std::fs::Permissions::from_mode(mode))
-        .tempfile_in(dir)
-        .expect("temp file");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".executable-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+    let mut tmp = builder.tempfile_in(dir).expect("temp file");
     tmp.write_all(bytes).expect("write executable");
     // Exactly `mode`, whatever the umask.
+    #[cfg(unix)]
     tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .expect("chmod");
+    #[cfg(not(unix))]
+    let _ = mode;
     // Closed before the lock is released (the descriptor `persist` hands back is dropped here).
     drop(tmp.persist(path).expect("rename into place"));
+}
+
+/// A link at `at` to the directory `target` (a shared `node_modules`).
+pub fn link_dir(target: &Path, at: &Path) {
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(target, at).expect("symlink");
+    #[cfg(windows)]
+    std::os::windows::fs::symlink_dir(target, at).expect("directory link");
+}
+
+/// A file's permission bits; `None` where files have none (Windows).
+pub fn mode_of(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::metadata(path).expect("meta").permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// A throwaway repository.
