@@ -15,6 +15,7 @@ mod keys;
 #[allow(dead_code)]
 #[path = "../integration/machine.rs"]
 mod machine;
+mod release;
 #[allow(dead_code)]
 #[path = "../integration/repo.rs"]
 mod repo;
