@@ -22,6 +22,7 @@ mod files;
 mod guard;
 mod managers;
 mod place;
+mod reads;
 mod script;
 mod status;
 
@@ -115,7 +116,7 @@ pub(crate) fn invocation() -> String {
     };
     let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&exe).ok();
     // A hook's PATH is not the developer's shell's: keyward's own lines append their fallbacks
-    // to it (script::FALLBACK_PATH) and husky puts the relative `node_modules/.bin` first.
+    // to it (script::FALLBACK_PATH) and put the relative `node_modules/.bin` first, as husky does.
     // Neither is where a shell would find `keyward`.
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
