@@ -9,12 +9,35 @@
 //! subprocess. Nothing when keyward runs through a manager or the shim (no `KEYWARD_HOOK`):
 //! then it is the manager's own route.
 
+use super::files;
 use super::managers;
-use super::script::Hook;
+use super::reads;
+use super::script::{Hook, Kind};
 use std::path::Path;
 
 /// The variable keyward's hook script sets to its own path for the `keyward hook` it runs.
 pub(crate) const HOOK_VAR: &str = "KEYWARD_HOOK";
+
+/// Whether keyward, started by its own script running as the pre-commit framework's
+/// `.legacy` hook (the framework keeps a hook it finds under that name and runs it before its
+/// own), leaves `hook`'s check to the keyward hook of the framework's configuration, which
+/// runs next: so each check runs once, whichever of `keyward install` and `pre-commit install`
+/// ran first. Only when the configuration runs that check at every commit, so stepping aside
+/// never leaves a commit unchecked. Cost: a `stat` and, only in that case, reading the
+/// configuration.
+pub(crate) fn defers(hook: Hook) -> bool {
+    std::env::var_os(HOOK_VAR).is_some_and(|h| defers_at(Path::new(&h), Path::new("."), hook))
+}
+
+/// [`defers`] for keyward's script at `script`, run in the work tree at `root`.
+fn defers_at(script: &Path, root: &Path, hook: Hook) -> bool {
+    script
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy() == hook.with(".legacy"))
+        && files::hook_kind(&script.with_file_name(hook.name())) == Some(Kind::PreCommit)
+        && std::fs::read_to_string(root.join(".pre-commit-config.yaml"))
+            .is_ok_and(|t| reads::framework(&t, hook).always())
+}
 
 /// A one-line warning for the developer when keyward's hook script is about to be displaced
 /// (or was renamed and runs by another route); `None` otherwise, and whenever keyward was not

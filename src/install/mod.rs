@@ -37,6 +37,15 @@ use std::process::Command;
 
 pub(crate) use guard::displaced;
 
+/// [`guard::defers`] for the pre-commit check (`message` false) or the commit-msg one.
+pub(crate) fn defers(message: bool) -> bool {
+    guard::defers(if message {
+        Hook::CommitMsg
+    } else {
+        Hook::PreCommit
+    })
+}
+
 /// Errors from installing or inspecting the hook; each is one line.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InstallError {
@@ -252,7 +261,8 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                     &file,
                     header,
                     if *v8 { 0o755 } else { 0o644 },
-                    |t| edit::sh_add(t, hook),
+                    |t| edit::sh_add(t, hook, !v8),
+                    |t| edit::sh_remove(t, hook),
                     || hook.sh_lines().join("\n"),
                 )?);
             }
@@ -269,6 +279,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 "",
                 0o644,
                 edit::lefthook_add_all,
+                edit::lefthook_remove,
                 edit::lefthook_snippet,
             )?);
             for hook in Hook::ALL {
@@ -277,24 +288,49 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
             if *installed {
                 // lefthook installs its commit-msg hook at its next run (its configuration
                 // changed); until then, and wherever it does not, keyward's own runs.
-                lines.extend(bridge(place, binary, Kind::Lefthook, "lefthook")?);
+                lines.extend(bridge(
+                    place,
+                    binary,
+                    Kind::Lefthook,
+                    "lefthook",
+                    Hook::CommitMsg,
+                )?);
             } else {
                 lines.push(Line::Done(
                     "note: lefthook's hooks are not installed in this clone yet, so no hook runs at commit until they are: run npx lefthook install".into(),
                 ));
             }
         }
-        Route::PreCommit { config } => {
+        Route::PreCommit { config, installed } => {
             let line = edit_file(
                 place,
                 config,
                 "",
                 0o644,
                 edit::precommit_add_all,
+                edit::precommit_remove,
                 edit::precommit_snippet,
             )?;
             let configured = matches!(line, Line::Done(_));
             lines.push(line);
+            if !installed {
+                // Until `pre-commit install` runs here, keyward's own scripts; it then keeps
+                // them as `.legacy` and runs them first, and they leave the check to the
+                // configuration's keyward (see `guard::defers`): each check runs once.
+                for hook in Hook::ALL {
+                    lines.extend(bridge(
+                        place,
+                        binary,
+                        Kind::PreCommit,
+                        "the pre-commit framework",
+                        hook,
+                    )?);
+                }
+                lines.push(Line::Done(
+                    "note: the pre-commit framework is configured here but its hooks are not installed in this clone: run pre-commit install (keyward's hooks run until then)".into(),
+                ));
+                return Ok(lines);
+            }
             if configured {
                 lines.extend(tidy(place, Hook::PreCommit, ".legacy")?);
                 if files::hook_kind(&place.hook(Hook::CommitMsg)) == Some(Kind::PreCommit) {
@@ -317,6 +353,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 binary,
                 Kind::PreCommit,
                 "the pre-commit framework",
+                Hook::CommitMsg,
             )?);
         }
         Route::Manual {
@@ -380,25 +417,26 @@ fn plain(place: &Place, hook: Hook, binary: &Path) -> Result<Line, InstallError>
     ))
 }
 
-/// keyward's own commit-msg script where a manager (`manager`, whose hook files are
-/// `kind`) has keyward's commit-msg check in its configuration but has not installed its
-/// commit-msg hook: the check runs from the next commit on all the same. When the manager
-/// installs its hook, it sets keyward's aside (lefthook as `commit-msg.old`, the pre-commit
-/// framework as `commit-msg.legacy`, which it still runs), and the next `keyward install`
-/// tidies it away.
+/// keyward's own script for `hook` where a manager (`manager`, whose hook files are `kind`)
+/// has keyward's check in its configuration but has not installed its hook for it: the
+/// check runs from the next commit on all the same. When the manager installs its hook, it
+/// sets keyward's aside (lefthook as `commit-msg.old`, which it never runs; the pre-commit
+/// framework as `commit-msg.legacy`, which it runs first, and which then leaves the check to
+/// the configuration: `guard::defers`), and the next `keyward install` tidies it away.
 fn bridge(
     place: &Place,
     binary: &Path,
     kind: Kind,
     manager: &str,
+    hook: Hook,
 ) -> Result<Option<Line>, InstallError> {
-    let hook = Hook::CommitMsg;
     if files::hook_kind(&place.hook(hook)) == Some(kind) {
         return Ok(None);
     }
     Ok(Some(match plain(place, hook, binary)? {
         Line::Done(text) => Line::Done(format!(
-            "{text} (until {manager} installs its commit-msg hook)"
+            "{text} (until {manager} installs its {} hook)",
+            hook.name()
         )),
         other => other,
     }))
@@ -420,13 +458,15 @@ fn tidy(place: &Place, hook: Hook, suffix: &str) -> Result<Option<Line>, Install
 
 /// Adds keyward to another tool's `file` (created from `header` when missing), saying what
 /// changed and that the team should commit it; refuses with `snippet` where the edit would
-/// not be safe.
+/// not be safe. `take` takes keyward's own lines out (what `uninstall` does), so that lines
+/// an earlier keyward wrote are brought up to date.
 fn edit_file(
     place: &Place,
     file: &Path,
     header: &str,
     mode: u32,
     add: impl Fn(&str) -> Edit,
+    take: impl Fn(&str) -> Option<String>,
     snippet: impl Fn() -> String,
 ) -> Result<Line, InstallError> {
     let shown = place.show(file);
@@ -444,7 +484,23 @@ fn edit_file(
         Err(_) if !existed => header.to_owned(),
         Err(e) => return Err(io(file, e)),
     };
-    Ok(match add(&text) {
+    // keyward's own lines from an earlier version (an entry that pins an unpublished wheel, a
+    // search order that lets another keyward run): taken out and added again, as this
+    // keyward writes them, where that changes anything. The team's lines are never touched.
+    let fresh = add(&text);
+    let refreshed = match fresh {
+        Edit::Already | Edit::Refused(_) => match take(&text).map(|orig| add(&orig)) {
+            Some(Edit::Added(new)) if new != text => Some(new),
+            _ => None,
+        },
+        Edit::Added(_) => None,
+    };
+    let updated = refreshed.is_some();
+    let fresh = match refreshed {
+        Some(new) => Edit::Added(new),
+        None => fresh,
+    };
+    Ok(match fresh {
         Edit::Already => Line::Done(format!("{shown} already runs keyward")),
         Edit::Added(new) => {
             if let Some(dir) = file.parent() {
@@ -460,7 +516,12 @@ fn edit_file(
             };
             files::write_file(&target, new.as_bytes(), mode)?;
             Line::Done(format!(
-                "added keyward to {shown} ({})",
+                "{} {shown} ({})",
+                if updated {
+                    "updated keyward's lines in"
+                } else {
+                    "added keyward to"
+                },
                 place.commit_hint(file, existed)
             ))
         }
@@ -506,7 +567,8 @@ fn install_tree(place: &Place, which: Hook) -> Result<Line, InstallError> {
             &hook,
             "",
             0o755,
-            |t| edit::sh_add(t, which),
+            |t| edit::sh_add(t, which, false),
+            |t| edit::sh_remove(t, which),
             || which.sh_lines().join("\n"),
         ),
     }
@@ -572,7 +634,7 @@ fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
             &|t| Hook::ALL.iter().any(|h| h.runs(t)),
             None,
         )?),
-        Route::PreCommit { config } => lines.push(remove(
+        Route::PreCommit { config, .. } => lines.push(remove(
             config,
             &edit::precommit_remove,
             &|t| Hook::ALL.iter().any(|h| h.runs(t)),
