@@ -202,11 +202,14 @@ fn package_json(root: &Path) -> Option<serde_json::Value> {
 /// with (`… keyward hook && `, `… keyward hook || exit $?; `), as an earlier `keyward install`
 /// printed it.
 fn without_keyward(command: &str, hook: Hook) -> &str {
-    for sep in ["; ", " && "] {
-        if let Some((first, rest)) = command.split_once(sep) {
-            if hook.runs(first) {
-                return rest.trim();
-            }
+    // The separator right after keyward's command: the first one in the line.
+    let first = ["; ", " && "]
+        .iter()
+        .filter_map(|sep| command.find(sep).map(|at| (at, sep.len())))
+        .min();
+    if let Some((at, len)) = first {
+        if hook.runs(&command[..at]) {
+            return command[at + len..].trim();
         }
     }
     if hook.runs(command) && !command.contains([';', '&', '|', '\n']) {
