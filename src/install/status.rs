@@ -86,7 +86,7 @@ fn verdict(place: &Place, which: Hook) -> Line {
                 place.show(&bin)
             )),
             None => Line::Problem(format!(
-                "git runs {shown}{via}, keyward's shim, but this machine has no keyward where it looks (PATH, ~/.local/bin, ~/.cargo/bin, node_modules/.bin): {}",
+                "git runs {shown}{via}, keyward's shim, but this machine has no keyward where it looks (node_modules/.bin, PATH, ~/.local/bin, ~/.cargo/bin): {}",
                 script::HOW_TO_INSTALL
             )),
         },
