@@ -445,3 +445,32 @@ fn lefthook_route(config: PathBuf, installed: bool) -> Route {
 pub(crate) fn is_keyward_script(path: &Path) -> bool {
     matches!(files::hook_kind(path), Some(Kind::Keyward { .. }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_team_s_part_of_a_line_keeps_everything_after_keyward_s_check() {
+        let k = Hook::PreCommit.command();
+        for (line, team) in [
+            (
+                format!("{k} && npx lint-staged || true"),
+                "npx lint-staged || true",
+            ),
+            (
+                format!("{k} && echo format; echo lint"),
+                "echo format; echo lint",
+            ),
+            (
+                format!("{k} || exit $?; echo lint || true"),
+                "echo lint || true",
+            ),
+            (k.clone(), ""),
+            ("echo a; keyward hook".to_owned(), "echo a; keyward hook"),
+            ("npx lint-staged".to_owned(), "npx lint-staged"),
+        ] {
+            assert_eq!(without_keyward(&line, Hook::PreCommit), team, "{line}");
+        }
+    }
+}

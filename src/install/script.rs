@@ -280,11 +280,15 @@ enum Op {
     Pipe,
 }
 
+/// One shell statement: its commands, each with the operator before it; and whether it runs
+/// in the background (`&`).
+type Statement = (Vec<(Option<Op>, String)>, bool);
+
 /// Shell `text` cut into statements (at `;`, `&` and line ends outside quotes), each cut into
 /// its commands with the operator before each (`&&`, `||`, `|`) and whether it runs in the
 /// background. A reading for one question, not a shell parser: braces and `if` are not
 /// understood, which only ever makes [`unsafe_line`] stricter.
-fn statements(text: &str) -> Vec<(Vec<(Option<Op>, String)>, bool)> {
+fn statements(text: &str) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut items: Vec<(Option<Op>, String)> = Vec::new();
     let mut word = String::new();
