@@ -261,7 +261,8 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                     &file,
                     header,
                     if *v8 { 0o755 } else { 0o644 },
-                    |t| edit::sh_add(t, hook, !v8),
+                    // husky 9's stub and husky 8's `husky.sh` both run the file with `sh -e`.
+                    |t| edit::sh_add(t, hook, true),
                     |t| edit::sh_remove(t, hook),
                     || hook.sh_lines().join("\n"),
                 )?);
@@ -282,6 +283,20 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 edit::lefthook_remove,
                 edit::lefthook_snippet,
             )?);
+            // A personal override (`lefthook-local.yml`) can skip what the team's file runs.
+            let root = place.root.clone().unwrap_or_default();
+            let configs = managers::lefthook_files(&root);
+            let overridden = configs
+                .iter()
+                .any(|c| c.to_string_lossy().contains("lefthook-local."));
+            for hook in Hook::ALL.into_iter().filter(|_| overridden) {
+                if let reads::Runs::Sometimes(why) = managers::lefthook_runs(&configs, hook) {
+                    lines.push(Line::Problem(format!(
+                        "lefthook does not run keyward's {} check at every commit: {why}",
+                        hook.name()
+                    )));
+                }
+            }
             for hook in Hook::ALL {
                 lines.extend(tidy(place, hook, ".old")?);
             }

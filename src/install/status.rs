@@ -103,7 +103,8 @@ fn verdict(place: &Place, which: Hook) -> Line {
         }
         Kind::Husky8 => {
             let text = std::fs::read_to_string(&hook).unwrap_or_default();
-            through_shell(place, which, "git runs husky", &shown, &text, false)
+            // husky 8's `husky.sh` runs the hook again with `sh -e`.
+            through_shell(place, which, "git runs husky", &shown, &text, true)
         }
         Kind::Lefthook => {
             let root = place.root.clone().unwrap_or_default();

@@ -695,3 +695,31 @@ fn managers_framework_commented_out_keyward_is_not_protection() {
     dev.status(0);
     dev.assert_key_blocked(&[]);
 }
+
+/// A personal `lefthook-local.yml` that skips the team's keyward command: lefthook merges it
+/// over `lefthook.yml`, so keyward does not run; status and install say so.
+#[test]
+fn managers_lefthook_local_override_skipping_keyward_is_reported() {
+    let Some(dev) = npm_project() else { return };
+    dev.write("lefthook.yml", LEFTHOOK_YML);
+    lefthook_install(&dev);
+    dev.keyward(&["install"]).assert_ok();
+    dev.status(0);
+    dev.write(
+        "lefthook-local.yml",
+        "pre-commit:\n  commands:\n    keyward:\n      skip: true\n",
+    );
+    dev.write(".gitignore", "node_modules\nlefthook-local.yml\n");
+    let status = dev.status(1);
+    assert!(status.contains("lefthook-local.yml"), "{status}");
+    assert!(status.contains("`skip: true`"), "{status}");
+    key_gets_through(&dev);
+    let out = dev.keyward(&["install"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    assert!(
+        out.stdout_text()
+            .contains("lefthook does not run keyward's pre-commit check at every commit"),
+        "{}",
+        out.all()
+    );
+}
