@@ -37,7 +37,7 @@ impl Runs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Launch {
     /// A shell command that looks for keyward as keyward's own lines do (see
-    /// [`script::launcher`]).
+    /// [`script::SEARCH_PATH`]: `Hook::command_with`, `Hook::framework_entry`).
     Shell,
     /// The framework's `language: system` (or `unsupported`) entry: the first keyward on `PATH`.
     Path,
