@@ -110,6 +110,11 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
         } => allow(&fingerprint, &reason, expires.as_deref(), io).map_err(plain),
         Command::Config(options) => config(&options, io).map_err(plain),
         Command::Hook(options) => {
+            // Run by the pre-commit framework as its legacy hook, with the framework's own
+            // keyward hook next: that one checks (once).
+            if crate::install::defers(false) {
+                return Ok(0);
+            }
             // The hook may be about to be replaced by a hook manager: say so where it runs.
             if let Some(warning) = crate::install::displaced() {
                 // A warning that cannot be written changes no verdict.
@@ -118,6 +123,9 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
             scan(&options, Context::Commit, Scan::Staged, io)
         }
         Command::CommitMsg(options, file) => {
+            if crate::install::defers(true) {
+                return Ok(0);
+            }
             scan(&options, Context::Message, Scan::Message(&file), io)
         }
         Command::ScanStaged(options) => scan(&options, Context::Staged, Scan::Staged, io),

@@ -7,7 +7,8 @@
 //! sequences written one key per line, which is how lefthook's and pre-commit's own examples
 //! (and, in practice, teams) write them.
 
-use super::script::Hook;
+use super::reads::{self, Launch, Runs};
+use super::script::{self, Hook};
 
 /// The comment on the first line of each YAML entry keyward adds for the pre-commit hook;
 /// `uninstall` finds the entry by it.
@@ -92,19 +93,22 @@ fn join(lines: &[String], eol: &str) -> String {
     out
 }
 
-/// Whether the file carries keyward's check for `hook` already: its command, or a hook with
-/// id `keyward` (`keyward-commit-msg`), as keyward's own `.pre-commit-hooks.yaml` names them.
-fn has_keyward(text: &str, hook: Hook) -> bool {
-    let id = match hook {
-        Hook::PreCommit => "keyward",
-        Hook::CommitMsg => "keyward-commit-msg",
-    };
-    hook.runs(text)
-        || text.lines().any(|l| {
-            let l = l.trim_start().trim_start_matches('-').trim_start();
-            l.strip_prefix("id:")
-                .is_some_and(|v| v.split('#').next().unwrap_or_default().trim() == id)
-        })
+/// Whether a manager's configuration already runs keyward's check for `hook` at every
+/// commit (`Already`), names it where the manager skips it at some commits (`Refused`: the
+/// team's condition is not keyward's to remove), or needs it added (`None`).
+fn configured(runs: Runs) -> Option<Edit> {
+    match runs {
+        Runs::Always(Launch::Wheel(requirement)) => Some(Edit::Refused(format!(
+            "its keyward hook installs {} from the Python package index, where it has no release yet",
+            requirement.unwrap_or_else(|| "keyward-hook".into())
+        ))),
+        Runs::Always(_) => Some(Edit::Already),
+        Runs::Sometimes(why) => Some(Edit::Refused(format!(
+            "{why}; keyward must run at every commit"
+        ))),
+        Runs::Unreadable(why) => Some(Edit::Refused(format!("it is not valid YAML: {why}"))),
+        Runs::Never => None,
+    }
 }
 
 /// Applies each edit of `edits` to the text the one before left: `Added` when any added,
@@ -144,10 +148,17 @@ fn take_all(text: &str, takes: &[Take<'_>]) -> Option<String> {
 
 /// Adds keyward's two lines for `hook` to a shell hook file, before the team's own commands
 /// (after the `#!` line and husky 8's `. …/husky.sh`), so a key is refused before slower
-/// checks run.
-pub(crate) fn sh_add(text: &str, hook: Hook) -> Edit {
+/// checks run. A file that runs keyward already is left alone, unless a failing keyward
+/// would not stop the commit there (the file is run with `sh -e` when `errexit`): then the
+/// caller prints the lines to use.
+pub(crate) fn sh_add(text: &str, hook: Hook, errexit: bool) -> Edit {
     if hook.runs(text) {
-        return Edit::Already;
+        return match script::unsafe_line(text, hook, errexit) {
+            None => Edit::Already,
+            Some(line) => Edit::Refused(format!(
+                "`{line}` lets the commit through when keyward fails"
+            )),
+        };
     }
     let (lines, eol) = split(text);
     let mut at = 0;
@@ -344,8 +355,8 @@ pub(crate) fn lefthook_add_all(text: &str) -> Edit {
 /// `commands:` (or `jobs:`) if it has them, else a `commands:` of its own; the hook at the
 /// end when there is none.
 pub(crate) fn lefthook_add(text: &str, hook: Hook) -> Edit {
-    if has_keyward(text, hook) {
-        return Edit::Already;
+    if let Some(done) = configured(reads::lefthook(&[text], hook)) {
+        return done;
     }
     let mark = mark(hook);
     let run = lefthook_run(hook);
@@ -442,8 +453,11 @@ pub(crate) fn lefthook_remove(text: &str) -> Option<String> {
 // The pre-commit framework: `.pre-commit-config.yaml`.
 
 /// The entry for `hook`'s lines, each with its indentation relative to the list item's `-`.
+/// `language: system`: the framework runs keyward's command, which finds the keyward this
+/// machine has (whichever way the README's routes installed it) and blocks the commit where
+/// there is none. (A `language: python` entry pinning `keyward-hook` from the package index
+/// fails every commit for as long as that version is not published there.)
 fn precommit_entry(hook: Hook) -> Vec<(usize, String)> {
-    let version = env!("CARGO_PKG_VERSION");
     let mut lines = vec![
         (0, format!("repo: local {}", mark(hook))),
         (1, "hooks:".into()),
@@ -452,21 +466,15 @@ fn precommit_entry(hook: Hook) -> Vec<(usize, String)> {
         Hook::PreCommit => vec![
             (2, "id: keyward".to_owned()),
             (3, "name: keyward (staged secrets and env files)".into()),
-            (3, "entry: keyward hook".into()),
         ],
         Hook::CommitMsg => vec![
             (2, "id: keyward-commit-msg".to_owned()),
             (3, "name: keyward (secrets in the commit message)".into()),
-            // The framework passes the message file as the one file name.
-            (3, "entry: keyward commit-msg".into()),
         ],
     });
-    // A prebuilt binary from the Python package index: no toolchain, no PATH needed.
-    lines.push((3, "language: python".into()));
-    lines.push((
-        3,
-        format!("additional_dependencies: [keyward-hook=={version}]"),
-    ));
+    // The framework passes the message file as the one file name, after the entry.
+    lines.push((3, format!("entry: {}", hook.framework_entry())));
+    lines.push((3, "language: system".into()));
     if hook == Hook::PreCommit {
         lines.push((3, "pass_filenames: false".into()));
     }
@@ -527,11 +535,11 @@ pub(crate) fn precommit_add_all(text: &str) -> Edit {
     )
 }
 
-/// Adds a `repo: local` entry running keyward's check for `hook` (installed by the framework
-/// from the `keyward-hook` wheel) at the end of `repos:`, in the file's own list style.
+/// Adds a `repo: local` entry running keyward's check for `hook` (the keyward on this
+/// machine, see [`precommit_entry`]) at the end of `repos:`, in the file's own list style.
 pub(crate) fn precommit_add(text: &str, hook: Hook) -> Edit {
-    if has_keyward(text, hook) {
-        return Edit::Already;
+    if let Some(done) = configured(reads::framework(text, hook)) {
+        return done;
     }
     let (raw, eol) = split(text);
     let lines: Vec<Line> = raw.iter().map(|l| Line::new(l)).collect();
@@ -647,27 +655,28 @@ mod tests {
             "",
         ] {
             for hook in Hook::ALL {
-                let new = added(sh_add(original, hook));
+                let new = added(sh_add(original, hook, false));
                 assert!(hook.runs(&new), "{new}");
-                assert_eq!(sh_add(&new, hook), Edit::Already);
+                assert_eq!(sh_add(&new, hook, false), Edit::Already);
                 assert_eq!(sh_remove(&new, hook).as_deref(), Some(original), "{new}");
             }
         }
         let husky8 = added(sh_add(
             "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/_/husky.sh\"\nnpm test\n",
             Hook::PreCommit,
+            false,
         ));
         assert!(
             husky8.lines().nth(2) == Some(Hook::PreCommit.sh_comment().as_str()),
             "{husky8}"
         );
         assert!(matches!(
-            sh_add("#!/usr/bin/env python3\nprint()\n", Hook::CommitMsg),
+            sh_add("#!/usr/bin/env python3\nprint()\n", Hook::CommitMsg, false),
             Edit::Refused(_)
         ));
         assert_eq!(sh_remove("npm test\n", Hook::PreCommit), None);
         // The commit-msg lines pass git's message file on.
-        let msg = added(sh_add("", Hook::CommitMsg));
+        let msg = added(sh_add("", Hook::CommitMsg, false));
         assert!(
             msg.contains(" keyward commit-msg \"$1\" || exit $?\n"),
             "{msg}"
@@ -755,11 +764,22 @@ mod tests {
         ];
         for original in styles {
             let new = added(precommit_add_all(original));
-            assert!(
-                new.contains("additional_dependencies: [keyward-hook=="),
+            assert!(new.contains("language: system"), "{new}");
+            // The entry reads back, as the framework's YAML parser reads it, as keyward's.
+            assert_eq!(
+                reads::framework(&new, Hook::PreCommit),
+                Runs::Always(Launch::Shell),
                 "{new}"
             );
-            assert!(new.contains("entry: keyward commit-msg\n"), "{new}");
+            assert_eq!(
+                reads::framework(&new, Hook::CommitMsg),
+                Runs::Always(Launch::Shell),
+                "{new}"
+            );
+            assert!(
+                new.contains("exec keyward commit-msg \"$1\"' keyward\n"),
+                "{new}"
+            );
             assert!(
                 precommit_hook_types(&new).is_some_and(|t| t.contains("commit-msg")),
                 "{new}"

@@ -30,7 +30,8 @@
 
 use super::files;
 use super::place::Place;
-use super::script::{Hook, Kind};
+use super::reads::{self, Launch, Runs};
+use super::script::{self, Hook, Kind};
 use std::path::{Path, PathBuf};
 
 /// lefthook's configuration files, in the order lefthook reads them.
@@ -99,11 +100,13 @@ pub(crate) enum Route {
         /// lefthook's hook is what git runs.
         installed: bool,
     },
-    /// The pre-commit framework (its hook installed): a hook for each stage in
-    /// `.pre-commit-config.yaml`.
+    /// The pre-commit framework: a hook for each stage in `.pre-commit-config.yaml`.
     PreCommit {
         /// The configuration file.
         config: PathBuf,
+        /// The framework's hook is what git runs (else the configuration is committed but
+        /// `pre-commit install` has not run in this clone).
+        installed: bool,
     },
     /// A manager whose configuration keyward does not edit: the snippet to add by hand.
     Manual {
@@ -153,17 +156,26 @@ pub(crate) fn lefthook_has(text: &str, hook: Hook) -> bool {
     })
 }
 
-/// Whether any of `files` carries keyward's check for `hook`.
-pub(crate) fn any_runs(files: &[PathBuf], hook: Hook) -> bool {
-    files.iter().any(|f| {
-        std::fs::read_to_string(f).is_ok_and(|t| {
-            hook.runs(&t)
-                || match hook {
-                    Hook::PreCommit => t.contains("id: keyward\n"),
-                    Hook::CommitMsg => t.contains("id: keyward-commit-msg\n"),
-                }
+/// What lefthook runs for `hook` from its configuration `files` (as [`lefthook_files`] lists
+/// them: the configuration, then the personal overrides lefthook merges over it). A TOML or
+/// JSON configuration, which keyward does not parse, counts when its text runs keyward.
+pub(crate) fn lefthook_runs(files: &[PathBuf], hook: Hook) -> Runs {
+    let texts: Vec<(bool, String)> = files
+        .iter()
+        .filter_map(|f| {
+            let yaml = f.extension().is_some_and(|e| e == "yml" || e == "yaml");
+            std::fs::read_to_string(f).ok().map(|t| (yaml, t))
         })
-    })
+        .collect();
+    if texts.iter().any(|(yaml, t)| !yaml && hook.runs(t)) {
+        return Runs::Always(Launch::Shell);
+    }
+    let yaml: Vec<&str> = texts
+        .iter()
+        .filter(|(yaml, _)| *yaml)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    reads::lefthook(&yaml, hook)
 }
 
 impl Route {
@@ -172,7 +184,9 @@ impl Route {
     pub(crate) fn file(&self, hook: Hook) -> Option<PathBuf> {
         match self {
             Route::Husky { file, .. } => Some(file.with_file_name(hook.name())),
-            Route::Lefthook { config, .. } | Route::PreCommit { config } => Some(config.clone()),
+            Route::Lefthook { config, .. } | Route::PreCommit { config, .. } => {
+                Some(config.clone())
+            }
             Route::Manual { file, .. } => Some(file.clone()),
             Route::TreeHooks | Route::Plain => None,
         }
@@ -182,6 +196,27 @@ impl Route {
 fn package_json(root: &Path) -> Option<serde_json::Value> {
     let text = std::fs::read_to_string(root.join("package.json")).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+/// The team's part of a one-line command: `command` less a keyward check of `hook` it starts
+/// with (`… keyward hook && `, `… keyward hook || exit $?; `), as an earlier `keyward install`
+/// printed it.
+fn without_keyward(command: &str, hook: Hook) -> &str {
+    // The separator right after keyward's command: the first one in the line.
+    let first = ["; ", " && "]
+        .iter()
+        .filter_map(|sep| command.find(sep).map(|at| (at, sep.len())))
+        .min();
+    if let Some((at, len)) = first {
+        if hook.runs(&command[..at]) {
+            return command[at + len..].trim();
+        }
+    }
+    if hook.runs(command) && !command.contains([';', '&', '|', '\n']) {
+        ""
+    } else {
+        command.trim()
+    }
 }
 
 /// A `package.json`-driven manager (husky 4, simple-git-hooks): where its commands are, and
@@ -205,13 +240,20 @@ fn package_manager(root: &Path) -> Option<Route> {
                   then| {
         let hooks = Hook::ALL.map(|hook| {
             let existing = command_in(config, hook);
+            // Runs keyward, and a failing keyward stops the commit whatever the team's command
+            // holds (`;`, `||`).
+            let safe = |t: &str| hook.runs(t) && script::unsafe_line(t, hook, false).is_none();
             let runs = match &text {
-                Some(text) => hook.runs(text),
-                None => existing.as_deref().is_some_and(|c| hook.runs(c)),
+                Some(text) => safe(text),
+                None => existing.as_deref().is_some_and(safe),
             };
-            let command = match existing {
-                Some(c) => format!("{} && {c}", hook.command_with(message_file)),
-                None => hook.command_with(message_file),
+            // `|| exit $?`, not `&&`: in `keyward hook && lint || true` or `keyward hook &&
+            // format; lint`, the team's command decides the hook's status.
+            let command = match existing.as_deref().map(|c| without_keyward(c, hook)) {
+                Some(c) if !c.is_empty() => {
+                    format!("{} || exit $?; {c}", hook.command_with(message_file))
+                }
+                _ => hook.command_with(message_file),
             };
             let value = serde_json::Value::String(command).to_string();
             (format!("{json_path}\"{}\": {value}", hook.name()), runs)
@@ -297,7 +339,10 @@ fn lefthook_manual(config: PathBuf, installed: bool) -> Route {
                 hook.name()
             )
         };
-        (snippet, any_runs(std::slice::from_ref(&config), hook))
+        (
+            snippet,
+            lefthook_runs(std::slice::from_ref(&config), hook).always(),
+        )
     });
     Route::Manual {
         what: "lefthook",
@@ -347,6 +392,7 @@ pub(crate) fn route(place: &Place) -> Route {
         Some(Kind::PreCommit) => {
             return Route::PreCommit {
                 config: root.join(".pre-commit-config.yaml"),
+                installed: true,
             }
         }
         _ => {}
@@ -366,6 +412,16 @@ pub(crate) fn route(place: &Place) -> Route {
             file,
             installed: false,
             v8,
+        };
+    }
+    // The framework's configuration is committed but `pre-commit install` has not run here: a
+    // script of keyward's would be set aside by it (and run as `pre-commit.legacy`, besides
+    // the configuration's keyward), so keyward goes into the configuration.
+    let framework = root.join(".pre-commit-config.yaml");
+    if framework.is_file() {
+        return Route::PreCommit {
+            config: framework,
+            installed: false,
         };
     }
     if let Some(route) = package_manager(&root) {
@@ -388,4 +444,33 @@ fn lefthook_route(config: PathBuf, installed: bool) -> Route {
 /// Whether the hook at `path` is keyward's script.
 pub(crate) fn is_keyward_script(path: &Path) -> bool {
     matches!(files::hook_kind(path), Some(Kind::Keyward { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_team_s_part_of_a_line_keeps_everything_after_keyward_s_check() {
+        let k = Hook::PreCommit.command();
+        for (line, team) in [
+            (
+                format!("{k} && npx lint-staged || true"),
+                "npx lint-staged || true",
+            ),
+            (
+                format!("{k} && echo format; echo lint"),
+                "echo format; echo lint",
+            ),
+            (
+                format!("{k} || exit $?; echo lint || true"),
+                "echo lint || true",
+            ),
+            (k.clone(), ""),
+            ("echo a; keyward hook".to_owned(), "echo a; keyward hook"),
+            ("npx lint-staged".to_owned(), "npx lint-staged"),
+        ] {
+            assert_eq!(without_keyward(&line, Hook::PreCommit), team, "{line}");
+        }
+    }
 }

@@ -10,9 +10,13 @@
 //! was there before (kept beside it as `pre-commit.keyward-chained`). A manager that has
 //! keyward's commit-msg check in its configuration but no commit-msg hook installed yet
 //! (lefthook until its next run, the pre-commit framework until asked) gets keyward's own
-//! script there meanwhile. `uninstall` takes out exactly what `install` put in. `status`
-//! ([`status`]) follows what git will run to its end, for both hooks. At commit time,
-//! [`displaced`] warns when a manager is about to take a hook from keyward.
+//! script there meanwhile. [`uninstall`] takes out exactly what `install` put in. `status`
+//! ([`status`]) follows what git will run to its end, for both hooks. Whether a manager's
+//! configuration runs keyward — at every commit, and in a way that lets a failure stop it —
+//! is read as the manager reads it ([`reads`]: a YAML parse, skips and filters included);
+//! the edits only write. At commit time, [`displaced`] warns when a manager is about to take
+//! a hook from keyward, and [`defers`] lets keyward's script step aside for the framework's
+//! own keyward hook, so each check runs once.
 //!
 //! Every file is written atomically ([`files`]): a commit made meanwhile runs the old hook or
 //! the new one, never a half-written one and never none.
@@ -22,8 +26,10 @@ mod files;
 mod guard;
 mod managers;
 mod place;
+mod reads;
 mod script;
 mod status;
+mod uninstall;
 
 use crate::cli::{HookAction, Target};
 use edit::Edit;
@@ -35,6 +41,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub(crate) use guard::displaced;
+
+/// [`guard::defers`] for the pre-commit check (`message` false) or the commit-msg one.
+pub(crate) fn defers(message: bool) -> bool {
+    guard::defers(if message {
+        Hook::CommitMsg
+    } else {
+        Hook::PreCommit
+    })
+}
 
 /// Errors from installing or inspecting the hook; each is one line.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +130,7 @@ pub(crate) fn invocation() -> String {
     };
     let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(&exe).ok();
     // A hook's PATH is not the developer's shell's: keyward's own lines append their fallbacks
-    // to it (script::FALLBACK_PATH) and husky puts the relative `node_modules/.bin` first.
+    // to it (script::FALLBACK_PATH) and put the relative `node_modules/.bin` first, as husky does.
     // Neither is where a shell would find `keyward`.
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
@@ -214,7 +229,7 @@ pub(crate) fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line
         };
         let result = match action {
             HookAction::Install => install(&place, binary),
-            HookAction::Uninstall => uninstall(&place),
+            HookAction::Uninstall => uninstall::uninstall(&place),
             HookAction::Status => Ok(vec![status::status(&place)]),
         };
         match result {
@@ -251,7 +266,9 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                     &file,
                     header,
                     if *v8 { 0o755 } else { 0o644 },
-                    |t| edit::sh_add(t, hook),
+                    // husky 9's stub and husky 8's `husky.sh` both run the file with `sh -e`.
+                    |t| edit::sh_add(t, hook, true),
+                    |t| edit::sh_remove(t, hook),
                     || hook.sh_lines().join("\n"),
                 )?);
             }
@@ -268,32 +285,72 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 "",
                 0o644,
                 edit::lefthook_add_all,
+                edit::lefthook_remove,
                 edit::lefthook_snippet,
             )?);
+            // A personal override (`lefthook-local.yml`) can skip what the team's file runs.
+            let root = place.root.clone().unwrap_or_default();
+            let configs = managers::lefthook_files(&root);
+            let overridden = configs
+                .iter()
+                .any(|c| c.to_string_lossy().contains("lefthook-local."));
+            for hook in Hook::ALL.into_iter().filter(|_| overridden) {
+                if let reads::Runs::Sometimes(why) = managers::lefthook_runs(&configs, hook) {
+                    lines.push(Line::Problem(format!(
+                        "lefthook does not run keyward's {} check at every commit: {why}",
+                        hook.name()
+                    )));
+                }
+            }
             for hook in Hook::ALL {
                 lines.extend(tidy(place, hook, ".old")?);
             }
             if *installed {
                 // lefthook installs its commit-msg hook at its next run (its configuration
                 // changed); until then, and wherever it does not, keyward's own runs.
-                lines.extend(bridge(place, binary, Kind::Lefthook, "lefthook")?);
+                lines.extend(bridge(
+                    place,
+                    binary,
+                    Kind::Lefthook,
+                    "lefthook",
+                    Hook::CommitMsg,
+                )?);
             } else {
                 lines.push(Line::Done(
                     "note: lefthook's hooks are not installed in this clone yet, so no hook runs at commit until they are: run npx lefthook install".into(),
                 ));
             }
         }
-        Route::PreCommit { config } => {
+        Route::PreCommit { config, installed } => {
             let line = edit_file(
                 place,
                 config,
                 "",
                 0o644,
                 edit::precommit_add_all,
+                edit::precommit_remove,
                 edit::precommit_snippet,
             )?;
             let configured = matches!(line, Line::Done(_));
             lines.push(line);
+            if !installed {
+                // Until `pre-commit install` runs here, keyward's own scripts; it then keeps
+                // them as `.legacy` and runs them first, and they leave the check to the
+                // configuration's keyward (see `guard::defers`): each check runs once.
+                for hook in Hook::ALL {
+                    lines.extend(bridge(
+                        place,
+                        binary,
+                        Kind::PreCommit,
+                        "the pre-commit framework",
+                        hook,
+                    )?);
+                }
+                lines.push(Line::Done(
+                    "note: the pre-commit framework is configured here but its hooks are not installed in this clone: run pre-commit install (keyward's hooks run until then)".into(),
+                ));
+                return Ok(lines);
+            }
             if configured {
                 lines.extend(tidy(place, Hook::PreCommit, ".legacy")?);
                 if files::hook_kind(&place.hook(Hook::CommitMsg)) == Some(Kind::PreCommit) {
@@ -316,6 +373,7 @@ fn install(place: &Place, binary: &Path) -> Result<Vec<Line>, InstallError> {
                 binary,
                 Kind::PreCommit,
                 "the pre-commit framework",
+                Hook::CommitMsg,
             )?);
         }
         Route::Manual {
@@ -379,25 +437,26 @@ fn plain(place: &Place, hook: Hook, binary: &Path) -> Result<Line, InstallError>
     ))
 }
 
-/// keyward's own commit-msg script where a manager (`manager`, whose hook files are
-/// `kind`) has keyward's commit-msg check in its configuration but has not installed its
-/// commit-msg hook: the check runs from the next commit on all the same. When the manager
-/// installs its hook, it sets keyward's aside (lefthook as `commit-msg.old`, the pre-commit
-/// framework as `commit-msg.legacy`, which it still runs), and the next `keyward install`
-/// tidies it away.
+/// keyward's own script for `hook` where a manager (`manager`, whose hook files are `kind`)
+/// has keyward's check in its configuration but has not installed its hook for it: the
+/// check runs from the next commit on all the same. When the manager installs its hook, it
+/// sets keyward's aside (lefthook as `commit-msg.old`, which it never runs; the pre-commit
+/// framework as `commit-msg.legacy`, which it runs first, and which then leaves the check to
+/// the configuration: `guard::defers`), and the next `keyward install` tidies it away.
 fn bridge(
     place: &Place,
     binary: &Path,
     kind: Kind,
     manager: &str,
+    hook: Hook,
 ) -> Result<Option<Line>, InstallError> {
-    let hook = Hook::CommitMsg;
     if files::hook_kind(&place.hook(hook)) == Some(kind) {
         return Ok(None);
     }
     Ok(Some(match plain(place, hook, binary)? {
         Line::Done(text) => Line::Done(format!(
-            "{text} (until {manager} installs its commit-msg hook)"
+            "{text} (until {manager} installs its {} hook)",
+            hook.name()
         )),
         other => other,
     }))
@@ -419,13 +478,15 @@ fn tidy(place: &Place, hook: Hook, suffix: &str) -> Result<Option<Line>, Install
 
 /// Adds keyward to another tool's `file` (created from `header` when missing), saying what
 /// changed and that the team should commit it; refuses with `snippet` where the edit would
-/// not be safe.
+/// not be safe. `take` takes keyward's own lines out (what `uninstall` does), so that lines
+/// an earlier keyward wrote are brought up to date.
 fn edit_file(
     place: &Place,
     file: &Path,
     header: &str,
     mode: u32,
     add: impl Fn(&str) -> Edit,
+    take: impl Fn(&str) -> Option<String>,
     snippet: impl Fn() -> String,
 ) -> Result<Line, InstallError> {
     let shown = place.show(file);
@@ -443,7 +504,23 @@ fn edit_file(
         Err(_) if !existed => header.to_owned(),
         Err(e) => return Err(io(file, e)),
     };
-    Ok(match add(&text) {
+    // keyward's own lines from an earlier version (an entry that pins an unpublished wheel, a
+    // search order that lets another keyward run): taken out and added again, as this
+    // keyward writes them, where that changes anything. The team's lines are never touched.
+    let fresh = add(&text);
+    let refreshed = match fresh {
+        Edit::Already | Edit::Refused(_) => match take(&text).map(|orig| add(&orig)) {
+            Some(Edit::Added(new)) if new != text => Some(new),
+            _ => None,
+        },
+        Edit::Added(_) => None,
+    };
+    let updated = refreshed.is_some();
+    let fresh = match refreshed {
+        Some(new) => Edit::Added(new),
+        None => fresh,
+    };
+    Ok(match fresh {
         Edit::Already => Line::Done(format!("{shown} already runs keyward")),
         Edit::Added(new) => {
             if let Some(dir) = file.parent() {
@@ -459,7 +536,12 @@ fn edit_file(
             };
             files::write_file(&target, new.as_bytes(), mode)?;
             Line::Done(format!(
-                "added keyward to {shown} ({})",
+                "{} {shown} ({})",
+                if updated {
+                    "updated keyward's lines in"
+                } else {
+                    "added keyward to"
+                },
                 place.commit_hint(file, existed)
             ))
         }
@@ -505,129 +587,9 @@ fn install_tree(place: &Place, which: Hook) -> Result<Line, InstallError> {
             &hook,
             "",
             0o755,
-            |t| edit::sh_add(t, which),
+            |t| edit::sh_add(t, which, false),
+            |t| edit::sh_remove(t, which),
             || which.sh_lines().join("\n"),
         ),
     }
-}
-
-/// Takes keyward out of `place`: what `install` added, and keyward's scripts wherever git
-/// would find them, putting back what they replaced.
-fn uninstall(place: &Place) -> Result<Vec<Line>, InstallError> {
-    let mut lines = Vec::new();
-    // `created`: what is left of a file keyward created (husky's commit-msg file, from its
-    // header), when it did.
-    let remove = |file: &Path,
-                  take: &dyn Fn(&str) -> Option<String>,
-                  runs: &dyn Fn(&str) -> bool,
-                  created: Option<&str>|
-     -> Result<Line, InstallError> {
-        let shown = place.show(file);
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        Ok(match take(&text) {
-            // A file keyward created holds nothing else: it goes, unless the team committed it.
-            Some(new) if created == Some(new.as_str()) && !place.tracked(file) => {
-                std::fs::remove_file(file).map_err(|e| io(file, e))?;
-                Line::Done(format!("removed {shown}, which only ran keyward"))
-            }
-            Some(new) => {
-                files::write_file(file, new.as_bytes(), 0o644)?;
-                let hint = if place.tracked(file) {
-                    " (a tracked file: commit the change)"
-                } else {
-                    ""
-                };
-                Line::Done(format!("removed keyward from {shown}{hint}"))
-            }
-            None if runs(&text) => Line::Problem(format!(
-                "{shown} runs keyward in lines keyward did not write: remove them by hand"
-            )),
-            None => Line::Done(format!("{shown} does not run keyward; nothing to do")),
-        })
-    };
-    let route = managers::route(place);
-    // What install added to the files of the route: the manager's, the committed hooks.
-    match &route {
-        Route::Husky { v8, .. } => {
-            for hook in Hook::ALL {
-                let file = route.file(hook).unwrap_or_default();
-                if hook == Hook::CommitMsg && !exists(&file) {
-                    continue;
-                }
-                // The commit-msg file is keyward's when install created it from the header.
-                let created =
-                    (hook == Hook::CommitMsg).then_some(if *v8 { HUSKY8_HEADER } else { "" });
-                lines.push(remove(
-                    &file,
-                    &|t| edit::sh_remove(t, hook),
-                    &|t| hook.runs(t),
-                    created,
-                )?);
-            }
-        }
-        Route::Lefthook { config, .. } => lines.push(remove(
-            config,
-            &edit::lefthook_remove,
-            &|t| Hook::ALL.iter().any(|h| h.runs(t)),
-            None,
-        )?),
-        Route::PreCommit { config } => lines.push(remove(
-            config,
-            &edit::precommit_remove,
-            &|t| Hook::ALL.iter().any(|h| h.runs(t)),
-            None,
-        )?),
-        Route::Manual {
-            what, file, hooks, ..
-        } if hooks.iter().any(|(_, runs)| *runs) => lines.push(Line::Problem(format!(
-            "{} runs keyward through {what}: remove it there by hand",
-            place.show(file)
-        ))),
-        Route::TreeHooks => {
-            for which in Hook::ALL {
-                let hook = place.hook(which);
-                match files::hook_kind(&hook) {
-                    Some(Kind::Shim(_)) if place.tracked(&hook) => {
-                        lines.push(Line::Problem(format!(
-                            "{} is keyward's shim, committed for the team: remove it with git rm",
-                            place.show(&hook)
-                        )))
-                    }
-                    Some(Kind::Shim(_)) => {
-                        std::fs::remove_file(&hook).map_err(|e| io(&hook, e))?;
-                        lines.push(Line::Done(format!("removed {}", place.show(&hook))));
-                    }
-                    Some(Kind::Other) => lines.push(remove(
-                        &hook,
-                        &|t| edit::sh_remove(t, which),
-                        &|t| which.runs(t),
-                        None,
-                    )?),
-                    _ => {}
-                }
-            }
-        }
-        Route::Manual { .. } | Route::Plain => {}
-    }
-    let handled = !lines.is_empty();
-    for hook in Hook::ALL {
-        let path = place.hook(hook);
-        let shown = place.show(&path);
-        if managers::is_keyward_script(&path) {
-            files::uninstall(&place.hooks, hook)?;
-            lines.push(Line::Done(format!(
-                "removed keyward's hook from {shown} (any previous hook is back)"
-            )));
-        } else if !exists(&path) && !handled {
-            lines.push(Line::Done(format!("no hook at {shown}; nothing to do")));
-        } else if hook == Hook::PreCommit && !handled {
-            lines.push(Line::Error(InstallError::Foreign(shown)));
-        }
-    }
-    for hook in Hook::ALL {
-        for suffix in [".old", ".legacy"] {
-            lines.extend(tidy(place, hook, suffix)?);
-        }
-    }
-    Ok(lines)
 }

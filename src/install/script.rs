@@ -70,11 +70,27 @@ impl Hook {
     /// ash, Git for Windows' bash — looks the command up in the `PATH` given before it.)
     pub(crate) fn command_with(self, message_file: &str) -> String {
         match self {
-            Hook::PreCommit => format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward hook"),
+            Hook::PreCommit => format!("PATH=\"{SEARCH_PATH}\" keyward hook"),
             Hook::CommitMsg => {
-                format!("PATH=\"$PATH:{FALLBACK_PATH}\" keyward commit-msg {message_file}")
+                format!("PATH=\"{SEARCH_PATH}\" keyward commit-msg {message_file}")
             }
         }
+    }
+
+    /// The pre-commit framework's `entry` for this hook's `language: system` hook: `sh` looks
+    /// for keyward as [`Hook::command_with`] does and, where there is none, blocks the commit
+    /// saying so (`sh`'s own "not found" would block it too, but say nothing useful). The
+    /// framework passes the message file after the entry: `"$1"` of `sh -c '…' keyward FILE`.
+    /// A YAML plain scalar: it holds no `: `, no ` #` and no single quote but `sh`'s.
+    pub(crate) fn framework_entry(self) -> String {
+        let args = match self {
+            Hook::PreCommit => "hook",
+            Hook::CommitMsg => "commit-msg \"$1\"",
+        };
+        format!(
+            "sh -c 'PATH=\"{SEARCH_PATH}\"; command -v keyward >/dev/null || {{ echo \"keyward (the pre-commit framework {name} hook) cannot find keyward in {PROJECT_BIN}, PATH, ~/.local/bin or ~/.cargo/bin, so the commit is blocked. Install it ({HOW_TO_INSTALL}) and commit again.\" >&2; exit 1; }}; exec keyward {args}' keyward",
+            name = self.name()
+        )
     }
 
     /// [`Hook::command_with`] for a shell hook file, where git's first argument is `"$1"`.
@@ -113,11 +129,20 @@ impl Hook {
     }
 }
 
+/// Where keyward's lines in other tools' files look for keyward first: the version a Node
+/// project pins (`npm install --save-dev keyward`), relative to the work tree's root, where
+/// git runs its hooks. Before `PATH`, so a stale or foreign `keyward` there cannot stand in
+/// for the pinned one (husky puts it first too).
+pub(crate) const PROJECT_BIN: &str = "node_modules/.bin";
+
 /// Where keyward's lines in other tools' files look for keyward after `PATH`: `install.sh` and
-/// pipx (`~/.local/bin`), `cargo install` (`~/.cargo/bin`), `npm install --save-dev keyward`
-/// (`node_modules/.bin`, relative to the work tree's root, where git runs pre-commit hooks).
-/// Appended to `PATH`, so whatever is on `PATH` wins.
-pub(crate) const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin:node_modules/.bin";
+/// pipx (`~/.local/bin`), `cargo install` (`~/.cargo/bin`). Appended to `PATH`, so a keyward
+/// on `PATH` wins over these.
+pub(crate) const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin";
+
+/// The whole search, as the `PATH` of keyward's command: [`PROJECT_BIN`], `PATH`,
+/// [`FALLBACK_PATH`].
+pub(crate) const SEARCH_PATH: &str = "node_modules/.bin:$PATH:$HOME/.local/bin:$HOME/.cargo/bin";
 
 /// How to install keyward, for messages printed where it is missing.
 pub(crate) const HOW_TO_INSTALL: &str =
@@ -247,6 +272,135 @@ pub(crate) fn runs_keyward(text: &str) -> bool {
     })
 }
 
+/// How one shell statement's commands are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    And,
+    Or,
+    Pipe,
+}
+
+/// One shell statement: its commands, each with the operator before it; and whether it runs
+/// in the background (`&`).
+type Statement = (Vec<(Option<Op>, String)>, bool);
+
+/// Shell `text` cut into statements (at `;`, `&` and line ends outside quotes), each cut into
+/// its commands with the operator before each (`&&`, `||`, `|`) and whether it runs in the
+/// background. A reading for one question, not a shell parser: braces and `if` are not
+/// understood, which only ever makes [`unsafe_line`] stricter.
+fn statements(text: &str) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut items: Vec<(Option<Op>, String)> = Vec::new();
+    let mut word = String::new();
+    let mut op = None;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    let mut end = |items: &mut Vec<(Option<Op>, String)>,
+                   word: &mut String,
+                   op: &mut Option<Op>,
+                   background: bool| {
+        items.push((op.take(), std::mem::take(word).trim().to_owned()));
+        let statement = std::mem::take(items);
+        if statement.iter().any(|(_, w)| !w.is_empty()) {
+            out.push((statement, background));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                word.push(c);
+            }
+            (Some('"'), '\\') | (None, '\\') => {
+                word.push(c);
+                word.extend(chars.next());
+            }
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.push(c);
+            }
+            (None, '#') if word.is_empty() || word.ends_with(char::is_whitespace) => {
+                // A comment, to the end of the line.
+                while chars.next_if(|&n| n != '\n').is_some() {}
+            }
+            (None, '\n' | ';') => end(&mut items, &mut word, &mut op, false),
+            (None, '&') if chars.peek() == Some(&'&') => {
+                chars.next();
+                items.push((
+                    op.replace(Op::And),
+                    std::mem::take(&mut word).trim().to_owned(),
+                ));
+            }
+            (None, '|') if chars.peek() == Some(&'|') => {
+                chars.next();
+                items.push((
+                    op.replace(Op::Or),
+                    std::mem::take(&mut word).trim().to_owned(),
+                ));
+            }
+            (None, '|') => {
+                items.push((
+                    op.replace(Op::Pipe),
+                    std::mem::take(&mut word).trim().to_owned(),
+                ));
+            }
+            // `>&2`, `&>`: redirections, not a background job.
+            (None, '&') if word.ends_with(['>', '<']) || chars.peek() == Some(&'>') => word.push(c),
+            (None, '&') => end(&mut items, &mut word, &mut op, true),
+            (None, c) => word.push(c),
+        }
+    }
+    end(&mut items, &mut word, &mut op, false);
+    out
+}
+
+/// Whether shell `text`, run as a hook (with `sh -e` when `errexit`), stops the commit when
+/// its keyward check for `hook` fails: `None` when some command running it does (or none runs
+/// it: see [`Hook::runs`]), else the first command that runs it and lets a failure through —
+/// `keyward hook && lint || true`, `keyward hook && format; lint`, `lint || keyward hook`.
+/// Stops it: `… || exit $?` (`exit 1`) after keyward, `exec keyward …`, and keyward (or an
+/// `&&` chain from it) as the script's last statement, or, under `sh -e`, alone at the end of
+/// its statement.
+pub(crate) fn unsafe_line(text: &str, hook: Hook, errexit: bool) -> Option<String> {
+    let statements = statements(text);
+    let mut first_unsafe = None;
+    for (at, (items, background)) in statements.iter().enumerate() {
+        let Some(k) = items.iter().position(|(_, w)| hook.runs(w)) else {
+            continue;
+        };
+        let last = at + 1 == statements.len();
+        let before_ok = items[..=k]
+            .iter()
+            .all(|(op, _)| *op != Some(Op::Or) && *op != Some(Op::Pipe));
+        let after: Vec<&(Option<Op>, String)> = items[k + 1..].iter().collect();
+        let exec = items[k].1.starts_with("exec ") && after.is_empty();
+        let stops = !background
+            && before_ok
+            && (exec
+                || match after.first() {
+                    Some((Some(Op::Or), next)) => next.starts_with("exit"),
+                    Some(_) => last && after.iter().all(|(op, _)| *op == Some(Op::And)),
+                    None => last || errexit,
+                });
+        if stops {
+            return None;
+        }
+        first_unsafe.get_or_insert_with(|| {
+            items
+                .iter()
+                .map(|(op, w)| match op {
+                    Some(Op::And) => format!(" && {w}"),
+                    Some(Op::Or) => format!(" || {w}"),
+                    Some(Op::Pipe) => format!(" | {w}"),
+                    None => w.clone(),
+                })
+                .collect::<String>()
+        });
+    }
+    first_unsafe
+}
+
 /// `a < b` for dotted version numbers.
 pub(crate) fn older(a: &str, b: &str) -> bool {
     let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
@@ -313,6 +467,39 @@ mod tests {
             ("#!/bin/sh\nexit 0\n", Kind::Other),
         ] {
             assert_eq!(kind(text.as_bytes()), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failing_keyward_stops_the_commit_only_in_some_forms() {
+        let k = Hook::PreCommit.command();
+        for (text, errexit, stops) in [
+            (format!("{k} || exit $?\nnpm test\n"), false, true),
+            (
+                format!("{k} || exit 1; npx lint-staged || true"),
+                false,
+                true,
+            ),
+            (format!("{k} && npx lint-staged"), false, true),
+            (format!("npx lint-staged && {k}"), false, true),
+            (format!("{k}\nnpm test\n"), true, true),
+            (format!("exec {k}"), false, true),
+            (Hook::PreCommit.framework_entry(), false, true),
+            (format!("{k} && npx lint-staged || true"), false, false),
+            (format!("{k} && echo format; echo lint"), false, false),
+            (format!("{k} && echo format\necho lint"), true, false),
+            (format!("{k}\nnpm test\n"), false, false),
+            (format!("npx lint-staged || {k}"), false, false),
+            (format!("{k} | tee log"), false, false),
+            (format!("{k} & wait"), false, false),
+            // Separators in quotes and comments are not separators.
+            (format!("{k} && echo 'a; b' \"c || d\" # e; f"), false, true),
+        ] {
+            assert_eq!(
+                unsafe_line(&text, Hook::PreCommit, errexit).is_none(),
+                stops,
+                "{text}"
+            );
         }
     }
 

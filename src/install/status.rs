@@ -6,6 +6,7 @@
 use super::files::{exists, hook_kind};
 use super::managers::{self, Route};
 use super::place::Place;
+use super::reads::{self, Launch, Runs};
 use super::script::{self, Hook, Kind};
 use super::Line;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,10 @@ fn verdict(place: &Place, which: Hook) -> Line {
                 "no hook runs at commit: husky is set up in {}, but not installed in this clone (core.hooksPath is not set): run npm install, or npx husky",
                 place.show(file.parent().unwrap_or(&file))
             ),
+            Route::PreCommit { config, installed: false } => format!(
+                "no hook runs at commit: {} is here, but the pre-commit framework's hooks are not installed in this clone: run pre-commit install",
+                place.show(&config)
+            ),
             Route::PreCommit { .. } if which == Hook::CommitMsg => format!(
                 "the pre-commit framework's {name} hook is not installed in this clone, so no keyward check of the message runs: run keyward install (or pre-commit install --hook-type {name})"
             ),
@@ -75,13 +80,13 @@ fn verdict(place: &Place, which: Hook) -> Line {
             "{shown}{via} is keyward's {} shim, not its {name} one: run keyward install",
             h.name()
         )),
-        Kind::Shim(_) => match find(place, false) {
+        Kind::Shim(_) => match find(place) {
             Some(bin) => Line::Done(format!(
                 "git runs {shown}{via}, keyward's shim, which runs {}",
                 place.show(&bin)
             )),
             None => Line::Problem(format!(
-                "git runs {shown}{via}, keyward's shim, but this machine has no keyward where it looks (PATH, ~/.local/bin, ~/.cargo/bin, node_modules/.bin): {}",
+                "git runs {shown}{via}, keyward's shim, but this machine has no keyward where it looks (node_modules/.bin, PATH, ~/.local/bin, ~/.cargo/bin): {}",
                 script::HOW_TO_INSTALL
             )),
         },
@@ -93,10 +98,12 @@ fn verdict(place: &Place, which: Hook) -> Line {
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&team).unwrap_or_default();
             let what = format!("git runs husky's {shown}{via}");
+            // husky 9's stub runs the team's file with `sh -e`.
             through_shell(place, which, &what, &place.show(&team), &text, true)
         }
         Kind::Husky8 => {
             let text = std::fs::read_to_string(&hook).unwrap_or_default();
+            // husky 8's `husky.sh` runs the hook again with `sh -e`.
             through_shell(place, which, "git runs husky", &shown, &text, true)
         }
         Kind::Lefthook => {
@@ -108,48 +115,70 @@ fn verdict(place: &Place, which: Hook) -> Line {
             } else {
                 names.join(", ")
             };
-            if managers::any_runs(&configs, which) {
-                return found(place, &format!("git runs lefthook ({shown}), and {names} runs keyward"), false);
-            }
-            let old = place.hooks.join(which.with(".old"));
-            let set_aside = if managers::is_keyward_script(&old) {
-                format!(
-                    "; keyward's earlier hook was set aside as {}, which nothing runs",
-                    place.show(&old)
-                )
-            } else {
-                String::new()
+            let set_aside = || {
+                let old = place.hooks.join(which.with(".old"));
+                if managers::is_keyward_script(&old) {
+                    format!(
+                        "; keyward's earlier hook was set aside as {}, which nothing runs",
+                        place.show(&old)
+                    )
+                } else {
+                    String::new()
+                }
             };
-            Line::Problem(format!(
-                "git runs lefthook ({shown}), and {names} does not run keyward{set_aside}: run keyward install"
-            ))
+            let what = format!("git runs lefthook ({shown}), and {names}");
+            match managers::lefthook_runs(&configs, which) {
+                Runs::Always(_) => found(place, &format!("{what} runs keyward")),
+                Runs::Sometimes(why) => Line::Problem(format!(
+                    "{what} does not run keyward at every commit: {why}{}: keyward must run at every commit",
+                    set_aside()
+                )),
+                Runs::Unreadable(why) => Line::Problem(format!(
+                    "{what} is not YAML lefthook can read ({why}){}",
+                    set_aside()
+                )),
+                Runs::Never => Line::Problem(format!(
+                    "{what} does not run keyward{}: run keyward install",
+                    set_aside()
+                )),
+            }
         }
         Kind::PreCommit => {
             let config = place
                 .in_tree(".pre-commit-config.yaml")
                 .unwrap_or_default();
             let legacy = place.hooks.join(which.with(".legacy"));
-            if managers::any_runs(std::slice::from_ref(&config), which) {
-                Line::Done(format!(
-                    "git runs the pre-commit framework ({shown}), and {} runs keyward",
-                    place.show(&config)
-                ))
-            } else if managers::is_keyward_script(&legacy) {
-                Line::Done(format!(
+            let text = std::fs::read_to_string(&config).unwrap_or_default();
+            let what = format!(
+                "git runs the pre-commit framework ({shown}), and {}",
+                place.show(&config)
+            );
+            match reads::framework(&text, which) {
+                Runs::Always(launch) => framework_runs(place, &what, launch),
+                Runs::Sometimes(why) => Line::Problem(format!(
+                    "{what} does not run keyward at every commit: {why}: keyward must run at every commit"
+                )),
+                Runs::Unreadable(why) => Line::Problem(format!(
+                    "{what} is not YAML the framework can read ({why}), so every commit fails"
+                )),
+                Runs::Never if managers::is_keyward_script(&legacy) => Line::Done(format!(
                     "git runs the pre-commit framework ({shown}), which runs keyward's hook first ({}, migration mode)",
                     place.show(&legacy)
-                ))
-            } else {
-                Line::Problem(format!(
-                    "git runs the pre-commit framework ({shown}), and {} does not run keyward: run keyward install",
-                    place.show(&config)
-                ))
+                )),
+                Runs::Never => Line::Problem(format!(
+                    "{what} does not run keyward: run keyward install"
+                )),
             }
         }
         Kind::Husky4 | Kind::SimpleGitHooks | Kind::Other => {
             let text = std::fs::read_to_string(&hook).unwrap_or_default();
             if which.runs(&text) {
-                return found(place, &format!("git runs {shown}{via}, which runs keyward"), false);
+                if let Some(line) = script::unsafe_line(&text, which, false) {
+                    return Line::Problem(format!(
+                        "git runs {shown}{via}, where `{line}` lets the commit through when keyward fails: run keyward install for the line to use"
+                    ));
+                }
+                return found(place, &format!("git runs {shown}{via}, which runs keyward"));
             }
             match route {
                 Route::Manual {
@@ -250,26 +279,27 @@ pub(crate) fn future(place: &Place, route: &Route, which: Hook) -> Option<String
     }
 }
 
-/// The hook runs shell text (`team`, shown as `file`): does it run keyward's check for
-/// `which`, and is there a keyward?
+/// The hook runs shell text (`team`, shown as `file`; with `sh -e` when `errexit`): does it
+/// run keyward's check for `which` so that a failure stops the commit, and is there a keyward?
 fn through_shell(
     place: &Place,
     which: Hook,
     what: &str,
     file: &str,
     team: &str,
-    node_first: bool,
+    errexit: bool,
 ) -> Line {
     if team.is_empty() {
         Line::Problem(format!(
             "{what}, and there is no {file}: run keyward install"
         ))
     } else if which.runs(team) {
-        found(
-            place,
-            &format!("{what}, which runs keyward from {file}"),
-            node_first,
-        )
+        match script::unsafe_line(team, which, errexit) {
+            Some(line) => Line::Problem(format!(
+                "{what}, and in {file} `{line}` lets the commit through when keyward fails: put keyward's check first, ending in `|| exit $?` (run keyward install for the lines)"
+            )),
+            None => found(place, &format!("{what}, which runs keyward from {file}")),
+        }
     } else {
         Line::Problem(format!(
             "{what}, and {file} does not run keyward: run keyward install"
@@ -278,26 +308,92 @@ fn through_shell(
 }
 
 /// `what` passes when keyward's command finds a binary where it looks.
-fn found(place: &Place, what: &str, node_first: bool) -> Line {
-    match find(place, node_first) {
+fn found(place: &Place, what: &str) -> Line {
+    match find(place) {
         Some(bin) => Line::Done(format!("{what} ({})", place.show(&bin))),
         None => Line::Problem(format!(
-            "{what}, but this machine has no keyward where it looks (PATH, ~/.local/bin, ~/.cargo/bin, node_modules/.bin): install it: {}",
+            "{what}, but this machine has no keyward where it looks (node_modules/.bin, PATH, ~/.local/bin, ~/.cargo/bin): install it: {}",
             script::HOW_TO_INSTALL
         )),
     }
 }
 
-/// The keyward that keyward's command in a hook file would run: the first on `PATH` (after
-/// `node_modules/.bin` when the manager puts that first, as husky does), then the fallbacks of
+/// The framework runs keyward's hook, started by `launch`: can it, on this machine?
+fn framework_runs(place: &Place, what: &str, launch: Launch) -> Line {
+    let runs = format!("{what} runs keyward");
+    match launch {
+        Launch::Shell => found(place, &runs),
+        Launch::Path => match on_path() {
+            Some(bin) => Line::Done(format!("{runs} ({})", place.show(&bin))),
+            None => Line::Problem(format!(
+                "{runs} from PATH (language: system), and there is none on PATH, so every commit fails: run keyward install (its entry also looks in node_modules/.bin, ~/.local/bin and ~/.cargo/bin)"
+            )),
+        },
+        Launch::Wheel(requirement) => {
+            let requirement = requirement.unwrap_or_else(|| "keyward-hook".into());
+            if framework_built("py_env-") {
+                Line::Done(format!("{runs} ({requirement}, installed in the framework's cache)"))
+            } else {
+                Line::Problem(format!(
+                    "{runs} from {requirement}, which the framework installs from the Python package index, where keyward-hook has no release yet: the framework cannot install it, so every commit fails: run keyward install (its entry runs the keyward on this machine)"
+                ))
+            }
+        }
+        Launch::Cargo => {
+            if framework_built("rustenv-") || on_path_named("cargo").is_some() {
+                Line::Done(format!("{runs} (built with cargo)"))
+            } else {
+                Line::Problem(format!(
+                    "{runs}, which the framework builds with cargo, and this machine has no cargo, so every commit fails: run keyward install (its entry runs the keyward on this machine)"
+                ))
+            }
+        }
+    }
+}
+
+/// Whether the pre-commit framework's cache holds an environment (`py_env-…`, `rustenv-…`)
+/// with a keyward built in it: then the framework can run it without the network.
+fn framework_built(env_prefix: &str) -> bool {
+    let store = std::env::var_os("PRE_COMMIT_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("pre-commit")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pre-commit")));
+    let Some(store) = store else { return false };
+    let dirs = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    dirs(&store).iter().flat_map(|repo| dirs(repo)).any(|env| {
+        env.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(env_prefix))
+            && (super::executable_in(&env.join("bin")).is_some()
+                || super::executable_in(&env.join("Scripts")).is_some())
+    })
+}
+
+/// The first `name` on `PATH`.
+fn on_path_named(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The first keyward on `PATH`.
+fn on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|d| super::executable_in(&d))
+}
+
+/// The keyward that keyward's command in a hook file would run, found as
+/// [`script::SEARCH_PATH`] finds it: the project's pinned one (`node_modules/.bin` at the top
+/// of the work tree), then the first on `PATH`, then the fallbacks of
 /// [`script::FALLBACK_PATH`].
-fn find(place: &Place, node_first: bool) -> Option<PathBuf> {
-    let node = place.in_tree("node_modules/.bin");
+fn find(place: &Place) -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let mut dirs: Vec<PathBuf> = Vec::new();
-    if node_first {
-        dirs.extend(node.clone());
-    }
+    dirs.extend(place.in_tree(script::PROJECT_BIN));
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
@@ -305,6 +401,5 @@ fn find(place: &Place, node_first: bool) -> Option<PathBuf> {
         dirs.push(home.join(".local/bin"));
         dirs.push(home.join(".cargo/bin"));
     }
-    dirs.extend(node);
     dirs.into_iter().find_map(|d| super::executable_in(&d))
 }

@@ -741,7 +741,7 @@ fn simple_git_hooks_gets_the_snippet_and_the_snippet_works() {
         .unwrap_or_else(|| panic!("no snippet: {}", out.all()));
     let command: String = serde_json::from_str(&snippet).expect("a JSON string");
     assert!(
-        command.ends_with("keyward hook && echo linted"),
+        command.ends_with("keyward hook || exit $?; echo linted"),
         "{command}"
     );
     let message = out

@@ -158,12 +158,18 @@ fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
+/// The wheel route (the README's setup script: a private virtualenv linked into
+/// `~/.local/bin`), then the framework: its entry runs that keyward.
 #[test]
-fn pre_commit_framework_first_then_keyward_installs_the_wheel_through_its_config() {
+fn pre_commit_framework_first_then_keyward_runs_the_wheel_s_keyward_through_its_config() {
     let _one = serial();
     let Some(wheels) = wheel_dir() else { return };
     let tools = py_tools().expect("tools");
     let (dev, pre_commit) = framework_repo(&tools);
+    let venv = dev.home.join(".local/share/keyward");
+    let keyward = pip_install(&wheels, &venv);
+    std::fs::create_dir_all(dev.home.join(".local/bin")).expect("mkdir");
+    std::os::unix::fs::symlink(&keyward, dev.local_bin()).expect("link");
     let env = framework_env(&dev, &wheels);
     let mut install = dev.cmd(&pre_commit, &["install"]);
     install.envs(env.iter().map(|(k, v)| (k, v)));
@@ -232,7 +238,7 @@ fn pre_commit_framework_first_then_keyward_installs_the_wheel_through_its_config
 }
 
 #[test]
-fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
+fn keyward_first_then_pre_commit_framework_runs_it_from_its_config() {
     let _one = serial();
     let Some(wheels) = wheel_dir() else { return };
     let tools = py_tools().expect("tools");
@@ -240,17 +246,18 @@ fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
     let dev = dev.with_local_bin();
     let env = framework_env(&dev, &wheels);
     // No framework hook yet: keyward installs its own (the framework will keep it).
+    // The configuration is here, the framework's hook not yet: keyward goes into the
+    // configuration, and its own scripts run meanwhile.
     dev.keyward(&["install"]).assert_ok();
+    dev.git(&["add", ".pre-commit-config.yaml"]).assert_ok();
     let mut install = dev.cmd(&pre_commit, &["install"]);
     install.envs(env.iter().map(|(k, v)| (k, v)));
     ok(output(&mut install), "pre-commit install");
-    let status = dev.status(0);
-    assert!(status.contains("migration mode"), "{status}");
+    dev.status(0);
     dev.assert_key_blocked(&pairs(&env));
-    // The framework took no commit-msg hook: keyward's still checks messages.
     dev.assert_message_blocked(&pairs(&env));
-    // Installing again moves keyward into the framework's configuration, and its script out
-    // of the way (it would run keyward twice).
+    // Installing again takes keyward's scripts, now the framework's `.legacy` hooks, out of
+    // the way.
     let out = dev.keyward(&["install"]);
     assert!(
         out.stdout_text()
@@ -266,29 +273,18 @@ fn keyward_first_then_pre_commit_framework_runs_it_in_migration_mode() {
     );
     dev.assert_key_blocked(&pairs(&env));
     dev.assert_message_blocked(&pairs(&env));
-    // Once the framework installs its commit-msg hook, it runs keyward's in migration mode
-    // (twice, until the next install tidies it away).
-    let mut install = dev.cmd(&pre_commit, &["install", "--hook-type", "commit-msg"]);
-    install.envs(env.iter().map(|(k, v)| (k, v)));
-    ok(
-        output(&mut install),
-        "pre-commit install --hook-type commit-msg",
-    );
+    // The framework installed its commit-msg hook too (keyward's `default_install_hook_types`):
+    // no script of keyward's is left beside either hook.
     let status = dev.status(0);
     assert!(
-        status
-            .contains("commit messages: git runs the pre-commit framework (.git/hooks/commit-msg)"),
+        status.contains(
+            "commit messages: git runs the pre-commit framework (.git/hooks/commit-msg), and .pre-commit-config.yaml runs keyward"
+        ),
         "{status}"
     );
-    assert!(dev.repo.git_dir().join("hooks/commit-msg.legacy").exists());
-    dev.assert_message_blocked(&pairs(&env));
-    let out = dev.keyward(&["install"]);
-    assert!(
-        out.stdout_text()
-            .contains("removed keyward's unused earlier hook .git/hooks/commit-msg.legacy"),
-        "{}",
-        out.all()
-    );
+    for legacy in ["hooks/pre-commit.legacy", "hooks/commit-msg.legacy"] {
+        assert!(!dev.repo.git_dir().join(legacy).exists(), "{legacy}");
+    }
     dev.assert_message_blocked(&pairs(&env));
 }
 
