@@ -415,7 +415,7 @@ fn managers_simple_git_hooks_line_stops_the_commit_whatever_the_team_command_hol
     let Some(modules) = npm_tools() else { return };
     for team in ["echo lint || true", "echo format; echo lint"] {
         let dev = Dev::new().with_local_bin();
-        std::os::unix::fs::symlink(&modules, dev.dir().join("node_modules")).expect("symlink");
+        crate::repo::link_dir(&modules, &dev.dir().join("node_modules"));
         let package = |pre_commit: &str| {
             format!(
                 "{{\n  \"name\": \"app\",\n  \"simple-git-hooks\": {{ \"pre-commit\": {} }}\n}}\n",
@@ -469,7 +469,7 @@ fn managers_the_pinned_keyward_beats_one_on_path() {
     let bin = dev.dir().join("node_modules/.bin");
     std::fs::create_dir_all(&bin).expect("mkdir");
     let lefthook = std::fs::canonicalize(modules.join(".bin/lefthook")).expect("lefthook");
-    std::os::unix::fs::symlink(&lefthook, bin.join("lefthook")).expect("symlink");
+    crate::repo::link_file(&lefthook, &bin.join("lefthook"));
     crate::repo::write_executable(
         &bin.join("keyward"),
         &std::fs::read(crate::repo::KEYWARD).expect("read"),

@@ -98,6 +98,14 @@ pub fn link_dir(target: &Path, at: &Path) {
     std::os::windows::fs::symlink_dir(target, at).expect("directory link");
 }
 
+/// A link at `at` to the file `target`.
+pub fn link_file(target: &Path, at: &Path) {
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(target, at).expect("symlink");
+    #[cfg(windows)]
+    std::os::windows::fs::symlink_file(target, at).expect("file link");
+}
+
 /// A file's permission bits; `None` where files have none (Windows).
 pub fn mode_of(path: &Path) -> Option<u32> {
     #[cfg(unix)]

@@ -169,7 +169,7 @@ fn pre_commit_framework_first_then_keyward_runs_the_wheel_s_keyward_through_its_
     let venv = dev.home.join(".local/share/keyward");
     let keyward = pip_install(&wheels, &venv);
     std::fs::create_dir_all(dev.home.join(".local/bin")).expect("mkdir");
-    std::os::unix::fs::symlink(&keyward, dev.local_bin()).expect("link");
+    repo::link_file(&keyward, &dev.local_bin());
     let env = framework_env(&dev, &wheels);
     let mut install = dev.cmd(&pre_commit, &["install"]);
     install.envs(env.iter().map(|(k, v)| (k, v)));
