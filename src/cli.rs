@@ -51,6 +51,8 @@ Options:
                            them in windows instead (never let through unscanned)
   --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
                            annotations) [default: human]
+  --output FILE            write the report to FILE instead of standard output (any format;
+                           the exit code is the same)
   --color auto|always|never
   --audit FILE             also write what was judged to FILE (`-`: standard error), one line
                            each: blob id, what it is (file, symlink, ref, message), commit,
@@ -77,6 +79,8 @@ pub struct Options {
     /// `--audit FILE`: also write every item judged (blob, path) to FILE (`-`: standard
     /// error). The hook, which git runs without arguments, reads `KEYWARD_AUDIT` instead.
     pub(crate) audit: Option<PathBuf>,
+    /// `--output FILE`: the report goes to FILE, not standard output (a CI step uploads it).
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// Which policy file applies.
@@ -174,6 +178,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         format: Format::Human,
         policy: PolicyChoice::Repository,
         audit: None,
+        output: None,
     };
     let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> =
@@ -205,6 +210,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             }
             Long("global") => global = true,
             Long("audit") => options.audit = Some(PathBuf::from(parser.value()?)),
+            Long("output") => options.output = Some(PathBuf::from(parser.value()?)),
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
                 let size = v.parse::<Size>().map_err(|()| {

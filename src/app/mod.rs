@@ -71,6 +71,15 @@ pub enum Error {
     /// Writing the output failed: nobody saw the verdict.
     #[error("writing the report")]
     Write(#[source] std::io::Error),
+    /// The `--output` file could not be written.
+    #[error("writing the report to {path}")]
+    Output {
+        /// The file, escaped.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A failed command: the error, and what was being done (the hook fails closed and says how
@@ -158,6 +167,25 @@ fn write(out: &mut dyn Write, text: std::fmt::Arguments<'_>) -> Result<u8, Error
     Ok(0)
 }
 
+/// Writes a report to `path` (`--output`), replacing what was there. A file that cannot be
+/// created or written is an error naming it, whatever the verdict: a CI step that uploads it
+/// must not find an old or half-written report.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let failed = |source| Error::Output {
+        path: crate::redact::escape(path.as_os_str().as_encoded_bytes()),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(failed)?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| out.get_ref().sync_all())
+        .map_err(failed)
+}
+
 /// What a scan reads.
 enum Scan<'a> {
     Staged,
@@ -192,12 +220,12 @@ fn scan(
         settings,
         kept,
     } = scan_outcome(options, what, io).map_err(fail)?;
+    // A file is not a terminal: `auto` colours only standard output on one.
+    let on_terminal = io.out_is_terminal && options.output.is_none();
     let color = match settings.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            io.out_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        Color::Auto => on_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let report = match kept {
         Some(kept) => options
@@ -207,7 +235,13 @@ fn scan(
             .format
             .report(color, context, crate::install::invocation),
     };
-    let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
+    let written = match &options.output {
+        Some(path) => {
+            write_file(path, |out| report.write(&outcome, out)).map_err(fail)?;
+            Ok(())
+        }
+        None => report.write(&outcome, io.out).and_then(|()| io.out.flush()),
+    };
     // What could not be read is named on stderr whatever the format: the report on stdout
     // stays what it says it is, and the exit code says the scan was incomplete.
     for u in &outcome.unreadable {

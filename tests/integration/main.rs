@@ -20,6 +20,7 @@ mod leaks;
 mod machine;
 mod managers;
 mod oracle;
+mod output;
 mod policy;
 mod receive;
 mod repo;
