@@ -6,6 +6,7 @@ mod commit_texts;
 mod enforcement;
 mod exactness;
 mod fuzz;
+mod global;
 mod guidance;
 mod history;
 mod hook;
