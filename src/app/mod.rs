@@ -99,7 +99,11 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
         context: None,
     };
     match command {
-        Command::Help => write(io.out, format_args!("{}\n", crate::cli::USAGE)).map_err(plain),
+        Command::Help(text) => write(
+            io.out,
+            format_args!("{}\n", text.as_deref().unwrap_or(crate::cli::USAGE)),
+        )
+        .map_err(plain),
         Command::Version => write(
             io.out,
             format_args!(
@@ -318,7 +322,10 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
             let mut progress = Progress::new(total, io.err_is_terminal, io.err);
             let outcome = engine.run(&mut source, &mut |done, bytes| {
                 progress.show(done, bytes);
-            })?;
+            });
+            // Also when the run failed: the error's line must not follow a stale ETA.
+            progress.finish();
+            let outcome = outcome?;
             audit(options, &source, io)?;
             Ok(scanned(outcome, settings))
         }
@@ -429,13 +436,18 @@ fn build(
     Ok((engine, settings))
 }
 
-/// A progress line on a terminal: blobs, bytes, rate, time left.
+/// A progress line on a terminal: blobs, bytes, rate, time left; its last frame is final —
+/// what was read, in how long, with no time left to show (a stale ETA would stay on screen).
 struct Progress<'a> {
     total: usize,
     show: bool,
     err: &'a mut dyn Write,
     start: std::time::Instant,
     last: std::time::Instant,
+    /// The latest `(done, bytes)`, for the final frame.
+    seen: (usize, u64),
+    /// The final frame is written.
+    finished: bool,
 }
 
 impl<'a> Progress<'a> {
@@ -447,12 +459,18 @@ impl<'a> Progress<'a> {
             err,
             start: now,
             last: now,
+            seen: (0, 0),
+            finished: false,
         }
     }
 
     fn show(&mut self, done: usize, bytes: u64) {
+        self.seen = (done, bytes);
+        if done >= self.total {
+            return self.finish();
+        }
         let now = std::time::Instant::now();
-        if !self.show || (now.duration_since(self.last).as_millis() < 100 && done < self.total) {
+        if !self.show || self.finished || now.duration_since(self.last).as_millis() < 100 {
             return;
         }
         self.last = now;
@@ -466,9 +484,25 @@ impl<'a> Progress<'a> {
             self.total,
             bytes as f64 / 1e6
         );
-        if done >= self.total {
-            let _ = writeln!(self.err);
+    }
+
+    /// The final frame, once: the blobs and bytes read, the time it took. Called when the
+    /// engine reports the last blob and again when the run ends (whichever comes first).
+    fn finish(&mut self) {
+        if !self.show || self.finished {
+            return;
         }
+        self.finished = true;
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        let (done, bytes) = self.seen;
+        // The trailing spaces clear what a longer frame with an ETA left on the line.
+        let _ = writeln!(
+            self.err,
+            "\rkeyward: {done}/{} blobs, {:.1} MB in {secs:.1} s ({:.1} MB/s)            ",
+            self.total,
+            bytes as f64 / 1e6,
+            bytes as f64 / secs / 1e6
+        );
     }
 }
 
@@ -520,8 +554,12 @@ fn hooks(action: HookAction, target: Target, io: &mut Io<'_>) -> u8 {
             }
         };
         let sink: &mut dyn Write = if to_err { &mut *io.err } else { &mut *io.out };
-        if writeln!(sink, "{text}").is_err() {
-            code = 2;
+        match writeln!(sink, "{text}") {
+            Ok(()) => {}
+            // Nobody reads on (`keyward status | head -1`): the work is done and the exit
+            // code still says how it went.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(_) => code = 2,
         }
     }
     code

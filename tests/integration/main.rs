@@ -1,6 +1,7 @@
 //! Integration tests: real git repositories in temporary directories, real `git commit` with
 //! keyward installed as the pre-commit hook, assertions on what git did and what was printed.
 
+mod cli;
 mod commit_msg;
 mod commit_texts;
 mod enforcement;
