@@ -187,7 +187,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     let mut sub: Option<String> =
         hook_name.map(|n| if n == "pre-commit" { "hook" } else { n }.to_owned());
     let (mut range, mut history, mut branch) = (None, false, None);
-    let (mut staged, mut global, mut paths) = (false, false, Vec::new());
+    let (mut staged, mut global, mut paths) = (false, false, Vec::<PathBuf>::new());
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => {
@@ -369,7 +369,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
     }
 }
 
-fn lossy(path: &PathBuf) -> String {
+fn lossy(path: &std::path::Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
@@ -384,7 +384,9 @@ fn help_for(name: &str) -> Result<Command, UsageError> {
 /// An unknown command, with the nearest one when it looks mistyped.
 fn unknown(typed: &str) -> UsageError {
     match help::nearest(typed) {
-        Some(meant) => UsageError(format!("unknown command `{typed}`; did you mean `{meant}`?")),
+        Some(meant) => UsageError(format!(
+            "unknown command `{typed}`; did you mean `{meant}`?"
+        )),
         None => UsageError(format!("unknown command `{typed}`")),
     }
 }

@@ -106,11 +106,13 @@ mod tests {
             let entry = allow_files_entry(path).expect("utf-8");
             let text = format!("[allow]\nfiles = [{entry}]\n");
             let config = crate::config::Config::parse(&text).expect("valid policy");
-            assert!(config.allow_files.is_match(std::str::from_utf8(path).unwrap()));
+            assert!(config
+                .allow_files
+                .is_match(std::str::from_utf8(path).expect("utf-8")));
             let deeper = [b"sub/".as_slice(), path].concat();
             assert!(!config
                 .allow_files
-                .is_match(std::str::from_utf8(&deeper).unwrap()));
+                .is_match(std::str::from_utf8(&deeper).expect("utf-8")));
         }
     }
 }

@@ -275,7 +275,9 @@ impl Human {
                 seen.push((&f.path, env));
                 let here = new
                     .iter()
-                    .filter(|g| g.path == f.path && g.env_var.as_deref().unwrap_or("API_KEY") == env)
+                    .filter(|g| {
+                        g.path == f.path && g.env_var.as_deref().unwrap_or("API_KEY") == env
+                    })
                     .count();
                 let it = if here == 1 { "it" } else { "them" };
                 writeln!(
@@ -372,15 +374,19 @@ impl Human {
                     "a comment on that line"
                 };
                 let title = if allowable.len() == 1 {
-                    format!("Not a secret? Add `keyward:allow` on {line}, or record it for the team:")
+                    format!(
+                        "Not a secret? Add `keyward:allow` on {line}, or record it for the team:"
+                    )
                 } else {
-                    format!("Not secrets? Add `keyward:allow` on each key's line, or record each for the team:")
+                    "Not secrets? Add `keyward:allow` on each key's line, or record each for the team:".to_owned()
                 };
                 writeln!(out, "  {title}")?;
                 for f in &allowable {
                     let fp = f.fingerprint.as_deref().unwrap_or_default();
-                    let mut command =
-                        format!("{} allow {fp} --reason \"why this is not a leak\"", keyward());
+                    let mut command = format!(
+                        "{} allow {fp} --reason \"why this is not a leak\"",
+                        keyward()
+                    );
                     if allowable.len() > 1 {
                         // Which line each command is for; a shell reads it as a comment.
                         command.push_str(&format!("  # {}", location(f)));

@@ -23,7 +23,11 @@ fn piped(repo: &Repo, args: &str, reader: &str) -> (Option<i32>, String) {
 fn a_closed_pipe_ends_silently_with_the_verdict() {
     let repo = Repo::new();
     // The reader is gone before keyward writes a byte.
-    for (args, reader) in [("rules", "true"), ("rules", "head -c 1 >/dev/null"), ("--help", "true")] {
+    for (args, reader) in [
+        ("rules", "true"),
+        ("rules", "head -c 1 >/dev/null"),
+        ("--help", "true"),
+    ] {
         let (code, err) = piped(&repo, args, reader);
         assert_eq!(code, Some(0), "{args} | {reader}: {err}");
         assert_eq!(err, "", "{args} | {reader}");
@@ -31,16 +35,22 @@ fn a_closed_pipe_ends_silently_with_the_verdict() {
     // A scan's verdict survives: clean is 0, blocked is 1, and nothing is said about the pipe.
     repo.write("a.txt", "clean\n");
     repo.git(&["add", "a.txt"]).assert_ok();
-    assert_eq!(piped(&repo, "scan --staged", "true"), (Some(0), String::new()));
+    assert_eq!(
+        piped(&repo, "scan --staged", "true"),
+        (Some(0), String::new())
+    );
     let key = keys::github();
     repo.write("b.txt", format!("token = {}\n", key.value));
     repo.git(&["add", "b.txt"]).assert_ok();
-    assert_eq!(piped(&repo, "scan --staged", "true"), (Some(1), String::new()));
+    assert_eq!(
+        piped(&repo, "scan --staged", "true"),
+        (Some(1), String::new())
+    );
 }
 
 #[test]
 fn the_last_progress_frame_is_final() {
-    if std::process::Command::new("script").arg("--version").output().is_err() {
+    if crate::repo::output(std::process::Command::new("script").arg("--version")).is_err() {
         eprintln!("skipped: no `script` to give keyward a terminal");
         return;
     }
@@ -59,7 +69,9 @@ fn the_last_progress_frame_is_final() {
         .split(['\r', '\n'])
         .filter(|f| f.contains(" blobs, "))
         .collect();
-    let last = frames.last().unwrap_or_else(|| panic!("no progress:\n{text:?}"));
+    let last = frames
+        .last()
+        .unwrap_or_else(|| panic!("no progress:\n{text:?}"));
     assert!(!last.contains("ETA"), "{last}");
     // Every item counted: `N/N blobs`.
     let counts = last
@@ -78,7 +90,10 @@ fn help_for_one_command() {
     let help = repo.keyward(&["help", "install"]);
     help.assert_ok();
     let text = help.stdout_text();
-    assert!(text.contains("keyward install [--global] [REPO...]"), "{text}");
+    assert!(
+        text.contains("keyward install [--global] [REPO...]"),
+        "{text}"
+    );
     assert!(!text.contains("keyward scan"), "{text}");
     let flag = repo.keyward(&["install", "--help"]);
     flag.assert_ok();
@@ -89,7 +104,10 @@ fn help_for_one_command() {
     // The whole text is still there.
     let all = repo.keyward(&["help"]).stdout_text();
     assert!(all.contains("keyward uninstall"), "{all}");
-    assert!(!repo.dir.join(".git/hooks/commit-msg").exists(), "help installed nothing");
+    assert!(
+        !repo.dir.join(".git/hooks/commit-msg").exists(),
+        "help installed nothing"
+    );
 }
 
 #[test]
@@ -104,7 +122,11 @@ fn a_mistyped_command_suggests_the_nearest_one() {
     }
     let help = repo.keyward(&["help", "instal"]);
     assert_eq!(help.code(), Some(2), "{}", help.all());
-    assert!(help.all().contains("did you mean `install`?"), "{}", help.all());
+    assert!(
+        help.all().contains("did you mean `install`?"),
+        "{}",
+        help.all()
+    );
     let far = repo.keyward(&["frobnicate"]);
     assert!(!far.all().contains("did you mean"), "{}", far.all());
 }

@@ -14,7 +14,12 @@ fn run(program: &str, home: &Path, dir: &Path, args: &[&str]) -> Out {
 }
 
 fn template_dir(home: &Path) -> Option<String> {
-    let out = run("git", home, home, &["config", "--global", "--get", "init.templateDir"]);
+    let out = run(
+        "git",
+        home,
+        home,
+        &["config", "--global", "--get", "init.templateDir"],
+    );
     out.0
         .status
         .success()
@@ -37,7 +42,10 @@ fn a_new_repository_from_keywards_template_has_git_info_and_is_protected() {
     // `.git/info/exclude` is there as git's own template makes it, and works.
     let exclude = new.join(".git/info/exclude");
     let text = std::fs::read_to_string(&exclude).expect(".git/info/exclude");
-    assert!(text.starts_with("# git ls-files --others --exclude-from"), "{text}");
+    assert!(
+        text.starts_with("# git ls-files --others --exclude-from"),
+        "{text}"
+    );
     std::fs::write(&exclude, format!("{text}local.txt\n")).expect("append");
     std::fs::write(new.join("local.txt"), "x\n").expect("write");
     run("git", &home, &new, &["check-ignore", "-q", "local.txt"]).assert_ok();
@@ -51,7 +59,11 @@ fn a_new_repository_from_keywards_template_has_git_info_and_is_protected() {
     // Uninstall takes the template keyward registered away with its hooks.
     let out = run(KEYWARD, &home, &home, &["uninstall", "--global"]);
     out.assert_ok();
-    assert!(out.stdout_text().contains("unset init.templateDir"), "{}", out.all());
+    assert!(
+        out.stdout_text().contains("unset init.templateDir"),
+        "{}",
+        out.all()
+    );
     assert_eq!(template_dir(&home), None);
     run("git", &home, &home, &["init", "-q", "after"]).assert_ok();
     assert!(home.join("after/.git/info/exclude").exists());
@@ -65,7 +77,13 @@ fn uninstall_global_leaves_a_template_directory_the_user_chose() {
     let mine = home.join("my-template");
     std::fs::create_dir_all(&mine).expect("mkdir");
     let mine_s = mine.to_string_lossy().into_owned();
-    run("git", &home, &home, &["config", "--global", "init.templateDir", &mine_s]).assert_ok();
+    run(
+        "git",
+        &home,
+        &home,
+        &["config", "--global", "init.templateDir", &mine_s],
+    )
+    .assert_ok();
     run(KEYWARD, &home, &home, &["install", "--global"]).assert_ok();
     assert!(mine.join("hooks/pre-commit").exists());
     // keyward does not add to a template that is the user's.

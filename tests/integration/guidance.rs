@@ -38,7 +38,10 @@ fn a_key_in_a_staged_env_file_gets_the_env_file_advice_alone() {
         "read it from the environment",
         "This key has not left",
     ] {
-        assert!(!report.contains(contradiction), "{contradiction}:\n{report}");
+        assert!(
+            !report.contains(contradiction),
+            "{contradiction}:\n{report}"
+        );
     }
     // Following the advice lets the commit through, and .env stays on disk, ignored.
     let fix = report
@@ -75,7 +78,8 @@ fn the_printed_exemption_for_a_forbidden_file_lets_it_through() {
     repo.write(".keyward.toml", format!("[allow]\n{entry}\n"));
     repo.git(&["add", ".keyward.toml"]).assert_ok();
     repo.commit(&[]).assert_blocked();
-    repo.run_in(&repo.dir, "sh", &["-c", &allows[0]]).assert_ok();
+    repo.run_in(&repo.dir, "sh", &["-c", &allows[0]])
+        .assert_ok();
     repo.git(&["add", ".keyward.toml"]).assert_ok();
     let c = repo.commit(&[]);
     c.assert_passed();

@@ -9,7 +9,10 @@ fn staged_problems() -> (Repo, keys::Key) {
     let repo = Repo::new();
     let key = keys::openai_project();
     repo.write(".env", "DEBUG=1\n");
-    repo.write("app.py", format!("client = OpenAI(api_key=\"{}\")\n", key.value));
+    repo.write(
+        "app.py",
+        format!("client = OpenAI(api_key=\"{}\")\n", key.value),
+    );
     repo.git(&["add", "-f", ".env", "app.py"]).assert_ok();
     (repo, key)
 }
@@ -135,8 +138,7 @@ fn the_action_writes_sarif_to_a_file_for_the_upload_step() {
     assert_no_leak(&text, &key);
     let log: serde_json::Value = serde_json::from_str(&text).expect("SARIF");
     assert_eq!(
-        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-            ["uri"],
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "config/leak.txt"
     );
     let written = std::fs::read_to_string(&outputs).expect("GITHUB_OUTPUT");
