@@ -33,6 +33,11 @@ fn a_new_repository_from_keywards_template_has_git_info_and_is_protected() {
     // Looking changes nothing: no template is created or registered.
     let status = run(KEYWARD, &home, &home, &["status", "--global"]);
     assert_eq!(status.code(), Some(1), "{}", status.all());
+    assert!(
+        status.all().contains("install --global"),
+        "{}",
+        status.all()
+    );
     assert_eq!(template_dir(&home), None);
     run(KEYWARD, &home, &home, &["install", "--global"]).assert_ok();
     assert!(template_dir(&home).is_some());
