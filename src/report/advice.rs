@@ -3,15 +3,24 @@
 
 use crate::model::{Finding, Kind};
 
-/// Whether `key` sits inside a forbidden file that blocks (same path, same commit): unstaging
-/// that file removes the key too, so the key gets no advice of its own that contradicts the
-/// file's ("read it from the environment", "git add .env").
+/// The blocked forbidden file whose advice covers `key`: the file at its path in the same
+/// commit, else (a range names a forbidden path once, at its first commit) the one at its
+/// path. Unstaging or exempting that file is the key's fix too, so the key gets no advice of
+/// its own that contradicts the file's ("read it from the environment", "git add .env").
+pub(crate) fn covering_file<'a>(key: &Finding, files: &[&'a Finding]) -> Option<&'a Finding> {
+    let blocked_here = |f: &&&Finding| f.blocking && f.path == key.path;
+    let commit = |f: &Finding| f.commit.as_ref().map(|c| c.id);
+    files
+        .iter()
+        .filter(blocked_here)
+        .find(|f| commit(f) == commit(key))
+        .or_else(|| files.iter().find(blocked_here))
+        .copied()
+}
+
+/// Whether a blocked forbidden file's advice covers `key` (see [`covering_file`]).
 pub(crate) fn inside_blocked_file(key: &Finding, files: &[&Finding]) -> bool {
-    files.iter().any(|f| {
-        f.blocking
-            && f.path == key.path
-            && f.commit.as_ref().map(|c| c.id) == key.commit.as_ref().map(|c| c.id)
-    })
+    covering_file(key, files).is_some()
 }
 
 /// The `allow.files` entry that exempts exactly `path`, as a TOML string: `"/.env"` (a

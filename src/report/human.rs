@@ -442,11 +442,16 @@ impl Human {
         let keys: Vec<&Finding> = shown
             .iter()
             .copied()
-            .filter(|k| k.kind != Kind::ForbiddenFile && advice::inside_blocked_file(k, files))
+            .filter(|k| {
+                k.kind != Kind::ForbiddenFile
+                    && advice::covering_file(k, files).is_some_and(|c| std::ptr::eq(c, f))
+            })
             .filter(|k| k.blocking && k.fingerprint.is_some())
             .collect();
+        // Only a key the commit is adding has not left the machine; one HEAD already holds
+        // gets the history advice above.
         let in_commit = matches!(self.context, Context::Commit | Context::Staged);
-        match keys.len() {
+        match keys.iter().filter(|k| !k.pre_existing).count() {
             0 => {}
             1 if in_commit => writeln!(out, "    That keeps the key in it out of git too: it has not left your machine.")?,
             n if in_commit => writeln!(out, "    That keeps the {n} keys in it out of git too: they have not left your machine.")?,

@@ -142,3 +142,45 @@ fn every_blocking_key_gets_its_own_allow_line() {
         assert_eq!(c.moved, i == 2, "{}", c.out.all());
     }
 }
+
+#[test]
+fn a_range_names_a_committed_env_file_once_with_every_key_it_held() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "."]).assert_ok();
+    repo.commit_unchecked(&[]);
+    let base = repo.head().expect("base");
+    let (first, second) = (keys::openai_project(), keys::github());
+    for key in [&first, &second] {
+        repo.write(".env", format!("TOKEN={}\n", key.value));
+        repo.git(&["add", "-f", ".env"]).assert_ok();
+        repo.commit_unchecked(&[]);
+    }
+    let range = format!("{base}..HEAD");
+    let out = repo.keyward(&["scan", "--range", &range, "--color", "never"]);
+    assert_eq!(out.code(), Some(1), "{}", out.all());
+    let report = out.stdout_text();
+    assert_no_leak(&report, &first);
+    assert_no_leak(&report, &second);
+    // The file's section holds both keys' allow lines; no key is advised apart from it.
+    let section = report
+        .split(".env must not be committed")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{report}"));
+    let allows = allow_commands(section);
+    assert_eq!(allows.len(), 2, "{report}");
+    assert_eq!(allow_commands(&report).len(), 2, "{report}");
+    assert!(!report.contains("Not a secret"), "{report}");
+    // Followed as printed, the exemption and the two allow lines clear the range.
+    let entry = section
+        .lines()
+        .find_map(|l| l.split_once("under [allow]: ").map(|(_, e)| e.trim()))
+        .unwrap_or_else(|| panic!("{section}"));
+    repo.write(".keyward.toml", format!("[allow]\n{entry}\n"));
+    for allow in &allows {
+        repo.run_in(&repo.dir, "sh", &["-c", allow]).assert_ok();
+    }
+    let again = repo.keyward(&["scan", "--range", &range]);
+    assert_eq!(again.code(), Some(0), "{}", again.all());
+}
