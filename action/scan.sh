@@ -6,6 +6,8 @@
 #                      KEYWARD_PUSH_BEFORE/KEYWARD_SHA (push; a new branch starts from
 #                      origin/KEYWARD_DEFAULT_BRANCH)
 #   KEYWARD_FORMAT     output format (github)
+#   KEYWARD_OUTPUT     the file the report goes to (default: keyward.sarif for sarif, so the
+#                      upload-sarif step finds it and the log stays readable; else the log)
 #   KEYWARD_ARGS       more options for keyward scan
 #   KEYWARD_INSTALL    auto | pip | cargo | PATH of a keyward binary
 #   KEYWARD_ACTION_PATH  the action's checkout (its Cargo.toml gives the version to install)
@@ -87,11 +89,25 @@ case "${KEYWARD_INSTALL:-auto}" in
 esac
 "$keyward" --version
 
-# The scan. Its exit code is the step's: 0 clean, 1 findings, 2 error.
+# The scan. Its exit code is the step's: 0 clean, 1 findings, 2 error. A SARIF report is a
+# file for github/codeql-action/upload-sarif, never the log (where it would follow the
+# version line above and be no SARIF file at all).
+format=${KEYWARD_FORMAT:-github}
+output=${KEYWARD_OUTPUT:-}
+[ -z "$output" ] && [ "$format" = sarif ] && output=keyward.sarif
 set +e
-# shellcheck disable=SC2086 # KEYWARD_ARGS is a list of options
-"$keyward" scan --range "$range" --format "${KEYWARD_FORMAT:-github}" ${KEYWARD_ARGS:-}
+if [ -n "$output" ]; then
+    # shellcheck disable=SC2086 # KEYWARD_ARGS is a list of options
+    "$keyward" scan --range "$range" --format "$format" --output "$output" ${KEYWARD_ARGS:-}
+else
+    # shellcheck disable=SC2086
+    "$keyward" scan --range "$range" --format "$format" ${KEYWARD_ARGS:-}
+fi
 code=$?
 set -e
-[ -n "${GITHUB_OUTPUT:-}" ] && echo "exit-code=$code" >>"$GITHUB_OUTPUT"
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+    echo "exit-code=$code" >>"$GITHUB_OUTPUT"
+    echo "output=$output" >>"$GITHUB_OUTPUT"
+fi
+[ -n "$output" ] && [ "$code" -ne 2 ] && echo "keyward: report written to $output" >&2
 exit $code

@@ -1,6 +1,8 @@
 //! Command-line arguments → [`Command`], with the settings the flags give
 //! ([`crate::settings::Flags`]). Nothing here runs anything.
 
+mod help;
+
 use crate::model::{Selection, Size};
 use crate::report::Format;
 use crate::settings::{Color, Flags};
@@ -39,6 +41,7 @@ Usage:
                                     record an exception in .keyward.toml (keyed to the
                                     finding's fingerprint, never to the secret)
   keyward config                    the effective settings and where each came from
+  keyward help [COMMAND]            this text, or one command's (also: COMMAND --help)
 
 Options:
   --strict                 also block secrets that are already in HEAD
@@ -51,6 +54,8 @@ Options:
                            them in windows instead (never let through unscanned)
   --format FORMAT          human, json, sarif (SARIF 2.1.0) or github (Actions
                            annotations) [default: human]
+  --output FILE            write the report to FILE instead of standard output (any format;
+                           the exit code is the same)
   --color auto|always|never
   --audit FILE             also write what was judged to FILE (`-`: standard error), one line
                            each: blob id, what it is (file, symlink, ref, message), commit,
@@ -77,6 +82,8 @@ pub struct Options {
     /// `--audit FILE`: also write every item judged (blob, path) to FILE (`-`: standard
     /// error). The hook, which git runs without arguments, reads `KEYWARD_AUDIT` instead.
     pub(crate) audit: Option<PathBuf>,
+    /// `--output FILE`: the report goes to FILE, not standard output (a CI step uploads it).
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// Which policy file applies.
@@ -123,8 +130,8 @@ pub enum Command {
     },
     /// `config`: the effective settings and where each came from.
     Config(Options),
-    /// Print usage.
-    Help,
+    /// Print usage: all of it, or one command's (`help install`, `install --help`).
+    Help(Option<String>),
     /// Print the version.
     Version,
 }
@@ -174,15 +181,25 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
         format: Format::Human,
         policy: PolicyChoice::Repository,
         audit: None,
+        output: None,
     };
     let (mut reason, mut expires) = (None, None);
     let mut sub: Option<String> =
         hook_name.map(|n| if n == "pre-commit" { "hook" } else { n }.to_owned());
     let (mut range, mut history, mut branch) = (None, false, None);
-    let (mut staged, mut global, mut paths) = (false, false, Vec::new());
+    let (mut staged, mut global, mut paths) = (false, false, Vec::<PathBuf>::new());
     while let Some(arg) = parser.next()? {
         match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('h') | Long("help") => {
+                return match sub.as_deref() {
+                    Some("help") => match paths.first() {
+                        Some(name) => help_for(&lossy(name)),
+                        None => help_for("help"),
+                    },
+                    Some(name) => help_for(name),
+                    None => Ok(Command::Help(None)),
+                }
+            }
             Short('V') | Long("version") => return Ok(Command::Version),
             Long("strict") => options.flags.strict = Some(true),
             Long("no-inline-allow") => options.flags.inline_allow = Some(false),
@@ -205,6 +222,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             }
             Long("global") => global = true,
             Long("audit") => options.audit = Some(PathBuf::from(parser.value()?)),
+            Long("output") => options.output = Some(PathBuf::from(parser.value()?)),
             Long("max-file-size") => {
                 let v = parser.value()?.string()?;
                 let size = v.parse::<Size>().map_err(|()| {
@@ -258,6 +276,7 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
                             | "allow"
                             | "rules"
                             | "commit-msg"
+                            | "help"
                     )
                 ) =>
             {
@@ -339,10 +358,36 @@ pub fn parse(argv0: &str, args: Vec<OsString>) -> Result<Command, UsageError> {
             })
         }
         Some("config") if paths.is_empty() => Ok(Command::Config(options)),
-        Some("help") => Ok(Command::Help),
+        Some("help") => match paths.as_slice() {
+            [] => Ok(Command::Help(None)),
+            [name] => help_for(&lossy(name)),
+            _ => Err(UsageError("help takes one COMMAND".into())),
+        },
         Some("version") => Ok(Command::Version),
-        Some(other) => Err(UsageError(format!("unknown command `{other}`"))),
+        Some(other) => Err(unknown(other)),
         None => Err(UsageError("missing command".into())),
+    }
+}
+
+fn lossy(path: &std::path::Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// `Help` for `name`, or the error for a name that is no command.
+fn help_for(name: &str) -> Result<Command, UsageError> {
+    match help::for_command(name) {
+        Some(text) => Ok(Command::Help(Some(text))),
+        None => Err(unknown(name)),
+    }
+}
+
+/// An unknown command, with the nearest one when it looks mistyped.
+fn unknown(typed: &str) -> UsageError {
+    match help::nearest(typed) {
+        Some(meant) => UsageError(format!(
+            "unknown command `{typed}`; did you mean `{meant}`?"
+        )),
+        None => UsageError(format!("unknown command `{typed}`")),
     }
 }
 

@@ -45,6 +45,12 @@ fn main() -> ExitCode {
     };
     match app::run(command, &mut io) {
         Ok(code) => ExitCode::from(code),
+        // The reader went away (`keyward rules | head -1`): it had all it wanted, as with
+        // ripgrep and git. A blocked scan still exits 1 (app::run keeps that verdict).
+        Err(Failure {
+            error: app::Error::Write(e),
+            ..
+        }) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure { error, context }) => {
             eprintln!("keyward: error: {}", app::mask::message(&chain(&error)));
             match context {

@@ -71,6 +71,15 @@ pub enum Error {
     /// Writing the output failed: nobody saw the verdict.
     #[error("writing the report")]
     Write(#[source] std::io::Error),
+    /// The `--output` file could not be written.
+    #[error("writing the report to {path}")]
+    Output {
+        /// The file, escaped.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A failed command: the error, and what was being done (the hook fails closed and says how
@@ -90,7 +99,11 @@ pub fn run(command: Command, io: &mut Io<'_>) -> Result<u8, Failure> {
         context: None,
     };
     match command {
-        Command::Help => write(io.out, format_args!("{}\n", crate::cli::USAGE)).map_err(plain),
+        Command::Help(text) => write(
+            io.out,
+            format_args!("{}\n", text.as_deref().unwrap_or(crate::cli::USAGE)),
+        )
+        .map_err(plain),
         Command::Version => write(
             io.out,
             format_args!(
@@ -166,6 +179,25 @@ fn write(out: &mut dyn Write, text: std::fmt::Arguments<'_>) -> Result<u8, Error
     Ok(0)
 }
 
+/// Writes a report to `path` (`--output`), replacing what was there. A file that cannot be
+/// created or written is an error naming it, whatever the verdict: a CI step that uploads it
+/// must not find an old or half-written report.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let failed = |source| Error::Output {
+        path: crate::redact::escape(path.as_os_str().as_encoded_bytes()),
+        source,
+    };
+    let file = std::fs::File::create(path).map_err(failed)?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| out.get_ref().sync_all())
+        .map_err(failed)
+}
+
 /// What a scan reads.
 enum Scan<'a> {
     Staged,
@@ -200,12 +232,12 @@ fn scan(
         settings,
         kept,
     } = scan_outcome(options, what, io).map_err(fail)?;
+    // A file is not a terminal: `auto` colours only standard output on one.
+    let on_terminal = io.out_is_terminal && options.output.is_none();
     let color = match settings.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            io.out_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        Color::Auto => on_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let report = match kept {
         Some(kept) => options
@@ -215,7 +247,13 @@ fn scan(
             .format
             .report(color, context, crate::install::invocation),
     };
-    let written = report.write(&outcome, io.out).and_then(|()| io.out.flush());
+    let written = match &options.output {
+        Some(path) => {
+            write_file(path, |out| report.write(&outcome, out)).map_err(fail)?;
+            Ok(())
+        }
+        None => report.write(&outcome, io.out).and_then(|()| io.out.flush()),
+    };
     // What could not be read is named on stderr whatever the format: the report on stdout
     // stays what it says it is, and the exit code says the scan was incomplete.
     for u in &outcome.unreadable {
@@ -292,7 +330,10 @@ fn scan_outcome(options: &Options, what: Scan<'_>, io: &mut Io<'_>) -> Result<Sc
             let mut progress = Progress::new(total, io.err_is_terminal, io.err);
             let outcome = engine.run(&mut source, &mut |done, bytes| {
                 progress.show(done, bytes);
-            })?;
+            });
+            // Also when the run failed: the error's line must not follow a stale ETA.
+            progress.finish();
+            let outcome = outcome?;
             audit(options, &source, io)?;
             Ok(scanned(outcome, settings))
         }
@@ -403,13 +444,18 @@ fn build(
     Ok((engine, settings))
 }
 
-/// A progress line on a terminal: blobs, bytes, rate, time left.
+/// A progress line on a terminal: blobs, bytes, rate, time left; its last frame is final —
+/// what was read, in how long, with no time left to show (a stale ETA would stay on screen).
 struct Progress<'a> {
     total: usize,
     show: bool,
     err: &'a mut dyn Write,
     start: std::time::Instant,
     last: std::time::Instant,
+    /// The latest `(done, bytes)`, for the final frame.
+    seen: (usize, u64),
+    /// The final frame is written.
+    finished: bool,
 }
 
 impl<'a> Progress<'a> {
@@ -421,12 +467,18 @@ impl<'a> Progress<'a> {
             err,
             start: now,
             last: now,
+            seen: (0, 0),
+            finished: false,
         }
     }
 
     fn show(&mut self, done: usize, bytes: u64) {
+        self.seen = (done, bytes);
+        if done >= self.total {
+            return self.finish();
+        }
         let now = std::time::Instant::now();
-        if !self.show || (now.duration_since(self.last).as_millis() < 100 && done < self.total) {
+        if !self.show || self.finished || now.duration_since(self.last).as_millis() < 100 {
             return;
         }
         self.last = now;
@@ -440,9 +492,25 @@ impl<'a> Progress<'a> {
             self.total,
             bytes as f64 / 1e6
         );
-        if done >= self.total {
-            let _ = writeln!(self.err);
+    }
+
+    /// The final frame, once: the blobs and bytes read, the time it took. Called when the
+    /// engine reports the last blob and again when the run ends (whichever comes first).
+    fn finish(&mut self) {
+        if !self.show || self.finished {
+            return;
         }
+        self.finished = true;
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        let (done, bytes) = self.seen;
+        // The trailing spaces clear what a longer frame with an ETA left on the line.
+        let _ = writeln!(
+            self.err,
+            "\rkeyward: {done}/{} blobs, {:.1} MB in {secs:.1} s ({:.1} MB/s)            ",
+            self.total,
+            bytes as f64 / 1e6,
+            bytes as f64 / secs / 1e6
+        );
     }
 }
 
@@ -494,8 +562,12 @@ fn hooks(action: HookAction, target: Target, io: &mut Io<'_>) -> u8 {
             }
         };
         let sink: &mut dyn Write = if to_err { &mut *io.err } else { &mut *io.out };
-        if writeln!(sink, "{text}").is_err() {
-            code = 2;
+        match writeln!(sink, "{text}") {
+            Ok(()) => {}
+            // Nobody reads on (`keyward status | head -1`): the work is done and the exit
+            // code still says how it went.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(_) => code = 2,
         }
     }
     code

@@ -29,6 +29,7 @@ mod place;
 mod reads;
 mod script;
 mod status;
+mod template;
 mod uninstall;
 
 use crate::cli::{HookAction, Target};
@@ -38,7 +39,6 @@ use managers::Route;
 use place::Place;
 use script::{Hook, Kind};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub(crate) use guard::displaced;
 
@@ -178,44 +178,12 @@ pub(crate) fn shell_word(path: &Path) -> String {
     }
 }
 
-/// The template directory that `keyward install --global` uses: git's `init.templateDir` if
-/// the user has one, else keyward's own, which is then registered with git.
-pub(crate) fn global_template() -> Result<PathBuf, InstallError> {
-    let out = Command::new("git")
-        .args(["config", "--global", "--path", "--get", "init.templateDir"])
-        .output()
-        .map_err(|_| InstallError::NotARepository("git".into()))?;
-    let configured = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if out.status.success() && !configured.is_empty() {
-        return Ok(PathBuf::from(configured));
-    }
-    let home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .ok_or_else(|| InstallError::Io {
-            path: "$HOME".into(),
-            message: "not set".into(),
-        })?;
-    let dir = PathBuf::from(home).join(".config/keyward/git-template");
-    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    let set = Command::new("git")
-        .args(["config", "--global", "init.templateDir"])
-        .arg(&dir)
-        .status()
-        .map_err(|e| io(&dir, e))?;
-    if !set.success() {
-        return Err(InstallError::Io {
-            path: "git config --global init.templateDir".into(),
-            message: "could not be set".into(),
-        });
-    }
-    Ok(dir)
-}
-
 /// Carries out `keyward install | uninstall | status` at each place of `target`, installing
 /// hooks that run `binary`.
 pub(crate) fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line> {
+    let global = matches!(target, Target::Global);
     let places: Vec<Result<Place, InstallError>> = match target {
-        Target::Global => vec![global_template().map(|t| Place::template(t.join("hooks")))],
+        Target::Global => vec![template::global(action).map(|t| Place::template(t.join("hooks")))],
         Target::Repos(repos) => repos.iter().map(|r| Place::repo(r)).collect(),
     };
     let mut lines = Vec::new();
@@ -235,6 +203,15 @@ pub(crate) fn run(action: HookAction, target: Target, binary: &Path) -> Vec<Line
         match result {
             Ok(mut done) => lines.append(&mut done),
             Err(e) => lines.push(Line::Error(e)),
+        }
+        // The template keyward registered goes with its hooks: `git init` then copies git's
+        // own template again.
+        if action == HookAction::Uninstall && global {
+            match template::unregister() {
+                Ok(Some(line)) => lines.push(line),
+                Ok(None) => {}
+                Err(e) => lines.push(Line::Error(e)),
+            }
         }
     }
     lines

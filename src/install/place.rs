@@ -87,6 +87,11 @@ impl Place {
         }
     }
 
+    /// Whether this is git's template directory (`--global`), not a repository.
+    pub(crate) fn is_template(&self) -> bool {
+        self.git_dir.is_none() && self.root.is_none()
+    }
+
     /// Where git looks for `hook` at `git commit`.
     pub(crate) fn hook(&self, hook: Hook) -> PathBuf {
         self.hooks.join(hook.name())

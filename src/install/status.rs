@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 /// it names is a command that runs as printed: `keyward` where that is this binary on `PATH`,
 /// else its full path.
 pub(crate) fn status(place: &Place) -> Line {
-    let fix = format!("run {} install", super::invocation());
+    // The fix is run as printed: for the template directory, that is `install --global`.
+    let global = if place.is_template() { " --global" } else { "" };
+    let fix = format!("run {} install{global}", super::invocation());
     let line = match (
         verdict(place, Hook::PreCommit),
         verdict(place, Hook::CommitMsg),

@@ -3,7 +3,7 @@
 //! environment, keep local values in `.env.local`, use a secret manager in production, revoke
 //! what was committed).
 
-use super::{Context, Kept, Report};
+use super::{advice, Context, Kept, Report};
 use crate::model::{date, Allowance, Finding, Kind, Outcome, Place};
 use crate::redact::escape;
 use std::io;
@@ -172,13 +172,18 @@ pub(crate) fn allowed_summary(outcome: &Outcome) -> Option<String> {
     ))
 }
 
-/// The three columns: location, rule name, preview and fingerprint (or what is wrong).
-fn row(f: &Finding) -> [String; 3] {
+/// Where a finding is, for people: `app.py:12:15`, or the path alone (escaped).
+fn location(f: &Finding) -> String {
     let path = escape(&f.path);
-    let location = match (f.line, f.column) {
+    match (f.line, f.column) {
         (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
         _ => path,
-    };
+    }
+}
+
+/// The three columns: location, rule name, preview and fingerprint (or what is wrong).
+fn row(f: &Finding) -> [String; 3] {
+    let location = location(f);
     let detail = match f.kind {
         Kind::Secret => {
             let mut d = format!(
@@ -213,60 +218,71 @@ fn row(f: &Finding) -> [String; 3] {
 
 impl Human {
     fn guidance(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
-        let new: Vec<&Finding> = outcome
-            .shown()
-            .filter(|f| f.kind == Kind::Secret && !f.pre_existing)
-            .collect();
-        let old: Vec<&Finding> = outcome
-            .shown()
-            .filter(|f| f.kind == Kind::Secret && f.pre_existing)
-            .collect();
-        let files: Vec<&Finding> = outcome
-            .shown()
+        let shown: Vec<&Finding> = outcome.shown().collect();
+        let files: Vec<&Finding> = shown
+            .iter()
+            .copied()
             .filter(|f| f.kind == Kind::ForbiddenFile)
+            .collect();
+        // A key inside a forbidden file that blocks is covered by that file's advice (unstage
+        // it, ignore it): telling the developer to edit the file and stage it again would
+        // contradict it.
+        let new: Vec<&Finding> = shown
+            .iter()
+            .copied()
+            .filter(|f| f.kind == Kind::Secret && !f.pre_existing)
+            .filter(|f| !advice::inside_blocked_file(f, &files))
+            .collect();
+        let old: Vec<&Finding> = shown
+            .iter()
+            .copied()
+            .filter(|f| f.kind == Kind::Secret && f.pre_existing)
             .collect();
         let warnings: Vec<&Finding> = outcome
             .findings
             .iter()
             .filter(|f| f.kind == Kind::Warning)
             .collect();
-        let skipped: Vec<&Finding> = outcome
-            .shown()
+        let skipped: Vec<&Finding> = shown
+            .iter()
+            .copied()
             .filter(|f| f.kind == Kind::NotScanned)
             .collect();
         let staged = matches!(self.context, Context::Commit | Context::Staged);
         let message = self.context == Context::Message;
+        // Asked once: it looks at `PATH`.
+        let invocation = std::cell::OnceCell::new();
+        let keyward = || invocation.get_or_init(self.invocation).clone();
 
         if !new.is_empty() && message {
             self.message_guidance(&new, out)?;
         } else if !new.is_empty() {
             writeln!(out)?;
-            if staged {
-                writeln!(
-                    out,
-                    "  {}",
-                    self.paint(
-                        BOLD,
-                        "This key has not left your machine yet. Keep it out of git:"
-                    )
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "  {}",
-                    self.paint(BOLD, "Keep keys out of files that get committed:")
-                )?;
-            }
-            let mut seen = Vec::new();
+            let title = match (staged, new.len()) {
+                (true, 1) => "This key has not left your machine yet. Keep it out of git:".into(),
+                (true, n) => {
+                    format!("These {n} keys have not left your machine yet. Keep them out of git:")
+                }
+                (false, _) => "Keep keys out of files that get committed:".into(),
+            };
+            writeln!(out, "  {}", self.paint(BOLD, &title))?;
+            let mut seen: Vec<(&[u8], &str)> = Vec::new();
             for f in &new {
                 let env = f.env_var.as_deref().unwrap_or("API_KEY");
-                if seen.contains(&(&f.path, env)) || seen.len() == 5 {
+                if seen.contains(&(f.path.as_slice(), env)) || seen.len() == 5 {
                     continue;
                 }
                 seen.push((&f.path, env));
+                let here = new
+                    .iter()
+                    .filter(|g| {
+                        g.path == f.path && g.env_var.as_deref().unwrap_or("API_KEY") == env
+                    })
+                    .count();
+                let it = if here == 1 { "it" } else { "them" };
                 writeln!(
                     out,
-                    "    - Remove it from {} and read it from the environment: {}",
+                    "    - Remove {it} from {} and read {it} from the environment: {}",
                     escape(&f.path),
                     env_snippet(&f.path, escape(env.as_bytes()).as_str())
                 )?;
@@ -318,27 +334,7 @@ impl Human {
         }
         self.recorded_text_guidance(outcome, out)?;
         for f in &files {
-            writeln!(out)?;
-            let quoted = shell_quote(&f.path);
-            if f.blocking {
-                writeln!(
-                    out,
-                    "  {}",
-                    self.paint(BOLD, "Unstage the file and ignore it:")
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "  {}",
-                    self.paint(BOLD, "This file is usually kept local:")
-                )?;
-            }
-            writeln!(
-                out,
-                "    git rm --cached {quoted} && {}",
-                ignore_command(&f.path)
-            )?;
-            writeln!(out, "    Instead: {}", escape(f.remedy.as_bytes()))?;
+            self.file_guidance(f, &shown, &files, &keyward, out)?;
         }
         // Warnings point at a practice, not a key: each rule's fix once.
         let mut explained: Vec<&str> = Vec::new();
@@ -370,25 +366,33 @@ impl Human {
         }
         if outcome.blocked() {
             writeln!(out)?;
-            if !new.is_empty() {
-                let fp = new
-                    .iter()
-                    .find_map(|f| f.fingerprint.as_deref())
-                    .unwrap_or("FINGERPRINT");
+            let allowable = advice::allowable(&shown, &files);
+            if !allowable.is_empty() {
                 let line = if message {
                     "that line of the message"
                 } else {
                     "a comment on that line"
                 };
-                writeln!(
-                    out,
-                    "  Not a secret? Add `keyward:allow` on {line}, or record it for the team:"
-                )?;
-                writeln!(
-                    out,
-                    "    {} allow {fp} --reason \"why this is not a leak\"",
-                    (self.invocation)()
-                )?;
+                let title = if allowable.len() == 1 {
+                    format!(
+                        "Not a secret? Add `keyward:allow` on {line}, or record it for the team:"
+                    )
+                } else {
+                    "Not secrets? Add `keyward:allow` on each key's line, or record each for the team:".to_owned()
+                };
+                writeln!(out, "  {title}")?;
+                for f in &allowable {
+                    let fp = f.fingerprint.as_deref().unwrap_or_default();
+                    let mut command = format!(
+                        "{} allow {fp} --reason \"why this is not a leak\"",
+                        keyward()
+                    );
+                    if allowable.len() > 1 {
+                        // Which line each command is for; a shell reads it as a comment.
+                        command.push_str(&format!("  # {}", location(f)));
+                    }
+                    writeln!(out, "    {command}")?;
+                }
             }
             if self.context == Context::Push {
                 writeln!(
@@ -402,6 +406,91 @@ impl Human {
                     "  Bypass once (not recommended): git commit --no-verify"
                 )?;
             }
+        }
+        Ok(())
+    }
+
+    /// One forbidden file's advice, coherent with the keys inside it: unstage and ignore it
+    /// (which keeps its keys out of git too), keep a template instead, and, for a file that
+    /// blocks, the exact exemption that lets it through — with an allow command for each key
+    /// it holds, which would block on its own.
+    fn file_guidance(
+        &self,
+        f: &Finding,
+        shown: &[&Finding],
+        files: &[&Finding],
+        keyward: &dyn Fn() -> String,
+        out: &mut dyn io::Write,
+    ) -> io::Result<()> {
+        writeln!(out)?;
+        let quoted = shell_quote(&f.path);
+        let title = if f.blocking {
+            format!("{quoted} must not be committed. Unstage it and ignore it (your copy stays on disk):")
+        } else {
+            format!("{quoted} is usually kept local. Unstage it and ignore it (your copy stays on disk):")
+        };
+        writeln!(out, "  {}", self.paint(BOLD, &title))?;
+        writeln!(
+            out,
+            "    git rm --cached {quoted} && {}",
+            ignore_command(&f.path)
+        )?;
+        writeln!(out, "    Instead: {}", escape(f.remedy.as_bytes()))?;
+        if !f.blocking {
+            return Ok(());
+        }
+        let keys: Vec<&Finding> = shown
+            .iter()
+            .copied()
+            .filter(|k| {
+                k.kind != Kind::ForbiddenFile
+                    && advice::covering_file(k, files).is_some_and(|c| std::ptr::eq(c, f))
+            })
+            .filter(|k| k.blocking && k.fingerprint.is_some())
+            .collect();
+        // Only a key the commit is adding has not left the machine; one HEAD already holds
+        // gets the history advice above.
+        let in_commit = matches!(self.context, Context::Commit | Context::Staged);
+        match keys.iter().filter(|k| !k.pre_existing).count() {
+            0 => {}
+            1 if in_commit => writeln!(out, "    That keeps the key in it out of git too: it has not left your machine.")?,
+            n if in_commit => writeln!(out, "    That keeps the {n} keys in it out of git too: they have not left your machine.")?,
+            _ => {}
+        }
+        let Some(entry) = advice::allow_files_entry(&f.path) else {
+            return Ok(());
+        };
+        let what = match keys.len() {
+            0 => "",
+            1 => ", key and all",
+            _ => ", keys and all",
+        };
+        writeln!(
+            out,
+            "  Meant to commit it{what}? Exempt it in {}, under [allow]: files = [{entry}]",
+            crate::config::FILE_NAME
+        )?;
+        if !keys.is_empty() {
+            let these = if keys.len() == 1 {
+                "its key (it blocks on its own)"
+            } else {
+                "each of its keys (they block on their own)"
+            };
+            writeln!(out, "  and record {these}:")?;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for k in keys {
+            let fp = k.fingerprint.as_deref().unwrap_or_default();
+            if seen.contains(&fp) {
+                continue;
+            }
+            seen.push(fp);
+            writeln!(
+                out,
+                "    {} allow {fp} --reason \"why this is not a leak\"  # {}",
+                keyward(),
+                location(k)
+            )?;
         }
         Ok(())
     }

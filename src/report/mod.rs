@@ -3,6 +3,7 @@
 //! fingerprints) and raw paths, which each report escapes for its own output (terminal,
 //! JSON, SARIF URI, GitHub annotation).
 
+mod advice;
 mod github;
 mod human;
 mod json;

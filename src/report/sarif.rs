@@ -14,6 +14,22 @@ pub(crate) struct Sarif;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// Where to read about keyward (the driver's `informationUri`): the package's repository,
+/// when `Cargo.toml` names one (`repository`), else its homepage.
+const INFORMATION_URI: Option<&str> = match (
+    option_env!("CARGO_PKG_REPOSITORY"),
+    option_env!("CARGO_PKG_HOMEPAGE"),
+) {
+    (Some(r), _) if !r.is_empty() => Some(r),
+    (_, Some(h)) if !h.is_empty() => Some(h),
+    _ => None,
+};
+
+/// Why keeping secrets out of files matters, for the forbidden-file rules: the Twelve-Factor
+/// App's configuration chapter (store config in the environment), which the guidance
+/// keyward gives (`.env.local`, a secret manager) follows.
+const CONFIG_IN_THE_ENVIRONMENT: &str = "https://12factor.net/config";
+
 impl Report for Sarif {
     fn write(&self, outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
         let mut rules: Vec<(&str, &Finding)> = Vec::new();
@@ -25,13 +41,18 @@ impl Report for Sarif {
         let rule_values: Vec<Value> = rules
             .iter()
             .map(|(id, f)| {
-                json!({
+                let mut rule = json!({
                     "id": id,
                     "name": f.rule_name,
                     "shortDescription": { "text": f.rule_name },
+                    "fullDescription": { "text": full_description(f) },
                     "help": { "text": help(f) },
                     "defaultConfiguration": { "level": level(f) },
-                })
+                });
+                if let Some(uri) = help_uri(f) {
+                    rule["helpUri"] = json!(uri);
+                }
+                rule
             })
             .collect();
         let results: Vec<Value> = outcome
@@ -46,14 +67,17 @@ impl Report for Sarif {
                 if let Some(column) = f.column {
                     region.insert("startColumn".into(), json!(column));
                 }
+                // A file-level result (a forbidden file, a file not scanned) is about the
+                // whole file: code scanning wants a region, and shows it on the first line.
+                if region.is_empty() {
+                    region.insert("startLine".into(), json!(1));
+                }
                 let mut location = json!({
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&f.path) },
                     }
                 });
-                if !region.is_empty() {
-                    location["physicalLocation"]["region"] = Value::Object(region);
-                }
+                location["physicalLocation"]["region"] = Value::Object(region);
                 let mut result = json!({
                     "ruleId": f.rule_id,
                     "ruleIndex": rule_index,
@@ -92,17 +116,20 @@ impl Report for Sarif {
                 result
             })
             .collect();
+        let mut driver = json!({
+            "name": "keyward",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "rules": rule_values,
+        });
+        if let Some(uri) = INFORMATION_URI {
+            driver["informationUri"] = json!(uri);
+        }
         let log = json!({
             "$schema": SCHEMA,
             "version": "2.1.0",
             "runs": [{
-                "tool": {
-                    "driver": {
-                        "name": "keyward",
-                        "version": env!("CARGO_PKG_VERSION"),
-                        "rules": rule_values,
-                    }
-                },
+                "tool": { "driver": driver },
                 "results": results,
             }]
         });
@@ -145,6 +172,33 @@ fn message(f: &Finding) -> String {
         ),
         Kind::ForbiddenFile => format!("{}: {}", f.rule_name, f.remedy),
         Kind::NotScanned | Kind::Warning => format!("{}: {}", f.rule_name, f.remedy),
+    }
+}
+
+/// A rule's `fullDescription`: what it finds and why that blocks or warns.
+fn full_description(f: &Finding) -> String {
+    match f.kind {
+        Kind::Secret => format!(
+            "{}: a live credential in a file or message that git records. Anyone with a clone can use it until it is revoked.",
+            f.rule_name
+        ),
+        Kind::ForbiddenFile => format!(
+            "{}: a file that holds local configuration or credentials and must stay out of git: {}.",
+            f.rule_name, f.remedy
+        ),
+        Kind::Warning => format!("{}: {}", f.rule_name, f.remedy),
+        Kind::NotScanned => "A file over the size cap was named, not scanned.".into(),
+    }
+}
+
+/// A rule's `helpUri`: for a key, the provider's page to revoke it (the rule's `revoke_url`);
+/// for a forbidden file, why configuration belongs in the environment; else keyward's own
+/// page, when known.
+fn help_uri(f: &Finding) -> Option<&str> {
+    match f.kind {
+        Kind::Secret if f.remedy.starts_with("https://") => Some(&f.remedy),
+        Kind::ForbiddenFile => Some(CONFIG_IN_THE_ENVIRONMENT),
+        _ => INFORMATION_URI,
     }
 }
 
