@@ -144,9 +144,11 @@ pub(crate) const FALLBACK_PATH: &str = "$HOME/.local/bin:$HOME/.cargo/bin";
 /// [`FALLBACK_PATH`].
 pub(crate) const SEARCH_PATH: &str = "node_modules/.bin:$PATH:$HOME/.local/bin:$HOME/.cargo/bin";
 
-/// How to install keyward, for messages printed where it is missing.
-pub(crate) const HOW_TO_INSTALL: &str =
-    "pip install keyward-hook, npm install --save-dev keyward, or ./install.sh in a keyward checkout";
+/// How to install keyward, for messages printed where it is missing: first what works before
+/// a release too (the registries' packages wait for one). It goes into shell text inside
+/// quotes, so it holds none.
+pub(crate) const HOW_TO_INSTALL: &str = "./install.sh in a keyward checkout or a release archive; \
+     once keyward is released, also pip install keyward-hook or npm install --save-dev keyward";
 
 /// The script for `hook` running `binary` (or, when it has moved, the first keyward found on
 /// `PATH`, in `~/.local/bin` or `~/.cargo/bin`), then the hook it replaced, with the same
@@ -410,6 +412,12 @@ pub(crate) fn older(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_install_hint_fits_inside_shell_quotes_and_names_a_route_that_works_today() {
+        assert!(!HOW_TO_INSTALL.contains(['\'', '"', '`', '$', '\\']));
+        assert!(HOW_TO_INSTALL.starts_with("./install.sh"));
+    }
 
     #[test]
     fn versions_compare_numerically() {
