@@ -1,5 +1,5 @@
 //! Help for one command (`keyward help install`, `keyward install --help`), cut from
-//! [`USAGE`](super::USAGE) so the two never disagree, and the nearest command to a mistyped one.
+//! [`super::USAGE`] so the two never disagree, and the nearest command to a mistyped one.
 
 use super::USAGE;
 

@@ -593,8 +593,9 @@ impl Index {
     }
 
     /// The flags of entry `i` as git holds them once read (`ce_flags`, as
-    /// `git ls-files --debug` prints them, without the name length): [`FLAG_ASSUME_VALID`],
-    /// [`FLAG_EXTENDED`], [`FLAG_STAGE_MASK`], [`FLAG_INTENT_TO_ADD`], [`FLAG_SKIP_WORKTREE`].
+    /// `git ls-files --debug` prints them, without the name length): assume-valid `0x8000`,
+    /// extended `0x4000`, the stage `0x3000`, and the extended word's intent-to-add
+    /// (`0x2000 << 16`) and skip-worktree (`0x4000 << 16`).
     pub fn flags(&self, i: usize) -> u32 {
         u32::from(self.flags16(i) & !NAME_MASK) | u32::from(self.extended_flags(i)) << 16
     }

@@ -62,7 +62,7 @@ pub(crate) fn utf16(data: &[u8]) -> Option<View> {
     Some(decode_utf16(data, little, start))
 }
 
-/// Whether `data` is UTF-16 (see [`utf16`]): little-endian or not, and where its text starts
+/// Whether `data` is UTF-16 (see [`decode_utf16`]): little-endian or not, and where its text starts
 /// (after the byte-order mark).
 pub(crate) fn utf16_order(data: &[u8]) -> Option<(bool, usize)> {
     Some(match data {

@@ -1,4 +1,4 @@
-//! The scan stage: keyword prefilter → rule regex → filters → [`Candidate`]s, before any
+//! The scan stage: keyword prefilter → rule regex → filters → [`Candidate`](crate::model::Candidate)s, before any
 //! policy.
 //!
 //! One multi-pattern searcher holds every rule's keywords ([`prefilter`]). A blob is searched
@@ -135,7 +135,7 @@ impl Scanner {
         }
     }
 
-    /// The rule behind a [`Match::rule`] or [`Candidate::rule`] index.
+    /// The rule behind a [`Match::rule`] or [`Candidate::rule`](crate::model::Candidate::rule) index.
     pub(crate) fn rule(&self, index: usize) -> &Rule {
         self.rules[index].rule()
     }

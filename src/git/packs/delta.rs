@@ -17,7 +17,7 @@ pub(super) fn size(d: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 /// Applies git delta instructions `ops` to `base`, appending the result to `out` and the
-/// ranges of it that are not whole lines of `base` to `changed` (see [`Version::changed`]):
+/// ranges of it that are not whole lines of `base` to `changed` (see [`super::Version::changed`]):
 /// inserted bytes, and the ends of each run copied from one place. Consecutive copies of
 /// adjoining source bytes count as one run. The result must be `len` bytes: an instruction
 /// that would write past it fails before it writes. Errors give instructions' offsets in `ops`.

@@ -10,7 +10,7 @@
 //! Objects outside the packs (loose objects, alternates, bases missing from a thin pack) and
 //! versions above the size cap are left to the one-by-one reader.
 //!
-//! Here: the packs opened and their entries read; [`plan`] (the wanted blobs as delta trees,
+//! Here: the packs opened and their entries read; [`plan()`] (the wanted blobs as delta trees,
 //! walked), [`reader`] (objects one by one, from the nearest one kept), `stream` (an entry
 //! inflated within limits a hostile pack cannot stretch), `delta` (git's delta format).
 
@@ -269,7 +269,7 @@ impl Pack {
     }
 
     /// The object the delta at `entry` builds from `base`, with what it changes (see
-    /// [`apply`]); `None` when it would be larger than `limit`. `delta` is scratch space.
+    /// [`delta::apply`]); `None` when it would be larger than `limit`. `delta` is scratch space.
     fn build(
         &self,
         entry: &pack::data::Entry,
