@@ -21,7 +21,11 @@
 //! flags git does not know, entries out of order, modes git never writes, a `TREE` git
 //! would parse differently, sizes past the end of the file, unknown mandatory extensions.
 
-use gix::hash::{oid, ObjectId};
+mod cache_tree;
+
+pub(crate) use cache_tree::{CacheTree, TreeRef};
+
+use gix::hash::oid;
 use std::ops::Deref;
 use std::path::Path;
 
@@ -74,28 +78,6 @@ pub enum Read {
     Unsupported(&'static str),
 }
 
-/// One node of the cache-tree: a directory whose tree id the index already knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CacheTree {
-    /// The directory's name (empty for the root).
-    pub(crate) name: Vec<u8>,
-    /// The tree id, or `None` when git invalidated the node.
-    pub(crate) id: Option<ObjectId>,
-    /// Subdirectories.
-    pub(crate) children: Vec<CacheTree>,
-}
-
-impl CacheTree {
-    /// gix's cache-tree in this shape (for indexes that gix decodes).
-    pub(crate) fn from_gix(t: &gix::index::extension::Tree) -> Self {
-        CacheTree {
-            name: t.name.to_vec(),
-            id: t.num_entries.map(|_| t.id),
-            children: t.children.iter().map(CacheTree::from_gix).collect(),
-        }
-    }
-}
-
 /// Where one entry lives in the file.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -131,7 +113,8 @@ pub struct Index {
     paths: Option<Vec<u8>>,
     hash_len: usize,
     extended: bool,
-    tree: Option<CacheTree>,
+    /// The cache-tree's nodes, as offsets into `data`.
+    tree: Option<Vec<cache_tree::Node>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -365,7 +348,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
                 if tree.is_some() {
                     return Err(corrupt("two cache-trees"));
                 }
-                tree = Some(cache_tree(body, hash_len)?);
+                tree = Some(cache_tree::parse(&data, pos + 8, body.len(), hash_len)?);
             }
             b"EOIE" => {
                 // Where a multi-threaded git starts reading extensions: it must be here.
@@ -419,82 +402,6 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     Ok(Parsed { index, delegate })
 }
 
-/// Parses a cache-tree as git's `read_one` does, refusing every form git would read another
-/// way (or not at all): a root with a name, counts that are not plain decimal `int`s, a
-/// negative subtree count, two subtrees with one name.
-fn cache_tree(body: &[u8], hash_len: usize) -> Result<CacheTree, IndexError> {
-    let mut at = 0;
-    let root = tree_node(body, &mut at, hash_len, 0)?;
-    if !root.name.is_empty() {
-        return Err(corrupt("a cache-tree whose root has a name"));
-    }
-    // git ignores bytes after the root's last subtree, gix drops the whole cache-tree.
-    if at != body.len() {
-        return Err(corrupt("bytes after the cache-tree"));
-    }
-    Ok(root)
-}
-
-fn tree_node(
-    body: &[u8],
-    at: &mut usize,
-    hash_len: usize,
-    depth: usize,
-) -> Result<CacheTree, IndexError> {
-    let bad = || corrupt("malformed cache-tree");
-    if depth > MAX_TREE_DEPTH {
-        return Err(bad());
-    }
-    let name_len = nul(body, *at).map_err(|_| bad())?;
-    let name = body[*at..*at + name_len].to_vec();
-    *at += name_len + 1;
-    // A number as git writes it (`%d`: no sign but `-`, no leading zero, no `-0`) that fits a
-    // C int: what strtol, git's int and gix all read alike.
-    let field = |at: &mut usize, end: u8| -> Result<i32, IndexError> {
-        let rest = body.get(*at..).ok_or_else(bad)?;
-        let len = rest.iter().position(|&b| b == end).ok_or_else(bad)?;
-        let text = &rest[..len];
-        let digits = text.strip_prefix(b"-").unwrap_or(text);
-        let canonical = match digits {
-            [b'0'] => digits.len() == text.len(),
-            [b'1'..=b'9', more @ ..] => more.iter().all(u8::is_ascii_digit),
-            _ => false,
-        };
-        if !canonical {
-            return Err(bad());
-        }
-        let n = std::str::from_utf8(text)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(bad)?;
-        *at += len + 1;
-        Ok(n)
-    };
-    let entries = field(at, b' ')?;
-    let subtrees = field(at, b'\n')?;
-    if subtrees < 0 {
-        return Err(bad());
-    }
-    let id = if entries >= 0 {
-        let bytes = body.get(*at..*at + hash_len).ok_or_else(bad)?;
-        *at += hash_len;
-        Some(ObjectId::from_bytes_or_panic(bytes))
-    } else {
-        None
-    };
-    let mut children: Vec<CacheTree> = Vec::new();
-    for _ in 0..subtrees {
-        let child = tree_node(body, at, hash_len, depth + 1)?;
-        if children.iter().any(|c| c.name == child.name) {
-            return Err(corrupt("a cache-tree with two subtrees of one name"));
-        }
-        children.push(child);
-    }
-    // By name, as gix holds them (the walk looks them up by name).
-    children.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(CacheTree { name, id, children })
-}
-
 fn be32(data: &[u8], at: usize) -> Result<u32, IndexError> {
     data.get(at..at + 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -542,9 +449,14 @@ impl Index {
         self.slots.is_empty()
     }
 
-    /// The cache-tree, when the index has one.
-    pub(crate) fn cache_tree(&self) -> Option<&CacheTree> {
-        self.tree.as_ref()
+    /// The cache-tree's root, when the index has one: its nodes are read as they are visited.
+    pub(crate) fn cache_root(&self) -> Option<TreeRef<'_>> {
+        TreeRef::root(&self.data, self.tree.as_deref()?, self.hash_len)
+    }
+
+    /// The whole cache-tree as owned nodes (for tests and the differential fuzz target).
+    pub(crate) fn cache_tree(&self) -> Option<CacheTree> {
+        self.cache_root().map(TreeRef::to_owned_tree)
     }
 
     /// Path of entry `i`.
@@ -700,7 +612,7 @@ mod tests {
             })
             .collect();
         let gix_tree = full.tree().map(CacheTree::from_gix);
-        (a, b, lean.cache_tree().cloned(), gix_tree)
+        (a, b, lean.cache_tree(), gix_tree)
     }
 
     #[test]
@@ -973,7 +885,7 @@ mod tests {
         let tree = |body: &[u8]| {
             let bytes = write(2, &[e(b"a/b")], &[(b"TREE", body.to_vec())]);
             read_bytes(bytes, gix::hash::Kind::Sha1).map(|r| match r {
-                Read::Index(i) => i.cache_tree().cloned(),
+                Read::Index(i) => i.cache_tree(),
                 Read::Unsupported(_) => None,
             })
         };
