@@ -264,3 +264,230 @@ impl<'a> TreeRef<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{read, read_bytes, Read};
+    use super::*;
+
+    /// splitmix64, so that a failing case can be replayed from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// How many random cases each differential test runs: a few hundred by default (well
+    /// under a second), more with `KEYWARD_DIFF_CASES`.
+    fn cases(default: usize) -> usize {
+        std::env::var("KEYWARD_DIFF_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// A random cache-tree: names that sort differently in git's, gix's and tree order
+    /// (`a`, `a-b`, `a.b`, `ab`), some nodes invalidated.
+    fn random_tree(rng: &mut Rng, depth: usize) -> CacheTree {
+        const PARTS: [&str; 6] = ["a", "b", "-", ".", "zz", "a0"];
+        let mut children: Vec<CacheTree> = Vec::new();
+        let fanout = if depth >= 4 { 0 } else { rng.below(6) };
+        for _ in 0..fanout {
+            let mut name = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                name.extend_from_slice(PARTS[rng.below(PARTS.len())].as_bytes());
+            }
+            if children.iter().any(|c| c.name == name) {
+                continue;
+            }
+            let mut child = random_tree(rng, depth + 1);
+            child.name = name;
+            children.push(child);
+        }
+        let id = (rng.below(4) != 0).then(|| {
+            let mut bytes = [0u8; 20];
+            for b in &mut bytes {
+                *b = rng.next() as u8;
+            }
+            ObjectId::from_bytes_or_panic(&bytes)
+        });
+        CacheTree {
+            name: Vec::new(),
+            id,
+            children,
+        }
+    }
+
+    /// The extension's bytes, subtrees in `order` (0: git's, 1: by bytes, 2: tree order).
+    fn encode(tree: &CacheTree, order: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(&tree.name);
+        out.push(0);
+        let count = if tree.id.is_some() { "3" } else { "-1" };
+        out.extend_from_slice(format!("{count} {}\n", tree.children.len()).as_bytes());
+        if let Some(id) = tree.id {
+            out.extend_from_slice(id.as_bytes());
+        }
+        let mut kids: Vec<&CacheTree> = tree.children.iter().collect();
+        match order {
+            0 => kids.sort_by(|a, b| (a.name.len(), &a.name).cmp(&(b.name.len(), &b.name))),
+            1 => kids.sort_by(|a, b| a.name.cmp(&b.name)),
+            _ => kids.sort_by(|a, b| {
+                a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/"))
+            }),
+        }
+        for kid in kids {
+            encode(kid, order, out);
+        }
+    }
+
+    /// An index of no entries with `tree` as its cache-tree extension.
+    fn index_with(tree: &[u8]) -> Vec<u8> {
+        let mut d = b"DIRC\0\0\0\x02\0\0\0\0TREE".to_vec();
+        d.extend_from_slice(&(tree.len() as u32).to_be_bytes());
+        d.extend_from_slice(tree);
+        d.extend_from_slice(&[0; 20]);
+        d
+    }
+
+    /// gix's reading of the cache-tree of `bytes` (an index file), if it reads one.
+    fn gix_tree(bytes: &[u8]) -> Option<CacheTree> {
+        let hash = gix::hash::Kind::Sha1;
+        let timestamp = gix::index::State::new(hash).timestamp();
+        let options = gix::index::decode::Options::default();
+        let (state, _) = gix::index::State::from_bytes(bytes, timestamp, hash, options).ok()?;
+        state.tree().map(CacheTree::from_gix)
+    }
+
+    /// The node at `path` (names from the root), found as the walk finds it: one child by
+    /// name at each level, never looking below the nodes on the path.
+    fn lazy_at<'a>(root: TreeRef<'a>, path: &[Vec<u8>]) -> Option<TreeRef<'a>> {
+        let mut node = root;
+        for name in path {
+            node = node.children().find(|c| c.name() == name.as_slice())?;
+        }
+        Some(node)
+    }
+
+    fn full_at<'a>(root: &'a CacheTree, path: &[Vec<u8>]) -> Option<&'a CacheTree> {
+        let mut node = root;
+        for name in path {
+            node = node.children.iter().find(|c| &c.name == name)?;
+        }
+        Some(node)
+    }
+
+    /// Every path of a node in `tree`, and each with a name that is not there appended.
+    fn paths(tree: &CacheTree, prefix: &mut Vec<Vec<u8>>, out: &mut Vec<Vec<Vec<u8>>>) {
+        out.push(prefix.clone());
+        prefix.push(b"missing".to_vec());
+        out.push(prefix.clone());
+        prefix.pop();
+        for c in &tree.children {
+            prefix.push(c.name.clone());
+            paths(c, prefix, out);
+            prefix.pop();
+        }
+    }
+
+    /// Checks that the lazy view of the index `bytes` finds, on every path, the node a full
+    /// parse (gix's) finds there.
+    fn agrees(bytes: Vec<u8>, tree: &CacheTree, what: &str) {
+        let full = gix_tree(&bytes).expect("gix reads it");
+        let Ok(Read::Index(index)) = read_bytes(bytes, gix::hash::Kind::Sha1) else {
+            panic!("{what}: the lean reader refused a cache-tree git wrote")
+        };
+        let root = index.cache_root().expect("a cache-tree");
+        let mut all = Vec::new();
+        paths(tree, &mut Vec::new(), &mut all);
+        for path in &all {
+            let lazy = lazy_at(root, path);
+            let full = full_at(&full, path);
+            assert_eq!(lazy.is_some(), full.is_some(), "{what}: {path:?}");
+            if let (Some(lazy), Some(full)) = (lazy, full) {
+                assert_eq!(lazy.id(), full.id, "{what}: {path:?}");
+                assert_eq!(lazy.name(), full.name.as_slice(), "{what}: {path:?}");
+                assert_eq!(lazy.children().count(), full.children.len(), "{what}");
+            }
+        }
+        assert_eq!(index.cache_tree(), Some(full), "{what}");
+    }
+
+    #[test]
+    fn nodes_found_on_a_path_are_those_of_a_full_parse() {
+        for seed in 0..cases(300) as u64 {
+            let mut rng = Rng(seed);
+            let tree = random_tree(&mut rng, 0);
+            let order = rng.below(3);
+            let mut body = Vec::new();
+            encode(&tree, order, &mut body);
+            agrees(index_with(&body), &tree, &format!("seed {seed}, order {order}"));
+            // Damaged: a byte changed or the extension cut short. What the lean reader
+            // still reads, gix reads the same.
+            let mut damaged = body.clone();
+            let at = rng.below(damaged.len());
+            if rng.below(2) == 0 {
+                damaged[at] = b"\0 -\n019a/"[rng.below(9)];
+            } else {
+                damaged.truncate(at);
+            }
+            let bytes = index_with(&damaged);
+            if let Ok(Read::Index(index)) = read_bytes(bytes.clone(), gix::hash::Kind::Sha1) {
+                let lean = index.cache_tree();
+                assert_eq!(lean, gix_tree(&bytes), "damaged, seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn nodes_git_writes_are_found_as_a_full_parse_finds_them() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for seed in 0..cases(3) as u64 {
+            let dir = tmp.path().join(format!("r{seed}"));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let git = |args: &[&str]| crate::git::test_git(&dir, args, &[]);
+            git(&["init", "-q", "."]);
+            let mut rng = Rng(1000 + seed);
+            const NAMES: [&str; 7] = ["a", "a-b", "a.b", "ab", "src", "x0", "lib"];
+            for n in 0..60 {
+                let mut path = std::path::PathBuf::new();
+                for _ in 0..rng.below(4) {
+                    path.push(NAMES[rng.below(NAMES.len())]);
+                }
+                path.push(format!("f{n}"));
+                let path = dir.join(path);
+                // A file where a directory of that name already is, or under a file: skip.
+                if std::fs::create_dir_all(path.parent().expect("parent")).is_err()
+                    || path.is_dir()
+                {
+                    continue;
+                }
+                std::fs::write(&path, format!("{n}")).expect("write");
+            }
+            git(&["add", "."]);
+            git(&["commit", "-qm", "one"]);
+            // Invalidate a few directories, as staging an edit does.
+            std::fs::write(dir.join("f-new"), "new").expect("write");
+            git(&["add", "f-new"]);
+            for version in ["2", "4"] {
+                git(&["update-index", "--index-version", version]);
+                let path = dir.join(".git/index");
+                let bytes = std::fs::read(&path).expect("index");
+                let full = gix_tree(&bytes).expect("a cache-tree");
+                agrees(bytes, &full, &format!("git repository {seed}, v{version}"));
+                let Ok(Read::Index(index)) = read(&path, gix::hash::Kind::Sha1) else {
+                    panic!("reads")
+                };
+                assert!(index.cache_root().is_some());
+            }
+        }
+    }
+}
