@@ -212,6 +212,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     let mut extended = false;
     let mut dirs = false;
     let mut unordered = None;
+    let mut last_stage = 0;
     for n in 0..count {
         let header = pos;
         let bad = |what: &str| corrupt(format!("entry {n} (at byte {header}): {what}"));
@@ -241,7 +242,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
                 // longer than 0xFFE bytes; both must end at the same place.
                 let len = if field < usize::from(NAME_MASK) {
                     let name = ents.get(p..p + field).ok_or_else(|| bad("truncated"))?;
-                    if memchr::memchr(0, name).is_some() || ents.get(p + field) != Some(&0) {
+                    if ents.get(p + field) != Some(&0) || has_nul(name) {
                         let actual = nul(ents, p).map_err(|_| bad("unterminated path"))?;
                         return Err(bad(&format!(
                             "its name length field says {field} bytes, but the name is {actual}"
@@ -313,6 +314,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
             dirs = true;
         }
         // git writes entries sorted by path, then stage; its walks (and ours) rely on it.
+        let stage = flags & STAGE_MASK;
         if let Some(last) = slots.last() {
             let text = |s: &Slot| -> &[u8] {
                 let range = s.path as usize..(s.path + s.path_len) as usize;
@@ -321,14 +323,17 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
                     None => &data[range],
                 }
             };
-            let stage = |s: &Slot| be16(&data, s.header as usize + fixed).unwrap_or(0) & STAGE_MASK;
             // (A split index's entries replacing shared ones have empty names: wait for
             // its `link` extension before refusing.)
-            if unordered.is_none() && (text(last), stage(last)) >= (text(&slot), flags & STAGE_MASK)
+            if unordered.is_none()
+                && names_cmp(text(last), text(&slot))
+                    .then(last_stage.cmp(&stage))
+                    .is_ge()
             {
                 unordered = Some(bad("out of order"));
             }
         }
+        last_stage = stage;
         slots.push(slot);
     }
     let entries_end = pos;
@@ -400,6 +405,48 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
         index.check_offset_table(&index.data[table])?;
     }
     Ok(Parsed { index, delegate })
+}
+
+/// Whether `s` holds a NUL byte, eight bytes at a time: every entry's name is checked, and
+/// names are short, where a call to `memchr` costs more than its search.
+fn has_nul(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let w = u64::from_le_bytes(bytes);
+        // A byte of `w` is zero where its high bit survives this (exact for the lowest
+        // zero byte, which is all the question needs).
+        if w.wrapping_sub(ONES) & !w & HIGHS != 0 {
+            return true;
+        }
+    }
+    words.remainder().contains(&0)
+}
+
+/// `a.cmp(b)`, eight bytes at a time: consecutive paths share most of their bytes, and a
+/// call to `memcmp` for every entry cost more than the comparison.
+fn names_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        x.copy_from_slice(&a[i..i + 8]);
+        y.copy_from_slice(&b[i..i + 8]);
+        if x != y {
+            // Big-endian words compare as their bytes do.
+            return u64::from_be_bytes(x).cmp(&u64::from_be_bytes(y));
+        }
+        i += 8;
+    }
+    for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 fn be32(data: &[u8], at: usize) -> Result<u32, IndexError> {
@@ -575,6 +622,34 @@ mod tests {
         assert_eq!(varint(&[0x80, 0x00], 0).expect("ok"), (128, 2));
         assert_eq!(varint(&[0x81, 0x01], 0).expect("ok"), (257, 2));
         assert!(varint(&[0x80], 0).is_err());
+    }
+
+    #[test]
+    fn word_at_a_time_helpers_agree_with_the_byte_at_a_time_ones() {
+        let names: Vec<Vec<u8>> = [
+            &b""[..],
+            b"a",
+            b"a/b",
+            b"src/d000/f01.rs",
+            b"src/d000/f01.rs\0",
+            b"src/d000/f01.rt",
+            b"src/d000/f01.rs.orig",
+            b"\0src/d000/f01.rs",
+            b"src/d000/f0\x801.rs",
+            b"src/d000/f0\xff1.rs",
+            b"01234567",
+            b"0123456\0",
+            b"0123456789abcdef",
+        ]
+        .iter()
+        .map(|n| n.to_vec())
+        .collect();
+        for a in &names {
+            assert_eq!(has_nul(a), a.contains(&0), "{a:?}");
+            for b in &names {
+                assert_eq!(names_cmp(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
     }
 
     fn git(dir: &Path, args: &[&str]) {

@@ -89,7 +89,11 @@ pub(super) fn parse(
     let mut open: Vec<Open> = Vec::new();
     let mut at = 0usize;
     loop {
-        let name_len = memchr::memchr(0, &body[at.min(body.len())..]).ok_or_else(bad)?;
+        // Names are a few bytes: a loop costs less than a call to `memchr`.
+        let name_len = body
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0))
+            .ok_or_else(bad)?;
         let name = at;
         at += name_len + 1;
         let entries = number(body, &mut at, b' ').ok_or_else(bad)?;
@@ -166,42 +170,52 @@ pub(super) fn parse(
     Ok(nodes)
 }
 
-/// Whether `last` then `this` keep each of `seen`'s orders strictly increasing.
+/// Whether `last` then `this` keep each of `seen`'s orders strictly increasing (an order
+/// already broken is not compared again).
 fn orders(seen: Orders, last: &[u8], this: &[u8]) -> Orders {
-    use std::cmp::Ordering::Less;
     let bytes = last.cmp(this);
     Orders {
-        git: seen.git && (last.len(), last).cmp(&(this.len(), this)) == Less,
-        bytes: seen.bytes && bytes == Less,
-        tree: seen.tree && last.iter().chain(b"/").cmp(this.iter().chain(b"/")) == Less,
+        git: seen.git && last.len().cmp(&this.len()).then(bytes).is_lt(),
+        bytes: seen.bytes && bytes.is_lt(),
+        tree: seen.tree && tree_cmp(last, this).is_lt(),
     }
+}
+
+/// Tree order: `a` and `b` compared as if each ended in `/`.
+fn tree_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let x = a.get(common).copied().unwrap_or(b'/');
+    let y = b.get(common).copied().unwrap_or(b'/');
+    // Equal there: one of them ended (its `/`), and the shorter sorts first.
+    x.cmp(&y).then(a.len().cmp(&b.len()))
 }
 
 /// A count as git writes it (`%d`: no sign but `-`, no leading zero, no `-0`) that fits a C
 /// int, ended by `end`: what strtol, git's int and gix all read alike.
 fn number(body: &[u8], at: &mut usize, end: u8) -> Option<i32> {
-    let rest = body.get(*at..)?;
-    let negative = rest.first() == Some(&b'-');
-    let digits = &rest[usize::from(negative)..];
+    let negative = body.get(*at) == Some(&b'-');
+    let start = *at + usize::from(negative);
+    let mut i = start;
     let mut value: i64 = 0;
-    let mut len = 0;
-    for &b in digits {
-        if b == end {
+    while let Some(&b) = body.get(i) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
             break;
         }
-        if !b.is_ascii_digit() || len == 10 {
+        // Ten digits hold every int; an eleventh is past one.
+        if i - start == 10 {
             return None;
         }
-        value = value * 10 + i64::from(b - b'0');
-        len += 1;
+        value = value * 10 + i64::from(digit);
+        i += 1;
     }
+    let len = i - start;
     // Ended by `end`, not by the bytes running out; no leading zero; no `-0`.
-    if digits.get(len) != Some(&end) || len == 0 || (digits[0] == b'0' && (len > 1 || negative)) {
+    if body.get(i) != Some(&end) || len == 0 || (body[start] == b'0' && (len > 1 || negative)) {
         return None;
     }
-    let value = if negative { -value } else { value };
-    let value = i32::try_from(value).ok()?;
-    *at += usize::from(negative) + len + 1;
+    let value = i32::try_from(if negative { -value } else { value }).ok()?;
+    *at = i + 1;
     Some(value)
 }
 
@@ -340,9 +354,7 @@ mod tests {
         match order {
             0 => kids.sort_by(|a, b| (a.name.len(), &a.name).cmp(&(b.name.len(), &b.name))),
             1 => kids.sort_by(|a, b| a.name.cmp(&b.name)),
-            _ => kids.sort_by(|a, b| {
-                a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/"))
-            }),
+            _ => kids.sort_by(|a, b| a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/"))),
         }
         for kid in kids {
             encode(kid, order, out);
@@ -422,6 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn counts_and_orders_are_read_as_git_reads_them() {
+        for (text, want) in [
+            (&b"0 "[..], Some(0)),
+            (b"-1 ", Some(-1)),
+            (b"2147483647 ", Some(i32::MAX)),
+            (b"-2147483648 ", Some(i32::MIN)),
+            (b"2147483648 ", None),
+            (b"12345678901 ", None),
+            (b"-0 ", None),
+            (b"01 ", None),
+            (b"- ", None),
+            (b" ", None),
+            (b"1", None),
+            (b"1x ", None),
+        ] {
+            assert_eq!(number(text, &mut 0, b' '), want, "{text:?}");
+        }
+        let names: [&[u8]; 7] = [b"", b"a", b"a-b", b"a.b", b"a/", b"ab", b"a0"];
+        for a in names {
+            for b in names {
+                let slow = a.iter().chain(b"/").cmp(b.iter().chain(b"/"));
+                assert_eq!(tree_cmp(a, b), slow, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn nodes_found_on_a_path_are_those_of_a_full_parse() {
         for seed in 0..cases(300) as u64 {
             let mut rng = Rng(seed);
@@ -429,7 +468,11 @@ mod tests {
             let order = rng.below(3);
             let mut body = Vec::new();
             encode(&tree, order, &mut body);
-            agrees(index_with(&body), &tree, &format!("seed {seed}, order {order}"));
+            agrees(
+                index_with(&body),
+                &tree,
+                &format!("seed {seed}, order {order}"),
+            );
             // Damaged: a byte changed or the extension cut short. What the lean reader
             // still reads, gix reads the same.
             let mut damaged = body.clone();
@@ -465,8 +508,7 @@ mod tests {
                 path.push(format!("f{n}"));
                 let path = dir.join(path);
                 // A file where a directory of that name already is, or under a file: skip.
-                if std::fs::create_dir_all(path.parent().expect("parent")).is_err()
-                    || path.is_dir()
+                if std::fs::create_dir_all(path.parent().expect("parent")).is_err() || path.is_dir()
                 {
                     continue;
                 }
