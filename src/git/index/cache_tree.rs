@@ -51,15 +51,14 @@ pub(super) struct Node {
     next: u32,
 }
 
-/// The orders in which a writer lists a node's subtrees, any of which proves they have
-/// distinct names: git's (`subtree_name_cmp`: shorter names first, then bytes), gix's (by
-/// bytes) and tree order (by bytes, as if each ended in `/`: libgit2's and JGit's).
-#[derive(Clone, Copy)]
-struct Orders {
-    git: bool,
-    bytes: bool,
-    tree: bool,
-}
+/// The orders in which writers list a node's subtrees, any of which proves they have distinct
+/// names: git's (`subtree_name_cmp`: shorter names first, then bytes), gix's (by bytes) and
+/// tree order (by bytes, as if each ended in `/`: libgit2's and JGit's).
+const ORDERS: [fn(&[u8], &[u8]) -> std::cmp::Ordering; 3] = [
+    |a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
+    |a, b| a.cmp(b),
+    tree_cmp,
+];
 
 /// A node whose subtrees are still being read.
 struct Open {
@@ -67,7 +66,10 @@ struct Open {
     left: u32,
     /// The last subtree read under it: its name's offset and length.
     last: Option<(u32, u32)>,
-    orders: Orders,
+    /// Which of [`ORDERS`] its subtrees have kept so far (the first that holds; each
+    /// sibling is compared in that one only, and the others are tried on all the siblings
+    /// when it breaks).
+    order: usize,
 }
 
 /// Checks a cache-tree (`body`, the extension's bytes, at offset `base` of `data`) as git's
@@ -125,11 +127,14 @@ pub(super) fn parse(
                 if let Some((last, last_len)) = parent.last {
                     let last = &data[last as usize..(last + last_len) as usize];
                     let this = &body[name..name + name_len];
-                    parent.orders = orders(parent.orders, last, this);
-                    if !(parent.orders.git || parent.orders.bytes || parent.orders.tree) {
-                        return Err(corrupt(
-                            "a cache-tree whose subtrees repeat a name or are in no order git writes",
-                        ));
+                    if !ORDERS[parent.order](last, this).is_lt() {
+                        parent.order = other_order(data, &nodes, parent.node, parent.order)
+                            .ok_or_else(|| {
+                                corrupt(
+                                    "a cache-tree whose subtrees repeat a name or are in no \
+                                     order git writes",
+                                )
+                            })?;
                     }
                 }
                 parent.last = Some(((base + name) as u32, name_len as u32));
@@ -144,11 +149,7 @@ pub(super) fn parse(
                 node: n,
                 left: subtrees as u32,
                 last: None,
-                orders: Orders {
-                    git: true,
-                    bytes: true,
-                    tree: true,
-                },
+                order: 0,
             });
         }
         // Close every node whose last subtree was just read.
@@ -170,15 +171,30 @@ pub(super) fn parse(
     Ok(nodes)
 }
 
-/// Whether `last` then `this` keep each of `seen`'s orders strictly increasing (an order
-/// already broken is not compared again).
-fn orders(seen: Orders, last: &[u8], this: &[u8]) -> Orders {
-    let bytes = last.cmp(this);
-    Orders {
-        git: seen.git && last.len().cmp(&this.len()).then(bytes).is_lt(),
-        bytes: seen.bytes && bytes.is_lt(),
-        tree: seen.tree && tree_cmp(last, this).is_lt(),
-    }
+/// The first of [`ORDERS`] after `broken` in which all the subtrees of node `parent` read so
+/// far (the last one included) are strictly increasing. (Every writer keeps one order, so
+/// this runs at most twice per node, and only for nodes not written by git.)
+fn other_order(data: &[u8], nodes: &[Node], parent: u32, broken: usize) -> Option<usize> {
+    let name = |n: usize| {
+        let node = nodes[n];
+        &data[node.name as usize..(node.name + node.name_len) as usize]
+    };
+    (broken + 1..ORDERS.len()).find(|&order| {
+        let mut at = parent as usize + 1;
+        let mut last: Option<&[u8]> = None;
+        while at < nodes.len() {
+            if let Some(last) = last {
+                if !ORDERS[order](last, name(at)).is_lt() {
+                    return false;
+                }
+            }
+            last = Some(name(at));
+            // Earlier subtrees are closed, their `next` known; the one just read is the
+            // last node, whose `next` ends the loop.
+            at = nodes[at].next as usize;
+        }
+        true
+    })
 }
 
 /// Tree order: `a` and `b` compared as if each ended in `/`.
