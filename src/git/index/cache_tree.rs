@@ -54,11 +54,14 @@ pub(super) struct Node {
 /// The orders in which writers list a node's subtrees, any of which proves they have distinct
 /// names: git's (`subtree_name_cmp`: shorter names first, then bytes), gix's (by bytes) and
 /// tree order (by bytes, as if each ended in `/`: libgit2's and JGit's).
-const ORDERS: [fn(&[u8], &[u8]) -> std::cmp::Ordering; 3] = [
+const ORDERS: [Order; 3] = [
     |a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
     |a, b| a.cmp(b),
     tree_cmp,
 ];
+
+/// An order of names.
+type Order = fn(&[u8], &[u8]) -> std::cmp::Ordering;
 
 /// A node whose subtrees are still being read.
 struct Open {
@@ -316,10 +319,11 @@ mod tests {
         }
     }
 
-    /// How many random cases each differential test runs: a few hundred by default (well
-    /// under a second), more with `KEYWARD_DIFF_CASES`.
-    fn cases(default: usize) -> usize {
-        std::env::var("KEYWARD_DIFF_CASES")
+    /// How many random cases a differential test runs: `default` unless the variable `var`
+    /// (`KEYWARD_DIFF_CASES` for random trees, `KEYWARD_DIFF_REPOS` for git repositories)
+    /// asks for more.
+    fn cases(var: &str, default: usize) -> usize {
+        std::env::var(var)
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
@@ -478,7 +482,7 @@ mod tests {
 
     #[test]
     fn nodes_found_on_a_path_are_those_of_a_full_parse() {
-        for seed in 0..cases(300) as u64 {
+        for seed in 0..cases("KEYWARD_DIFF_CASES", 300) as u64 {
             let mut rng = Rng(seed);
             let tree = random_tree(&mut rng, 0);
             let order = rng.below(3);
@@ -509,7 +513,7 @@ mod tests {
     #[test]
     fn nodes_git_writes_are_found_as_a_full_parse_finds_them() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        for seed in 0..cases(3) as u64 {
+        for seed in 0..cases("KEYWARD_DIFF_REPOS", 3) as u64 {
             let dir = tmp.path().join(format!("r{seed}"));
             std::fs::create_dir_all(&dir).expect("mkdir");
             let git = |args: &[&str]| crate::git::test_git(&dir, args, &[]);
