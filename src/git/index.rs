@@ -431,7 +431,10 @@ fn entries_v4(
     max_v4_paths: usize,
 ) -> Result<Entries, IndexError> {
     let mut slots: Vec<Slot> = Vec::with_capacity(count);
-    let mut buf: Vec<u8> = Vec::new();
+    // Paths expanded are about half the file (an entry takes 62 bytes and its suffix): sized
+    // for that, the buffer is not copied as it grows (the pages reserved and not written are
+    // never touched).
+    let mut buf: Vec<u8> = Vec::with_capacity((ents.len() / 2).min(max_v4_paths));
     let mut pos = HEADER;
     let mut extended = false;
     let mut dirs = false;
@@ -488,6 +491,19 @@ fn entries_v4(
                     "its name length field says {field} bytes, but the name is {len}"
                 )));
             }
+            // git writes entries sorted by path, then stage; its walks (and ours) rely on
+            // it. The new path is the previous one's first `keep` bytes and the suffix, so
+            // the two compare as what follows those bytes in each.
+            let stage = flags & STAGE_MASK;
+            if n > 0
+                && unordered.is_none()
+                && names_cmp(&buf[prev.start + keep..prev.end], &ents[p..p + suffix])
+                    .then(last_stage.cmp(&stage))
+                    .is_ge()
+            {
+                unordered = Some(bad("out of order"));
+            }
+            last_stage = stage;
             let start = buf.len();
             buf.extend_from_within(prev.start..prev.start + keep);
             buf.extend_from_slice(&ents[p..p + suffix]);
@@ -510,22 +526,6 @@ fn entries_v4(
             }
             dirs = true;
         }
-        // git writes entries sorted by path, then stage; its walks (and ours) rely on it.
-        let stage = flags & STAGE_MASK;
-        if let Some(last) = slots.last() {
-            let text =
-                |s: &Slot| -> &[u8] { &buf[s.path as usize..(s.path + s.path_len) as usize] };
-            // (A split index's entries replacing shared ones have empty names: wait for
-            // its `link` extension before refusing.)
-            if unordered.is_none()
-                && names_cmp(text(last), text(&slot))
-                    .then(last_stage.cmp(&stage))
-                    .is_ge()
-            {
-                unordered = Some(bad("out of order"));
-            }
-        }
-        last_stage = stage;
         slots.push(slot);
     }
     Ok(Entries {
