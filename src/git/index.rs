@@ -297,12 +297,6 @@ fn be32(data: &[u8], at: usize) -> Result<u32, IndexError> {
         .ok_or_else(|| corrupt("truncated"))
 }
 
-fn be16(data: &[u8], at: usize) -> Result<u16, IndexError> {
-    data.get(at..at + 2)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]))
-        .ok_or_else(|| corrupt("truncated"))
-}
-
 /// Length of the NUL-terminated string at `at`.
 fn nul(data: &[u8], at: usize) -> Result<usize, IndexError> {
     data.get(at..)

@@ -3,8 +3,8 @@
 //! it (the `IEOT` table that would is off by default). Each entry is checked as git reads it.
 
 use super::{
-    be16, be32, corrupt, nul, varint, IndexError, Slot, EXTENDED, HEADER, INTENT_TO_ADD, MODES,
-    MODE_DIR, NAME_MASK, SKIP_WORKTREE, STAGE_MASK,
+    corrupt, nul, varint, IndexError, Slot, EXTENDED, HEADER, INTENT_TO_ADD, MODES, MODE_DIR,
+    NAME_MASK, SKIP_WORKTREE, STAGE_MASK,
 };
 
 /// What reading the entries found.
@@ -158,17 +158,23 @@ pub(super) fn entries_v4(
     let mut dirs = false;
     let mut unordered = None;
     let mut last_stage = 0;
+    let mut prev = 0..0;
     for n in 0..count {
         let header = pos;
-        let bad = |what: &str| corrupt(format!("entry {n} (at byte {header}): {what}"));
-        let mode = be32(ents, pos + 24).map_err(|_| bad("truncated"))?;
+        let bad = |what: &str| bad_entry(n, header, what);
+        // The fixed part, the flags and what every entry has after them (a second word of
+        // flags, or a strip count and the suffix's NUL): one bounds check.
+        let Some(e) = ents.get(pos..pos + fixed + 4) else {
+            return Err(bad("truncated"));
+        };
+        let mode = u32::from_be_bytes([e[24], e[25], e[26], e[27]]);
         if !MODES.contains(&mode) {
             return Err(bad(&format!("mode {mode:o}, which git never writes")));
         }
-        let flags = be16(ents, pos + fixed).map_err(|_| bad("truncated"))?;
+        let flags = u16::from_be_bytes([e[fixed], e[fixed + 1]]);
         let mut p = pos + fixed + 2;
         if flags & EXTENDED != 0 {
-            let more = be16(ents, p).map_err(|_| bad("truncated"))?;
+            let more = u16::from_be_bytes([e[fixed + 2], e[fixed + 3]]);
             if more & !(INTENT_TO_ADD | SKIP_WORKTREE) != 0 {
                 return Err(bad(&format!(
                     "extended flags {more:#06x} git does not know"
@@ -178,73 +184,67 @@ pub(super) fn entries_v4(
             p += 2;
         }
         let field = usize::from(flags & NAME_MASK);
-        let slot = {
-            let (strip, used) = varint(ents, p).map_err(|e| bad(&e.to_string()))?;
-            p += used;
-            // Suffixes are a few bytes: a loop costs less than a call to `memchr`.
-            let suffix = ents
-                .get(p..)
-                .and_then(|rest| rest.iter().position(|&b| b == 0))
-                .ok_or_else(|| bad("unterminated path"))?;
-            let prev = slots.last().map_or(0..0, |s: &Slot| {
-                s.path as usize..(s.path + s.path_len) as usize
-            });
-            let keep = prev.len().checked_sub(strip).ok_or_else(|| {
-                bad(&format!(
-                    "strips {strip} bytes from a previous path of {}",
-                    prev.len()
-                ))
-            })?;
-            let len = keep + suffix;
-            // Each path repeats most of the one before: 1-byte suffixes on ever longer
-            // paths would grow the paths quadratically with the file.
-            if buf.len() + len > max_v4_paths {
-                return Err(bad(&format!(
-                    "version 4 paths expanding past {max_v4_paths} bytes"
-                )));
-            }
-            // git sizes the entry by the length field unless it is 0xFFF.
-            if field != usize::from(NAME_MASK) && field != len {
-                return Err(bad(&format!(
-                    "its name length field says {field} bytes, but the name is {len}"
-                )));
-            }
-            // git writes entries sorted by path, then stage; its walks (and ours) rely on
-            // it. The new path is the previous one's first `keep` bytes and the suffix, so
-            // the two compare as what follows those bytes in each.
-            let stage = flags & STAGE_MASK;
-            if n > 0
-                && unordered.is_none()
-                && names_cmp(&buf[prev.start + keep..prev.end], &ents[p..p + suffix])
-                    .then(last_stage.cmp(&stage))
-                    .is_ge()
-            {
-                unordered = Some(bad("out of order"));
-            }
-            last_stage = stage;
-            let start = buf.len();
-            buf.extend_from_within(prev.start..prev.start + keep);
-            buf.extend_from_slice(&ents[p..p + suffix]);
-            pos = p + suffix + 1;
-            Slot {
-                header: header as u32,
-                path: start as u32,
-                path_len: len as u32,
-            }
+        // The strip count: one byte unless it is 128 or more.
+        let (strip, used) = match ents.get(p) {
+            Some(&b) if b < 0x80 => (usize::from(b), 1),
+            _ => varint(ents, p).map_err(|e| bad(&e.to_string()))?,
         };
+        p += used;
+        let suffix = find_nul(ents, p).ok_or_else(|| bad("unterminated path"))?;
+        let keep = prev.len().checked_sub(strip).ok_or_else(|| {
+            bad(&format!(
+                "strips {strip} bytes from a previous path of {}",
+                prev.len()
+            ))
+        })?;
+        let len = keep + suffix;
+        // Each path repeats most of the one before: 1-byte suffixes on ever longer paths
+        // would grow the paths quadratically with the file.
+        if buf.len() + len > max_v4_paths {
+            return Err(bad(&format!(
+                "version 4 paths expanding past {max_v4_paths} bytes"
+            )));
+        }
+        // git sizes the entry by the length field unless it is 0xFFF.
+        if field != usize::from(NAME_MASK) && field != len {
+            return Err(bad(&format!(
+                "its name length field says {field} bytes, but the name is {len}"
+            )));
+        }
+        // git writes entries sorted by path, then stage; its walks (and ours) rely on it.
+        // The new path is the previous one's first `keep` bytes and the suffix, so the two
+        // compare as what follows those bytes in each.
+        let tail = &ents[p..p + suffix];
+        let stage = flags & STAGE_MASK;
+        if n > 0
+            && unordered.is_none()
+            && names_cmp(&buf[prev.start + keep..prev.end], tail)
+                .then(last_stage.cmp(&stage))
+                .is_ge()
+        {
+            unordered = Some(bad("out of order"));
+        }
+        last_stage = stage;
+        let start = buf.len();
+        buf.extend_from_within(prev.start..prev.start + keep);
+        buf.extend_from_slice(tail);
+        prev = start..start + len;
+        pos = p + suffix + 1;
         if pos > ents.len() {
             return Err(bad("runs past the end"));
         }
         if mode == MODE_DIR {
             // A sparse index's directory entry: `dir/`, in an index that says it is sparse.
-            let last = slot.path as usize + slot.path_len as usize;
-            let last = buf.get(last.wrapping_sub(1));
-            if last != Some(&b'/') {
+            if buf.last() != Some(&b'/') || len == 0 {
                 return Err(bad("a directory entry whose path does not end in /"));
             }
             dirs = true;
         }
-        slots.push(slot);
+        slots.push(Slot {
+            header: header as u32,
+            path: start as u32,
+            path_len: len as u32,
+        });
     }
     Ok(Entries {
         slots,
@@ -256,12 +256,39 @@ pub(super) fn entries_v4(
     })
 }
 
+/// For the word-at-a-time searches: `0x01` and `0x80` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The length of the NUL-terminated string at `at`, eight bytes at a time (a version-4
+/// entry's suffix is a few bytes: a call to `memchr` costs more than the search).
+#[inline]
+fn find_nul(data: &[u8], at: usize) -> Option<usize> {
+    let rest = data.get(at..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut done = 0;
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let w = u64::from_le_bytes(bytes);
+        // The lowest bit this leaves set is the high bit of the first zero byte.
+        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zeros != 0 {
+            return Some(done + zeros.trailing_zeros() as usize / 8);
+        }
+        done += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == 0)
+        .map(|i| done + i)
+}
+
 /// Whether `s` holds a NUL byte, eight bytes at a time: every entry's name is checked, and
 /// names are short, where a call to `memchr` costs more than its search.
 #[inline]
 fn has_nul(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut words = s.chunks_exact(8);
     for word in &mut words {
         let mut bytes = [0u8; 8];
@@ -326,6 +353,10 @@ mod tests {
         .collect();
         for a in &names {
             assert_eq!(has_nul(a), a.contains(&0), "{a:?}");
+            for at in 0..=a.len() + 1 {
+                let slow = a.get(at..).and_then(|r| r.iter().position(|&b| b == 0));
+                assert_eq!(find_nul(a, at), slow, "{a:?} at {at}");
+            }
             for b in &names {
                 assert_eq!(names_cmp(a, b), a.cmp(b), "{a:?} {b:?}");
             }
