@@ -34,6 +34,13 @@
 //!    (`/usr/bin/time -f %M`, i.e. `ru_maxrss` of `wait4` on the child). The crate forbids
 //!    `unsafe`, so the bench cannot call `wait4` itself.
 //!
+//! 5. the matrix of repository shapes (`benches/matrix/mod.rs`): the typical commit in 100,000
+//!    files at 5, 16 and 90 files per directory, index v2 and v4, and (with
+//!    `KW_BENCH_MILLION=1`) in 1,000,000 files, against the same git command (target ≤ 0.5×,
+//!    ≤ 0.25× at 1M files); `KW_BENCH_CALLGRIND=1` adds both commands' instruction counts and
+//!    keyward's growth from 100k to 1M files (target ≤ 2×); `KW_BENCH_MATRIX_ONLY=1` runs
+//!    the matrix alone.
+//!
 //! It also prints, for reference, peak RSS of case 1, case 2 with a staged file that mentions
 //! `token`, `secret key` and `password` in prose (2p: the rules of those keywords run on its
 //! lines; made at each run in `prose/`), and process start-up (`--version`). Targets are
@@ -41,6 +48,7 @@
 
 #![allow(clippy::disallowed_methods)] // see clippy.toml: only the integration tests need the rule
 
+mod matrix;
 mod support;
 
 use support::{compare, loadavg, peak_rss_kib, Env, Job, Stats, RSS_RUNS, WARMUP};
@@ -104,6 +112,9 @@ fn main() -> Result<()> {
     };
     let env = Env::new(&root)?;
     let load_before = loadavg();
+    if std::env::var_os("KW_BENCH_MATRIX_ONLY").is_some_and(|v| v == "1") {
+        return print_matrix(&env, &root, &keyward, runs, &load_before);
+    }
     let fixtures = Fixtures::prepare(&env, &root)?;
 
     let typical = root.join("big/.git/kw-bench-index-typical");
@@ -243,6 +254,74 @@ fn main() -> Result<()> {
     }
     if rss3.is_none() {
         println!("peak RSS needs GNU time at /usr/bin/time (package `time`)");
+    }
+    println!();
+    print_matrix(&env, &root, &keyward, runs, &load_before)
+}
+
+/// Runs the matrix of repository shapes ([`matrix`]) and prints its table.
+fn print_matrix(env: &Env, root: &Path, keyward: &Path, runs: usize, load: &str) -> Result<()> {
+    let measured = matrix::run(env, root, keyward, runs)?;
+    println!("matrix: typical commit (5 modified + 1 new, 6 directories), keyward hook vs git diff --cached --name-only");
+    println!("load {load} before, {} after", loadavg());
+    println!(
+        "{:<24} {:>8} {:>22} {:>22} {:>6} {:>7}  {:>8} {:>14} {:>14} {:>6}",
+        "shape",
+        "index",
+        "keyward",
+        "git",
+        "ratio",
+        "target",
+        "result",
+        "keyward Ir",
+        "git Ir",
+        "Ir"
+    );
+    for m in &measured {
+        let ratio = m.keyward.median.as_secs_f64() / m.git.median.as_secs_f64();
+        let cell = |s: &Stats| format!("{} (min {:.2})", millis(s.median), ms(s.min));
+        let (kw_ir, git_ir, ir) = match m.instructions {
+            Some((k, g)) => (
+                k.to_string(),
+                g.to_string(),
+                format!("{:.2}", k as f64 / g as f64),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        println!(
+            "{:<24} {:>8} {:>22} {:>22} {:>6.2} {:>7}  {:>8} {:>14} {:>14} {:>6}",
+            m.name,
+            m.index,
+            cell(&m.keyward),
+            cell(&m.git),
+            ratio,
+            format!("≤ {:.2}×", m.target),
+            if ratio <= m.target { "PASS" } else { "MISS" },
+            kw_ir,
+            git_ir,
+            ir
+        );
+    }
+    // The 1M-file shape against the 100k-file one of the same directory size.
+    let ir = |name: &str| {
+        measured
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.instructions)
+    };
+    if let (Some((big, _)), Some((small, _))) =
+        (ir("1M files, 16/dir, v2"), ir("100k files, 16/dir, v2"))
+    {
+        let growth = big as f64 / small as f64;
+        let result = if growth <= 2.0 { "PASS" } else { "MISS" };
+        println!("keyward's instructions, 1M files / 100k files (16/dir, v2): {growth:.2}× (target ≤ 2×)  {result}");
+    }
+    for m in &measured {
+        for (what, stats) in [("keyward hook", &m.keyward), ("git diff --cached", &m.git)] {
+            if let Some(status) = stats.failure {
+                println!("WARNING: {what} ({}) did not exit 0 ({status})", m.name);
+            }
+        }
     }
     Ok(())
 }

@@ -262,7 +262,7 @@ pub fn index(data: &[u8]) {
         );
         let tree = state.tree().map(crate::git::index::CacheTree::from_gix);
         assert!(
-            lean.cache_tree() == tree.as_ref(),
+            lean.cache_tree() == tree,
             "the lean reader and gix read different cache-trees"
         );
     }

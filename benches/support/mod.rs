@@ -237,6 +237,30 @@ pub fn peak_rss_kib(job: &Job) -> Result<Option<u64>> {
     Ok(peak)
 }
 
+/// Instructions the command runs, counted by callgrind (`valgrind --tool=callgrind`), with
+/// `extra` in its environment; `None` without valgrind. The machine's load does not move
+/// them, which makes them the figure to compare across runs.
+pub fn instructions(job: &Job, extra: &[(&str, &str)]) -> Result<Option<u64>> {
+    let wrapper = [
+        OsStr::new("valgrind"),
+        OsStr::new("--tool=callgrind"),
+        OsStr::new("--callgrind-out-file=/dev/null"),
+    ];
+    let mut cmd = job.command(&wrapper)?;
+    cmd.envs(extra.iter().copied()).stderr(Stdio::piped());
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    // `==123== Collected : 43269342`
+    let text = String::from_utf8_lossy(&out.stderr);
+    Ok(text
+        .lines()
+        .find_map(|l| l.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok()))
+}
+
 /// The one-minute load average.
 pub fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg")

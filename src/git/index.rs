@@ -21,7 +21,13 @@
 //! flags git does not know, entries out of order, modes git never writes, a `TREE` git
 //! would parse differently, sizes past the end of the file, unknown mandatory extensions.
 
-use gix::hash::{oid, ObjectId};
+mod cache_tree;
+mod entries;
+
+pub(crate) use cache_tree::{CacheTree, TreeRef};
+use entries::{entries_v2, entries_v4, Entries};
+
+use gix::hash::oid;
 use std::ops::Deref;
 use std::path::Path;
 
@@ -74,28 +80,6 @@ pub enum Read {
     Unsupported(&'static str),
 }
 
-/// One node of the cache-tree: a directory whose tree id the index already knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CacheTree {
-    /// The directory's name (empty for the root).
-    pub(crate) name: Vec<u8>,
-    /// The tree id, or `None` when git invalidated the node.
-    pub(crate) id: Option<ObjectId>,
-    /// Subdirectories.
-    pub(crate) children: Vec<CacheTree>,
-}
-
-impl CacheTree {
-    /// gix's cache-tree in this shape (for indexes that gix decodes).
-    pub(crate) fn from_gix(t: &gix::index::extension::Tree) -> Self {
-        CacheTree {
-            name: t.name.to_vec(),
-            id: t.num_entries.map(|_| t.id),
-            children: t.children.iter().map(CacheTree::from_gix).collect(),
-        }
-    }
-}
-
 /// Where one entry lives in the file.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -131,7 +115,8 @@ pub struct Index {
     paths: Option<Vec<u8>>,
     hash_len: usize,
     extended: bool,
-    tree: Option<CacheTree>,
+    /// The cache-tree's nodes, as offsets into `data`.
+    tree: Option<Vec<cache_tree::Node>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -221,134 +206,21 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
             data.len()
         )));
     }
-    let mut slots: Vec<Slot> = Vec::with_capacity(count);
-    let mut paths: Option<Vec<u8>> = (version == 4).then(Vec::new);
-    let max_v4_paths = (data.len() * MAX_V4_EXPANSION).max(MIN_V4_PATHS);
     let ents = &data[..end];
-    let mut pos = HEADER;
-    let mut extended = false;
-    let mut dirs = false;
-    let mut unordered = None;
-    for n in 0..count {
-        let header = pos;
-        let bad = |what: &str| corrupt(format!("entry {n} (at byte {header}): {what}"));
-        let mode = be32(ents, pos + 24).map_err(|_| bad("truncated"))?;
-        if !MODES.contains(&mode) {
-            return Err(bad(&format!("mode {mode:o}, which git never writes")));
-        }
-        let flags = be16(ents, pos + fixed).map_err(|_| bad("truncated"))?;
-        let mut p = pos + fixed + 2;
-        if flags & EXTENDED != 0 {
-            if version < 3 {
-                return Err(bad("extended flags in a version 2 index"));
-            }
-            let more = be16(ents, p).map_err(|_| bad("truncated"))?;
-            if more & !(INTENT_TO_ADD | SKIP_WORKTREE) != 0 {
-                return Err(bad(&format!(
-                    "extended flags {more:#06x} git does not know"
-                )));
-            }
-            extended = true;
-            p += 2;
-        }
-        let field = usize::from(flags & NAME_MASK);
-        let slot = match &mut paths {
-            None => {
-                // git takes `field` bytes as the name, or up to the NUL when the name is
-                // longer than 0xFFE bytes; both must end at the same place.
-                let len = if field < usize::from(NAME_MASK) {
-                    let name = ents.get(p..p + field).ok_or_else(|| bad("truncated"))?;
-                    if memchr::memchr(0, name).is_some() || ents.get(p + field) != Some(&0) {
-                        let actual = nul(ents, p).map_err(|_| bad("unterminated path"))?;
-                        return Err(bad(&format!(
-                            "its name length field says {field} bytes, but the name is {actual}"
-                        )));
-                    }
-                    field
-                } else {
-                    nul(ents, p).map_err(|_| bad("unterminated path"))?
-                };
-                // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-                pos = header + ((p - header + len + 8) & !7);
-                Slot {
-                    header: header as u32,
-                    path: p as u32,
-                    path_len: len as u32,
-                }
-            }
-            Some(buf) => {
-                let (strip, used) = varint(ents, p).map_err(|e| bad(&e.to_string()))?;
-                p += used;
-                let suffix = nul(ents, p).map_err(|_| bad("unterminated path"))?;
-                let prev = slots.last().map_or(0..0, |s: &Slot| {
-                    s.path as usize..(s.path + s.path_len) as usize
-                });
-                let keep = prev.len().checked_sub(strip).ok_or_else(|| {
-                    bad(&format!(
-                        "strips {strip} bytes from a previous path of {}",
-                        prev.len()
-                    ))
-                })?;
-                let len = keep + suffix;
-                // Each path repeats most of the one before: 1-byte suffixes on ever longer
-                // paths would grow the paths quadratically with the file.
-                if buf.len() + len > max_v4_paths {
-                    return Err(bad(&format!(
-                        "version 4 paths expanding past {max_v4_paths} bytes"
-                    )));
-                }
-                // git sizes the entry by the length field unless it is 0xFFF.
-                if field != usize::from(NAME_MASK) && field != len {
-                    return Err(bad(&format!(
-                        "its name length field says {field} bytes, but the name is {len}"
-                    )));
-                }
-                let start = buf.len();
-                buf.extend_from_within(prev.start..prev.start + keep);
-                buf.extend_from_slice(&ents[p..p + suffix]);
-                pos = p + suffix + 1;
-                Slot {
-                    header: header as u32,
-                    path: start as u32,
-                    path_len: len as u32,
-                }
-            }
-        };
-        if pos > end {
-            return Err(bad("runs past the end"));
-        }
-        if mode == MODE_DIR {
-            // A sparse index's directory entry: `dir/`, in an index that says it is sparse.
-            let last = slot.path as usize + slot.path_len as usize;
-            let last = match &paths {
-                Some(buf) => buf.get(last.wrapping_sub(1)),
-                None => data.get(last.wrapping_sub(1)),
-            };
-            if last != Some(&b'/') {
-                return Err(bad("a directory entry whose path does not end in /"));
-            }
-            dirs = true;
-        }
-        // git writes entries sorted by path, then stage; its walks (and ours) rely on it.
-        if let Some(last) = slots.last() {
-            let text = |s: &Slot| -> &[u8] {
-                let range = s.path as usize..(s.path + s.path_len) as usize;
-                match &paths {
-                    Some(buf) => &buf[range],
-                    None => &data[range],
-                }
-            };
-            let stage = |s: &Slot| be16(&data, s.header as usize + fixed).unwrap_or(0) & STAGE_MASK;
-            // (A split index's entries replacing shared ones have empty names: wait for
-            // its `link` extension before refusing.)
-            if unordered.is_none() && (text(last), stage(last)) >= (text(&slot), flags & STAGE_MASK)
-            {
-                unordered = Some(bad("out of order"));
-            }
-        }
-        slots.push(slot);
-    }
-    let entries_end = pos;
+    let Entries {
+        slots,
+        paths,
+        end: entries_end,
+        extended,
+        dirs,
+        unordered,
+    } = if version == 4 {
+        let max_v4_paths = (data.len() * MAX_V4_EXPANSION).max(MIN_V4_PATHS);
+        entries_v4(ents, count, fixed, max_v4_paths)?
+    } else {
+        entries_v2(ents, count, fixed, version)?
+    };
+    let mut pos = entries_end;
     let mut tree = None;
     let mut delegate = None;
     let mut split = false;
@@ -365,7 +237,7 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
                 if tree.is_some() {
                     return Err(corrupt("two cache-trees"));
                 }
-                tree = Some(cache_tree(body, hash_len)?);
+                tree = Some(cache_tree::parse(&data, pos + 8, body.len(), hash_len)?);
             }
             b"EOIE" => {
                 // Where a multi-threaded git starts reading extensions: it must be here.
@@ -419,91 +291,9 @@ fn parse(data: Bytes, hash_len: usize) -> Result<Parsed, IndexError> {
     Ok(Parsed { index, delegate })
 }
 
-/// Parses a cache-tree as git's `read_one` does, refusing every form git would read another
-/// way (or not at all): a root with a name, counts that are not plain decimal `int`s, a
-/// negative subtree count, two subtrees with one name.
-fn cache_tree(body: &[u8], hash_len: usize) -> Result<CacheTree, IndexError> {
-    let mut at = 0;
-    let root = tree_node(body, &mut at, hash_len, 0)?;
-    if !root.name.is_empty() {
-        return Err(corrupt("a cache-tree whose root has a name"));
-    }
-    // git ignores bytes after the root's last subtree, gix drops the whole cache-tree.
-    if at != body.len() {
-        return Err(corrupt("bytes after the cache-tree"));
-    }
-    Ok(root)
-}
-
-fn tree_node(
-    body: &[u8],
-    at: &mut usize,
-    hash_len: usize,
-    depth: usize,
-) -> Result<CacheTree, IndexError> {
-    let bad = || corrupt("malformed cache-tree");
-    if depth > MAX_TREE_DEPTH {
-        return Err(bad());
-    }
-    let name_len = nul(body, *at).map_err(|_| bad())?;
-    let name = body[*at..*at + name_len].to_vec();
-    *at += name_len + 1;
-    // A number as git writes it (`%d`: no sign but `-`, no leading zero, no `-0`) that fits a
-    // C int: what strtol, git's int and gix all read alike.
-    let field = |at: &mut usize, end: u8| -> Result<i32, IndexError> {
-        let rest = body.get(*at..).ok_or_else(bad)?;
-        let len = rest.iter().position(|&b| b == end).ok_or_else(bad)?;
-        let text = &rest[..len];
-        let digits = text.strip_prefix(b"-").unwrap_or(text);
-        let canonical = match digits {
-            [b'0'] => digits.len() == text.len(),
-            [b'1'..=b'9', more @ ..] => more.iter().all(u8::is_ascii_digit),
-            _ => false,
-        };
-        if !canonical {
-            return Err(bad());
-        }
-        let n = std::str::from_utf8(text)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(bad)?;
-        *at += len + 1;
-        Ok(n)
-    };
-    let entries = field(at, b' ')?;
-    let subtrees = field(at, b'\n')?;
-    if subtrees < 0 {
-        return Err(bad());
-    }
-    let id = if entries >= 0 {
-        let bytes = body.get(*at..*at + hash_len).ok_or_else(bad)?;
-        *at += hash_len;
-        Some(ObjectId::from_bytes_or_panic(bytes))
-    } else {
-        None
-    };
-    let mut children: Vec<CacheTree> = Vec::new();
-    for _ in 0..subtrees {
-        let child = tree_node(body, at, hash_len, depth + 1)?;
-        if children.iter().any(|c| c.name == child.name) {
-            return Err(corrupt("a cache-tree with two subtrees of one name"));
-        }
-        children.push(child);
-    }
-    // By name, as gix holds them (the walk looks them up by name).
-    children.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(CacheTree { name, id, children })
-}
-
 fn be32(data: &[u8], at: usize) -> Result<u32, IndexError> {
     data.get(at..at + 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .ok_or_else(|| corrupt("truncated"))
-}
-
-fn be16(data: &[u8], at: usize) -> Result<u16, IndexError> {
-    data.get(at..at + 2)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]))
         .ok_or_else(|| corrupt("truncated"))
 }
 
@@ -542,9 +332,14 @@ impl Index {
         self.slots.is_empty()
     }
 
-    /// The cache-tree, when the index has one.
-    pub(crate) fn cache_tree(&self) -> Option<&CacheTree> {
-        self.tree.as_ref()
+    /// The cache-tree's root, when the index has one: its nodes are read as they are visited.
+    pub(crate) fn cache_root(&self) -> Option<TreeRef<'_>> {
+        TreeRef::root(&self.data, self.tree.as_deref()?, self.hash_len)
+    }
+
+    /// The whole cache-tree as owned nodes (for tests and the differential fuzz target).
+    pub(crate) fn cache_tree(&self) -> Option<CacheTree> {
+        self.cache_root().map(TreeRef::to_owned_tree)
     }
 
     /// Path of entry `i`.
@@ -700,7 +495,7 @@ mod tests {
             })
             .collect();
         let gix_tree = full.tree().map(CacheTree::from_gix);
-        (a, b, lean.cache_tree().cloned(), gix_tree)
+        (a, b, lean.cache_tree(), gix_tree)
     }
 
     #[test]
@@ -973,7 +768,7 @@ mod tests {
         let tree = |body: &[u8]| {
             let bytes = write(2, &[e(b"a/b")], &[(b"TREE", body.to_vec())]);
             read_bytes(bytes, gix::hash::Kind::Sha1).map(|r| match r {
-                Read::Index(i) => i.cache_tree().cloned(),
+                Read::Index(i) => i.cache_tree(),
                 Read::Unsupported(_) => None,
             })
         };

@@ -15,7 +15,7 @@ mod walk;
 use walk::Walk;
 
 use super::{BlobRead, Sibling, SourceError, Standing};
-use crate::git::index::{self, CacheTree, Index, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
+use crate::git::index::{self, CacheTree, Index, TreeRef, MODE_DIR, MODE_GITLINK, MODE_SYMLINK};
 use crate::git::plumbing::{self, CatFile};
 use crate::git::GitError;
 use crate::model::ReadBlob;
@@ -140,7 +140,7 @@ impl Staged {
         })?;
         let changes = match read {
             index::Read::Index(index) => {
-                Walk::new(&repo, &index).run(head_tree, index.cache_tree())?
+                Walk::new(&repo, &index).run(head_tree, index.cache_root())?
             }
             index::Read::Unsupported(_) => {
                 // Split and sparse indexes: gix's complete decoder (it resolves `sharedindex.*`).

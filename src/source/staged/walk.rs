@@ -106,9 +106,46 @@ impl TreeBytes {
     }
 }
 
-/// The cache-tree node of subdirectory `name` under `cache`.
-pub(super) fn child<'c>(cache: Option<&'c CacheTree>, name: &[u8]) -> Option<&'c CacheTree> {
-    cache.and_then(|c| c.children.iter().find(|t| t.name == name))
+/// A cache-tree node: the lean reader's, read from the index file as the walk visits it, or
+/// one of gix's decoded tree (split and sparse indexes).
+pub(super) trait CacheNode<'c>: Copy {
+    /// The tree id, or `None` when git invalidated the node.
+    fn id(self) -> Option<ObjectId>;
+    /// The subdirectories with their names, by name.
+    fn sorted_children(self) -> Vec<(&'c [u8], Self)>;
+}
+
+impl<'c> CacheNode<'c> for &'c CacheTree {
+    fn id(self) -> Option<ObjectId> {
+        self.id
+    }
+    fn sorted_children(self) -> Vec<(&'c [u8], Self)> {
+        // Already by name: gix sorts them.
+        self.children
+            .iter()
+            .map(|c| (c.name.as_slice(), c))
+            .collect()
+    }
+}
+
+impl<'c> CacheNode<'c> for TreeRef<'c> {
+    fn id(self) -> Option<ObjectId> {
+        TreeRef::id(self)
+    }
+    fn sorted_children(self) -> Vec<(&'c [u8], Self)> {
+        // Only the directories a commit changes are visited: sorting their subdirectories
+        // once makes each lookup a binary search. (The reader refused repeated names.)
+        let mut kids: Vec<_> = self.children().map(|c| (c.name(), c)).collect();
+        kids.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        kids
+    }
+}
+
+/// The cache-tree node of subdirectory `name`, among a visited node's `kids`.
+pub(super) fn child<'c, C: CacheNode<'c>>(kids: &[(&'c [u8], C)], name: &[u8]) -> Option<C> {
+    kids.binary_search_by(|k| k.0.cmp(name))
+        .ok()
+        .map(|at| kids[at].1)
 }
 
 /// git's order of two entries of one tree: by name, a tree's name as if it ended in `/`.
@@ -148,10 +185,10 @@ impl<'a, E: Entries> Walk<'a, E> {
         }
     }
 
-    pub(super) fn run(
+    pub(super) fn run<'c, C: CacheNode<'c>>(
         mut self,
         head_tree: Option<ObjectId>,
-        cache: Option<&CacheTree>,
+        cache: Option<C>,
     ) -> Result<Vec<Change>, GitError> {
         let all = 0..self.entries.len();
         self.dir(head_tree, b"", all, cache, 0)?;
@@ -172,23 +209,24 @@ impl<'a, E: Entries> Walk<'a, E> {
     /// is judged instead, against HEAD's. (Reading the node's tree every time would cost a
     /// read of each changed directory's new tree on every commit; hashing the entries costs a
     /// tenth of that.)
-    pub(super) fn dir(
+    pub(super) fn dir<'c, C: CacheNode<'c>>(
         &mut self,
         head: Option<ObjectId>,
         prefix: &[u8],
         range: std::ops::Range<usize>,
-        cache: Option<&CacheTree>,
+        cache: Option<C>,
         depth: usize,
     ) -> Result<ObjectId, GitError> {
         if depth > MAX_TREE_DEPTH {
             return Err(too_deep(prefix));
         }
-        let cached = cache.and_then(|c| c.id);
+        let cached = cache.and_then(|c| c.id());
         if let (Some(cached), Some(head)) = (cached, head) {
             if cached == head {
                 return Ok(head); // git's own shortcut: this directory is unchanged
             }
         }
+        let kids = cache.map(C::sorted_children).unwrap_or_default();
         let found = (self.changes.len(), self.deleted.len());
         let mut tree = TreeBytes::default();
         let items = match head {
@@ -210,7 +248,7 @@ impl<'a, E: Entries> Walk<'a, E> {
             while stop < range.end && entries.path(stop) < key.as_slice() {
                 stop += 1;
             }
-            self.additions(i..stop, prefix, cache, depth, &mut tree)?;
+            self.additions(i..stop, prefix, &kids, depth, &mut tree)?;
             i = stop;
             if item.mode.is_tree() {
                 let sub = self.under(&key, i..range.end);
@@ -229,7 +267,7 @@ impl<'a, E: Entries> Walk<'a, E> {
                     tree.push(MODE_DIR, &item.name, &item.id);
                     continue;
                 }
-                let child = child(cache, &item.name);
+                let child = child(&kids, &item.name);
                 let id = self.dir(Some(item.id), &key, sub, child, depth + 1)?;
                 tree.push(MODE_DIR, &item.name, &id);
             } else if i < range.end && entries.path(i) == key.as_slice() {
@@ -249,7 +287,7 @@ impl<'a, E: Entries> Walk<'a, E> {
                 self.deleted.push(item.id);
             }
         }
-        self.additions(i..range.end, prefix, cache, depth, &mut tree)?;
+        self.additions(i..range.end, prefix, &kids, depth, &mut tree)?;
         let made = tree.id(self.repo.object_hash());
         match cached {
             Some(cached) if made != Some(cached) && self.repo.has_object(cached) => {
@@ -284,11 +322,11 @@ impl<'a, E: Entries> Walk<'a, E> {
     /// The index entries `range` (under `prefix`), none of them in HEAD: files are added;
     /// a new subdirectory is judged as [`Walk::dir`] judges one (its cache-tree node may name
     /// the tree git records there). Each goes into `tree`, the tree being made at `prefix`.
-    pub(super) fn additions(
+    pub(super) fn additions<'c, C: CacheNode<'c>>(
         &mut self,
         range: std::ops::Range<usize>,
         prefix: &[u8],
-        cache: Option<&CacheTree>,
+        kids: &[(&'c [u8], C)],
         depth: usize,
         tree: &mut TreeBytes,
     ) -> Result<(), GitError> {
@@ -306,7 +344,7 @@ impl<'a, E: Entries> Walk<'a, E> {
             let key = entries.path(i)[..prefix.len() + slash + 1].to_vec();
             let sub = self.under(&key, i..range.end);
             i = sub.end.max(i + 1);
-            let id = self.dir(None, &key, sub, child(cache, &name), depth + 1)?;
+            let id = self.dir(None, &key, sub, child(kids, &name), depth + 1)?;
             tree.push(MODE_DIR, &name, &id);
         }
         Ok(())
