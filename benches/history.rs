@@ -14,6 +14,11 @@
 //! least 8× faster than `git log -p --all` produces its output, peak memory under 300 MB.
 //! The bench never fails on them.
 //!
+//! Beside each history, its floor (`keyward::floor::history`, in this process): the same
+//! listing and every blob version read by keyward's own readers on every core — built along
+//! delta chains, the rest read in order — with nothing scanned. Target: the full scan within
+//! 1.3× of it.
+//!
 //! Then the same history imported by `git fast-import` into a bare repository
 //! (`git fast-export --all | git fast-import`; `KW_HISTORY_FAST_IMPORT=0` skips it), timed the
 //! same way: fast-import packs each blob as a delta of the blob written before it, whatever
@@ -111,6 +116,7 @@ fn main() -> Result<()> {
         PLANTED_AT.len(),
         verdict(found == PLANTED_AT.len())
     );
+    print_floor(&repo, runs, kw)?;
     println!("(medians of {runs} runs; output to a pipe that is drained and discarded)");
     if std::env::var_os("KW_HISTORY_FAST_IMPORT").is_none_or(|v| v != "0") {
         // The same history as `git fast-import` packs it: each blob a delta of the blob
@@ -151,6 +157,7 @@ fn main() -> Result<()> {
             verdict(speedup >= 8.0),
             PLANTED_AT.len()
         );
+        print_floor(&imported, runs, kw)?;
     }
     if std::env::var_os("KW_HISTORY_PUSH").is_none_or(|v| v != "0") {
         push(&env, &base, &repo, keyward, runs)?;
@@ -352,6 +359,36 @@ fn compare(
         git_times.push(t);
     }
     Ok((median(&mut kw_times), median(&mut git_times), found))
+}
+
+/// The floor's median time over `runs` runs (see [`keyward::floor`]): every blob version of
+/// the history read by keyward's own readers on every core, nothing scanned; and what it read.
+fn floor(repo: &Path, runs: usize) -> Result<(Duration, keyward::floor::Read)> {
+    let mut times = Vec::new();
+    let mut read = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        read = Some(keyward::floor::history(repo)?);
+        times.push(start.elapsed());
+    }
+    Ok((median(&mut times), read.ok_or("no run")?))
+}
+
+/// Prints the floor beside keyward's time `kw`, and the ratio's verdict.
+fn print_floor(repo: &Path, runs: usize, kw: Duration) -> Result<()> {
+    let (t, read) = floor(repo, runs)?;
+    let ratio = kw.as_secs_f64() / t.as_secs_f64();
+    println!(
+        "floor (read, not scanned){:>8.2} s  {} versions, {:.1} MB inflated",
+        t.as_secs_f64(),
+        read.versions,
+        read.bytes as f64 / 1e6
+    );
+    println!(
+        "keyward / floor {ratio:.2}x (target <= 1.3x): {}",
+        if ratio <= 1.3 { "PASS" } else { "MISS" }
+    );
+    Ok(())
 }
 
 /// Runs `program args` in `dir`, returning the wall time and standard output.

@@ -46,6 +46,7 @@ pub mod cli;
 pub(crate) mod config;
 pub(crate) mod cores;
 pub(crate) mod engine;
+pub mod floor;
 pub mod fuzzing;
 pub mod git;
 pub(crate) mod install;

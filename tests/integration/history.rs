@@ -598,6 +598,40 @@ fn packed_history_gives_the_findings_of_loose_objects() {
         .filter(|i| matches!(i.content, keyward::model::Content::Blob(_)))
         .count();
     assert_eq!(source.planned(), Some((blobs, items.len() - blobs)));
+
+    // The history bench's floor reads each of those blobs once, exactly the bytes git holds
+    // for it, and counts the texts the listing holds.
+    let read = keyward::floor::history(&repo.dir).expect("floor");
+    let mut ids: Vec<String> = items
+        .iter()
+        .filter_map(|i| match &i.content {
+            keyward::model::Content::Blob(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let blob_bytes: u64 = ids
+        .iter()
+        .map(|id| {
+            let size = repo.git(&["cat-file", "-s", id]).stdout_text();
+            size.trim().parse::<u64>().expect("size")
+        })
+        .sum();
+    let texts: Vec<u64> = items
+        .iter()
+        .filter_map(|i| match &i.content {
+            keyward::model::Content::Text(t) => Some(t.len() as u64),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        read,
+        keyward::floor::Read {
+            versions: ids.len() + texts.len(),
+            bytes: blob_bytes + texts.iter().sum::<u64>(),
+        }
+    );
 }
 
 /// `git fast-import` stores each blob as a delta of the blob written just before it, whatever
