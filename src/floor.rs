@@ -28,8 +28,7 @@ pub fn history(dir: &Path) -> Result<Read, String> {
     let mut source = Commits::open_in(dir, &selection).map_err(|e| e.to_string())?;
     let parts = source.parts();
     let (versions, bytes) = (AtomicUsize::new(0), AtomicU64::new(0));
-    let mut rest: Vec<usize> = (0..parts.items.len()).collect();
-    if let Feed::Chains(chains) = parts.feed {
+    let rest: Vec<usize> = if let Feed::Chains(chains) = parts.feed {
         let next = AtomicUsize::new(0);
         let skipped = Mutex::new(Vec::new());
         let failed = Mutex::new(None);
@@ -63,9 +62,12 @@ pub fn history(dir: &Path) -> Result<Read, String> {
         if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e.to_string());
         }
-        rest = chains.rest().to_vec();
+        let mut rest = chains.rest().to_vec();
         rest.extend(skipped.into_inner().unwrap_or_else(|p| p.into_inner()));
-    }
+        rest
+    } else {
+        (0..parts.items.len()).collect()
+    };
     // What no chain built, read in order on this thread, as the engine's thread reads it;
     // messages and names came with the listing.
     let mut buf = Vec::new();

@@ -41,7 +41,8 @@ pub struct Rule {
     /// more than one file (see [`Check`]). Such a rule has no keywords: the scanner never
     /// runs it.
     #[serde(default)]
-    #[cfg_attr(not(test), allow(dead_code))] // the scanner reads the static rule's; tests this
+    #[cfg_attr(not(test), allow(dead_code))]
+    // the engine reads StaticRule's; the rule tests read this
     pub(crate) check: Option<Check>,
     /// Minimum Shannon entropy (bits per byte) of the secret; lower is treated as a placeholder.
     #[serde(default)]

@@ -2,7 +2,7 @@
 //! exit code it would have had; the SARIF file is one GitHub code scanning ingests.
 
 use crate::keys::{self, assert_no_leak};
-use crate::repo::Repo;
+use crate::repo::{Out, Repo};
 
 /// A staged `.env` and a key in a source file: a file-level and a line-level finding.
 fn staged_problems() -> (Repo, keys::Key) {
@@ -15,6 +15,20 @@ fn staged_problems() -> (Repo, keys::Key) {
     );
     repo.git(&["add", "-f", ".env", "app.py"]).assert_ok();
     (repo, key)
+}
+
+/// `scan --staged --format sarif --output FILE`: the run, and the SARIF the file holds.
+fn sarif_to(repo: &Repo, file: &std::path::Path) -> (Out, serde_json::Value) {
+    let out = repo.keyward(&[
+        "scan",
+        "--staged",
+        "--format",
+        "sarif",
+        "--output",
+        &file.to_string_lossy(),
+    ]);
+    let text = std::fs::read_to_string(file).expect("the SARIF file");
+    (out, serde_json::from_str(&text).expect("SARIF"))
 }
 
 #[test]
@@ -42,17 +56,8 @@ fn every_format_writes_its_report_to_the_output_file_and_nothing_to_stdout() {
     repo.git(&["rm", "-q", "--cached", ".env", "app.py"])
         .assert_ok();
     let file = repo.dir.join("report.sarif");
-    let out = repo.keyward(&[
-        "scan",
-        "--staged",
-        "--format",
-        "sarif",
-        "--output",
-        &file.to_string_lossy(),
-    ]);
+    let (out, log) = sarif_to(&repo, &file);
     assert_eq!(out.code(), Some(0), "{}", out.all());
-    let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("SARIF");
     assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(0));
 }
 
@@ -73,17 +78,8 @@ fn an_output_file_that_cannot_be_written_is_a_one_line_error() {
 fn sarif_has_what_code_scanning_ingestion_asks_for() {
     let (repo, _) = staged_problems();
     let file = repo.dir.join("keyward.sarif");
-    let out = repo.keyward(&[
-        "scan",
-        "--staged",
-        "--format",
-        "sarif",
-        "--output",
-        &file.to_string_lossy(),
-    ]);
+    let (out, log) = sarif_to(&repo, &file);
     assert_eq!(out.code(), Some(1), "{}", out.all());
-    let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("SARIF");
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
     assert!(rules.len() >= 2, "{rules:?}");

@@ -39,6 +39,14 @@ fn no_toolchain() -> String {
     path_without(&["cargo", "rustc", "rustup"])
 }
 
+/// A fresh machine ([`Dev::new`]) whose `PATH` holds no Rust toolchain.
+fn dev_without_toolchain() -> Dev {
+    Dev {
+        path: no_toolchain(),
+        ..Dev::new()
+    }
+}
+
 fn ok(out: std::io::Result<std::process::Output>, what: &str) -> Out {
     let out = Out(out.expect(what));
     assert!(out.0.status.success(), "{what}: {}", out.all());
@@ -88,11 +96,7 @@ fn the_wheel_installs_without_a_toolchain_and_blocks_a_key() {
     let started = Instant::now();
     let Some(wheels) = wheel_dir() else { return };
     eprintln!("maturin build: {:.1} s", started.elapsed().as_secs_f64());
-    let dev = Dev::new();
-    let dev = Dev {
-        path: no_toolchain(),
-        ..dev
-    };
+    let dev = dev_without_toolchain();
     let venv = dev.home.join("venv");
     let keyward = pip_install(&wheels, &venv);
     let version = ok(
@@ -127,11 +131,7 @@ const TEAM_CONFIG: &str = "repos:\n  - repo: local\n    hooks:\n      - id: team
 
 /// A repository with the team's own pre-commit framework configuration, committed.
 fn framework_repo(tools: &Path) -> (Dev, PathBuf) {
-    let dev = Dev::new();
-    let dev = Dev {
-        path: no_toolchain(),
-        ..dev
-    };
+    let dev = dev_without_toolchain();
     dev.write(".pre-commit-config.yaml", TEAM_CONFIG);
     dev.git(&["add", ".pre-commit-config.yaml"]).assert_ok();
     dev.git(&["commit", "-q", "--no-verify", "-m", "hooks"])
@@ -307,11 +307,7 @@ fn the_npm_package_blocks_a_key_through_husky_without_a_toolchain() {
         return;
     };
     let started = Instant::now();
-    let dev = Dev::new();
-    let dev = Dev {
-        path: no_toolchain(),
-        ..dev
-    };
+    let dev = dev_without_toolchain();
     let packs = dev.home.join("packs");
     std::fs::create_dir_all(&packs).expect("mkdir");
     let binary = small_binary(&packs);

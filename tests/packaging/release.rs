@@ -9,9 +9,9 @@
 //! runs) and cargo's profile overrides for speed (`CARGO_PROFILE_RELEASE_LTO=false`, 16
 //! codegen units): what is tested is the packaging, which those settings do not change.
 
-use crate::machine::{skip, which, Dev};
+use crate::machine::{skip, which};
 use crate::repo::output;
-use crate::{no_toolchain, ok, serial};
+use crate::{dev_without_toolchain, ok, serial};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -148,11 +148,7 @@ fn the_release_artifacts_install_without_a_toolchain_and_block_a_key() {
 
     // The archive: extracted, its install.sh run inside it (the binary alone), then for a
     // repository; the key is blocked.
-    let dev = Dev::new();
-    let dev = Dev {
-        path: no_toolchain(),
-        ..dev
-    };
+    let dev = dev_without_toolchain();
     let unpacked = dev.home.join("Downloads");
     untar(&dist(format!("keyward-{version}-{X86}.tar.gz")), &unpacked);
     let folder = unpacked.join(format!("keyward-{version}-{X86}"));
@@ -183,10 +179,7 @@ fn the_release_artifacts_install_without_a_toolchain_and_block_a_key() {
 
     // The wheel, from the folder, into a virtualenv: no index, no toolchain.
     if which("python3").is_some() {
-        let dev = Dev {
-            path: no_toolchain(),
-            ..Dev::new()
-        };
+        let dev = dev_without_toolchain();
         let venv = dev.home.join("venv");
         ok(
             output(dev.cmd("python3", &["-m", "venv"]).arg(&venv)),
@@ -227,10 +220,7 @@ fn the_release_artifacts_install_without_a_toolchain_and_block_a_key() {
 
     // The npm packages, from their tarballs, offline.
     if let Some(npm) = which("npm") {
-        let dev = Dev {
-            path: no_toolchain(),
-            ..Dev::new()
-        };
+        let dev = dev_without_toolchain();
         dev.write(
             "package.json",
             "{\n  \"name\": \"app\",\n  \"private\": true\n}\n",
